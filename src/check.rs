@@ -1,0 +1,291 @@
+//! The independent judge: is a candidate partition consistent with every sample?
+//!
+//! This module deliberately shares no code with the encoder or the solver: it
+//! reads the instance's samples directly, maps each to its class tuple under
+//! the candidate partition, and requires that samples with the same class tuple
+//! carry the same value. Every answer partrec prints has passed through here.
+
+use crate::error::{Error, Result};
+use crate::instance::Instance;
+use crate::label::Label;
+use crate::partition::{best_agreement, same_partition, Partition};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// How many conflicting pairs a verdict lists (the count covers all of them).
+pub const MAX_LISTED_CONFLICTS: usize = 10;
+
+/// Two samples with the same class tuple and different values.
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    /// Indices of the two samples in the instance file.
+    pub samples: [usize; 2],
+    /// Their token tuples.
+    pub x: [Vec<u32>; 2],
+    /// The class tuple they share.
+    pub cell: Vec<u32>,
+    /// Their (different) values.
+    pub y: [Label; 2],
+}
+
+/// How a partition compares with the planted one.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlantedComparison {
+    /// Equal to the planted partition up to renaming classes, in every group.
+    pub equals_planted: bool,
+    /// The same, per group.
+    pub equals_planted_per_group: Vec<bool>,
+    /// Fraction of all tokens classified right under the best renaming per group.
+    pub accuracy: f64,
+    /// The same, per group.
+    pub accuracy_per_group: Vec<f64>,
+}
+
+/// The checker's judgement of one partition.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    /// No two samples with the same class tuple have different values.
+    pub consistent: bool,
+    /// Number of samples that contradict an earlier sample with the same class tuple.
+    pub conflicting_samples: usize,
+    /// The first conflicts (at most [`MAX_LISTED_CONFLICTS`]).
+    pub conflicts: Vec<Conflict>,
+    /// Comparison with `planted`, when the instance has it.
+    #[serde(flatten)]
+    pub planted: Option<PlantedComparison>,
+}
+
+/// Judges `partition` against every sample of `instance`.
+///
+/// Returns `Err` with a message naming the group and token when the partition
+/// has the wrong shape or a class outside `0..K_i`.
+pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result<Verdict, String> {
+    instance.validate_partition(partition)?;
+    let mut first_in_cell: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut cell = Vec::with_capacity(instance.arity());
+    let mut conflicts = Vec::new();
+    let mut conflicting_samples = 0;
+    for s in 0..instance.num_samples() {
+        cell.clear();
+        cell.extend(
+            instance
+                .x(s)
+                .iter()
+                .zip(partition)
+                .map(|(&t, row)| row[t as usize]),
+        );
+        match first_in_cell.get(cell.as_slice()) {
+            None => {
+                first_in_cell.insert(cell.clone(), s);
+            }
+            Some(&first) => {
+                if instance.label_id(first) != instance.label_id(s) {
+                    conflicting_samples += 1;
+                    if conflicts.len() < MAX_LISTED_CONFLICTS {
+                        conflicts.push(Conflict {
+                            samples: [first, s],
+                            x: [instance.x(first).to_vec(), instance.x(s).to_vec()],
+                            cell: cell.clone(),
+                            y: [instance.y(first).clone(), instance.y(s).clone()],
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(Verdict {
+        consistent: conflicting_samples == 0,
+        conflicting_samples,
+        conflicts,
+        planted: compare_with_planted(instance, partition),
+    })
+}
+
+/// Compares a (shape-valid) partition with the instance's planted partition, if any.
+pub fn compare_with_planted(
+    instance: &Instance,
+    partition: &[Vec<u32>],
+) -> Option<PlantedComparison> {
+    let planted = &instance.planted.as_ref()?.partition;
+    let mut per_group = Vec::new();
+    let mut accuracy_per_group = Vec::new();
+    let mut right = 0;
+    for (g, group) in instance.groups().iter().enumerate() {
+        per_group.push(same_partition(&partition[g..=g], &planted[g..=g]));
+        let agree = best_agreement(&partition[g], &planted[g], group.classes);
+        right += agree;
+        accuracy_per_group.push(agree as f64 / group.tokens as f64);
+    }
+    let total: u64 = instance.groups().iter().map(|g| u64::from(g.tokens)).sum();
+    Some(PlantedComparison {
+        equals_planted: per_group.iter().all(|&e| e),
+        equals_planted_per_group: per_group,
+        accuracy: right as f64 / total as f64,
+        accuracy_per_group,
+    })
+}
+
+/// A candidate answer read from a solution file: only `partition` is needed.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Candidate {
+    /// The partition to judge.
+    pub partition: Option<Partition>,
+    /// An optional second partition claimed to be consistent and different.
+    #[serde(default)]
+    pub witness: Option<Partition>,
+}
+
+impl Candidate {
+    /// Parses a solution file's JSON; `origin` names it in errors.
+    pub fn from_json(bytes: &[u8], origin: &str) -> Result<Candidate> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(origin, format!("not a valid solution: {e}")))
+    }
+}
+
+/// The judgement of a candidate: its verdict, and the witness's if it has one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Judgement {
+    /// The verdict on `partition`.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// For a witness: consistent, and a different partition from `partition`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_valid: Option<bool>,
+}
+
+impl Judgement {
+    /// Exit code of `partrec check`: 0 when everything holds, 1 otherwise.
+    pub fn exit_code(&self) -> i32 {
+        if self.verdict.consistent && self.witness_valid != Some(false) {
+            0
+        } else {
+            1
+        }
+    }
+
+    /// A one-line human summary naming the first conflict, if any.
+    pub fn summary(&self, instance: &Instance) -> String {
+        let v = &self.verdict;
+        let mut s = if v.consistent {
+            "consistent".to_string()
+        } else {
+            let c = &v.conflicts[0];
+            let name = |k: usize| {
+                let names: Vec<String> = c.x[k]
+                    .iter()
+                    .enumerate()
+                    .map(|(g, &t)| instance.token_name(g, t))
+                    .collect();
+                format!(
+                    "sample {} (x = [{}], y = {})",
+                    c.samples[k],
+                    names.join(", "),
+                    c.y[k]
+                )
+            };
+            format!(
+                "inconsistent ({} conflicting samples): {} and {} share class tuple {:?}",
+                v.conflicting_samples,
+                name(0),
+                name(1),
+                c.cell
+            )
+        };
+        if let Some(p) = &v.planted {
+            s.push_str(&format!(
+                "; {} the planted partition, accuracy {:.4}",
+                if p.equals_planted {
+                    "equals"
+                } else {
+                    "differs from"
+                },
+                p.accuracy
+            ));
+        }
+        match self.witness_valid {
+            Some(true) => s.push_str("; witness valid"),
+            Some(false) => s.push_str("; witness INVALID"),
+            None => {}
+        }
+        s
+    }
+}
+
+/// Judges a candidate read from `origin`: shape errors name the file and are bad input.
+pub fn judge(instance: &Instance, candidate: &Candidate, origin: &str) -> Result<Judgement> {
+    let partition = candidate.partition.as_ref().ok_or_else(|| {
+        Error::input(
+            origin,
+            "no `partition` to check (expected a list of class lists, one per group)",
+        )
+    })?;
+    let verdict =
+        check(instance, partition).map_err(|m| Error::input(origin, format!("partition {m}")))?;
+    let witness_valid = match &candidate.witness {
+        None => None,
+        Some(w) => {
+            let wv =
+                check(instance, w).map_err(|m| Error::input(origin, format!("witness {m}")))?;
+            Some(wv.consistent && !same_partition(partition, w))
+        }
+    };
+    Ok(Judgement {
+        verdict,
+        witness_valid,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance() -> Instance {
+        Instance::from_json(
+            br#"{"groups": [{"tokens": 3, "classes": 2}, {"tokens": 2, "classes": 2}],
+                 "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 0}, {"x": [2, 0], "y": 1},
+                             {"x": [2, 1], "y": 0}, {"x": [0, 1], "y": 0}],
+                 "planted": {"partition": [[0, 0, 1], [0, 1]]}}"#,
+            "t",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn accepts_a_consistent_partition() {
+        let v = check(&instance(), &[vec![1, 1, 0], vec![0, 1]]).unwrap();
+        assert!(v.consistent);
+        let p = v.planted.unwrap();
+        assert!(p.equals_planted);
+        assert_eq!(p.accuracy, 1.0);
+    }
+
+    #[test]
+    fn names_the_conflicting_pair() {
+        let v = check(&instance(), &[vec![0, 0, 0], vec![0, 1]]).unwrap();
+        assert!(!v.consistent);
+        assert_eq!(v.conflicting_samples, 1);
+        let c = &v.conflicts[0];
+        assert_eq!(c.samples, [0, 2]);
+        assert_eq!(c.cell, vec![0, 0]);
+        assert_eq!(c.x, [vec![0, 0], vec![2, 0]]);
+        let p = v.planted.unwrap();
+        assert!(!p.equals_planted);
+        assert_eq!(p.equals_planted_per_group, vec![false, true]);
+        assert!((p.accuracy - 4.0 / 5.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rejects_wrong_shapes() {
+        let inst = instance();
+        assert!(check(&inst, &[vec![0, 0, 0]])
+            .unwrap_err()
+            .contains("1 groups"));
+        assert!(check(&inst, &[vec![0, 0], vec![0, 1]])
+            .unwrap_err()
+            .contains("group 0 lists 2"));
+        assert!(check(&inst, &[vec![0, 0, 2], vec![0, 1]])
+            .unwrap_err()
+            .contains("class 2 is not in 0..1"));
+    }
+}

@@ -1,0 +1,334 @@
+//! The CNF encoding of a prepared instance.
+//!
+//! Variables:
+//! - `class(g, p, k)`: the token at position `p` of group `g`'s encoding order
+//!   is in class `k`. Only `k <= p` exists (value precedence, below).
+//!   Exactly one per token: one at-least-one clause, pairwise at-most-one.
+//! - `bit(c, j)`: bit `j` of the value of cell `c` (a class tuple), with
+//!   `ceil(log2 V)` bits per cell; one value needs no bits at all.
+//! - `seen(g, p, k)`: class `k` is used by some token at position `<= p`.
+//!
+//! Clauses for each distinct sample `(x, v)` and each cell `c` its tokens can
+//! reach: `OR_g -class(g, p_g, c_g) OR [bit(c, j) == v_j]`, one per bit.
+//! Two samples in one cell with different values then disagree on some bit.
+//!
+//! Symmetry breaking (value precedence): the first token is in class 0, and a
+//! token may open class `k > 0` only if class `k - 1` is already `seen`. Every
+//! partition of the observed tokens therefore has exactly one assignment of
+//! the `class` variables, which is what lets the solver count partitions by
+//! blocking class assignments. Tokens are ordered most frequent first, which
+//! fixes the best-connected tokens early.
+//!
+//! The encoder writes into any [`ExtendFormula`] sink: the solver itself, or a
+//! [`varisat::CnfFormula`] for DIMACS output.
+
+use crate::error::{Error, Result};
+use crate::instance::Group;
+use crate::partition::Partition;
+use crate::preprocess::Prepared;
+use varisat::{ExtendFormula, Lit, Var};
+
+/// Encodings larger than this many clauses are refused up front.
+pub const MAX_CLAUSES: u64 = 1 << 31;
+
+/// An [`ExtendFormula`] sink that counts what passes through it.
+pub struct Counting<'a, F: ExtendFormula> {
+    sink: &'a mut F,
+    /// Variables created so far.
+    pub variables: usize,
+    /// Clauses added so far.
+    pub clauses: usize,
+}
+
+impl<'a, F: ExtendFormula> Counting<'a, F> {
+    /// Wraps `sink`.
+    pub fn new(sink: &'a mut F) -> Self {
+        Counting {
+            sink,
+            variables: 0,
+            clauses: 0,
+        }
+    }
+}
+
+impl<F: ExtendFormula> ExtendFormula for Counting<'_, F> {
+    fn add_clause(&mut self, literals: &[Lit]) {
+        self.clauses += 1;
+        self.sink.add_clause(literals);
+    }
+    fn new_var(&mut self) -> Var {
+        self.variables += 1;
+        self.sink.new_var()
+    }
+}
+
+/// What the encoder made: the variable map and the formula's size.
+#[derive(Clone, Debug)]
+pub struct Encoding {
+    /// `class_vars[g][p][k]`: token at position `p` of group `g` is in class `k`.
+    class_vars: Vec<Vec<Vec<Var>>>,
+    /// Per group, the token at each position (a copy of the prepared order).
+    order: Vec<Vec<u32>>,
+    /// Tokens per group, for decoding into full rows.
+    tokens: Vec<u32>,
+    /// Number of variables.
+    pub variables: usize,
+    /// Number of clauses.
+    pub clauses: usize,
+}
+
+/// A model decoded into a partition.
+#[derive(Clone, Debug)]
+pub struct Decoded {
+    /// Every token's class; free tokens are put in class 0.
+    pub partition: Partition,
+    /// Per group, the number of classes used by the observed tokens.
+    pub observed_classes: Vec<usize>,
+}
+
+/// Number of bits that tell `values` values apart.
+fn bits_for(values: usize) -> usize {
+    if values <= 1 {
+        0
+    } else {
+        (usize::BITS - (values - 1).leading_zeros()) as usize
+    }
+}
+
+/// Estimated clause count, computed before anything is built so that hopeless
+/// instances are refused at once (saturates instead of overflowing).
+pub fn estimate_clauses(prep: &Prepared, groups: &[Group]) -> u64 {
+    let reach: Vec<u64> = prep
+        .order
+        .iter()
+        .zip(groups)
+        .map(|(o, g)| (o.len() as u64).min(u64::from(g.classes)))
+        .collect();
+    let cells = reach.iter().fold(1u64, |a, &r| a.saturating_mul(r.max(1)));
+    let per_sample = cells.saturating_mul(bits_for(prep.values) as u64);
+    let tokens: u64 = reach
+        .iter()
+        .zip(&prep.order)
+        .map(|(&k, o)| (o.len() as u64).saturating_mul(k * k + 3 * k))
+        .sum();
+    (prep.len() as u64)
+        .saturating_mul(per_sample)
+        .saturating_add(tokens)
+}
+
+/// Encodes `prep` (for groups `groups`) into `sink`.
+pub fn encode<F: ExtendFormula>(
+    prep: &Prepared,
+    groups: &[Group],
+    sink: &mut F,
+) -> Result<Encoding> {
+    let estimate = estimate_clauses(prep, groups);
+    if estimate > MAX_CLAUSES {
+        return Err(Error::Usage(format!(
+            "instance too large to encode: about {estimate} clauses (limit {MAX_CLAUSES})"
+        )));
+    }
+    let mut f = Counting::new(sink);
+    let class_vars: Vec<Vec<Vec<Var>>> = prep
+        .order
+        .iter()
+        .zip(groups)
+        .map(|(order, group)| encode_group(order.len(), group.classes as usize, &mut f))
+        .collect();
+    encode_samples(prep, &class_vars, &mut f);
+    Ok(Encoding {
+        order: prep.order.clone(),
+        tokens: groups.iter().map(|g| g.tokens).collect(),
+        variables: f.variables,
+        clauses: f.clauses,
+        class_vars,
+    })
+}
+
+/// Class variables, exactly-one and value precedence for one group of `n` observed tokens.
+fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Vec<Var>> {
+    let mut vars: Vec<Vec<Var>> = Vec::with_capacity(n);
+    let mut prev_seen: Vec<Var> = Vec::new();
+    for p in 0..n {
+        let allowed = (p + 1).min(classes);
+        let x: Vec<Var> = (0..allowed).map(|_| f.new_var()).collect();
+        f.add_clause(&x.iter().map(|v| v.positive()).collect::<Vec<_>>());
+        for a in 0..allowed {
+            for b in a + 1..allowed {
+                f.add_clause(&[x[a].negative(), x[b].negative()]);
+            }
+        }
+        // Opening class k needs class k - 1 among the earlier tokens.
+        for k in 1..allowed {
+            f.add_clause(&[x[k].negative(), prev_seen[k - 1].positive()]);
+        }
+        if p + 1 < n {
+            // seen[k] <-> x[k] or prev_seen[k], for the classes a later token may need.
+            let tracked = allowed.min(classes - 1);
+            let seen: Vec<Var> = (0..tracked).map(|_| f.new_var()).collect();
+            for k in 0..tracked {
+                f.add_clause(&[x[k].negative(), seen[k].positive()]);
+                match prev_seen.get(k) {
+                    Some(prev) => {
+                        f.add_clause(&[prev.negative(), seen[k].positive()]);
+                        f.add_clause(&[seen[k].negative(), x[k].positive(), prev.positive()]);
+                    }
+                    None => f.add_clause(&[seen[k].negative(), x[k].positive()]),
+                }
+            }
+            prev_seen = seen;
+        }
+        vars.push(x);
+    }
+    vars
+}
+
+/// Cell value bits and one clause per (sample, reachable cell, bit).
+fn encode_samples<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<Var>>], f: &mut F) {
+    let bits = bits_for(prep.values);
+    if bits == 0 || prep.is_empty() {
+        return;
+    }
+    // Mixed-radix cell index over the classes each group can reach.
+    let radix: Vec<usize> = class_vars
+        .iter()
+        .map(|g| g.last().map_or(1, Vec::len))
+        .collect();
+    let cells: usize = radix.iter().product();
+    let bit_vars: Vec<Var> = (0..cells * bits).map(|_| f.new_var()).collect();
+    let arity = class_vars.len();
+    let mut cell = vec![0usize; arity];
+    let mut clause: Vec<Lit> = Vec::with_capacity(arity + 1);
+    for (x, value) in prep.samples() {
+        let options: Vec<&[Var]> = x
+            .iter()
+            .enumerate()
+            .map(|(g, &t)| {
+                let p =
+                    prep.position[g][t as usize].expect("a sample's tokens are observed") as usize;
+                class_vars[g][p].as_slice()
+            })
+            .collect();
+        cell.iter_mut().for_each(|c| *c = 0);
+        loop {
+            let index = cell.iter().zip(&radix).fold(0, |acc, (&c, &r)| acc * r + c);
+            for j in 0..bits {
+                clause.clear();
+                clause.extend(options.iter().zip(&cell).map(|(o, &c)| o[c].negative()));
+                clause.push(bit_vars[index * bits + j].lit((value >> j) & 1 == 1));
+                f.add_clause(&clause);
+            }
+            // Next cell in the product of the options (odometer).
+            let mut g = arity;
+            loop {
+                if g == 0 {
+                    break;
+                }
+                g -= 1;
+                cell[g] += 1;
+                if cell[g] < options[g].len() {
+                    break;
+                }
+                cell[g] = 0;
+            }
+            if cell.iter().all(|&c| c == 0) {
+                break;
+            }
+        }
+    }
+}
+
+impl Encoding {
+    /// The variable for "token `token` of group `group` is in class `class`", if it exists
+    /// (free tokens and classes cut by value precedence have none).
+    pub fn class_var(&self, group: usize, position: usize, class: usize) -> Option<Var> {
+        self.class_vars
+            .get(group)?
+            .get(position)?
+            .get(class)
+            .copied()
+    }
+
+    /// Per group, the observed tokens in encoding order.
+    pub fn order(&self) -> &[Vec<u32>] {
+        &self.order
+    }
+
+    /// Decodes a model (the true literals; anything absent counts as false).
+    pub fn decode(&self, model: &[Lit]) -> Decoded {
+        let mut value = vec![false; self.variables];
+        for lit in model {
+            if let Some(slot) = value.get_mut(lit.index()) {
+                *slot = lit.is_positive();
+            }
+        }
+        let mut partition: Partition = self.tokens.iter().map(|&n| vec![0; n as usize]).collect();
+        let mut observed_classes = Vec::with_capacity(self.tokens.len());
+        for (g, vars) in self.class_vars.iter().enumerate() {
+            let mut used = 0;
+            for (p, x) in vars.iter().enumerate() {
+                let class = x.iter().position(|v| value[v.index()]).unwrap_or(0);
+                partition[g][self.order[g][p] as usize] = class as u32;
+                used = used.max(class + 1);
+            }
+            observed_classes.push(used);
+        }
+        Decoded {
+            partition,
+            observed_classes,
+        }
+    }
+
+    /// A clause excluding exactly this assignment of the observed tokens' classes.
+    pub fn blocking_clause(&self, partition: &[Vec<u32>]) -> Vec<Lit> {
+        self.class_vars
+            .iter()
+            .enumerate()
+            .flat_map(|(g, vars)| {
+                vars.iter().enumerate().map(move |(p, x)| {
+                    let class = partition[g][self.order[g][p] as usize] as usize;
+                    x[class].negative()
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Instance;
+
+    #[test]
+    fn bit_counts() {
+        assert_eq!(bits_for(0), 0);
+        assert_eq!(bits_for(1), 0);
+        assert_eq!(bits_for(2), 1);
+        assert_eq!(bits_for(3), 2);
+        assert_eq!(bits_for(4), 2);
+        assert_eq!(bits_for(5), 3);
+    }
+
+    #[test]
+    fn counts_match_the_estimate_order_and_the_formula() {
+        let inst = Instance::from_json(
+            br#"{"groups": [{"tokens": 3, "classes": 2}, {"tokens": 2, "classes": 2}],
+                 "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 1], "y": 1}, {"x": [2, 0], "y": 1}]}"#,
+            "t",
+        )
+        .unwrap();
+        let prep = Prepared::new(&inst);
+        let mut formula = varisat::CnfFormula::new();
+        let enc = encode(&prep, inst.groups(), &mut formula).unwrap();
+        assert_eq!(enc.variables, formula.var_count());
+        assert_eq!(enc.clauses, formula.len());
+        assert!(enc.clauses as u64 <= estimate_clauses(&prep, inst.groups()));
+        // Token order: group 0 all once (0, 1, 2), group 1 token 0 twice then 1.
+        assert_eq!(enc.order(), &[vec![0, 1, 2], vec![0, 1]]);
+        assert!(
+            enc.class_var(0, 0, 1).is_none(),
+            "first token is fixed to class 0"
+        );
+        assert!(enc.class_var(0, 1, 1).is_some());
+    }
+}

@@ -1,0 +1,272 @@
+//! The paper's planted model: random partitions, a random table whose slices
+//! tell every pair of classes apart, and uniform random samples.
+//!
+//! Deterministic: the same parameters give the same file on every machine
+//! (ChaCha8 seeded from `seed`, a fixed order of draws, `Cargo.lock` pinning
+//! the sampling code).
+
+use crate::error::{Error, Result};
+use crate::instance::{Group, Instance, Planted, TableEntry};
+use crate::label::Label;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// How many times a draw is repeated before the generator gives up.
+pub const MAX_REDRAWS: usize = 1_000_000;
+
+/// Parameters of a planted instance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GenerateParams {
+    /// Tokens per group (its length is the number of groups I).
+    pub tokens: Vec<u32>,
+    /// Classes per group (same length as `tokens`).
+    pub classes: Vec<u32>,
+    /// Number of values V (labels 0..V-1).
+    pub values: u32,
+    /// Number of samples S.
+    pub samples: usize,
+    /// Seed of the random generator.
+    pub seed: u64,
+}
+
+/// The sample count for `ratio`: round(ratio * N ln N) with N the largest group.
+pub fn samples_for_ratio(tokens: &[u32], ratio: f64) -> usize {
+    let n = f64::from(tokens.iter().copied().max().unwrap_or(1));
+    (ratio * n * n.ln()).round().max(0.0) as usize
+}
+
+/// Row-major index of a cell (last group fastest).
+fn cell_index(cell: &[u32], classes: &[u32]) -> usize {
+    cell.iter()
+        .zip(classes)
+        .fold(0, |acc, (&c, &k)| acc * k as usize + c as usize)
+}
+
+/// True iff in every group no two classes have identical slices of `table`.
+fn slices_distinct(table: &[u32], classes: &[u32]) -> bool {
+    let cells = table.len();
+    let mut stride = cells;
+    for &k in classes {
+        let k = k as usize;
+        stride /= k; // cells per step of this group's class
+        let slice = |c: usize| -> Vec<u32> {
+            (0..cells)
+                .filter(|&i| (i / stride) % k == c)
+                .map(|i| table[i])
+                .collect()
+        };
+        let mut slices: Vec<Vec<u32>> = (0..k).map(slice).collect();
+        slices.sort();
+        slices.dedup();
+        if slices.len() < k {
+            return false;
+        }
+    }
+    true
+}
+
+fn validate(p: &GenerateParams) -> Result<()> {
+    let bad = |m: String| Err(Error::Usage(m));
+    if p.tokens.is_empty() || p.tokens.len() != p.classes.len() {
+        return bad(format!(
+            "--tokens and --classes must give one value per group (or one for all): got {} and {}",
+            p.tokens.len(),
+            p.classes.len()
+        ));
+    }
+    if p.values == 0 {
+        return bad("--values must be >= 1".into());
+    }
+    for (g, (&n, &k)) in p.tokens.iter().zip(&p.classes).enumerate() {
+        if n == 0 || k == 0 {
+            return bad(format!("group {g}: tokens and classes must be >= 1"));
+        }
+        if k > n {
+            return bad(format!(
+                "group {g}: {k} classes cannot all be non-empty with {n} tokens"
+            ));
+        }
+        // Distinct slices need V^(cells / K_g) >= K_g.
+        let others: f64 = p
+            .classes
+            .iter()
+            .enumerate()
+            .filter(|&(h, _)| h != g)
+            .map(|(_, &c)| f64::from(c))
+            .product();
+        if others * f64::from(p.values).log2() < f64::from(k).log2() {
+            return bad(format!(
+                "group {g}: {k} classes cannot have distinct table slices with {} values",
+                p.values
+            ));
+        }
+    }
+    let cells: f64 = p.classes.iter().map(|&k| f64::from(k)).product();
+    if cells > 1e8 {
+        return bad(format!(
+            "the table would have {cells} cells; at most 1e8 are supported"
+        ));
+    }
+    Ok(())
+}
+
+/// Generates a planted instance.
+pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
+    validate(p)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let mut partition = Vec::with_capacity(p.tokens.len());
+    for (&n, &k) in p.tokens.iter().zip(&p.classes) {
+        let row = redraw(|| {
+            let row: Vec<u32> = (0..n).map(|_| rng.random_range(0..k)).collect();
+            let mut seen = vec![false; k as usize];
+            row.iter().for_each(|&c| seen[c as usize] = true);
+            seen.iter().all(|&s| s).then_some(row)
+        })
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "could not make all {k} classes non-empty in {MAX_REDRAWS} draws"
+            ))
+        })?;
+        partition.push(row);
+    }
+    let cells: usize = p.classes.iter().map(|&k| k as usize).product();
+    let table = redraw(|| {
+        let t: Vec<u32> = (0..cells).map(|_| rng.random_range(0..p.values)).collect();
+        slices_distinct(&t, &p.classes).then_some(t)
+    })
+    .ok_or_else(|| {
+        Error::Usage(format!(
+            "could not draw a table with distinct slices in {MAX_REDRAWS} draws"
+        ))
+    })?;
+
+    let groups: Vec<Group> = p
+        .tokens
+        .iter()
+        .zip(&p.classes)
+        .map(|(&n, &k)| Group::new(n, k))
+        .collect();
+    let mut samples = Vec::with_capacity(p.samples);
+    for _ in 0..p.samples {
+        let x: Vec<u32> = p.tokens.iter().map(|&n| rng.random_range(0..n)).collect();
+        let cell: Vec<u32> = x
+            .iter()
+            .zip(&partition)
+            .map(|(&t, row)| row[t as usize])
+            .collect();
+        samples.push((
+            x,
+            Label::from(u64::from(table[cell_index(&cell, &p.classes)])),
+        ));
+    }
+    let mut instance = Instance::new(groups, samples)?;
+    let mut entries = Vec::with_capacity(cells);
+    let mut cell = vec![0u32; p.classes.len()];
+    for &value in &table {
+        entries.push(TableEntry {
+            cell: cell.clone(),
+            y: Label::from(u64::from(value)),
+        });
+        for g in (0..cell.len()).rev() {
+            cell[g] += 1;
+            if cell[g] < p.classes[g] {
+                break;
+            }
+            cell[g] = 0;
+        }
+    }
+    instance.planted = Some(Planted {
+        partition,
+        table: Some(entries),
+    });
+    let mut meta = serde_json::to_value(p).expect("parameters serialize");
+    meta["generator"] = format!("partrec {} generate", env!("CARGO_PKG_VERSION")).into();
+    meta["groups"] = p.tokens.len().into();
+    if let Some(r) = ratio {
+        meta["ratio"] = r.into();
+    }
+    instance.meta = Some(meta);
+    Ok(instance)
+}
+
+fn redraw<T>(mut draw: impl FnMut() -> Option<T>) -> Option<T> {
+    (0..MAX_REDRAWS).find_map(|_| draw())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::check;
+
+    fn params(seed: u64) -> GenerateParams {
+        GenerateParams {
+            tokens: vec![30, 20, 10],
+            classes: vec![3, 2, 4],
+            values: 2,
+            samples: 200,
+            seed,
+        }
+    }
+
+    #[test]
+    fn same_seed_same_file_other_seed_other_file() {
+        let a = generate(&params(7), None).unwrap().to_json();
+        assert_eq!(a, generate(&params(7), None).unwrap().to_json());
+        assert_ne!(a, generate(&params(8), None).unwrap().to_json());
+    }
+
+    #[test]
+    fn planted_is_consistent_and_well_formed() {
+        for seed in 0..20 {
+            let inst = generate(&params(seed), None).unwrap();
+            let planted = inst.planted.clone().unwrap();
+            assert!(check(&inst, &planted.partition).unwrap().consistent);
+            for (row, &k) in planted.partition.iter().zip(&[3u32, 2, 4]) {
+                assert_eq!(
+                    crate::partition::classes_used(std::slice::from_ref(row))[0],
+                    k as usize
+                );
+            }
+            let table: Vec<u32> = planted
+                .table
+                .unwrap()
+                .iter()
+                .map(|e| if e.y == Label::from(1u64) { 1 } else { 0 })
+                .collect();
+            assert!(slices_distinct(&table, &[3, 2, 4]));
+        }
+    }
+
+    #[test]
+    fn slices_distinct_looks_at_every_group() {
+        // 2x2 table [[0,1],[0,1]]: group 0's rows are equal.
+        assert!(!slices_distinct(&[0, 1, 0, 1], &[2, 2]));
+        // [[0,1],[1,1]]: rows differ, columns differ.
+        assert!(slices_distinct(&[0, 1, 1, 1], &[2, 2]));
+        // [[0,0],[1,1]]: columns equal.
+        assert!(!slices_distinct(&[0, 0, 1, 1], &[2, 2]));
+    }
+
+    #[test]
+    fn impossible_parameters_are_refused() {
+        let mut p = params(1);
+        p.classes = vec![31, 2, 4];
+        assert!(generate(&p, None).is_err());
+        let p = GenerateParams {
+            tokens: vec![10],
+            classes: vec![3],
+            values: 2,
+            samples: 5,
+            seed: 1,
+        };
+        assert!(
+            generate(&p, None).is_err(),
+            "I=1, V=2: slices are single values, 3 classes need 3 values"
+        );
+        assert_eq!(
+            samples_for_ratio(&[100, 50], 2.0),
+            (2.0 * 100.0 * 100f64.ln()).round() as usize
+        );
+    }
+}

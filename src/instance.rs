@@ -1,0 +1,572 @@
+//! The instance model: groups, samples, optional planted truth; reading and
+//! validating the JSON file format, and writing it back.
+//!
+//! Samples are stored flat (one `u32` per token, one label id per sample), so
+//! memory is linear in the number of samples and a million samples cost a few
+//! megabytes. Every problem in a file is reported as an [`Error::Input`] that
+//! names the file and the field, sample index or JSON line and column.
+
+use crate::error::{Error, Result};
+use crate::label::{Label, LabelKey};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::Read;
+
+/// One group of tokens.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Group {
+    /// Number of tokens N_i (token ids are `0..tokens`).
+    pub tokens: u32,
+    /// Maximum number of classes K_i.
+    pub classes: u32,
+    /// Optional human name of the group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Optional human names of the tokens (one per token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_names: Option<Vec<String>>,
+}
+
+impl Group {
+    /// A group with `tokens` tokens and at most `classes` classes, without names.
+    pub fn new(tokens: u32, classes: u32) -> Self {
+        Group {
+            tokens,
+            classes,
+            name: None,
+            token_names: None,
+        }
+    }
+}
+
+/// One entry of a table g: the value of one class tuple.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableEntry {
+    /// The class tuple (one class per group).
+    pub cell: Vec<u32>,
+    /// Its value.
+    pub y: Label,
+}
+
+/// The ground truth of a generated instance.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Planted {
+    /// The class of every token, per group.
+    pub partition: Vec<Vec<u32>>,
+    /// The planted table, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub table: Option<Vec<TableEntry>>,
+}
+
+/// A validated instance: every sample has one in-range token per group.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    groups: Vec<Group>,
+    tokens: Vec<u32>,
+    labels: Vec<u32>,
+    values: Vec<Label>,
+    /// Ground truth, if the file carries it.
+    pub planted: Option<Planted>,
+    /// Free-form metadata (generator, seed, ...), carried along unchanged.
+    pub meta: Option<serde_json::Value>,
+}
+
+/// Interns labels: equal labels (by [`LabelKey`]) get one id, the first spelling is kept.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<LabelKey, u32>,
+    values: Vec<Label>,
+}
+
+impl Interner {
+    fn intern(&mut self, label: Label) -> u32 {
+        let next = self.values.len() as u32;
+        let id = *self.ids.entry(label.key()).or_insert(next);
+        if id == next {
+            self.values.push(label);
+        }
+        id
+    }
+}
+
+impl Instance {
+    /// Builds and validates an instance from groups and `(x, y)` samples.
+    pub fn new(
+        groups: Vec<Group>,
+        samples: impl IntoIterator<Item = (Vec<u32>, Label)>,
+    ) -> Result<Instance> {
+        let mut interner = Interner::default();
+        let mut tokens = Vec::new();
+        let mut labels = Vec::new();
+        for (x, y) in samples {
+            if x.len() != groups.len() {
+                return Err(Error::Usage(format!(
+                    "sample {}: x has {} tokens, expected {} (one per group)",
+                    labels.len(),
+                    x.len(),
+                    groups.len()
+                )));
+            }
+            tokens.extend_from_slice(&x);
+            labels.push(interner.intern(y));
+        }
+        let instance = Instance {
+            groups,
+            tokens,
+            labels,
+            values: interner.values,
+            planted: None,
+            meta: None,
+        };
+        instance
+            .validate()
+            .map_err(|m| Error::Usage(format!("invalid instance: {m}")))?;
+        Ok(instance)
+    }
+
+    /// The groups.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// Number of groups I.
+    pub fn arity(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Number of samples S (duplicates included).
+    pub fn num_samples(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// The tokens of sample `s`, one per group.
+    pub fn x(&self, s: usize) -> &[u32] {
+        let i = self.arity();
+        &self.tokens[s * i..(s + 1) * i]
+    }
+
+    /// The label id of sample `s` (an index into [`Instance::values`]).
+    pub fn label_id(&self, s: usize) -> u32 {
+        self.labels[s]
+    }
+
+    /// The distinct values in order of first occurrence.
+    pub fn values(&self) -> &[Label] {
+        &self.values
+    }
+
+    /// The value of sample `s`.
+    pub fn y(&self, s: usize) -> &Label {
+        &self.values[self.labels[s] as usize]
+    }
+
+    /// A human name for token `t` of group `g`: its `token_names` entry if given, else the id.
+    pub fn token_name(&self, g: usize, t: u32) -> String {
+        match &self.groups[g].token_names {
+            Some(names) => names[t as usize].clone(),
+            None => t.to_string(),
+        }
+    }
+
+    /// Checks that `partition` has the right shape (one class per token, each in `0..K_i`).
+    ///
+    /// Returns a message naming the first offending group and token.
+    pub fn validate_partition(&self, partition: &[Vec<u32>]) -> std::result::Result<(), String> {
+        if partition.len() != self.arity() {
+            return Err(format!(
+                "has {} groups, expected {}",
+                partition.len(),
+                self.arity()
+            ));
+        }
+        for (g, (row, group)) in partition.iter().zip(&self.groups).enumerate() {
+            if row.len() != group.tokens as usize {
+                return Err(format!(
+                    "group {g} lists {} classes, expected one for each of its {} tokens",
+                    row.len(),
+                    group.tokens
+                ));
+            }
+            if let Some(t) = row.iter().position(|&c| c >= group.classes) {
+                return Err(format!(
+                    "group {g} token {t}: class {} is not in 0..{}",
+                    row[t],
+                    group.classes - 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.groups.is_empty() {
+            return Err("`groups` must not be empty".into());
+        }
+        for (g, group) in self.groups.iter().enumerate() {
+            if group.tokens == 0 {
+                return Err(format!("groups[{g}].tokens must be >= 1"));
+            }
+            if group.classes == 0 {
+                return Err(format!("groups[{g}].classes must be >= 1"));
+            }
+            if let Some(names) = &group.token_names {
+                if names.len() != group.tokens as usize {
+                    return Err(format!(
+                        "groups[{g}].token_names has {} names, expected {}",
+                        names.len(),
+                        group.tokens
+                    ));
+                }
+            }
+        }
+        for s in 0..self.num_samples() {
+            for (g, (&t, group)) in self.x(s).iter().zip(&self.groups).enumerate() {
+                if t >= group.tokens {
+                    return Err(format!(
+                        "samples[{s}].x[{g}] = {t} is out of range: group {g} has {} tokens (0..{})",
+                        group.tokens,
+                        group.tokens - 1
+                    ));
+                }
+            }
+        }
+        if let Some(planted) = &self.planted {
+            self.validate_partition(&planted.partition)
+                .map_err(|m| format!("planted.partition {m}"))?;
+            for (e, entry) in planted.table.iter().flatten().enumerate() {
+                let ok = entry.cell.len() == self.arity()
+                    && entry
+                        .cell
+                        .iter()
+                        .zip(&self.groups)
+                        .all(|(&c, g)| c < g.classes);
+                if !ok {
+                    return Err(format!(
+                        "planted.table[{e}].cell must list one class per group, each below that group's `classes`"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates an instance from JSON text; `origin` names the source in errors.
+    pub fn from_json(bytes: &[u8], origin: &str) -> Result<Instance> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(Error::input(
+                origin,
+                "empty file: expected an instance JSON object",
+            ));
+        }
+        let raw: RawInstance = serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(origin, format!("not a valid instance: {e}")))?;
+        raw.into_instance()
+            .map_err(|m| Error::input(origin, format!("invalid instance: {m}")))
+    }
+
+    /// Reads and validates an instance file; `-` reads standard input.
+    pub fn read(path: &str) -> Result<Instance> {
+        Instance::from_json(&read_input(path)?, path)
+    }
+
+    /// The instance as JSON text in the file format (one line).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an instance always serializes")
+    }
+}
+
+/// Reads a whole file, or standard input for `-`.
+pub fn read_input(path: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| Error::io("-", e))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path).map_err(|e| Error::io(path, e))
+    }
+}
+
+impl Serialize for Instance {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        struct Samples<'a>(&'a Instance);
+        struct Sample<'a>(&'a Instance, usize);
+        impl Serialize for Samples<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(Some(self.0.num_samples()))?;
+                for i in 0..self.0.num_samples() {
+                    seq.serialize_element(&Sample(self.0, i))?;
+                }
+                seq.end()
+            }
+        }
+        impl Serialize for Sample<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(Some(2))?;
+                map.serialize_entry("x", self.0.x(self.1))?;
+                map.serialize_entry("y", self.0.y(self.1))?;
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("groups", &self.groups)?;
+        map.serialize_entry("samples", &Samples(self))?;
+        if let Some(planted) = &self.planted {
+            map.serialize_entry("planted", planted)?;
+        }
+        if let Some(meta) = &self.meta {
+            map.serialize_entry("meta", meta)?;
+        }
+        map.end()
+    }
+}
+
+// ---- the raw file format, as read ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstance {
+    groups: Vec<RawGroup>,
+    samples: RawSamples,
+    #[serde(default)]
+    planted: Option<RawPlanted>,
+    #[serde(default)]
+    meta: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    tokens: serde_json::Number,
+    classes: serde_json::Number,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    token_names: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlanted {
+    partition: Vec<Vec<u32>>,
+    #[serde(default)]
+    table: Option<Vec<TableEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample {
+    x: Vec<i64>,
+    y: Label,
+}
+
+/// Samples read straight into flat storage.
+#[derive(Default)]
+struct RawSamples {
+    arity: Option<usize>,
+    tokens: Vec<u32>,
+    labels: Vec<u32>,
+    interner: Interner,
+}
+
+impl<'de> Deserialize<'de> for RawSamples {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct SamplesVisitor;
+        impl<'de> Visitor<'de> for SamplesVisitor {
+            type Value = RawSamples;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`samples`: a list of {\"x\": [...], \"y\": ...} objects")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<RawSamples, A::Error> {
+                let mut out = RawSamples::default();
+                while let Some(sample) = seq.next_element::<RawSample>()? {
+                    let s = out.labels.len();
+                    let arity = *out.arity.get_or_insert(sample.x.len());
+                    if sample.x.len() != arity {
+                        return Err(de::Error::custom(format!(
+                            "samples[{s}].x has {} tokens but samples[0].x has {arity}; expected one token per group",
+                            sample.x.len()
+                        )));
+                    }
+                    for (g, &t) in sample.x.iter().enumerate() {
+                        let t = u32::try_from(t).map_err(|_| {
+                            de::Error::custom(format!(
+                                "samples[{s}].x[{g}] = {t} is not a token id (expected 0..N-1)"
+                            ))
+                        })?;
+                        out.tokens.push(t);
+                    }
+                    out.labels.push(out.interner.intern(sample.y));
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_seq(SamplesVisitor)
+    }
+}
+
+fn count_field(n: &serde_json::Number, field: &str) -> std::result::Result<u32, String> {
+    n.as_u64()
+        .and_then(|v| u32::try_from(v).ok())
+        .filter(|&v| v >= 1)
+        .ok_or_else(|| format!("{field} must be an integer from 1 to {}, got {n}", u32::MAX))
+}
+
+impl RawInstance {
+    fn into_instance(self) -> std::result::Result<Instance, String> {
+        let mut groups = Vec::with_capacity(self.groups.len());
+        for (g, raw) in self.groups.into_iter().enumerate() {
+            groups.push(Group {
+                tokens: count_field(&raw.tokens, &format!("groups[{g}].tokens"))?,
+                classes: count_field(&raw.classes, &format!("groups[{g}].classes"))?,
+                name: raw.name,
+                token_names: raw.token_names,
+            });
+        }
+        if groups.is_empty() {
+            return Err("`groups` must not be empty".into());
+        }
+        if let Some(arity) = self.samples.arity {
+            if arity != groups.len() {
+                return Err(format!(
+                    "samples[0].x has {arity} tokens, expected {} (one per group)",
+                    groups.len()
+                ));
+            }
+        }
+        let instance = Instance {
+            groups,
+            tokens: self.samples.tokens,
+            labels: self.samples.labels,
+            values: self.samples.interner.values,
+            planted: self.planted.map(|p| Planted {
+                partition: p.partition,
+                table: p.table,
+            }),
+            meta: self.meta,
+        };
+        instance.validate()?;
+        Ok(instance)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Instance> {
+        Instance::from_json(s.as_bytes(), "t.json")
+    }
+
+    #[test]
+    fn reads_the_documented_example() {
+        let inst = parse(
+            r#"{"groups": [{"tokens": 5, "classes": 3}, {"tokens": 4, "classes": 2, "name": "b"}],
+                "samples": [{"x": [4, 3], "y": 1}, {"x": [0, 3], "y": "b"}, {"x": [1, 1], "y": 1.0}],
+                "planted": {"partition": [[0, 2, 1, 0, 0], [1, 0, 0, 1]], "table": [{"cell": [0, 1], "y": 1}]},
+                "meta": {"seed": 7}}"#,
+        )
+        .unwrap();
+        assert_eq!(inst.arity(), 2);
+        assert_eq!(inst.num_samples(), 3);
+        assert_eq!(inst.x(1), &[0, 3]);
+        assert_eq!(inst.values().len(), 2, "1 and 1.0 are one label");
+        assert_eq!(inst.label_id(0), inst.label_id(2));
+        assert_eq!(inst.groups()[1].name.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let text = r#"{"groups":[{"tokens":3,"classes":2}],"samples":[{"x":[2],"y":"a"},{"x":[0],"y":1.5}],"planted":{"partition":[[0,1,1]]},"meta":{"seed":1}}"#;
+        let inst = parse(text).unwrap();
+        assert_eq!(inst.to_json(), text);
+    }
+
+    #[test]
+    fn errors_name_the_place_and_the_expectation() {
+        let cases = [
+            ("", "empty file"),
+            ("{", "line 1 column 1"),
+            (r#"{"samples": []}"#, "missing field `groups`"),
+            (
+                r#"{"groups": [], "samples": []}"#,
+                "`groups` must not be empty",
+            ),
+            (
+                r#"{"groups": [{"tokens": 0, "classes": 1}], "samples": []}"#,
+                "groups[0].tokens",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 0}], "samples": []}"#,
+                "groups[0].classes",
+            ),
+            (
+                r#"{"groups": [{"tokens": -2, "classes": 1}], "samples": []}"#,
+                "groups[0].tokens",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2.5, "classes": 1}], "samples": []}"#,
+                "groups[0].tokens",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [0, 1], "y": 0}]}"#,
+                "samples[0].x has 2 tokens",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [0], "y": 0}, {"x": [0, 1], "y": 0}]}"#,
+                "samples[1].x",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [2], "y": 0}]}"#,
+                "samples[0].x[0] = 2 is out of range",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [-1], "y": 0}]}"#,
+                "samples[0].x[0] = -1",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [0], "y": true}]}"#,
+                "number or string",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [0], "y": null}]}"#,
+                "number or string",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [{"x": [0], "y": [1]}]}"#,
+                "number or string",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [], "sample": []}"#,
+                "unknown field `sample`",
+            ),
+            (
+                r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [], "planted": {"partition": [[0, 1]]}}"#,
+                "planted.partition group 0 token 1",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            let msg = e.to_string();
+            assert!(msg.starts_with("t.json: "), "{msg}");
+            assert!(msg.contains(want), "{text}\n  gave: {msg}\n  want: {want}");
+            assert!(!msg.contains('\n'), "one line: {msg}");
+        }
+    }
+
+    #[test]
+    fn new_validates_ranges() {
+        let groups = vec![Group::new(2, 1)];
+        assert!(Instance::new(groups.clone(), [(vec![1], Label::from(0))]).is_ok());
+        assert!(Instance::new(groups.clone(), [(vec![2], Label::from(0))]).is_err());
+        assert!(Instance::new(groups, [(vec![0, 0], Label::from(0))]).is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! partrec: an exact solver for partition recovery from context
+//! (Buchholz, "Learning Partitions from Context", NeurIPS 2024).
+//!
+//! The data flows one way, one module per stage:
+//! [`instance`] (read and validate) -> [`preprocess`] -> [`encode`] (CNF) ->
+//! [`solve`] (varisat, counting and uniqueness) -> [`check`] (the independent
+//! judge) -> [`solution`] (the report). [`generate`] makes planted instances,
+//! [`brute`] enumerates tiny instances exhaustively for differential testing,
+//! and [`worker`] runs a solve in a child process under a deadline.
+
+pub mod assignment;
+pub mod brute;
+pub mod check;
+pub mod dimacs;
+pub mod encode;
+pub mod error;
+pub mod generate;
+pub mod instance;
+pub mod label;
+pub mod output;
+pub mod partition;
+pub mod preprocess;
+pub mod solution;
+pub mod solve;
+pub mod worker;
+
+pub use error::{Error, Result};
+pub use instance::{Group, Instance};
+pub use label::Label;
+pub use partition::Partition;

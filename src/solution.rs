@@ -1,0 +1,130 @@
+//! The solution report: what `partrec solve` prints and `partrec check` reads.
+
+use crate::instance::TableEntry;
+use crate::partition::Partition;
+use serde::{Deserialize, Serialize};
+
+/// The verdict of a solve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A consistent partition was found (and checked).
+    Sat,
+    /// A complete search proved that no consistent partition exists.
+    Unsat,
+    /// No verdict (a timeout, or a method that cannot prove anything).
+    Unknown,
+}
+
+impl Status {
+    /// The SAT-competition exit code: 10 sat, 20 unsat, 0 unknown.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Sat => 10,
+            Status::Unsat => 20,
+            Status::Unknown => 0,
+        }
+    }
+}
+
+/// Sizes and timings of one solve.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Samples in the file.
+    pub samples: usize,
+    /// Distinct samples after preprocessing.
+    pub distinct_samples: usize,
+    /// Distinct values.
+    pub values: usize,
+    /// Per group, tokens that occur in some sample (the rest are free).
+    pub observed_tokens: Vec<usize>,
+    /// CNF variables.
+    pub variables: usize,
+    /// CNF clauses (blocking clauses not included).
+    pub clauses: usize,
+    /// SAT solver calls.
+    pub solver_calls: usize,
+    /// Seconds spent deduplicating and ordering.
+    pub preprocess_seconds: f64,
+    /// Seconds spent building the CNF.
+    pub encode_seconds: f64,
+    /// Seconds spent finding the first solution (or proving there is none).
+    pub solve_seconds: f64,
+    /// Seconds spent on further solutions (uniqueness, counting).
+    pub unique_seconds: f64,
+    /// Seconds spent in the checker.
+    pub check_seconds: f64,
+    /// The deadline struck before the search finished.
+    pub timed_out: bool,
+    /// Why the answer is unsat without search, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsat_reason: Option<String>,
+}
+
+/// The answer to one instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Solution {
+    /// sat, unsat or unknown.
+    pub status: Status,
+    /// A consistent partition in canonical form (when sat).
+    pub partition: Option<Partition>,
+    /// The observed cells of `partition` and their values (when sat).
+    pub table: Option<Vec<TableEntry>>,
+    /// Whether `partition` is the only consistent one up to renaming (null if not asked or not decided).
+    pub unique: Option<bool>,
+    /// Consistent partitions found, up to the limit asked for (null if not asked).
+    pub count: Option<u64>,
+    /// True when `count` is the exact total, false when it is a lower bound.
+    pub count_complete: Option<bool>,
+    /// A second consistent partition, when `unique` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<Partition>,
+    /// Sizes and timings.
+    pub stats: Stats,
+}
+
+impl Solution {
+    /// An empty answer with the given status.
+    pub fn new(status: Status) -> Self {
+        Solution {
+            status,
+            partition: None,
+            table: None,
+            unique: None,
+            count: None,
+            count_complete: None,
+            witness: None,
+            stats: Stats::default(),
+        }
+    }
+
+    /// A one-line human summary.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{:?}", self.status).to_lowercase();
+        match self.unique {
+            Some(true) => s.push_str(", unique"),
+            Some(false) => s.push_str(", not unique"),
+            None => {}
+        }
+        if let (Some(n), Some(complete)) = (self.count, self.count_complete) {
+            s.push_str(&format!(", count {}{n}", if complete { "" } else { ">= " }));
+        }
+        let st = &self.stats;
+        s.push_str(&format!(
+            "; {} samples ({} distinct), {} variables, {} clauses, {:.3} s",
+            st.samples,
+            st.distinct_samples,
+            st.variables,
+            st.clauses,
+            st.preprocess_seconds
+                + st.encode_seconds
+                + st.solve_seconds
+                + st.unique_seconds
+                + st.check_seconds
+        ));
+        if st.timed_out {
+            s.push_str(" (timed out)");
+        }
+        s
+    }
+}

@@ -1,0 +1,330 @@
+//! The solve driver: prepare, encode into varisat, solve, decode, check, and
+//! keep solving with blocking clauses to decide uniqueness or count partitions.
+//!
+//! Counting works on the observed tokens (each partition of them has exactly
+//! one model, see [`crate::encode`]); free tokens are accounted for exactly by
+//! [`free_extensions`]. Every partition reported (the answer and the witness)
+//! has passed [`crate::check::check`]; a failure there is an internal error,
+//! never output. `unsat` is reported only when the solver finished its search
+//! (or two samples with the same tokens disagree, which is a proof by itself).
+
+use crate::check::check;
+use crate::encode::{encode, Decoded, Encoding};
+use crate::error::{Error, Result};
+use crate::instance::{Instance, TableEntry};
+use crate::partition::{canonical, canonical_row, Partition};
+use crate::preprocess::Prepared;
+use crate::solution::{Solution, Status};
+use std::collections::HashMap;
+use std::time::Instant;
+use varisat::{ExtendFormula, Solver};
+
+/// What to decide beyond finding one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SolveOptions {
+    /// Count consistent partitions up to this many: 1 only finds one, 2 decides uniqueness.
+    pub limit: u64,
+}
+
+impl SolveOptions {
+    /// Find one consistent partition.
+    pub fn find() -> Self {
+        SolveOptions { limit: 1 }
+    }
+    /// Find one and decide whether it is the only one.
+    pub fn unique() -> Self {
+        SolveOptions { limit: 2 }
+    }
+    /// Count consistent partitions up to `limit` (at least 1).
+    pub fn count(limit: u64) -> Self {
+        SolveOptions {
+            limit: limit.max(1),
+        }
+    }
+}
+
+/// Number of ways to place `free` unconstrained tokens into a group whose other
+/// tokens use `used` classes, with at most `max` classes in all, counted as
+/// distinct partitions and capped at `cap`.
+pub fn free_placements(free: usize, used: usize, max: usize, cap: u64) -> u64 {
+    // ways[m] = placements of the remaining tokens when m classes are in use.
+    let mut ways = vec![1u64; max + 1];
+    for _ in 0..free {
+        let next: Vec<u64> = (0..=max)
+            .map(|m| {
+                let stay = (m as u64).saturating_mul(ways[m]);
+                let open = if m < max { ways[m + 1] } else { 0 };
+                stay.saturating_add(open).min(cap)
+            })
+            .collect();
+        ways = next;
+    }
+    ways[used.min(max)]
+}
+
+/// Number of full partitions that extend one partition of the observed tokens, capped at `cap`.
+pub fn free_extensions(instance: &Instance, prep: &Prepared, decoded: &Decoded, cap: u64) -> u64 {
+    instance
+        .groups()
+        .iter()
+        .enumerate()
+        .fold(1u64, |acc, (g, group)| {
+            let free = prep.free_tokens(g).count();
+            let ways = free_placements(
+                free,
+                decoded.observed_classes[g],
+                group.classes as usize,
+                cap,
+            );
+            acc.saturating_mul(ways).min(cap)
+        })
+}
+
+/// A second partition that differs from `partition` only in where one free token sits.
+fn free_token_witness(
+    instance: &Instance,
+    prep: &Prepared,
+    partition: &[Vec<u32>],
+) -> Option<Partition> {
+    for (g, group) in instance.groups().iter().enumerate() {
+        let base = canonical_row(&partition[g]);
+        let open = (base.iter().max().map_or(0, |&m| m + 1)).min(group.classes - 1);
+        for t in prep.free_tokens(g) {
+            for class in 0..=open {
+                let mut row = partition[g].clone();
+                row[t as usize] = class;
+                if canonical_row(&row) != base {
+                    let mut witness = partition.to_vec();
+                    witness[g] = row;
+                    return Some(canonical(&witness));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The observed cells of `partition` with their values, sorted by cell.
+pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableEntry> {
+    let mut cells: HashMap<Vec<u32>, usize> = HashMap::new();
+    for s in 0..instance.num_samples() {
+        let cell: Vec<u32> = instance
+            .x(s)
+            .iter()
+            .zip(partition)
+            .map(|(&t, row)| row[t as usize])
+            .collect();
+        cells.entry(cell).or_insert(s);
+    }
+    let mut table: Vec<TableEntry> = cells
+        .into_iter()
+        .map(|(cell, s)| TableEntry {
+            cell,
+            y: instance.y(s).clone(),
+        })
+        .collect();
+    table.sort_by(|a, b| a.cell.cmp(&b.cell));
+    table
+}
+
+/// Runs the checker on a partition the solver produced; anything but "consistent" is a bug.
+fn verified(instance: &Instance, partition: Partition, what: &str) -> Result<Partition> {
+    let verdict = check(instance, &partition)
+        .map_err(|m| Error::Internal(format!("the {what} has the wrong shape: {m}")))?;
+    if !verdict.consistent {
+        return Err(Error::Internal(format!(
+            "the {what} failed the consistency check ({} conflicting samples)",
+            verdict.conflicting_samples
+        )));
+    }
+    Ok(partition)
+}
+
+/// Solves `instance`, calling `progress` with each improved partial answer
+/// (first partition found, non-uniqueness proven) before returning the final one.
+pub fn solve(
+    instance: &Instance,
+    options: &SolveOptions,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    let mut out = Solution::new(Status::Unknown);
+    let t = Instant::now();
+    let prep = Prepared::new(instance);
+    out.stats.samples = instance.num_samples();
+    out.stats.distinct_samples = prep.len();
+    out.stats.values = prep.values;
+    out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
+    out.stats.preprocess_seconds = t.elapsed().as_secs_f64();
+    if let Some([a, b]) = prep.contradiction {
+        out.status = Status::Unsat;
+        out.stats.unsat_reason = Some(format!(
+            "samples {a} and {b} have the same tokens and different values"
+        ));
+        if options.limit > 1 {
+            out.count = Some(0);
+            out.count_complete = Some(true);
+        }
+        return Ok(out);
+    }
+
+    let t = Instant::now();
+    let mut solver = Solver::new();
+    let encoding = encode(&prep, instance.groups(), &mut solver)?;
+    out.stats.variables = encoding.variables;
+    out.stats.clauses = encoding.clauses;
+    out.stats.encode_seconds = t.elapsed().as_secs_f64();
+
+    let mut count = 0u64;
+    let mut complete = false;
+    loop {
+        let t = Instant::now();
+        out.stats.solver_calls += 1;
+        let sat = solver
+            .solve()
+            .map_err(|e| Error::Internal(format!("the SAT solver failed: {e}")))?;
+        let elapsed = t.elapsed().as_secs_f64();
+        if out.stats.solver_calls == 1 {
+            out.stats.solve_seconds = elapsed;
+        } else {
+            out.stats.unique_seconds += elapsed;
+        }
+        if !sat {
+            complete = true;
+            break;
+        }
+        let model = solver
+            .model()
+            .ok_or_else(|| Error::Internal("the solver reported sat without a model".into()))?;
+        let decoded = encoding.decode(&model);
+        count = count
+            .saturating_add(free_extensions(instance, &prep, &decoded, options.limit))
+            .min(options.limit);
+        let t = Instant::now();
+        if out.partition.is_none() {
+            let partition = verified(instance, canonical(&decoded.partition), "partition found")?;
+            out.status = Status::Sat;
+            out.table = Some(observed_table(instance, &partition));
+            out.partition = Some(partition);
+        } else if out.witness.is_none() {
+            out.witness = Some(verified(
+                instance,
+                canonical(&decoded.partition),
+                "second partition",
+            )?);
+        }
+        if out.witness.is_none() && count >= 2 {
+            let first = out.partition.as_deref().unwrap_or_default();
+            let witness = free_token_witness(instance, &prep, first).ok_or_else(|| {
+                Error::Internal("free tokens counted but no witness built".into())
+            })?;
+            out.witness = Some(verified(instance, witness, "witness")?);
+        }
+        out.stats.check_seconds += t.elapsed().as_secs_f64();
+        if count >= options.limit {
+            break;
+        }
+        record_count(&mut out, options, count, false);
+        progress(&out);
+        if !block(&mut solver, &encoding, &decoded) {
+            complete = true;
+            break;
+        }
+    }
+    if count == 0 {
+        out.status = Status::Unsat;
+    }
+    record_count(&mut out, options, count, complete);
+    Ok(out)
+}
+
+/// Adds the blocking clause of `decoded`; false when there is nothing to block
+/// (no observed tokens: the only partition of them has been found).
+fn block(solver: &mut Solver, encoding: &Encoding, decoded: &Decoded) -> bool {
+    let clause = encoding.blocking_clause(&decoded.partition);
+    if clause.is_empty() {
+        return false;
+    }
+    solver.add_clause(&clause);
+    true
+}
+
+/// Fills `count`, `count_complete` and `unique` from what has been proven so far.
+fn record_count(out: &mut Solution, options: &SolveOptions, count: u64, complete: bool) {
+    if options.limit < 2 {
+        return;
+    }
+    out.count = Some(count);
+    out.count_complete = Some(complete);
+    out.unique = if count >= 2 {
+        Some(false)
+    } else if complete && count == 1 {
+        Some(true)
+    } else {
+        None
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_placements_counts_restricted_set_partitions() {
+        // 2 free tokens, nothing else, at most 2 classes: {ab}, {a}{b}.
+        assert_eq!(free_placements(2, 0, 2, 100), 2);
+        // 3 free tokens, at most 3 classes: Bell(3) = 5.
+        assert_eq!(free_placements(3, 0, 3, 100), 5);
+        // 1 free token beside 2 used classes of at most 3: join either or open a third.
+        assert_eq!(free_placements(1, 2, 3, 100), 3);
+        // Nothing free: exactly one way.
+        assert_eq!(free_placements(0, 2, 3, 100), 1);
+        // Capped.
+        assert_eq!(free_placements(20, 0, 5, 7), 7);
+    }
+
+    fn instance(text: &str) -> Instance {
+        Instance::from_json(text.as_bytes(), "t").unwrap()
+    }
+
+    #[test]
+    fn finds_counts_and_checks() {
+        // Group 1 token 2 is free; group 0 is forced into two classes.
+        let inst = instance(
+            r#"{"groups": [{"tokens": 2, "classes": 2}, {"tokens": 3, "classes": 2}],
+                "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 1}, {"x": [0, 1], "y": 0}]}"#,
+        );
+        let sol = solve(&inst, &SolveOptions::count(100), &mut |_| {}).unwrap();
+        assert_eq!(sol.status, Status::Sat);
+        // Group 1: tokens 0,1 together or apart (2), token 2 anywhere: {012},{01}{2} | {02}{1},{0}{12}: 4.
+        assert_eq!(sol.count, Some(4));
+        assert_eq!(sol.count_complete, Some(true));
+        assert_eq!(sol.unique, Some(false));
+        let w = sol.witness.unwrap();
+        assert!(check(&inst, &w).unwrap().consistent);
+        assert_ne!(w, sol.partition.unwrap());
+    }
+
+    #[test]
+    fn contradiction_is_unsat_without_search() {
+        let inst = instance(
+            r#"{"groups": [{"tokens": 2, "classes": 2}], "samples": [{"x": [1], "y": 0}, {"x": [1], "y": "0"}]}"#,
+        );
+        let sol = solve(&inst, &SolveOptions::unique(), &mut |_| {}).unwrap();
+        assert_eq!(sol.status, Status::Unsat);
+        assert_eq!(sol.stats.solver_calls, 0);
+        assert!(sol.stats.unsat_reason.unwrap().contains("samples 0 and 1"));
+    }
+
+    #[test]
+    fn too_few_classes_is_unsat_by_search() {
+        // Three tokens that pairwise must differ, two classes.
+        let inst = instance(
+            r#"{"groups": [{"tokens": 3, "classes": 2}, {"tokens": 3, "classes": 3}],
+                "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 1}, {"x": [1, 1], "y": 0},
+                            {"x": [2, 1], "y": 1}, {"x": [2, 2], "y": 0}, {"x": [0, 2], "y": 1}]}"#,
+        );
+        let sol = solve(&inst, &SolveOptions::unique(), &mut |_| {}).unwrap();
+        assert_eq!(sol.status, Status::Unsat);
+        assert_eq!(sol.count, Some(0));
+    }
+}

@@ -1,0 +1,154 @@
+//! Running a solve in a child process under a wall-clock deadline.
+//!
+//! varisat cannot be interrupted from outside (its issue #111), so a deadline
+//! is enforced by running the solve in a child process and killing it when
+//! time is up: no solve keeps running behind the caller's back. The child
+//! prints one JSON line per improved partial answer; the parent keeps the last
+//! complete line, so a timeout still reports what was proven before it (a
+//! partition found, non-uniqueness shown) and marks the rest unknown.
+
+use crate::error::{Error, Result};
+use crate::solution::{Solution, Status};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How a child run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The child exited by itself; `last_line` is its last complete stdout line.
+    Exited {
+        /// Its exit status.
+        status: ExitStatus,
+        /// Its last complete line on stdout, if any.
+        last_line: Option<String>,
+    },
+    /// The deadline struck and the child was killed.
+    TimedOut {
+        /// The last complete line it printed before that.
+        last_line: Option<String>,
+    },
+}
+
+/// Kills the child when dropped, so that no early return leaves it running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs `command` with stdout piped, collecting its lines, and kills it at `timeout`.
+pub fn run_with_deadline(mut command: Command, timeout: Duration) -> Result<Outcome> {
+    let deadline = Instant::now() + timeout;
+    command.stdout(Stdio::piped());
+    let child = command
+        .spawn()
+        .map_err(|e| Error::Internal(format!("cannot start the solver process: {e}")))?;
+    let mut child = KillOnDrop(child);
+    let stdout = child.0.stdout.take().expect("stdout is piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            match line {
+                Ok(l) => {
+                    if lines_tx.send(l).is_err() {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    });
+    let mut last_line = None;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(Outcome::TimedOut { last_line });
+        }
+        match lines.recv_timeout(deadline - now) {
+            Ok(line) => last_line = Some(line),
+            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Outcome::TimedOut { last_line }),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // stdout closed: the child is exiting; it may still be busy, so keep to the deadline.
+    loop {
+        if let Some(status) = child
+            .0
+            .try_wait()
+            .map_err(|e| Error::Internal(format!("cannot wait for the solver process: {e}")))?
+        {
+            return Ok(Outcome::Exited { status, last_line });
+        }
+        if Instant::now() >= deadline {
+            return Ok(Outcome::TimedOut { last_line });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Turns the outcome of a child `solve` run into the answer to report.
+///
+/// A child that exited 2 has already printed its one-line error; this returns
+/// `Err` with the exit code to pass on. A timeout keeps what the child had
+/// proven (its last progress line) and marks the answer as timed out.
+pub fn solution_from_outcome(outcome: Outcome) -> std::result::Result<Solution, i32> {
+    let parse =
+        |line: Option<String>| -> Option<Solution> { serde_json::from_str(line.as_deref()?).ok() };
+    match outcome {
+        Outcome::TimedOut { last_line } => {
+            let mut sol = parse(last_line).unwrap_or_else(|| Solution::new(Status::Unknown));
+            sol.stats.timed_out = true;
+            if sol.count.is_some() {
+                sol.count_complete = Some(false);
+            }
+            Ok(sol)
+        }
+        Outcome::Exited { status, last_line } => match (status.code(), parse(last_line)) {
+            (Some(code), Some(sol)) if code == sol.status.exit_code() => Ok(sol),
+            (Some(2), _) => Err(2),
+            _ => Err(1),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kills_at_the_deadline_and_keeps_the_last_line() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo first; echo second; sleep 30"]);
+        let t = Instant::now();
+        match run_with_deadline(cmd, Duration::from_millis(300)).unwrap() {
+            Outcome::TimedOut { last_line } => assert_eq!(last_line.as_deref(), Some("second")),
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn reports_a_normal_exit() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo done; exit 3"]);
+        match run_with_deadline(cmd, Duration::from_secs(20)).unwrap() {
+            Outcome::Exited { status, last_line } => {
+                assert_eq!(status.code(), Some(3));
+                assert_eq!(last_line.as_deref(), Some("done"));
+            }
+            other => panic!("expected an exit, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_timeout_without_progress_is_unknown() {
+        let sol = solution_from_outcome(Outcome::TimedOut { last_line: None }).unwrap();
+        assert_eq!(sol.status, Status::Unknown);
+        assert!(sol.stats.timed_out);
+    }
+}
