@@ -261,8 +261,14 @@ impl Instance {
                 "empty file: expected an instance JSON object",
             ));
         }
-        let raw: RawInstance = serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(origin, format!("not a valid instance: {e}")))?;
+        let raw: RawInstance = serde_json::from_slice(bytes).map_err(|e| {
+            let what = if e.is_syntax() || e.is_eof() {
+                "not valid JSON"
+            } else {
+                "not a valid instance"
+            };
+            Error::input(origin, format!("{what}: {e}"))
+        })?;
         raw.into_instance()
             .map_err(|m| Error::input(origin, format!("invalid instance: {m}")))
     }

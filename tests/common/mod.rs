@@ -1,0 +1,89 @@
+//! Helpers shared by the integration tests: seeded tiny instances and the binary.
+#![allow(dead_code)]
+
+use partrec::{Group, Instance, Label};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A seeded random tiny instance: I <= 3, N_i <= 5, K_i <= 3, up to 3 values, up to 10 samples.
+/// Half are planted (YES instances); the other half have random values (mostly NO when dense).
+pub fn tiny_instance(seed: u64) -> Instance {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let arity = rng.random_range(1..=3usize);
+    let max_tokens = if arity == 3 { 4 } else { 5 };
+    let groups: Vec<Group> = (0..arity)
+        .map(|_| Group::new(rng.random_range(1..=max_tokens), rng.random_range(1..=3)))
+        .collect();
+    let values = rng.random_range(1..=3u64);
+    let planted = rng.random_bool(0.5);
+    let classes: Vec<Vec<u32>> = groups
+        .iter()
+        .map(|g| {
+            (0..g.tokens)
+                .map(|_| rng.random_range(0..g.classes))
+                .collect()
+        })
+        .collect();
+    let mut table = std::collections::HashMap::new();
+    let samples: Vec<(Vec<u32>, Label)> = (0..rng.random_range(0..=10))
+        .map(|_| {
+            let x: Vec<u32> = groups
+                .iter()
+                .map(|g| rng.random_range(0..g.tokens))
+                .collect();
+            let y = if planted {
+                let cell: Vec<u32> = x
+                    .iter()
+                    .zip(&classes)
+                    .map(|(&t, c)| c[t as usize])
+                    .collect();
+                *table
+                    .entry(cell)
+                    .or_insert_with(|| rng.random_range(0..values))
+            } else {
+                rng.random_range(0..values)
+            };
+            (x, Label::from(y))
+        })
+        .collect();
+    Instance::new(groups, samples).expect("valid by construction")
+}
+
+/// The partrec binary built for these tests.
+pub fn partrec() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_partrec"))
+}
+
+/// Runs partrec with `args`.
+pub fn run(args: &[&str]) -> Output {
+    partrec().args(args).output().expect("partrec runs")
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = root().join("target").join("test-scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `../shared` beside the repository, if present (CI has it; a fresh clone does not).
+pub fn shared() -> Option<PathBuf> {
+    let dir = root().join("..").join("shared");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} does not exist (tests that need ../shared run where it does)",
+            dir.display()
+        );
+        None
+    }
+}

@@ -1,0 +1,79 @@
+//! Differential tests: the SAT solver against exhaustive enumeration on
+//! thousands of seeded tiny instances (YES and NO), for sat/unsat, counts,
+//! uniqueness, witnesses, and the checker's verdict on every answer.
+
+mod common;
+
+use common::tiny_instance;
+use partrec::brute::consistent_partitions;
+use partrec::check::check;
+use partrec::partition::canonical;
+use partrec::solution::Status;
+use partrec::solve::{solve, SolveOptions};
+
+/// Counting stops here so that instances with many partitions stay quick.
+const COUNT_CAP: u64 = 300;
+
+#[test]
+fn solver_agrees_with_brute_force_on_3000_tiny_instances() {
+    let (mut yes, mut no) = (0, 0);
+    for seed in 0..3000 {
+        let inst = tiny_instance(seed);
+        let all = consistent_partitions(&inst);
+        let truth = all.len() as u64;
+        let sol = solve(&inst, &SolveOptions::count(COUNT_CAP), &mut |_| {}).unwrap();
+        let ctx = format!("seed {seed}: {}", inst.to_json());
+        if truth == 0 {
+            no += 1;
+            assert_eq!(sol.status, Status::Unsat, "{ctx}");
+            assert_eq!(sol.count, Some(0), "{ctx}");
+            continue;
+        }
+        yes += 1;
+        assert_eq!(sol.status, Status::Sat, "{ctx}");
+        let p = sol.partition.as_ref().unwrap();
+        assert!(check(&inst, p).unwrap().consistent, "{ctx}");
+        assert!(
+            all.contains(p),
+            "the answer is canonical and among the brute-force ones: {ctx}"
+        );
+        assert_eq!(sol.count, Some(truth.min(COUNT_CAP)), "{ctx}");
+        assert_eq!(sol.count_complete, Some(truth < COUNT_CAP), "{ctx}");
+        assert_eq!(sol.unique, Some(truth == 1), "{ctx}");
+        if let Some(w) = &sol.witness {
+            assert!(check(&inst, w).unwrap().consistent, "{ctx}");
+            assert_ne!(canonical(w), *p, "{ctx}");
+        } else {
+            assert_eq!(truth, 1, "a non-unique answer carries a witness: {ctx}");
+        }
+    }
+    // The generator must exercise both sides.
+    eprintln!("yes {yes}, no {no}");
+    assert!(yes > 1000 && no > 300, "yes {yes}, no {no}");
+}
+
+#[test]
+fn uniqueness_mode_agrees_with_brute_force() {
+    for seed in 5000..6500 {
+        let inst = tiny_instance(seed);
+        let truth = consistent_partitions(&inst).len();
+        let sol = solve(&inst, &SolveOptions::unique(), &mut |_| {}).unwrap();
+        let ctx = format!("seed {seed}: {}", inst.to_json());
+        match truth {
+            0 => assert_eq!((sol.status, sol.unique), (Status::Unsat, None), "{ctx}"),
+            1 => assert_eq!((sol.status, sol.unique), (Status::Sat, Some(true)), "{ctx}"),
+            _ => {
+                assert_eq!(
+                    (sol.status, sol.unique),
+                    (Status::Sat, Some(false)),
+                    "{ctx}"
+                );
+                assert!(
+                    check(&inst, sol.witness.as_ref().unwrap())
+                        .unwrap()
+                        .consistent
+                );
+            }
+        }
+    }
+}
