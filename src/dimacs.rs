@@ -25,12 +25,8 @@ pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encodin
         "c free tokens (in no sample) have no variables; any class is consistent for them"
     )
     .map_err(io)?;
-    if let Some([a, b]) = prep.contradiction {
-        writeln!(
-            out,
-            "c samples {a} and {b} have the same tokens and different values (the CNF is unsat)"
-        )
-        .map_err(io)?;
+    if let Some(reason) = &prep.refutation {
+        writeln!(out, "c unsat without search: {reason}").map_err(io)?;
     }
     for (g, order) in encoding.order().iter().enumerate() {
         for (p, &t) in order.iter().enumerate() {

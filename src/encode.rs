@@ -135,6 +135,7 @@ pub fn encode<F: ExtendFormula>(
         .zip(groups)
         .map(|(order, group)| encode_group(order.len(), group.classes as usize, &mut f))
         .collect();
+    encode_must_differ(prep, &class_vars, &mut f);
     encode_samples(prep, &class_vars, &mut f);
     Ok(Encoding {
         order: prep.order.clone(),
@@ -181,6 +182,21 @@ fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Ve
         vars.push(x);
     }
     vars
+}
+
+/// `-class(g, a, k) OR -class(g, b, k)` for every must-differ pair and shared class k.
+fn encode_must_differ<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<Var>>], f: &mut F) {
+    for (g, pairs) in prep.must_differ.iter().enumerate() {
+        for &(a, b) in pairs {
+            let pos = |t: u32| {
+                prep.position[g][t as usize].expect("must-differ tokens are observed") as usize
+            };
+            let (xa, xb) = (&class_vars[g][pos(a)], &class_vars[g][pos(b)]);
+            for (va, vb) in xa.iter().zip(xb) {
+                f.add_clause(&[va.negative(), vb.negative()]);
+            }
+        }
+    }
 }
 
 /// Cell value bits and one clause per (sample, reachable cell, bit).
@@ -323,12 +339,16 @@ mod tests {
         assert_eq!(enc.variables, formula.var_count());
         assert_eq!(enc.clauses, formula.len());
         assert!(enc.clauses as u64 <= estimate_clauses(&prep, inst.groups()));
-        // Token order: group 0 all once (0, 1, 2), group 1 token 0 twice then 1.
-        assert_eq!(enc.order(), &[vec![0, 1, 2], vec![0, 1]]);
+        // Group 0: tokens 0 and 2 must differ ((0,0)->0 vs (2,0)->1), so that clique
+        // comes first, then token 1. Group 1: token 0 (twice) before token 1.
+        assert_eq!(enc.order(), &[vec![0, 2, 1], vec![0, 1]]);
+        assert!(
+            enc.class_var(0, 1, 1).is_some(),
+            "token 2 may open class 1 (it must)"
+        );
         assert!(
             enc.class_var(0, 0, 1).is_none(),
             "first token is fixed to class 0"
         );
-        assert!(enc.class_var(0, 1, 1).is_some());
     }
 }

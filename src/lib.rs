@@ -11,17 +11,21 @@
 pub mod assignment;
 pub mod brute;
 pub mod check;
+pub mod coloring;
 pub mod dimacs;
 pub mod encode;
 pub mod error;
 pub mod generate;
+pub mod graph;
 pub mod instance;
 pub mod label;
 pub mod output;
 pub mod partition;
 pub mod preprocess;
+pub mod reduce;
 pub mod solution;
 pub mod solve;
+pub mod verify;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -2,16 +2,20 @@
 
 use clap::{Args, Parser, Subcommand};
 use partrec::check::{judge, Candidate};
+use partrec::coloring::{chromatic, decide, ColorAnswer, Via};
 use partrec::dimacs::write_dimacs;
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::graph::{complete, cycle, mycielski, petersen, queen, random, read_col, Graph};
 use partrec::instance::read_input;
 use partrec::output::write_text;
+use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
 use partrec::solve::{solve, SolveOptions};
-use partrec::worker::{run_with_deadline, solution_from_outcome};
+use partrec::verify::verify_reduction;
+use partrec::worker::{decide_in_child, run_with_deadline, solution_from_outcome};
 use partrec::{Error, Instance, Result};
 use std::io::Write;
 use std::process::{Command, ExitCode, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const EXIT_CODES: &str = "\
 Exit codes (the SAT-competition convention):
@@ -49,6 +53,122 @@ enum Cmd {
         /// Output file (default: standard output).
         #[arg(short, long)]
         output: Option<String>,
+    },
+    /// Reduce graph k-colouring (a DIMACS .col file) to a partition-recovery instance.
+    Reduce {
+        /// Graph in DIMACS .col format (`-` for standard input).
+        graph: String,
+        /// Number of colours k.
+        #[arg(long)]
+        colors: u32,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Read the colouring off a solution of the reduced instance and check it is proper (exit 1 if not).
+    Extract {
+        /// The graph that was reduced.
+        graph: String,
+        /// A solution of the reduced instance (its `partition` is read).
+        solution: String,
+    },
+    /// Turn a colouring ({"colors": [...]}) into a solution of the reduced instance.
+    Lift {
+        /// The graph.
+        graph: String,
+        /// The colouring file: `colors[i]` is the colour of vertex i+1.
+        coloring: String,
+        /// Number of colours k of the reduced instance.
+        #[arg(long)]
+        colors: u32,
+        /// Output file (default: standard output).
+        #[arg(short, long)]
+        output: Option<String>,
+    },
+    /// Decide k-colourability (exit 10/20/0) or find the chromatic number, through the reduction by default.
+    Color(ColorArgs),
+    /// Solve a colouring directly and through the reduction and check that everything agrees (exit 0 verified, 1 disagreement, 3 undecided).
+    VerifyReduction {
+        /// The graph.
+        graph: String,
+        /// Number of colours k.
+        #[arg(long)]
+        colors: u32,
+        /// Wall-clock limit in seconds for both solves together.
+        #[arg(long, value_name = "SECS")]
+        timeout: Option<f64>,
+    },
+    /// Write a named graph in DIMACS .col format.
+    Graph {
+        /// Which graph.
+        #[command(subcommand)]
+        kind: GraphKind,
+        /// Output file (default: standard output).
+        #[arg(short, long, global = true)]
+        output: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct ColorArgs {
+    /// The graph in DIMACS .col format (`-` for standard input).
+    graph: String,
+    /// Decide whether the graph is colourable with this many colours.
+    #[arg(
+        long,
+        required_unless_present = "chromatic",
+        conflicts_with = "chromatic"
+    )]
+    colors: Option<u32>,
+    /// Find the chromatic number (clique lower bound, then solve downward from DSATUR).
+    #[arg(long)]
+    chromatic: bool,
+    /// How to decide: through the reduction to partition recovery, or the direct colouring CNF.
+    #[arg(long, default_value = "reduction")]
+    via: Via,
+    /// Wall-clock limit in seconds; solves run in child processes killed at the deadline.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    output: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum GraphKind {
+    /// The Mycielski graph of DIMACS `myciel<K>` (chromatic number K + 1).
+    Myciel {
+        /// K >= 1.
+        k: usize,
+    },
+    /// The ROWS x COLS queen graph.
+    Queen {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// The complete graph K_N.
+    Complete {
+        /// Vertices.
+        n: usize,
+    },
+    /// The cycle C_N.
+    Cycle {
+        /// Vertices (>= 3).
+        n: usize,
+    },
+    /// The Petersen graph.
+    Petersen,
+    /// A seeded random graph G(N, P).
+    Random {
+        /// Vertices.
+        n: usize,
+        /// Edge probability.
+        p: f64,
+        /// Seed.
+        #[arg(long)]
+        seed: u64,
     },
 }
 
@@ -145,11 +265,7 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
     };
     let solution = match a.timeout {
         Some(secs) => {
-            if !(secs.is_finite() && secs > 0.0) {
-                return Err(Error::Usage(format!(
-                    "--timeout must be a number of seconds > 0, got {secs}"
-                )));
-            }
+            let timeout = parse_timeout(secs)?;
             let exe = std::env::current_exe()
                 .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
             let mut cmd = Command::new(exe);
@@ -161,7 +277,7 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
                 "--progress-lines",
             ]);
             cmd.stdin(Stdio::inherit()).stderr(Stdio::inherit());
-            match solution_from_outcome(run_with_deadline(cmd, Duration::from_secs_f64(secs))?) {
+            match solution_from_outcome(run_with_deadline(cmd, None, timeout)?) {
                 Ok(mut sol) => {
                     if options.limit < 2 {
                         (sol.count, sol.count_complete) = (None, None);
@@ -222,12 +338,207 @@ fn run_encode(instance_path: &str, output: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
+/// Reads a `.col` file and prints the reader's warnings.
+fn read_graph(path: &str) -> Result<Graph> {
+    let col = read_col(path)?;
+    for w in &col.warnings {
+        eprintln!("partrec: warning: {w}");
+    }
+    Ok(col.graph)
+}
+
+fn graph_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_stem()
+        .map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned())
+}
+
+fn run_reduce(graph_path: &str, colors: u32, output: Option<&str>) -> Result<i32> {
+    let graph = read_graph(graph_path)?;
+    let instance = ColoringReduction::new(&graph, colors)?.reduce(&graph_name(graph_path));
+    write_text(output, &instance.to_json())?;
+    Ok(0)
+}
+
+fn run_extract(graph_path: &str, solution_path: &str) -> Result<i32> {
+    let graph = read_graph(graph_path)?;
+    let candidate = Candidate::from_json(&read_input(solution_path)?, solution_path)?;
+    let n = graph.vertices();
+    let partition = candidate
+        .partition
+        .filter(|p| p.len() == 2 && p.iter().all(|row| row.len() == n))
+        .ok_or_else(|| {
+            Error::input(
+                solution_path,
+                format!("expected a `partition` of 2 groups with {n} tokens each"),
+            )
+        })?;
+    let k = partition[1].iter().max().map_or(1, |&m| m + 1);
+    let colors = partition[1].clone();
+    write_text(None, &serde_json::json!({ "colors": colors }).to_string())?;
+    match ColoringReduction::new(&graph, k)?.extract(&partition) {
+        Ok(_) => {
+            eprintln!("partrec: {solution_path}: a proper {k}-colouring of {graph_path}");
+            Ok(0)
+        }
+        Err(m) => {
+            eprintln!("partrec: {solution_path}: not a proper colouring of {graph_path}: {m}");
+            Ok(1)
+        }
+    }
+}
+
+fn run_lift(
+    graph_path: &str,
+    coloring_path: &str,
+    colors: u32,
+    output: Option<&str>,
+) -> Result<i32> {
+    let graph = read_graph(graph_path)?;
+    let coloring = ColoringFile::from_json(&read_input(coloring_path)?, coloring_path)?;
+    let reduction = ColoringReduction::new(&graph, colors)?;
+    let solution = reduction
+        .lift_solution(&coloring.colors)
+        .map_err(|m| Error::input(coloring_path, m))?;
+    if let Err(m) = proper_coloring(&graph, &coloring.colors, colors) {
+        eprintln!("partrec: warning: {coloring_path} is not a proper colouring ({m}); `partrec check` will reject the lifted solution");
+    }
+    write_text(
+        output,
+        &serde_json::to_string(&solution).expect("serializes"),
+    )?;
+    Ok(0)
+}
+
+/// Decides colourability in process, or in child processes under one overall deadline.
+fn decider(
+    graph: &Graph,
+    timeout: Option<f64>,
+) -> Result<impl FnMut(u32, Via) -> Result<ColorAnswer> + '_> {
+    let deadline = timeout
+        .map(parse_timeout)
+        .transpose()?
+        .map(|d| Instant::now() + d);
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
+    Ok(move |k: u32, via: Via| match deadline {
+        None => decide(graph, k, via),
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                Ok(ColorAnswer::timed_out(k, via, 0.0))
+            } else {
+                decide_in_child(&exe, graph, k, via, left)
+            }
+        }
+    })
+}
+
+fn run_color(a: ColorArgs) -> Result<i32> {
+    let graph = read_graph(&a.graph)?;
+    let mut decide = decider(&graph, a.timeout)?;
+    let (text, code, summary) = match a.colors {
+        Some(k) => {
+            let answer = decide(k, a.via)?;
+            let summary = match answer.colorable {
+                Some(true) => format!("{k}-colourable"),
+                Some(false) => format!("not {k}-colourable"),
+                None => format!("{k}-colourability undecided (timeout)"),
+            };
+            (serde_json::to_string(&answer), answer.exit_code(), summary)
+        }
+        None => {
+            let result = chromatic(&graph, a.via, &mut |k| decide(k, a.via))?;
+            let summary = match result.chromatic {
+                Some(chi) => format!("chromatic number {chi}"),
+                None => format!(
+                    "chromatic number between {} and {} (timeout)",
+                    result.lower, result.upper
+                ),
+            };
+            (serde_json::to_string(&result), 0, summary)
+        }
+    };
+    write_text(a.output.as_deref(), &text.expect("serializes"))?;
+    eprintln!("partrec: {}: {summary} (via {})", a.graph, a.via);
+    Ok(code)
+}
+
+fn run_verify(graph_path: &str, colors: u32, timeout: Option<f64>) -> Result<i32> {
+    let graph = read_graph(graph_path)?;
+    let mut decide = decider(&graph, timeout)?;
+    let verification = verify_reduction(&graph, colors, &mut |via| decide(colors, via))?;
+    print!("{}", verification.table());
+    Ok(verification.exit_code())
+}
+
+fn run_graph(kind: GraphKind, output: Option<&str>) -> Result<i32> {
+    let (graph, name) = match kind {
+        GraphKind::Myciel { k } if k >= 1 => (
+            mycielski(k),
+            format!("myciel{k}: Mycielski graph, chromatic number {}", k + 1),
+        ),
+        GraphKind::Queen { rows, cols } if rows * cols >= 1 => {
+            (queen(rows, cols), format!("queen{rows}_{cols}"))
+        }
+        GraphKind::Complete { n } if n >= 1 => (complete(n), format!("K{n}: chromatic number {n}")),
+        GraphKind::Cycle { n } if n >= 3 => {
+            (cycle(n), format!("C{n}: chromatic number {}", 2 + n % 2))
+        }
+        GraphKind::Petersen => (petersen(), "Petersen graph: chromatic number 3".to_string()),
+        GraphKind::Random { n, p, seed } if n >= 1 && (0.0..=1.0).contains(&p) => {
+            (random(n, p, seed), format!("G({n}, {p}) seed {seed}"))
+        }
+        _ => {
+            return Err(Error::Usage(
+                "graph size out of range (myciel K >= 1, cycle N >= 3, random P in 0..1)".into(),
+            ))
+        }
+    };
+    write_text(
+        output,
+        graph
+            .to_col(&format!("{name}\nmade by partrec graph"))
+            .trim_end(),
+    )?;
+    Ok(0)
+}
+
+fn parse_timeout(secs: f64) -> Result<Duration> {
+    if secs.is_finite() && secs > 0.0 {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "--timeout must be a number of seconds > 0, got {secs}"
+        )))
+    }
+}
+
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Cmd::Generate(a) => run_generate(a),
         Cmd::Solve(a) => run_solve(a),
         Cmd::Check { instance, solution } => run_check(&instance, &solution),
         Cmd::Encode { instance, output } => run_encode(&instance, output.as_deref()),
+        Cmd::Reduce {
+            graph,
+            colors,
+            output,
+        } => run_reduce(&graph, colors, output.as_deref()),
+        Cmd::Extract { graph, solution } => run_extract(&graph, &solution),
+        Cmd::Lift {
+            graph,
+            coloring,
+            colors,
+            output,
+        } => run_lift(&graph, &coloring, colors, output.as_deref()),
+        Cmd::Color(a) => run_color(a),
+        Cmd::VerifyReduction {
+            graph,
+            colors,
+            timeout,
+        } => run_verify(&graph, colors, timeout),
+        Cmd::Graph { kind, output } => run_graph(kind, output.as_deref()),
     }
 }
 

@@ -1,9 +1,38 @@
-//! Preprocessing between reading and encoding: drop duplicate samples, find a
-//! token tuple seen with two values (the instance is then inconsistent, no
-//! search needed), and order each group's observed tokens for the encoder.
+//! Preprocessing between reading and encoding: drop duplicate samples, find
+//! what the data proves before any search, and order each group's observed
+//! tokens for the encoder.
 //!
-//! Tokens that occur in no sample are *free*: they constrain nothing, so they
-//! are left out of the encoding and put back by the solver (in any class).
+//! - Two samples with the same tokens and different values: the instance is
+//!   inconsistent whatever the partition (a refutation).
+//! - Two samples with different values that share every token but one, in
+//!   group g, force those two group-g tokens into different classes
+//!   (*must-differ* pairs, encoded as binary clauses). A clique of such tokens
+//!   larger than K_g is a refutation; a clique is otherwise put first in the
+//!   encoding order, where value precedence then fixes its classes outright.
+//! - Tokens that occur in no sample are *free*: they constrain nothing, so they
+//!   are left out of the encoding and put back by the solver (in any class).
+//!
+//! Everything here is implied by the samples, so the set of consistent
+//! partitions (and their count) is unchanged.
+
+use crate::graph::greedy_clique;
+use crate::Instance;
+
+/// Which optional steps run (all on by default; switched off only to compare variants).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrepareOptions {
+    /// Derive must-differ pairs and put a clique of them first in the order.
+    pub must_differ: bool,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        PrepareOptions { must_differ: true }
+    }
+}
+
+/// At most this many must-differ pairs per group for each distinct sample (bounds the clauses).
+pub const MUST_DIFFER_PER_SAMPLE: usize = 4;
 
 /// The samples as the encoder sees them.
 #[derive(Clone, Debug)]
@@ -13,17 +42,25 @@ pub struct Prepared {
     labels: Vec<u32>,
     /// Number of distinct values.
     pub values: usize,
-    /// Per group, the observed tokens in encoding order: most frequent first, ties by id.
+    /// Per group, the observed tokens in encoding order: a must-differ clique first,
+    /// then the rest, most frequent first, ties by id.
     pub order: Vec<Vec<u32>>,
     /// Per group, each token's position in `order`, or `None` for a free token.
     pub position: Vec<Vec<Option<u32>>>,
-    /// Two sample indices (in the file) with the same tokens and different values, if any.
-    pub contradiction: Option<[usize; 2]>,
+    /// Per group, token pairs `(a, b)`, `a < b`, that must be in different classes.
+    pub must_differ: Vec<Vec<(u32, u32)>>,
+    /// Why the instance is inconsistent without any search, if it is.
+    pub refutation: Option<String>,
 }
 
 impl Prepared {
-    /// Deduplicates and orders the samples of `instance`.
-    pub fn new(instance: &crate::Instance) -> Prepared {
+    /// Preprocesses `instance` with all steps on.
+    pub fn new(instance: &Instance) -> Prepared {
+        Prepared::with_options(instance, PrepareOptions::default())
+    }
+
+    /// Preprocesses `instance` with the given steps.
+    pub fn with_options(instance: &Instance, options: PrepareOptions) -> Prepared {
         let arity = instance.arity();
         let mut idx: Vec<usize> = (0..instance.num_samples()).collect();
         idx.sort_unstable_by(|&a, &b| {
@@ -35,16 +72,20 @@ impl Prepared {
         });
         let mut tokens = Vec::new();
         let mut labels = Vec::new();
-        let mut contradiction = None;
+        let mut refutation = None;
         let mut prev: Option<usize> = None;
         for &s in &idx {
             if let Some(p) = prev {
                 if instance.x(p) == instance.x(s) {
-                    if instance.label_id(p) != instance.label_id(s) && contradiction.is_none() {
-                        contradiction = Some([p.min(s), p.max(s)]);
-                    }
                     if instance.label_id(p) == instance.label_id(s) {
                         continue;
+                    }
+                    if refutation.is_none() {
+                        refutation = Some(format!(
+                            "samples {} and {} have the same tokens and different values",
+                            p.min(s),
+                            p.max(s)
+                        ));
                     }
                 }
             }
@@ -52,38 +93,101 @@ impl Prepared {
             labels.push(instance.label_id(s));
             prev = Some(s);
         }
-        let mut frequency: Vec<Vec<u32>> = instance
-            .groups()
-            .iter()
-            .map(|g| vec![0; g.tokens as usize])
-            .collect();
-        for x in tokens.chunks_exact(arity.max(1)) {
-            for (g, &t) in x.iter().enumerate() {
-                frequency[g][t as usize] += 1;
-            }
-        }
-        let mut order = Vec::with_capacity(arity);
-        let mut position = Vec::with_capacity(arity);
-        for freq in &frequency {
-            let mut seen: Vec<u32> = (0..freq.len() as u32)
-                .filter(|&t| freq[t as usize] > 0)
-                .collect();
-            seen.sort_by_key(|&t| (std::cmp::Reverse(freq[t as usize]), t));
-            let mut pos = vec![None; freq.len()];
-            for (p, &t) in seen.iter().enumerate() {
-                pos[t as usize] = Some(p as u32);
-            }
-            order.push(seen);
-            position.push(pos);
-        }
-        Prepared {
+        let mut prep = Prepared {
             arity,
             tokens,
             labels,
             values: instance.values().len(),
-            order,
-            position,
-            contradiction,
+            order: Vec::new(),
+            position: Vec::new(),
+            must_differ: vec![Vec::new(); arity],
+            refutation,
+        };
+        if options.must_differ && prep.refutation.is_none() {
+            for g in 0..arity {
+                prep.must_differ[g] = prep.find_must_differ(g);
+            }
+        }
+        prep.order_tokens(instance);
+        prep
+    }
+
+    /// Must-differ pairs of group `g`: samples that agree outside g and differ in value.
+    fn find_must_differ(&self, g: usize) -> Vec<(u32, u32)> {
+        let x = |s: usize| &self.tokens[s * self.arity..(s + 1) * self.arity];
+        let others = |s: usize| {
+            x(s).iter()
+                .enumerate()
+                .filter(move |&(h, _)| h != g)
+                .map(|(_, &t)| t)
+        };
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.sort_unstable_by(|&a, &b| {
+            others(a)
+                .cmp(others(b))
+                .then(self.labels[a].cmp(&self.labels[b]))
+        });
+        let cap = MUST_DIFFER_PER_SAMPLE * self.len();
+        let mut pairs = Vec::new();
+        let mut start = 0;
+        while start < idx.len() && pairs.len() < cap {
+            let mut end = start + 1;
+            while end < idx.len() && others(idx[end]).eq(others(idx[start])) {
+                end += 1;
+            }
+            let run = &idx[start..end];
+            'run: for (i, &a) in run.iter().enumerate() {
+                for &b in &run[i + 1..] {
+                    if self.labels[a] != self.labels[b] {
+                        let (ta, tb) = (x(a)[g], x(b)[g]);
+                        pairs.push((ta.min(tb), ta.max(tb)));
+                        if pairs.len() >= cap {
+                            break 'run;
+                        }
+                    }
+                }
+            }
+            start = end;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// Orders each group's observed tokens; a must-differ clique larger than K is a refutation.
+    fn order_tokens(&mut self, instance: &Instance) {
+        for (g, group) in instance.groups().iter().enumerate() {
+            let n = group.tokens as usize;
+            let mut frequency = vec![0u32; n];
+            for x in self.tokens.chunks_exact(self.arity) {
+                frequency[x[g] as usize] += 1;
+            }
+            let mut adj = vec![Vec::new(); n];
+            for &(a, b) in &self.must_differ[g] {
+                adj[a as usize].push(b);
+                adj[b as usize].push(a);
+            }
+            adj.iter_mut().for_each(|a| a.sort_unstable());
+            let clique = greedy_clique(&adj);
+            if clique.len() > group.classes as usize && self.refutation.is_none() {
+                self.refutation = Some(format!(
+                    "group {g}: tokens {clique:?} must pairwise be in different classes, but there are only {} classes",
+                    group.classes
+                ));
+            }
+            // A lone vertex is no clique: then the order is by frequency alone.
+            let first: Vec<u32> = if clique.len() > 1 { clique } else { Vec::new() };
+            let mut rest: Vec<u32> = (0..n as u32)
+                .filter(|&t| frequency[t as usize] > 0 && !first.contains(&t))
+                .collect();
+            rest.sort_by_key(|&t| (std::cmp::Reverse(frequency[t as usize]), t));
+            let order: Vec<u32> = first.into_iter().chain(rest).collect();
+            let mut pos = vec![None; n];
+            for (p, &t) in order.iter().enumerate() {
+                pos[t as usize] = Some(p as u32);
+            }
+            self.order.push(order);
+            self.position.push(pos);
         }
     }
 
@@ -117,7 +221,6 @@ impl Prepared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Instance;
 
     fn prepare(samples: &str) -> Prepared {
         let text = format!(
@@ -129,10 +232,10 @@ mod tests {
     #[test]
     fn removes_duplicates_and_orders_by_frequency() {
         let p = prepare(
-            r#"[{"x": [1, 0], "y": 0}, {"x": [1, 0], "y": 0.0}, {"x": [2, 0], "y": 1}, {"x": [1, 2], "y": 1}]"#,
+            r#"[{"x": [1, 0], "y": 0}, {"x": [1, 0], "y": 0.0}, {"x": [2, 0], "y": 0}, {"x": [1, 2], "y": 0}]"#,
         );
         assert_eq!(p.len(), 3);
-        assert_eq!(p.contradiction, None);
+        assert_eq!(p.refutation, None);
         assert_eq!(p.order, vec![vec![1, 2], vec![0, 2]]);
         assert_eq!(p.free_tokens(0).collect::<Vec<_>>(), vec![0, 3]);
         assert_eq!(p.free_tokens(1).collect::<Vec<_>>(), vec![1]);
@@ -143,6 +246,32 @@ mod tests {
     fn finds_the_same_tokens_with_two_values() {
         let p =
             prepare(r#"[{"x": [1, 0], "y": 0}, {"x": [3, 1], "y": 0}, {"x": [1, 0], "y": "a"}]"#);
-        assert_eq!(p.contradiction, Some([0, 2]));
+        assert_eq!(
+            p.refutation.as_deref(),
+            Some("samples 0 and 2 have the same tokens and different values")
+        );
+    }
+
+    #[test]
+    fn finds_must_differ_pairs_and_puts_the_clique_first() {
+        // Group 0 tokens 2 and 3 share group-1 token 0 with different values.
+        let p = prepare(
+            r#"[{"x": [2, 0], "y": 0}, {"x": [3, 0], "y": 1}, {"x": [1, 1], "y": 0}, {"x": [1, 1], "y": 0}, {"x": [1, 2], "y": 0}]"#,
+        );
+        assert_eq!(p.must_differ[0], vec![(2, 3)]);
+        assert!(p.must_differ[1].is_empty());
+        assert_eq!(&p.order[0][..2], &[2, 3]);
+    }
+
+    #[test]
+    fn a_clique_larger_than_k_is_a_refutation() {
+        // Tokens 0, 1, 2 of group 0 pairwise differ (all beside group-1 token 0): 3 > 2 classes.
+        let p = prepare(r#"[{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 1}, {"x": [2, 0], "y": 2}]"#);
+        assert!(p.refutation.unwrap().contains("only 2 classes"));
+        let off = Prepared::with_options(
+            &Instance::from_json(br#"{"groups": [{"tokens": 3, "classes": 2}, {"tokens": 1, "classes": 1}], "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 1}]}"#, "t").unwrap(),
+            PrepareOptions { must_differ: false },
+        );
+        assert!(off.must_differ.iter().all(Vec::is_empty));
     }
 }

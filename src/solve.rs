@@ -13,32 +13,35 @@ use crate::encode::{encode, Decoded, Encoding};
 use crate::error::{Error, Result};
 use crate::instance::{Instance, TableEntry};
 use crate::partition::{canonical, canonical_row, Partition};
-use crate::preprocess::Prepared;
+use crate::preprocess::{PrepareOptions, Prepared};
 use crate::solution::{Solution, Status};
 use std::collections::HashMap;
 use std::time::Instant;
 use varisat::{ExtendFormula, Solver};
 
-/// What to decide beyond finding one partition.
+/// What to decide beyond finding one partition, and how to preprocess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SolveOptions {
     /// Count consistent partitions up to this many: 1 only finds one, 2 decides uniqueness.
     pub limit: u64,
+    /// Which preprocessing steps run (all by default).
+    pub prepare: PrepareOptions,
 }
 
 impl SolveOptions {
     /// Find one consistent partition.
     pub fn find() -> Self {
-        SolveOptions { limit: 1 }
+        Self::count(1)
     }
     /// Find one and decide whether it is the only one.
     pub fn unique() -> Self {
-        SolveOptions { limit: 2 }
+        Self::count(2)
     }
     /// Count consistent partitions up to `limit` (at least 1).
     pub fn count(limit: u64) -> Self {
         SolveOptions {
             limit: limit.max(1),
+            prepare: PrepareOptions::default(),
         }
     }
 }
@@ -149,17 +152,15 @@ pub fn solve(
 ) -> Result<Solution> {
     let mut out = Solution::new(Status::Unknown);
     let t = Instant::now();
-    let prep = Prepared::new(instance);
+    let prep = Prepared::with_options(instance, options.prepare);
     out.stats.samples = instance.num_samples();
     out.stats.distinct_samples = prep.len();
     out.stats.values = prep.values;
     out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
     out.stats.preprocess_seconds = t.elapsed().as_secs_f64();
-    if let Some([a, b]) = prep.contradiction {
+    if let Some(reason) = &prep.refutation {
         out.status = Status::Unsat;
-        out.stats.unsat_reason = Some(format!(
-            "samples {a} and {b} have the same tokens and different values"
-        ));
+        out.stats.unsat_reason = Some(reason.clone());
         if options.limit > 1 {
             out.count = Some(0);
             out.count_complete = Some(true);

@@ -7,9 +7,12 @@
 //! complete line, so a timeout still reports what was proven before it (a
 //! partition found, non-uniqueness shown) and marks the rest unknown.
 
+use crate::coloring::{ColorAnswer, Via};
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::solution::{Solution, Status};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -42,13 +45,25 @@ impl Drop for KillOnDrop {
 }
 
 /// Runs `command` with stdout piped, collecting its lines, and kills it at `timeout`.
-pub fn run_with_deadline(mut command: Command, timeout: Duration) -> Result<Outcome> {
+/// With `input`, that is written to the child's standard input.
+pub fn run_with_deadline(
+    mut command: Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Result<Outcome> {
     let deadline = Instant::now() + timeout;
     command.stdout(Stdio::piped());
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
     let child = command
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start the solver process: {e}")))?;
     let mut child = KillOnDrop(child);
+    if let (Some(bytes), Some(mut stdin)) = (input, child.0.stdin.take()) {
+        // A child that stops reading early (an error, a kill) only breaks this pipe.
+        std::thread::spawn(move || stdin.write_all(&bytes));
+    }
     let stdout = child.0.stdout.take().expect("stdout is piped");
     let (lines_tx, lines) = mpsc::channel();
     std::thread::spawn(move || {
@@ -116,6 +131,44 @@ pub fn solution_from_outcome(outcome: Outcome) -> std::result::Result<Solution, 
     }
 }
 
+/// Decides k-colourability of `graph` by `via` in a child process (`exe color - ...`)
+/// killed at `timeout`: an undecided answer then, never a guess.
+pub fn decide_in_child(
+    exe: &Path,
+    graph: &Graph,
+    k: u32,
+    via: Via,
+    timeout: Duration,
+) -> Result<ColorAnswer> {
+    let start = Instant::now();
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "color",
+        "-",
+        "--colors",
+        &k.to_string(),
+        "--via",
+        &via.to_string(),
+    ]);
+    cmd.stderr(Stdio::inherit());
+    match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout)? {
+        Outcome::TimedOut { .. } => Ok(ColorAnswer::timed_out(
+            k,
+            via,
+            start.elapsed().as_secs_f64(),
+        )),
+        Outcome::Exited { status, last_line } => {
+            let answer: Option<ColorAnswer> = last_line.and_then(|l| serde_json::from_str(&l).ok());
+            match answer {
+                Some(a) if status.code() == Some(a.exit_code()) => Ok(a),
+                _ => Err(Error::Internal(format!(
+                    "the colouring process failed ({status})"
+                ))),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,7 +178,7 @@ mod tests {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo first; echo second; sleep 30"]);
         let t = Instant::now();
-        match run_with_deadline(cmd, Duration::from_millis(300)).unwrap() {
+        match run_with_deadline(cmd, None, Duration::from_millis(300)).unwrap() {
             Outcome::TimedOut { last_line } => assert_eq!(last_line.as_deref(), Some("second")),
             other => panic!("expected a timeout, got {other:?}"),
         }
@@ -135,8 +188,8 @@ mod tests {
     #[test]
     fn reports_a_normal_exit() {
         let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo done; exit 3"]);
-        match run_with_deadline(cmd, Duration::from_secs(20)).unwrap() {
+        cmd.args(["-c", "cat; exit 3"]);
+        match run_with_deadline(cmd, Some(b"done\n".to_vec()), Duration::from_secs(20)).unwrap() {
             Outcome::Exited { status, last_line } => {
                 assert_eq!(status.code(), Some(3));
                 assert_eq!(last_line.as_deref(), Some("done"));

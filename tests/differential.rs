@@ -8,21 +8,39 @@ use common::tiny_instance;
 use partrec::brute::consistent_partitions;
 use partrec::check::check;
 use partrec::partition::canonical;
+use partrec::preprocess::PrepareOptions;
 use partrec::solution::Status;
 use partrec::solve::{solve, SolveOptions};
 
 /// Counting stops here so that instances with many partitions stay quick.
 const COUNT_CAP: u64 = 300;
 
+/// Every preprocessing variant the solver can run with.
+fn variants() -> Vec<SolveOptions> {
+    [true, false]
+        .into_iter()
+        .map(|must_differ| SolveOptions {
+            prepare: PrepareOptions { must_differ },
+            ..SolveOptions::count(COUNT_CAP)
+        })
+        .collect()
+}
+
 #[test]
-fn solver_agrees_with_brute_force_on_3000_tiny_instances() {
+fn every_variant_agrees_with_brute_force_on_3000_tiny_instances() {
+    for options in variants() {
+        agrees_with_brute_force(options);
+    }
+}
+
+fn agrees_with_brute_force(options: SolveOptions) {
     let (mut yes, mut no) = (0, 0);
     for seed in 0..3000 {
         let inst = tiny_instance(seed);
         let all = consistent_partitions(&inst);
         let truth = all.len() as u64;
-        let sol = solve(&inst, &SolveOptions::count(COUNT_CAP), &mut |_| {}).unwrap();
-        let ctx = format!("seed {seed}: {}", inst.to_json());
+        let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+        let ctx = format!("{options:?} seed {seed}: {}", inst.to_json());
         if truth == 0 {
             no += 1;
             assert_eq!(sol.status, Status::Unsat, "{ctx}");

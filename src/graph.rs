@@ -1,0 +1,414 @@
+//! Undirected simple graphs (on petgraph): the DIMACS `.col` reader and writer,
+//! and named graphs built in code (Mycielski, queen, complete, cycle,
+//! Petersen, seeded random) for tests that must run without external files.
+//!
+//! Real `.col` files list edges twice, carry a wrong edge count on the `p`
+//! line and contain self-loops; the reader deduplicates edges, ignores
+//! self-loops with a warning and never trusts the header's edge count.
+
+use crate::error::{Error, Result};
+use petgraph::graph::{NodeIndex, UnGraph};
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// A simple undirected graph with vertices `0..n` (vertex `v` is `v + 1` in `.col` files).
+#[derive(Clone, Debug)]
+pub struct Graph {
+    inner: UnGraph<(), (), u32>,
+}
+
+impl Graph {
+    /// A graph on `n` vertices with the given edges; self-loops are dropped and duplicates merged.
+    pub fn new(n: usize, edges: impl IntoIterator<Item = (u32, u32)>) -> Graph {
+        let set: BTreeSet<(u32, u32)> = edges
+            .into_iter()
+            .filter(|(u, v)| u != v)
+            .map(|(u, v)| (u.min(v), u.max(v)))
+            .collect();
+        let mut inner = UnGraph::with_capacity(n, set.len());
+        for _ in 0..n {
+            inner.add_node(());
+        }
+        for (u, v) in set {
+            assert!((v as usize) < n, "edge ({u}, {v}) outside 0..{n}");
+            inner.add_edge(NodeIndex::new(u as usize), NodeIndex::new(v as usize), ());
+        }
+        Graph { inner }
+    }
+
+    /// Number of vertices.
+    pub fn vertices(&self) -> usize {
+        self.inner.node_count()
+    }
+
+    /// Number of distinct edges.
+    pub fn edge_count(&self) -> usize {
+        self.inner.edge_count()
+    }
+
+    /// The edges as `(u, v)` with `u < v`, in increasing order.
+    pub fn edges(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.inner.edge_indices().map(|e| {
+            let (a, b) = self.inner.edge_endpoints(e).expect("edge exists");
+            (a.index() as u32, b.index() as u32)
+        })
+    }
+
+    /// The underlying petgraph graph.
+    pub fn petgraph(&self) -> &UnGraph<(), (), u32> {
+        &self.inner
+    }
+
+    /// Adjacency lists, sorted.
+    pub fn neighbours(&self) -> Vec<Vec<u32>> {
+        let mut adj = vec![Vec::new(); self.vertices()];
+        for (u, v) in self.edges() {
+            adj[u as usize].push(v);
+            adj[v as usize].push(u);
+        }
+        adj.iter_mut().for_each(|a| a.sort_unstable());
+        adj
+    }
+
+    /// Adjacency as a dense matrix (for the colouring heuristic).
+    pub fn adjacency(&self) -> Vec<Vec<bool>> {
+        let n = self.vertices();
+        let mut adj = vec![vec![false; n]; n];
+        for (u, v) in self.edges() {
+            adj[u as usize][v as usize] = true;
+            adj[v as usize][u as usize] = true;
+        }
+        adj
+    }
+
+    /// The graph in DIMACS `.col` format.
+    pub fn to_col(&self, comment: &str) -> String {
+        let mut s = String::new();
+        for line in comment.lines() {
+            let _ = writeln!(s, "c {line}");
+        }
+        let _ = writeln!(s, "p edge {} {}", self.vertices(), self.edge_count());
+        for (u, v) in self.edges() {
+            let _ = writeln!(s, "e {} {}", u + 1, v + 1);
+        }
+        s
+    }
+}
+
+/// A graph read from a `.col` file, with the warnings the reader raised.
+#[derive(Clone, Debug)]
+pub struct ColFile {
+    /// The graph.
+    pub graph: Graph,
+    /// Warnings (self-loops ignored, header edge count off), one line each.
+    pub warnings: Vec<String>,
+}
+
+/// Parses DIMACS `.col` text; `origin` names the file in errors and warnings.
+pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
+    let mut header: Option<(usize, usize)> = None;
+    let mut edges = Vec::new();
+    let mut warnings = Vec::new();
+    let mut loops = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let lineno = i + 1;
+        let bad =
+            |what: &str| Error::input(origin, format!("line {lineno}: {what}: {:?}", line.trim()));
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('c') {
+            continue;
+        }
+        let mut words = trimmed.split_whitespace();
+        match words.next() {
+            Some("p") => {
+                if header.is_some() {
+                    return Err(bad("a second `p` line"));
+                }
+                let kind = words.next();
+                if !matches!(kind, Some("edge") | Some("col") | Some("edges")) {
+                    return Err(bad("expected `p edge N M`"));
+                }
+                let n = words.next().and_then(|w| w.parse::<usize>().ok());
+                let m = words.next().and_then(|w| w.parse::<usize>().ok());
+                match (n, m, words.next()) {
+                    (Some(n), Some(m), None) if n <= u32::MAX as usize => header = Some((n, m)),
+                    _ => return Err(bad("expected `p edge N M` with whole numbers N and M")),
+                }
+            }
+            Some("e") => {
+                let (n, _) = header.ok_or_else(|| bad("an edge before the `p edge N M` line"))?;
+                let u = words.next().and_then(|w| w.parse::<usize>().ok());
+                let v = words.next().and_then(|w| w.parse::<usize>().ok());
+                match (u, v, words.next()) {
+                    (Some(u), Some(v), None) if (1..=n).contains(&u) && (1..=n).contains(&v) => {
+                        if u == v {
+                            loops.push(lineno);
+                        } else {
+                            edges.push((u as u32 - 1, v as u32 - 1));
+                        }
+                    }
+                    (Some(_), Some(_), None) => {
+                        return Err(bad(&format!("expected vertices in 1..{n}")))
+                    }
+                    _ => return Err(bad("expected `e U V` with two vertex numbers")),
+                }
+            }
+            _ => return Err(bad("expected a `c`, `p` or `e` line")),
+        }
+    }
+    let (n, m) = header.ok_or_else(|| Error::input(origin, "no `p edge N M` line"))?;
+    if !loops.is_empty() {
+        warnings.push(format!(
+            "{origin}: ignored {} self-loop(s), first at line {}",
+            loops.len(),
+            loops[0]
+        ));
+    }
+    let graph = Graph::new(n, edges);
+    if graph.edge_count() != m {
+        warnings.push(format!(
+            "{origin}: the p line says {m} edges; the file has {} distinct edges",
+            graph.edge_count()
+        ));
+    }
+    Ok(ColFile { graph, warnings })
+}
+
+/// Reads a `.col` file (`-` for standard input).
+pub fn read_col(path: &str) -> Result<ColFile> {
+    let bytes = crate::instance::read_input(path)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "not a text file"))?;
+    parse_col(&text, path)
+}
+
+/// How many start vertices [`greedy_clique`] tries (those of highest degree).
+pub const CLIQUE_STARTS: usize = 2000;
+
+/// A large clique in the graph given by sorted adjacency lists, found greedily from
+/// up to [`CLIQUE_STARTS`] start vertices of highest degree: from each start, its
+/// neighbours are added in order of how many other neighbours of the start they see.
+pub fn greedy_clique(adj: &[Vec<u32>]) -> Vec<u32> {
+    let n = adj.len();
+    let mut starts: Vec<usize> = (0..n).collect();
+    starts.sort_by_key(|&v| (std::cmp::Reverse(adj[v].len()), v));
+    starts.truncate(CLIQUE_STARTS);
+    let mut mark = vec![usize::MAX; n];
+    let mut best: Vec<u32> = Vec::new();
+    for &start in &starts {
+        let cand = &adj[start];
+        if cand.len() < best.len() {
+            continue;
+        }
+        cand.iter().for_each(|&u| mark[u as usize] = start);
+        let mut scored: Vec<(usize, u32)> = cand
+            .iter()
+            .map(|&u| {
+                (
+                    adj[u as usize]
+                        .iter()
+                        .filter(|&&w| mark[w as usize] == start)
+                        .count(),
+                    u,
+                )
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut clique = vec![start as u32];
+        for &(_, u) in &scored {
+            if clique
+                .iter()
+                .all(|&w| adj[u as usize].binary_search(&w).is_ok())
+            {
+                clique.push(u);
+            }
+        }
+        if clique.len() > best.len() {
+            best = clique;
+        }
+    }
+    best
+}
+
+/// The complete graph K_n.
+pub fn complete(n: usize) -> Graph {
+    let n32 = n as u32;
+    Graph::new(n, (0..n32).flat_map(|u| (u + 1..n32).map(move |v| (u, v))))
+}
+
+/// The cycle C_n (n >= 3).
+pub fn cycle(n: usize) -> Graph {
+    let n32 = n as u32;
+    Graph::new(n, (0..n32).map(|u| (u, (u + 1) % n32)))
+}
+
+/// The Petersen graph (chromatic number 3).
+pub fn petersen() -> Graph {
+    let outer = (0..5).map(|i| (i, (i + 1) % 5));
+    let spokes = (0..5).map(|i| (i, i + 5));
+    let inner = (0..5).map(|i| (i + 5, (i + 2) % 5 + 5));
+    Graph::new(10, outer.chain(spokes).chain(inner))
+}
+
+/// The Mycielski graph of the DIMACS file `myciel<k>`: K_2 after k - 1 Mycielski steps,
+/// with chromatic number k + 1 and no triangle (k = 3 is the Groetzsch graph, 11 vertices).
+pub fn mycielski(k: usize) -> Graph {
+    let mut n = 2usize;
+    let mut edges: Vec<(u32, u32)> = vec![(0, 1)];
+    for _ in 1..k {
+        let mut next = edges.clone();
+        for &(u, v) in &edges {
+            next.push((u, v + n as u32));
+            next.push((v, u + n as u32));
+        }
+        for i in 0..n {
+            next.push(((n + i) as u32, (2 * n) as u32));
+        }
+        edges = next;
+        n = 2 * n + 1;
+    }
+    Graph::new(n, edges)
+}
+
+/// The `rows` x `cols` queen graph: squares attack along rows, columns and diagonals.
+pub fn queen(rows: usize, cols: usize) -> Graph {
+    let id = |r: usize, c: usize| (r * cols + c) as u32;
+    let mut edges = Vec::new();
+    for r1 in 0..rows {
+        for c1 in 0..cols {
+            for r2 in 0..rows {
+                for c2 in 0..cols {
+                    let attack = r1 == r2 || c1 == c2 || r1.abs_diff(r2) == c1.abs_diff(c2);
+                    if (r1, c1) < (r2, c2) && attack {
+                        edges.push((id(r1, c1), id(r2, c2)));
+                    }
+                }
+            }
+        }
+    }
+    Graph::new(rows * cols, edges)
+}
+
+/// A seeded Erdos-Renyi graph G(n, p).
+pub fn random(n: usize, p: f64, seed: u64) -> Graph {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut edges = Vec::new();
+    for u in 0..n as u32 {
+        for v in u + 1..n as u32 {
+            if rng.random_bool(p.clamp(0.0, 1.0)) {
+                edges.push((u, v));
+            }
+        }
+    }
+    Graph::new(n, edges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_real_file_quirks() {
+        let text = "c a comment\nc another\np edge 5 9\ne 1 2\ne 2 1\ne 2 3\n\ne 3 3\ne 4 5\n";
+        let col = parse_col(text, "g.col").unwrap();
+        assert_eq!(col.graph.vertices(), 5);
+        assert_eq!(
+            col.graph.edges().collect::<Vec<_>>(),
+            vec![(0, 1), (1, 2), (3, 4)]
+        );
+        assert_eq!(col.warnings.len(), 2);
+        assert!(col.warnings[0].contains("self-loop") && col.warnings[0].contains("line 8"));
+        assert!(col.warnings[1].contains("says 9 edges"));
+        assert!(parse_col("p col 2 1\ne 1 2\n", "g").is_ok());
+    }
+
+    #[test]
+    fn malformed_lines_name_file_and_line() {
+        let cases = [
+            ("e 1 2\n", "line 1: an edge before"),
+            ("p edge 3 1\ne 1 4\n", "line 2: expected vertices in 1..3"),
+            ("p edge 3 1\ne 1\n", "line 2: expected `e U V`"),
+            ("p edge 3 1\ne 1 x\n", "line 2: expected `e U V`"),
+            ("p edge x 1\n", "line 1: expected `p edge N M`"),
+            ("p graph 3 1\n", "line 1: expected `p edge N M`"),
+            ("p edge 3 1\np edge 3 1\n", "line 2: a second `p` line"),
+            (
+                "p edge 3 1\nq 1 2\n",
+                "line 2: expected a `c`, `p` or `e` line",
+            ),
+            ("c only comments\n", "no `p edge N M` line"),
+            ("p edge 3 1\ne 0 1\n", "line 2: expected vertices in 1..3"),
+        ];
+        for (text, want) in cases {
+            let e = parse_col(text, "g.col").unwrap_err().to_string();
+            assert!(
+                e.starts_with("g.col: ") && e.contains(want),
+                "{text:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn named_graphs_have_the_known_sizes() {
+        assert_eq!(
+            (mycielski(3).vertices(), mycielski(3).edge_count()),
+            (11, 20)
+        );
+        assert_eq!(
+            (mycielski(4).vertices(), mycielski(4).edge_count()),
+            (23, 71)
+        );
+        assert_eq!(
+            (mycielski(5).vertices(), mycielski(5).edge_count()),
+            (47, 236)
+        );
+        assert_eq!(
+            (queen(5, 5).vertices(), queen(5, 5).edge_count()),
+            (25, 160)
+        );
+        assert_eq!(queen(6, 6).edge_count(), 290);
+        assert_eq!(queen(8, 8).edge_count(), 728);
+        assert_eq!(petersen().edge_count(), 15);
+        assert_eq!(complete(5).edge_count(), 10);
+        assert_eq!(cycle(5).edge_count(), 5);
+    }
+
+    #[test]
+    fn greedy_clique_is_a_clique() {
+        for g in [
+            petersen(),
+            mycielski(4),
+            queen(5, 5),
+            cycle(7),
+            complete(6),
+            random(40, 0.5, 1),
+        ] {
+            let adj = g.neighbours();
+            let q = greedy_clique(&adj);
+            for (i, &a) in q.iter().enumerate() {
+                for &b in &q[i + 1..] {
+                    assert!(adj[a as usize].contains(&b));
+                }
+            }
+        }
+        assert_eq!(greedy_clique(&queen(5, 5).neighbours()).len(), 5);
+        assert_eq!(greedy_clique(&complete(6).neighbours()).len(), 6);
+        assert_eq!(
+            greedy_clique(&mycielski(4).neighbours()).len(),
+            2,
+            "triangle-free"
+        );
+        assert!(greedy_clique(&[]).is_empty());
+    }
+
+    #[test]
+    fn col_round_trip() {
+        let g = petersen();
+        let back = parse_col(&g.to_col("petersen\nchi 3"), "p").unwrap();
+        assert!(back.warnings.is_empty());
+        assert_eq!(
+            back.graph.edges().collect::<Vec<_>>(),
+            g.edges().collect::<Vec<_>>()
+        );
+    }
+}
