@@ -107,6 +107,8 @@ fn shipped_instances_have_the_documented_verdicts() {
         ("mixed-values.json", Status::Sat, Some(true)),
         ("k4-3colors.json", Status::Unsat, None),
         ("repeated-x.json", Status::Unsat, None),
+        ("petersen-3colors.json", Status::Sat, None),
+        ("myciel4-4colors.json", Status::Unsat, None),
     ];
     for (file, status, unique) in cases {
         let p = root().join("instances").join(file);
