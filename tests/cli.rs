@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, run, scratch};
+use common::{root, run, scratch, words, I2_N300_K3_V2};
 use partrec::check::check;
 use partrec::solution::{Solution, Status};
 use partrec::Instance;
@@ -153,23 +153,10 @@ fn planted_instances_are_recovered_at_high_ratio_and_not_unique_at_low_ratio() {
     for seed in 1..=3 {
         for (ratio, unique) in [("8", true), ("0.5", false)] {
             let file = dir.join(format!("p{seed}-{ratio}.json"));
-            let out = run(&[
-                "generate",
-                "--groups",
-                "2",
-                "--tokens",
-                "300",
-                "--classes",
-                "3",
-                "--values",
-                "2",
-                "--ratio",
-                ratio,
-                "--seed",
-                &seed.to_string(),
-                "-o",
-                path(&file),
-            ]);
+            let line = format!("generate {I2_N300_K3_V2} --ratio {ratio} --seed {seed}");
+            let mut args = words(&line);
+            args.extend(["-o", path(&file)]);
+            let out = run(&args);
             assert!(out.status.success(), "{}", stderr(&out));
             let out = run(&["solve", path(&file), "--unique"]);
             assert_eq!(out.status.code(), Some(10));

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{root, run, scratch, shared};
+use common::{root, run, scratch, shared, words, I2_N300_K3_V2};
 use partrec::solution::Solution;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,18 +67,7 @@ fn gen_py_instances_solve_and_pass_check_py() {
             let inst = dir.join(format!("g{seed}-{ratio}.json"));
             let status = Command::new(&py)
                 .arg(lab.join("gen.py"))
-                .args([
-                    "--groups",
-                    "2",
-                    "--tokens",
-                    "300",
-                    "--classes",
-                    "3",
-                    "--values",
-                    "2",
-                    "--ratio",
-                    ratio,
-                ])
+                .args(words(&format!("{I2_N300_K3_V2} --ratio {ratio}")))
                 .args(["--seed", &seed.to_string(), "-o", s(&inst)])
                 .status()
                 .unwrap();
@@ -110,48 +99,15 @@ fn generated_instances_pass_check_py_with_their_planted_partition() {
     };
     let lab = shared.join("lab");
     let dir = scratch("lab-check");
-    let shapes: [&[&str]; 3] = [
-        &[
-            "--groups",
-            "2",
-            "--tokens",
-            "300",
-            "--classes",
-            "3",
-            "--values",
-            "2",
-            "--ratio",
-            "4",
-        ],
-        &[
-            "--groups",
-            "3",
-            "--tokens",
-            "40,30,20",
-            "--classes",
-            "2,3,4",
-            "--values",
-            "3",
-            "--samples",
-            "2000",
-        ],
-        &[
-            "--groups",
-            "1",
-            "--tokens",
-            "50",
-            "--classes",
-            "4",
-            "--values",
-            "4",
-            "--samples",
-            "100",
-        ],
+    let shapes = [
+        format!("{I2_N300_K3_V2} --ratio 4"),
+        "--groups 3 --tokens 40,30,20 --classes 2,3,4 --values 3 --samples 2000".to_string(),
+        "--groups 1 --tokens 50 --classes 4 --values 4 --samples 100".to_string(),
     ];
     for (i, shape) in shapes.iter().enumerate() {
         let inst = dir.join(format!("i{i}.json"));
         let mut args = vec!["generate", "--seed", "9", "-o", s(&inst)];
-        args.extend_from_slice(shape);
+        args.extend(words(shape));
         assert!(run(&args).status.success());
         let planted: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&inst).unwrap()).unwrap();

@@ -51,6 +51,14 @@ pub fn tiny_instance(seed: u64) -> Instance {
     Instance::new(groups, samples).expect("valid by construction")
 }
 
+/// A command line written as one string, split at white space.
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// The parameters of the paper's headline family: I = 2, N = 300, K = 3, V = 2.
+pub const I2_N300_K3_V2: &str = "--groups 2 --tokens 300 --classes 3 --values 2";
+
 /// The partrec binary built for these tests.
 pub fn partrec() -> Command {
     Command::new(env!("CARGO_BIN_EXE_partrec"))
