@@ -21,10 +21,13 @@ pub mod instance;
 pub mod label;
 pub mod output;
 pub mod partition;
+pub mod plot;
 pub mod preprocess;
 pub mod reduce;
 pub mod solution;
 pub mod solve;
+pub mod summary;
+pub mod sweep;
 pub mod verify;
 pub mod worker;
 

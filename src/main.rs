@@ -1,6 +1,7 @@
 //! The `partrec` command line: parses arguments, calls the library, prints.
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use partrec::check::{judge, Candidate};
 use partrec::coloring::{chromatic, decide, ColorAnswer, Via};
 use partrec::dimacs::write_dimacs;
@@ -8,12 +9,17 @@ use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::graph::{complete, cycle, mycielski, petersen, queen, random, read_col, Graph};
 use partrec::instance::read_input;
 use partrec::output::write_text;
+use partrec::plot::plot;
 use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
 use partrec::solve::{solve, SolveOptions};
+use partrec::summary::table as summary_table;
+use partrec::sweep::{read_rows, run as sweep_run, write_rows, Row, RowWriter, SweepConfig};
 use partrec::verify::verify_reduction;
-use partrec::worker::{decide_in_child, run_with_deadline, solution_from_outcome};
+use partrec::worker::{decide_in_child, run_with_deadline, solution_from_outcome, solve_in_child};
 use partrec::{Error, Instance, Result};
-use std::io::Write;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
@@ -98,6 +104,8 @@ enum Cmd {
         #[arg(long, value_name = "SECS")]
         timeout: Option<f64>,
     },
+    /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
+    Sweep(SweepArgs),
     /// Write a named graph in DIMACS .col format.
     Graph {
         /// Which graph.
@@ -132,6 +140,68 @@ struct ColorArgs {
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<String>,
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCmd>,
+    /// Number of groups I.
+    #[arg(long, default_value_t = 2)]
+    groups: usize,
+    /// Tokens per group N; several values make one curve each.
+    #[arg(long, value_delimiter = ',', required = true)]
+    tokens: Vec<u32>,
+    /// Classes per group K.
+    #[arg(long, required = true)]
+    classes: Option<u32>,
+    /// Number of values V.
+    #[arg(long, default_value_t = 2)]
+    values: u32,
+    /// Sample ratios C: S = round(C N ln N).
+    #[arg(long, value_delimiter = ',', required = true)]
+    ratios: Vec<f64>,
+    /// Trials per (N, ratio).
+    #[arg(long, default_value_t = 10)]
+    trials: u32,
+    /// Master seed; each point's seed is derived from (SEED, N, ratio, trial).
+    #[arg(long, required = true)]
+    seed: Option<u64>,
+    /// Per-point wall-clock limit in seconds (solves then run in child processes).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Worker threads (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Row file (.csv, or .jsonl for JSON lines); rows are appended as they finish.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// SVG file with the two panels.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Run every n-th point only, as i/n (0 <= i < n); combine shards with `sweep merge`.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<String>,
+    /// Skip the points already in --out.
+    #[arg(long, requires = "out")]
+    resume: bool,
+}
+
+#[derive(Subcommand)]
+enum SweepCmd {
+    /// Combine row files (shards) into one, sorted, and print the summary.
+    Merge {
+        /// Row files to combine.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The combined row file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// SVG file with the two panels.
+        #[arg(long)]
+        plot: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -504,6 +574,101 @@ fn run_graph(kind: GraphKind, output: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
+fn parse_shard(text: &str) -> Result<(usize, usize)> {
+    text.split_once('/')
+        .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)))
+        .ok_or_else(|| Error::Usage(format!("--shard must look like i/n, got {text:?}")))
+}
+
+fn progress_bar(len: usize) -> ProgressBar {
+    let visible = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let target = if visible {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(len as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} points, ETA {eta} {msg}")
+            .expect("a valid template"),
+    );
+    bar
+}
+
+fn finish_sweep(rows: &[Row], out: Option<&Path>, plot_path: Option<&Path>) -> Result<i32> {
+    if let Some(out) = out {
+        write_rows(out, rows)?;
+    }
+    if let Some(p) = plot_path {
+        plot(rows, p)?;
+    }
+    print!("{}", summary_table(rows));
+    Ok(0)
+}
+
+fn run_sweep(a: SweepArgs) -> Result<i32> {
+    if let Some(SweepCmd::Merge {
+        files,
+        output,
+        plot,
+    }) = a.merge
+    {
+        let mut rows = Vec::new();
+        for f in &files {
+            if !f.exists() {
+                return Err(Error::input(f.display(), "no such row file"));
+            }
+            rows.extend(read_rows(f)?);
+        }
+        return finish_sweep(&rows, Some(&output), plot.as_deref());
+    }
+    let config = SweepConfig {
+        groups: a.groups,
+        tokens: a.tokens,
+        classes: a.classes.expect("required"),
+        values: a.values,
+        ratios: a.ratios,
+        trials: a.trials,
+        seed: a.seed.expect("required"),
+        shard: a.shard.as_deref().map(parse_shard).transpose()?,
+    };
+    config.validate()?;
+    let mut rows = match (&a.out, a.resume) {
+        (Some(out), true) => read_rows(out)?,
+        (Some(out), false) => {
+            if out.exists() {
+                std::fs::remove_file(out).map_err(|e| Error::io(out.display(), e))?;
+            }
+            Vec::new()
+        }
+        (None, _) => Vec::new(),
+    };
+    let done: HashSet<_> = rows.iter().map(Row::key).collect();
+    let timeout = a.timeout.map(parse_timeout).transpose()?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
+    let solver = |inst: &Instance| match timeout {
+        Some(t) => solve_in_child(&exe, inst, 2, t),
+        None => solve(inst, &SolveOptions::unique(), &mut |_| {}),
+    };
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut writer = a.out.as_deref().map(RowWriter::append).transpose()?;
+    let bar = progress_bar(config.points().len());
+    bar.set_position(done.len() as u64);
+    let mut timeouts = rows.iter().filter(|r| r.timed_out).count();
+    let new_rows = sweep_run(&config, &done, jobs, &solver, &mut |row| {
+        timeouts += usize::from(row.timed_out);
+        bar.inc(1);
+        bar.set_message(format!("{timeouts} timeouts"));
+        writer.as_mut().map_or(Ok(()), |w| w.write(row))
+    })?;
+    bar.finish_and_clear();
+    rows.extend(new_rows);
+    finish_sweep(&rows, a.out.as_deref(), a.plot.as_deref())
+}
+
 fn parse_timeout(secs: f64) -> Result<Duration> {
     if secs.is_finite() && secs > 0.0 {
         Ok(Duration::from_secs_f64(secs))
@@ -539,6 +704,7 @@ fn run(cli: Cli) -> Result<i32> {
             timeout,
         } => run_verify(&graph, colors, timeout),
         Cmd::Graph { kind, output } => run_graph(kind, output.as_deref()),
+        Cmd::Sweep(a) => run_sweep(a),
     }
 }
 

@@ -10,6 +10,7 @@
 use crate::coloring::{ColorAnswer, Via};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
+use crate::instance::Instance;
 use crate::solution::{Solution, Status};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -129,6 +130,31 @@ pub fn solution_from_outcome(outcome: Outcome) -> std::result::Result<Solution, 
             _ => Err(1),
         },
     }
+}
+
+/// Solves `instance` in a child process (`exe solve - --count LIMIT`) killed at `timeout`;
+/// what was proven before the deadline is kept, the rest is unknown.
+pub fn solve_in_child(
+    exe: &Path,
+    instance: &Instance,
+    limit: u64,
+    timeout: Duration,
+) -> Result<Solution> {
+    let mut cmd = Command::new(exe);
+    cmd.args([
+        "solve",
+        "-",
+        "--count",
+        &limit.to_string(),
+        "--progress-lines",
+    ]);
+    cmd.stderr(Stdio::inherit());
+    solution_from_outcome(run_with_deadline(
+        cmd,
+        Some(instance.to_json().into_bytes()),
+        timeout,
+    )?)
+    .map_err(|code| Error::Internal(format!("the solver process failed (exit {code})")))
 }
 
 /// Decides k-colourability of `graph` by `via` in a child process (`exe color - ...`)

@@ -1,0 +1,137 @@
+//! The sweep's picture: an SVG with two panels against samples / (N ln N):
+//! the probability that the partition is proven unique (and, for methods that
+//! cannot prove uniqueness, the probability of exact recovery), and the median
+//! solve time on a log scale. No fonts are needed at run time.
+
+use crate::error::{Error, Result};
+use crate::summary::{aggregate, Cell};
+use crate::sweep::Row;
+use plotters::prelude::*;
+use std::path::Path;
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// The curves: one per (method, N), in order.
+fn series(cells: &[Cell]) -> Vec<(String, u32, Vec<&Cell>)> {
+    let mut out: Vec<(String, u32, Vec<&Cell>)> = Vec::new();
+    for c in cells {
+        match out.last_mut() {
+            Some((m, n, v)) if *m == c.method && *n == c.n => v.push(c),
+            _ => out.push((c.method.clone(), c.n, vec![c])),
+        }
+    }
+    out
+}
+
+/// Draws the two panels for `rows` into the SVG file `path`.
+pub fn plot(rows: &[Row], path: &Path) -> Result<()> {
+    draw(rows, path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+fn draw(rows: &[Row], path: &Path) -> std::result::Result<(), Box<dyn std::error::Error>> {
+    let cells = aggregate(rows);
+    let curves = series(&cells);
+    let x_max = cells.iter().map(|c| c.x).fold(0.0, f64::max).max(0.1) * 1.05;
+    let root = SVGBackend::new(path, (1200, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (left, right) = root.split_horizontally(600);
+
+    let mut chart = ChartBuilder::on(&left)
+        .caption(
+            "Identifiability: P(unique), and P(recovered) where uniqueness is not proven",
+            ("sans-serif", 16),
+        )
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..x_max, 0.0..1.05)?;
+    chart
+        .configure_mesh()
+        .x_desc("samples / (N ln N)")
+        .y_desc("probability")
+        .draw()?;
+    for (i, (method, n, cs)) in curves.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let proves = method == "sat";
+        let points: Vec<(f64, f64)> = cs
+            .iter()
+            .map(|c| (c.x, if proves { c.p_unique } else { c.p_recovered }))
+            .collect();
+        let label = if proves {
+            format!("{method} N={n}: unique")
+        } else {
+            format!("{method} N={n}: recovered")
+        };
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+
+    let finite: Vec<f64> = cells
+        .iter()
+        .map(|c| c.median_s)
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .collect();
+    let y_min = finite
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min)
+        .min(1e-3)
+        / 2.0;
+    let y_max = finite.iter().copied().fold(0.0, f64::max).max(1e-2) * 2.0;
+    let mut chart = ChartBuilder::on(&right)
+        .caption("Median solve time (timeouts left out)", ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..x_max, (y_min..y_max).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("samples / (N ln N)")
+        .y_desc("seconds (log)")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()?;
+    for (i, (method, n, cs)) in curves.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let points: Vec<(f64, f64)> = cs
+            .iter()
+            .filter(|c| c.median_s.is_finite() && c.median_s > 0.0)
+            .map(|c| (c.x, c.median_s))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+            .label(format!("{method} N={n}"))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
+        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

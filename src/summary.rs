@@ -1,0 +1,202 @@
+//! Aggregating sweep rows: per (method, N, ratio) the probability that the
+//! partition is proven unique, the probability that it is recovered, time
+//! quantiles and timeouts; and the smallest ratio where P(unique) reaches a level.
+
+use crate::sweep::Row;
+use std::collections::BTreeMap;
+
+/// The aggregate of the trials at one (method, N, ratio).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Method.
+    pub method: String,
+    /// Tokens per group.
+    pub n: u32,
+    /// Sample ratio.
+    pub ratio: f64,
+    /// Mean S / (N ln N): the x axis that makes different N comparable.
+    pub x: f64,
+    /// Trials.
+    pub trials: usize,
+    /// Fraction of trials proven unique.
+    pub p_unique: f64,
+    /// Fraction of trials whose partition equals the planted one.
+    pub p_recovered: f64,
+    /// Median seconds (infinite when the median trial timed out).
+    pub median_s: f64,
+    /// 90th-percentile seconds (infinite when that trial timed out).
+    pub p90_s: f64,
+    /// Trials that timed out.
+    pub timeouts: usize,
+}
+
+/// Nearest-rank quantile of sorted values.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Groups rows by (method, N, ratio), in order.
+pub fn aggregate(rows: &[Row]) -> Vec<Cell> {
+    let mut groups: BTreeMap<(String, u32, u64), Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        groups
+            .entry((r.method.clone(), r.n, r.ratio.to_bits()))
+            .or_default()
+            .push(r);
+    }
+    let mut cells: Vec<Cell> = groups
+        .into_values()
+        .map(|rs| {
+            let t = rs.len() as f64;
+            let frac = |f: &dyn Fn(&Row) -> bool| rs.iter().filter(|r| f(r)).count() as f64 / t;
+            let mut times: Vec<f64> = rs
+                .iter()
+                .map(|r| {
+                    if r.timed_out {
+                        f64::INFINITY
+                    } else {
+                        r.seconds
+                    }
+                })
+                .collect();
+            times.sort_by(|a, b| a.total_cmp(b));
+            let n = f64::from(rs[0].n);
+            Cell {
+                method: rs[0].method.clone(),
+                n: rs[0].n,
+                ratio: rs[0].ratio,
+                x: rs.iter().map(|r| r.samples as f64).sum::<f64>()
+                    / t
+                    / (n * n.ln().max(f64::MIN_POSITIVE)),
+                trials: rs.len(),
+                p_unique: frac(&|r| r.unique == Some(true)),
+                p_recovered: frac(&|r| r.recovered == Some(true)),
+                median_s: quantile(&times, 0.5),
+                p90_s: quantile(&times, 0.9),
+                timeouts: rs.iter().filter(|r| r.timed_out).count(),
+            }
+        })
+        .collect();
+    cells.sort_by(|a, b| {
+        (&a.method, a.n, a.ratio)
+            .partial_cmp(&(&b.method, b.n, b.ratio))
+            .expect("finite")
+    });
+    cells
+}
+
+/// The smallest swept ratio at which `P(unique) >= level` for (method, N), if any.
+pub fn threshold(cells: &[Cell], method: &str, n: u32, level: f64) -> Option<f64> {
+    cells
+        .iter()
+        .filter(|c| c.method == method && c.n == n && c.p_unique >= level)
+        .map(|c| c.ratio)
+        .reduce(f64::min)
+}
+
+fn seconds(s: f64) -> String {
+    if s.is_finite() {
+        format!("{s:.3}")
+    } else {
+        "timeout".into()
+    }
+}
+
+/// The summary as a markdown table, followed by the thresholds per N.
+pub fn table(rows: &[Row]) -> String {
+    let cells = aggregate(rows);
+    let mut s = String::from(
+        "| method | N | ratio | S/(N ln N) | trials | P(unique) | P(recovered) | median s | p90 s | timeouts |\n|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for c in &cells {
+        s.push_str(&format!(
+            "| {} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {} | {} | {} |\n",
+            c.method,
+            c.n,
+            c.ratio,
+            c.x,
+            c.trials,
+            c.p_unique,
+            c.p_recovered,
+            seconds(c.median_s),
+            seconds(c.p90_s),
+            c.timeouts
+        ));
+    }
+    let mut keys: Vec<(String, u32)> = cells.iter().map(|c| (c.method.clone(), c.n)).collect();
+    keys.dedup();
+    s.push_str(
+        "\n| method | N | smallest ratio with P(unique) >= 0.5 | >= 0.9 |\n|---|---|---|---|\n",
+    );
+    for (method, n) in keys {
+        let t = |level| {
+            threshold(&cells, &method, n, level).map_or("none swept".to_string(), |r| r.to_string())
+        };
+        s.push_str(&format!("| {method} | {n} | {} | {} |\n", t(0.5), t(0.9)));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: u32, ratio: f64, unique: Option<bool>, seconds: f64, timed_out: bool) -> Row {
+        Row {
+            n,
+            ratio,
+            trial: 0,
+            method: "sat".into(),
+            seed: 0,
+            groups: 2,
+            classes: 3,
+            values: 2,
+            samples: (ratio * f64::from(n) * f64::from(n).ln()).round() as usize,
+            samples_per_token: 0.0,
+            status: if timed_out { "unknown" } else { "sat" }.into(),
+            unique,
+            recovered: unique,
+            accuracy: None,
+            observed_fraction: 1.0,
+            variables: 0,
+            clauses: 0,
+            encode_s: 0.0,
+            solve_s: 0.0,
+            unique_s: 0.0,
+            seconds,
+            timed_out,
+        }
+    }
+
+    #[test]
+    fn aggregates_probabilities_quantiles_and_thresholds() {
+        let rows = vec![
+            row(100, 1.0, Some(false), 0.1, false),
+            row(100, 1.0, None, 5.0, true),
+            row(100, 4.0, Some(true), 0.2, false),
+            row(100, 4.0, Some(false), 0.4, false),
+            row(100, 8.0, Some(true), 0.3, false),
+            row(100, 8.0, Some(true), 0.5, false),
+        ];
+        let cells = aggregate(&rows);
+        assert_eq!(cells.len(), 3);
+        assert_eq!((cells[0].p_unique, cells[0].timeouts), (0.0, 1));
+        assert_eq!(cells[0].median_s, 0.1);
+        assert!(
+            cells[0].p90_s.is_infinite(),
+            "a timeout counts as infinitely slow"
+        );
+        assert_eq!(cells[1].p_unique, 0.5);
+        assert!((cells[2].x - 8.0).abs() < 0.01);
+        assert_eq!(threshold(&cells, "sat", 100, 0.5), Some(4.0));
+        assert_eq!(threshold(&cells, "sat", 100, 0.9), Some(8.0));
+        assert_eq!(threshold(&cells, "sat", 200, 0.5), None);
+        let t = table(&rows);
+        assert!(
+            t.contains("| sat | 100 | 1 | 1.00 | 2 | 0.00 | 0.00 | 0.100 | timeout | 1 |"),
+            "{t}"
+        );
+        assert!(t.contains("| sat | 100 | 4 | 8 |"), "{t}");
+    }
+}

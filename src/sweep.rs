@@ -1,0 +1,588 @@
+//! Experiments over sample count: for every point (N, ratio, trial) generate a
+//! planted instance exactly as `partrec generate` would, solve it with the
+//! uniqueness check, and record one row.
+//!
+//! Points run in parallel on worker threads; each row is handed to the caller
+//! as soon as it is done (so a file can be appended and nothing is lost in a
+//! crash), and the final list is sorted by (N, ratio, trial, method), which
+//! makes results identical whatever the number of jobs (timings aside).
+//! Seeds are derived from (SEED, N, ratio, trial), so a shard, a resumed run
+//! and a full run compute the same rows.
+
+use crate::check::compare_with_planted;
+use crate::error::{Error, Result};
+use crate::generate::{generate, samples_for_ratio, GenerateParams};
+use crate::instance::Instance;
+use crate::solution::{Solution, Status};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// The parameters of a sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepConfig {
+    /// Number of groups I.
+    pub groups: usize,
+    /// Tokens per group, one curve per value.
+    pub tokens: Vec<u32>,
+    /// Classes per group K.
+    pub classes: u32,
+    /// Values V.
+    pub values: u32,
+    /// Sample ratios: S = round(ratio * N ln N).
+    pub ratios: Vec<f64>,
+    /// Trials per (N, ratio).
+    pub trials: u32,
+    /// Master seed.
+    pub seed: u64,
+    /// Run only the points with index = i mod n, as `(i, n)`.
+    pub shard: Option<(usize, usize)>,
+}
+
+/// One point of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    /// Tokens per group.
+    pub n: u32,
+    /// Sample ratio.
+    pub ratio: f64,
+    /// Trial number.
+    pub trial: u32,
+}
+
+/// One result row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Tokens per group N.
+    pub n: u32,
+    /// Sample ratio (S = round(ratio N ln N)).
+    pub ratio: f64,
+    /// Trial number.
+    pub trial: u32,
+    /// How the instance was solved.
+    pub method: String,
+    /// The instance's seed (as for `partrec generate --seed`).
+    pub seed: u64,
+    /// Groups I.
+    pub groups: usize,
+    /// Classes K.
+    pub classes: u32,
+    /// Values V.
+    pub values: u32,
+    /// Samples S.
+    pub samples: usize,
+    /// S / N.
+    pub samples_per_token: f64,
+    /// sat, unsat or unknown.
+    pub status: String,
+    /// Uniqueness verdict (empty when undecided).
+    pub unique: Option<bool>,
+    /// The partition found equals the planted one up to renaming (empty without a partition).
+    pub recovered: Option<bool>,
+    /// Fraction of tokens right under the best renaming (empty without a partition).
+    pub accuracy: Option<f64>,
+    /// Fraction of tokens that occur in some sample.
+    pub observed_fraction: f64,
+    /// CNF variables.
+    pub variables: usize,
+    /// CNF clauses.
+    pub clauses: usize,
+    /// Encoding seconds.
+    pub encode_s: f64,
+    /// Seconds to the first answer.
+    pub solve_s: f64,
+    /// Seconds for the uniqueness check.
+    pub unique_s: f64,
+    /// Wall-clock seconds for the whole solve (what the summary's times are).
+    pub seconds: f64,
+    /// The deadline struck.
+    pub timed_out: bool,
+}
+
+impl Row {
+    /// The identity of a row: (N, ratio, trial, method).
+    pub fn key(&self) -> (u32, u64, u32, String) {
+        (
+            self.n,
+            self.ratio.to_bits(),
+            self.trial,
+            self.method.clone(),
+        )
+    }
+}
+
+/// SplitMix64: a fixed, portable mixing function for deriving seeds.
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seed of point (N, ratio, trial) under master seed `seed`.
+pub fn point_seed(seed: u64, p: &Point) -> u64 {
+    [u64::from(p.n), p.ratio.to_bits(), u64::from(p.trial)]
+        .iter()
+        .fold(splitmix(seed), |acc, &v| splitmix(acc ^ v))
+}
+
+impl SweepConfig {
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Usage(m.to_string()));
+        if self.groups == 0 || self.tokens.is_empty() || self.ratios.is_empty() || self.trials == 0
+        {
+            return bad("a sweep needs --groups >= 1, at least one --tokens and --ratios value, and --trials >= 1");
+        }
+        if self.ratios.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
+            return bad("--ratios must be finite numbers >= 0");
+        }
+        if let Some((i, n)) = self.shard {
+            if n == 0 || i >= n {
+                return bad("--shard i/n needs 0 <= i < n");
+            }
+        }
+        // Fail on impossible parameters now, not in a worker.
+        for &n in &self.tokens {
+            generate(&self.params(n, 0, 1), None)?;
+        }
+        Ok(())
+    }
+
+    fn params(&self, n: u32, samples: usize, seed: u64) -> GenerateParams {
+        GenerateParams {
+            tokens: vec![n; self.groups],
+            classes: vec![self.classes; self.groups],
+            values: self.values,
+            samples,
+            seed,
+        }
+    }
+
+    /// The points of this sweep (this shard's), in order.
+    pub fn points(&self) -> Vec<Point> {
+        let mut all = Vec::new();
+        for &n in &self.tokens {
+            for &ratio in &self.ratios {
+                for trial in 0..self.trials {
+                    all.push(Point { n, ratio, trial });
+                }
+            }
+        }
+        match self.shard {
+            Some((i, n)) => all
+                .into_iter()
+                .enumerate()
+                .filter(|(k, _)| k % n == i)
+                .map(|(_, p)| p)
+                .collect(),
+            None => all,
+        }
+    }
+
+    /// The planted instance of a point, exactly as `partrec generate` makes it.
+    pub fn instance(&self, p: &Point) -> Result<Instance> {
+        let tokens = vec![p.n; self.groups];
+        let samples = samples_for_ratio(&tokens, p.ratio);
+        generate(
+            &self.params(p.n, samples, point_seed(self.seed, p)),
+            Some(p.ratio),
+        )
+    }
+
+    /// Makes the row of a point from its solution.
+    pub fn row(&self, p: &Point, method: &str, instance: &Instance, solution: &Solution) -> Row {
+        let planted = solution
+            .partition
+            .as_ref()
+            .and_then(|part| compare_with_planted(instance, part));
+        let observed: usize = solution.stats.observed_tokens.iter().sum();
+        let st = &solution.stats;
+        Row {
+            n: p.n,
+            ratio: p.ratio,
+            trial: p.trial,
+            method: method.to_string(),
+            seed: point_seed(self.seed, p),
+            groups: self.groups,
+            classes: self.classes,
+            values: self.values,
+            samples: instance.num_samples(),
+            samples_per_token: instance.num_samples() as f64 / f64::from(p.n),
+            status: format!("{:?}", solution.status).to_lowercase(),
+            unique: solution.unique,
+            recovered: planted.as_ref().map(|c| c.equals_planted),
+            accuracy: planted.as_ref().map(|c| c.accuracy),
+            observed_fraction: observed as f64 / (self.groups as f64 * f64::from(p.n)),
+            variables: st.variables,
+            clauses: st.clauses,
+            encode_s: st.encode_seconds,
+            solve_s: st.solve_seconds,
+            unique_s: st.unique_seconds,
+            seconds: st.preprocess_seconds
+                + st.encode_seconds
+                + st.solve_seconds
+                + st.unique_seconds
+                + st.check_seconds,
+            timed_out: st.timed_out,
+        }
+    }
+}
+
+/// A way to solve one instance (in process, or in a child under a deadline).
+pub type Solver<'a> = dyn Fn(&Instance) -> Result<Solution> + Sync + 'a;
+
+/// Runs every point not in `done` on `jobs` threads, calling `on_row` with each row as it
+/// finishes, and returns the new rows sorted.
+pub fn run(
+    config: &SweepConfig,
+    done: &HashSet<(u32, u64, u32, String)>,
+    jobs: usize,
+    solver: &Solver,
+    on_row: &mut dyn FnMut(&Row) -> Result<()>,
+) -> Result<Vec<Row>> {
+    let todo: Vec<Point> = config
+        .points()
+        .into_iter()
+        .filter(|p| !done.contains(&(p.n, p.ratio.to_bits(), p.trial, "sat".to_string())))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<Result<Row>>();
+    let mut rows = Vec::with_capacity(todo.len());
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..jobs.max(1) {
+            let tx = tx.clone();
+            let (todo, next) = (&todo, &next);
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = todo.get(i) else { break };
+                let row = config
+                    .instance(p)
+                    .and_then(|inst| solver(&inst).map(|sol| config.row(p, "sat", &inst, &sol)));
+                if tx.send(row).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for row in rx {
+            let row = row?;
+            on_row(&row)?;
+            rows.push(row);
+        }
+        Ok(())
+    })?;
+    sort_rows(&mut rows);
+    Ok(rows)
+}
+
+/// Sorts rows by (N, ratio, trial, method).
+pub fn sort_rows(rows: &mut [Row]) {
+    rows.sort_by(|a, b| {
+        (a.n, a.ratio, a.trial, &a.method)
+            .partial_cmp(&(b.n, b.ratio, b.trial, &b.method))
+            .expect("ratios are finite")
+    });
+}
+
+/// The columns of the CSV format, in order.
+pub const CSV_COLUMNS: [&str; 22] = [
+    "n",
+    "ratio",
+    "trial",
+    "method",
+    "seed",
+    "groups",
+    "classes",
+    "values",
+    "samples",
+    "samples_per_token",
+    "status",
+    "unique",
+    "recovered",
+    "accuracy",
+    "observed_fraction",
+    "variables",
+    "clauses",
+    "encode_s",
+    "solve_s",
+    "unique_s",
+    "seconds",
+    "timed_out",
+];
+
+/// Row files: CSV (by default) or JSON lines (a `.jsonl` name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated, with a header line.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name asks for.
+    pub fn of(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("jsonl") => Format::Jsonl,
+            _ => Format::Csv,
+        }
+    }
+
+    /// One row as a line (no newline).
+    pub fn line(self, row: &Row) -> String {
+        match self {
+            Format::Jsonl => serde_json::to_string(row).expect("rows serialize"),
+            Format::Csv => {
+                let v = serde_json::to_value(row).expect("rows serialize");
+                CSV_COLUMNS
+                    .iter()
+                    .map(|c| match &v[*c] {
+                        serde_json::Value::Null => String::new(),
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        }
+    }
+
+    /// Parses a row file's text; `origin` names it in errors.
+    pub fn parse(self, text: &str, origin: &str) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        if self == Format::Csv {
+            match lines.next() {
+                None => return Ok(rows),
+                Some((_, header)) if header == CSV_COLUMNS.join(",") => {}
+                Some(_) => {
+                    return Err(Error::input(
+                        origin,
+                        format!("line 1: expected the header {}", CSV_COLUMNS.join(",")),
+                    ))
+                }
+            }
+        }
+        for (i, line) in lines {
+            let value = match self {
+                Format::Jsonl => serde_json::from_str(line).map_err(|e| e.to_string()),
+                Format::Csv => csv_value(line),
+            };
+            let row = value
+                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+                .map_err(|e| {
+                    Error::input(origin, format!("line {}: not a sweep row: {e}", i + 1))
+                })?;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+}
+
+/// A CSV line as a JSON object, typed by column.
+fn csv_value(line: &str) -> std::result::Result<serde_json::Value, String> {
+    let cells: Vec<&str> = line.split(',').collect();
+    if cells.len() != CSV_COLUMNS.len() {
+        return Err(format!(
+            "{} fields, expected {}",
+            cells.len(),
+            CSV_COLUMNS.len()
+        ));
+    }
+    let mut map = serde_json::Map::new();
+    for (c, cell) in CSV_COLUMNS.iter().zip(cells) {
+        let v = if cell.is_empty() {
+            serde_json::Value::Null
+        } else if matches!(*c, "method" | "status") {
+            serde_json::Value::String(cell.to_string())
+        } else {
+            serde_json::from_str(cell)
+                .map_err(|_| format!("column {c}: {cell:?} is not a value"))?
+        };
+        map.insert(c.to_string(), v);
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
+/// Reads a row file (format by its name); a missing file has no rows.
+pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Format::of(path).parse(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(Error::io(path.display(), e)),
+    }
+}
+
+/// Appends rows to a file as they come, writing the CSV header first if the file is new.
+pub struct RowWriter {
+    file: std::fs::File,
+    format: Format,
+    path: String,
+}
+
+impl RowWriter {
+    /// Opens `path` for appending.
+    pub fn append(path: &Path) -> Result<RowWriter> {
+        let format = Format::of(path);
+        let io = |e| Error::io(path.display(), e);
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(io)?;
+        if format == Format::Csv && file.metadata().map_err(io)?.len() == 0 {
+            writeln!(file, "{}", CSV_COLUMNS.join(",")).map_err(io)?;
+        }
+        Ok(RowWriter {
+            file,
+            format,
+            path: path.display().to_string(),
+        })
+    }
+
+    /// Appends one row and flushes it.
+    pub fn write(&mut self, row: &Row) -> Result<()> {
+        writeln!(self.file, "{}", self.format.line(row))
+            .and_then(|_| self.file.flush())
+            .map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Writes all rows (sorted, duplicates by key dropped) to `path`, replacing it atomically.
+pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut rows = rows.to_vec();
+    sort_rows(&mut rows);
+    let mut seen = HashSet::new();
+    rows.retain(|r| seen.insert(r.key()));
+    let format = Format::of(path);
+    let mut text = String::new();
+    if format == Format::Csv {
+        text.push_str(&CSV_COLUMNS.join(","));
+        text.push('\n');
+    }
+    for r in &rows {
+        text.push_str(&format.line(r));
+        text.push('\n');
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| Error::io(path.display(), e))
+}
+
+/// True for a row whose answer is a proven verdict.
+pub fn decided(row: &Row) -> bool {
+    row.status != format!("{:?}", Status::Unknown).to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solve::{solve, SolveOptions};
+
+    fn config() -> SweepConfig {
+        SweepConfig {
+            groups: 2,
+            tokens: vec![20, 30],
+            classes: 2,
+            values: 2,
+            ratios: vec![1.0, 6.0],
+            trials: 3,
+            seed: 5,
+            shard: None,
+        }
+    }
+
+    fn in_process(inst: &Instance) -> Result<Solution> {
+        solve(inst, &SolveOptions::unique(), &mut |_| {})
+    }
+
+    #[test]
+    fn seeds_depend_on_every_coordinate() {
+        let p = Point {
+            n: 100,
+            ratio: 2.0,
+            trial: 0,
+        };
+        let s = point_seed(1, &p);
+        assert_eq!(s, point_seed(1, &p));
+        assert_ne!(s, point_seed(2, &p));
+        assert_ne!(s, point_seed(1, &Point { n: 101, ..p }));
+        assert_ne!(s, point_seed(1, &Point { ratio: 2.5, ..p }));
+        assert_ne!(s, point_seed(1, &Point { trial: 1, ..p }));
+    }
+
+    #[test]
+    fn shards_partition_the_points() {
+        let c = config();
+        let all = c.points();
+        assert_eq!(all.len(), 12);
+        let mut union: Vec<Point> = (0..3)
+            .flat_map(|i| {
+                SweepConfig {
+                    shard: Some((i, 3)),
+                    ..c.clone()
+                }
+                .points()
+            })
+            .collect();
+        union.sort_by(|a, b| {
+            (a.n, a.ratio, a.trial)
+                .partial_cmp(&(b.n, b.ratio, b.trial))
+                .unwrap()
+        });
+        assert_eq!(union, all);
+    }
+
+    #[test]
+    fn rows_are_the_same_for_any_number_of_jobs_and_round_trip_through_files() {
+        let c = config();
+        let strip = |rows: Vec<Row>| -> Vec<Row> {
+            rows.into_iter()
+                .map(|r| Row {
+                    encode_s: 0.0,
+                    solve_s: 0.0,
+                    unique_s: 0.0,
+                    seconds: 0.0,
+                    ..r
+                })
+                .collect()
+        };
+        let one = run(&c, &HashSet::new(), 1, &in_process, &mut |_| Ok(())).unwrap();
+        let two = run(&c, &HashSet::new(), 2, &in_process, &mut |_| Ok(())).unwrap();
+        assert_eq!(strip(one.clone()), strip(two));
+        assert!(one
+            .iter()
+            .all(|r| r.status == "sat" && r.accuracy.is_some()));
+        let dir = std::env::temp_dir().join(format!("partrec-sweep-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["rows.csv", "rows.jsonl"] {
+            let path = dir.join(name);
+            write_rows(&path, &one).unwrap();
+            assert_eq!(read_rows(&path).unwrap(), one, "{name}");
+        }
+        let done: HashSet<_> = one.iter().take(5).map(Row::key).collect();
+        let rest = run(&c, &done, 2, &in_process, &mut |_| Ok(())).unwrap();
+        assert_eq!(rest.len(), one.len() - 5);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn bad_files_name_the_line() {
+        let e = Format::Csv
+            .parse("n,ratio\n", "r.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("r.csv: line 1: expected the header"), "{e}");
+        let text = format!("{}\n1,2\n", CSV_COLUMNS.join(","));
+        let e = Format::Csv.parse(&text, "r.csv").unwrap_err().to_string();
+        assert!(e.contains("line 2: not a sweep row: 2 fields"), "{e}");
+    }
+}

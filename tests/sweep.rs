@@ -1,0 +1,183 @@
+//! Integration tests of `partrec sweep`: rows and fields, independence from
+//! --jobs, shards merged, resume, timeouts recorded, the summary and the SVG.
+
+mod common;
+
+use common::{run, scratch, words};
+use partrec::sweep::{read_rows, Row};
+use std::path::Path;
+
+const SWEEP: &str =
+    "sweep --groups 2 --tokens 100,200 --classes 3 --values 2 --ratios 1,4,8 --trials 10 --seed 5";
+
+fn sweep(extra: &str) -> std::process::Output {
+    let line = format!("{SWEEP} {extra}");
+    let out = run(&words(&line));
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Rows without their timings.
+fn untimed(path: &Path) -> Vec<Row> {
+    read_rows(path)
+        .unwrap()
+        .into_iter()
+        .map(|r| Row {
+            encode_s: 0.0,
+            solve_s: 0.0,
+            unique_s: 0.0,
+            seconds: 0.0,
+            ..r
+        })
+        .collect()
+}
+
+#[test]
+fn sweep_rows_jobs_shards_resume_summary_and_plot() {
+    let dir = scratch("sweep");
+    let p = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let out = sweep(&format!(
+        "--jobs 2 --out {} --plot {}",
+        p("s.csv"),
+        p("s.svg")
+    ));
+    let rows = untimed(&dir.join("s.csv"));
+    assert_eq!(rows.len(), 60);
+    let header = std::fs::read_to_string(dir.join("s.csv")).unwrap();
+    for field in [
+        "n",
+        "ratio",
+        "trial",
+        "seed",
+        "samples",
+        "samples_per_token",
+        "status",
+        "unique",
+        "recovered",
+        "accuracy",
+        "observed_fraction",
+        "variables",
+        "clauses",
+        "encode_s",
+        "solve_s",
+        "unique_s",
+        "timed_out",
+    ] {
+        assert!(
+            header
+                .lines()
+                .next()
+                .unwrap()
+                .split(',')
+                .any(|c| c == field),
+            "{field}"
+        );
+    }
+    for r in &rows {
+        assert_eq!(r.status, "sat");
+        assert_eq!(
+            r.samples,
+            (r.ratio * f64::from(r.n) * f64::from(r.n).ln()).round() as usize
+        );
+        match r.ratio as u32 {
+            1 => assert_eq!(r.unique, Some(false), "{r:?}"),
+            _ => assert!(r.unique.is_some()),
+        }
+    }
+    let p_unique = |n: u32, ratio: f64| {
+        let sel: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.n == n && r.ratio == ratio)
+            .collect();
+        sel.iter().filter(|r| r.unique == Some(true)).count() as f64 / sel.len() as f64
+    };
+    for n in [100, 200] {
+        assert!(p_unique(n, 8.0) >= 0.9);
+        assert_eq!(p_unique(n, 1.0), 0.0);
+    }
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary.contains("| sat | 100 | 8 | 8.00 | 10 |"),
+        "{summary}"
+    );
+    assert!(summary.contains("smallest ratio with P(unique) >= 0.5"));
+    let svg = std::fs::read_to_string(dir.join("s.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("P(unique)") && svg.contains("Median solve time")
+    );
+
+    sweep(&format!("--jobs 1 --out {}", p("one.csv")));
+    assert_eq!(
+        untimed(&dir.join("one.csv")),
+        rows,
+        "--jobs 1 gives the same rows"
+    );
+
+    sweep(&format!("--shard 0/2 --out {}", p("a.csv")));
+    sweep(&format!("--shard 1/2 --out {}", p("b.csv")));
+    assert_eq!(untimed(&dir.join("a.csv")).len(), 30);
+    let merged = run(&words(&format!(
+        "sweep merge {} {} -o {}",
+        p("a.csv"),
+        p("b.csv"),
+        p("all.csv")
+    )));
+    assert!(merged.status.success());
+    assert_eq!(
+        untimed(&dir.join("all.csv")),
+        rows,
+        "merged shards give the same rows"
+    );
+
+    // Resume: keep the first 25 rows of a run, resume, and get the whole sweep.
+    let text = std::fs::read_to_string(dir.join("s.csv")).unwrap();
+    let head: Vec<&str> = text.lines().take(26).collect();
+    std::fs::write(dir.join("partial.csv"), head.join("\n") + "\n").unwrap();
+    sweep(&format!("--resume --out {}", p("partial.csv")));
+    assert_eq!(
+        untimed(&dir.join("partial.csv")),
+        rows,
+        "resume completes the sweep"
+    );
+}
+
+#[test]
+fn timeouts_are_recorded_not_dropped() {
+    let dir = scratch("sweep-timeout");
+    let file = dir.join("t.jsonl");
+    let line = format!(
+        "sweep --groups 3 --tokens 60 --classes 3 --values 2 --ratios 1.5 --trials 2 --seed 11 --timeout 0.3 --out {}",
+        file.display()
+    );
+    let out = run(&words(&line));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = read_rows(&file).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r.timed_out && r.status != "unsat" && r.unique != Some(true)),
+        "{rows:?}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| timeout | timeout | 2 |"));
+}
+
+#[test]
+fn bad_sweep_arguments_exit_2() {
+    for extra in ["--shard 2/2", "--shard x", "--ratios -1"] {
+        let line = format!("sweep --tokens 10 --classes 2 --ratios 1 --seed 1 {extra}");
+        let out = run(&words(&line));
+        assert_eq!(out.status.code(), Some(2), "{extra}");
+    }
+    let out = run(&words("sweep --tokens 10 --classes 20 --ratios 1 --seed 1"));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&words("sweep merge no-such.csv -o x.csv"));
+    assert_eq!(out.status.code(), Some(2));
+}
