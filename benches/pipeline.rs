@@ -5,7 +5,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use partrec::check::check;
-use partrec::encode::encode;
+use partrec::encode::{encode, Projection};
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::preprocess::Prepared;
 use partrec::solve::{solve, SolveOptions};
@@ -50,7 +50,13 @@ fn stages(c: &mut Criterion) {
         g.bench_function(id("encode"), |b| {
             b.iter(|| {
                 let prep = Prepared::new(&instance);
-                encode(&prep, instance.groups(), &mut varisat::CnfFormula::new()).unwrap()
+                encode(
+                    &prep,
+                    instance.groups(),
+                    Projection::Auto,
+                    &mut varisat::CnfFormula::new(),
+                )
+                .unwrap()
             })
         });
         g.bench_function(id("solve_unique"), |b| {

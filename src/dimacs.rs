@@ -2,7 +2,7 @@
 //! variable back to (group, token, class), so that any external SAT solver
 //! can be used and its model read back.
 
-use crate::encode::{encode, Encoding};
+use crate::encode::{encode, Encoding, Projection};
 use crate::error::Result;
 use crate::instance::Instance;
 use crate::preprocess::Prepared;
@@ -13,7 +13,7 @@ use varisat::CnfFormula;
 pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encoding> {
     let prep = Prepared::new(instance);
     let mut formula = CnfFormula::new();
-    let encoding = encode(&prep, instance.groups(), &mut formula)?;
+    let encoding = encode(&prep, instance.groups(), Projection::Auto, &mut formula)?;
     let io = |e| crate::Error::io("output", e);
     writeln!(
         out,

@@ -28,6 +28,18 @@ use crate::partition::Partition;
 use crate::preprocess::Prepared;
 use varisat::{ExtendFormula, Lit, Var};
 
+/// How the sample clauses are written (see [`encode_samples`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Projection {
+    /// Project on the group that gives the fewest clauses, or not at all if that is fewest.
+    #[default]
+    Auto,
+    /// One clause per (sample, cell, bit).
+    Off,
+    /// Project on this group.
+    Group(usize),
+}
+
 /// Encodings larger than this many clauses are refused up front.
 pub const MAX_CLAUSES: u64 = 1 << 31;
 
@@ -116,10 +128,31 @@ pub fn estimate_clauses(prep: &Prepared, groups: &[Group]) -> u64 {
         .saturating_add(tokens)
 }
 
-/// Encodes `prep` (for groups `groups`) into `sink`.
+/// The group whose projection gives the fewest sample and link clauses, if any beats
+/// the direct encoding: projection on g divides the per-sample clauses by K_g and adds
+/// 2 K_g (cells / K_g) clauses per observed token of g (sizes estimated with full K).
+pub fn best_projection(prep: &Prepared, groups: &[Group]) -> Option<usize> {
+    let k: Vec<f64> = groups.iter().map(|g| f64::from(g.classes)).collect();
+    let cells: f64 = k.iter().product();
+    let s = prep.len() as f64;
+    let direct = s * cells;
+    (0..groups.len())
+        .map(|g| {
+            (
+                g,
+                s * cells / k[g] + 2.0 * prep.order[g].len() as f64 * cells,
+            )
+        })
+        .filter(|&(_, size)| size < direct)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(g, _)| g)
+}
+
+/// Encodes `prep` (for groups `groups`) into `sink`, projecting as asked.
 pub fn encode<F: ExtendFormula>(
     prep: &Prepared,
     groups: &[Group],
+    projection: Projection,
     sink: &mut F,
 ) -> Result<Encoding> {
     let estimate = estimate_clauses(prep, groups);
@@ -128,6 +161,11 @@ pub fn encode<F: ExtendFormula>(
             "instance too large to encode: about {estimate} clauses (limit {MAX_CLAUSES})"
         )));
     }
+    let projection = match projection {
+        Projection::Off => None,
+        Projection::Group(g) => Some(g.min(groups.len() - 1)),
+        Projection::Auto => best_projection(prep, groups),
+    };
     let mut f = Counting::new(sink);
     let class_vars: Vec<Vec<Vec<Var>>> = prep
         .order
@@ -136,7 +174,7 @@ pub fn encode<F: ExtendFormula>(
         .map(|(order, group)| encode_group(order.len(), group.classes as usize, &mut f))
         .collect();
     encode_must_differ(prep, &class_vars, &mut f);
-    encode_samples(prep, &class_vars, &mut f);
+    encode_samples(prep, &class_vars, projection, &mut f);
     Ok(Encoding {
         order: prep.order.clone(),
         tokens: groups.iter().map(|g| g.tokens).collect(),
@@ -199,58 +237,130 @@ fn encode_must_differ<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<V
     }
 }
 
-/// Cell value bits and one clause per (sample, reachable cell, bit).
-fn encode_samples<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<Var>>], f: &mut F) {
+/// Calls `visit` with every combination `c` with `c[i] < lens[i]` (the last index fastest).
+fn for_each_combination(lens: &[usize], mut visit: impl FnMut(&[usize])) {
+    if lens.contains(&0) {
+        return;
+    }
+    let mut c = vec![0usize; lens.len()];
+    loop {
+        visit(&c);
+        let mut i = lens.len();
+        loop {
+            if i == 0 {
+                return;
+            }
+            i -= 1;
+            c[i] += 1;
+            if c[i] < lens[i] {
+                break;
+            }
+            c[i] = 0;
+        }
+    }
+}
+
+/// Mixed-radix index of a cell (last group fastest).
+fn cell_index(cell: impl Iterator<Item = usize>, radix: &[usize]) -> usize {
+    cell.zip(radix).fold(0, |acc, (c, &r)| acc * r + c)
+}
+
+/// The sample clauses. Directly: for each sample and cell its tokens can reach,
+/// `OR_h -class(h, x_h, c_h) OR [bit(c, j) == v_j]`. Projected on group g: variables
+/// `R(a, r)` = the value of cell (class of a, r) for each observed token a of g and
+/// each tuple r of the other groups' classes; each sample needs clauses only over
+/// the other groups, `OR_{h != g} -class(h, x_h, r_h) OR [R(x_g, r)_j == v_j]`, and
+/// `class(g, a, k) -> (R(a, r)_j <-> bit((k, r), j))` links R to the table.
+fn encode_samples<F: ExtendFormula>(
+    prep: &Prepared,
+    class_vars: &[Vec<Vec<Var>>],
+    projection: Option<usize>,
+    f: &mut F,
+) {
     let bits = bits_for(prep.values);
     if bits == 0 || prep.is_empty() {
         return;
     }
-    // Mixed-radix cell index over the classes each group can reach.
+    // The classes each group can reach (value precedence caps them by the token count).
     let radix: Vec<usize> = class_vars
         .iter()
         .map(|g| g.last().map_or(1, Vec::len))
         .collect();
     let cells: usize = radix.iter().product();
-    let bit_vars: Vec<Var> = (0..cells * bits).map(|_| f.new_var()).collect();
-    let arity = class_vars.len();
-    let mut cell = vec![0usize; arity];
-    let mut clause: Vec<Lit> = Vec::with_capacity(arity + 1);
-    for (x, value) in prep.samples() {
-        let options: Vec<&[Var]> = x
-            .iter()
+    let table: Vec<Var> = (0..cells * bits).map(|_| f.new_var()).collect();
+    let options = |x: &[u32]| -> Vec<&[Var]> {
+        x.iter()
             .enumerate()
-            .map(|(g, &t)| {
+            .map(|(h, &t)| {
                 let p =
-                    prep.position[g][t as usize].expect("a sample's tokens are observed") as usize;
-                class_vars[g][p].as_slice()
+                    prep.position[h][t as usize].expect("a sample's tokens are observed") as usize;
+                class_vars[h][p].as_slice()
             })
-            .collect();
-        cell.iter_mut().for_each(|c| *c = 0);
-        loop {
-            let index = cell.iter().zip(&radix).fold(0, |acc, (&c, &r)| acc * r + c);
+            .collect()
+    };
+    let mut clause: Vec<Lit> = Vec::new();
+    let Some(g) = projection else {
+        for (x, value) in prep.samples() {
+            let opts = options(x);
+            let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
+            for_each_combination(&lens, |c| {
+                let index = cell_index(c.iter().copied(), &radix);
+                for j in 0..bits {
+                    clause.clear();
+                    clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
+                    clause.push(table[index * bits + j].lit((value >> j) & 1 == 1));
+                    f.add_clause(&clause);
+                }
+            });
+        }
+        return;
+    };
+    let rest_radix: Vec<usize> = radix
+        .iter()
+        .enumerate()
+        .filter(|&(h, _)| h != g)
+        .map(|(_, &r)| r)
+        .collect();
+    let rest_cells: usize = rest_radix.iter().product();
+    let full_index = |k: usize, rest: &[usize]| {
+        let cell = rest[..g]
+            .iter()
+            .copied()
+            .chain([k])
+            .chain(rest[g..].iter().copied());
+        cell_index(cell, &radix)
+    };
+    let r_vars: Vec<Vec<Var>> = class_vars[g]
+        .iter()
+        .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
+        .collect();
+    for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
+        for (k, class) in x_g.iter().enumerate() {
+            for_each_combination(&rest_radix, |rest| {
+                let ri = cell_index(rest.iter().copied(), &rest_radix);
+                let ti = full_index(k, rest);
+                for j in 0..bits {
+                    let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
+                    f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
+                    f.add_clause(&[class.negative(), rv.positive(), tv.negative()]);
+                }
+            });
+        }
+    }
+    for (x, value) in prep.samples() {
+        let mut opts = options(x);
+        opts.remove(g);
+        let r = &r_vars[prep.position[g][x[g] as usize].expect("observed") as usize];
+        let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
+        for_each_combination(&lens, |c| {
+            let ri = cell_index(c.iter().copied(), &rest_radix);
             for j in 0..bits {
                 clause.clear();
-                clause.extend(options.iter().zip(&cell).map(|(o, &c)| o[c].negative()));
-                clause.push(bit_vars[index * bits + j].lit((value >> j) & 1 == 1));
+                clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
+                clause.push(r[ri * bits + j].lit((value >> j) & 1 == 1));
                 f.add_clause(&clause);
             }
-            // Next cell in the product of the options (odometer).
-            let mut g = arity;
-            loop {
-                if g == 0 {
-                    break;
-                }
-                g -= 1;
-                cell[g] += 1;
-                if cell[g] < options[g].len() {
-                    break;
-                }
-                cell[g] = 0;
-            }
-            if cell.iter().all(|&c| c == 0) {
-                break;
-            }
-        }
+        });
     }
 }
 
@@ -335,7 +445,7 @@ mod tests {
         .unwrap();
         let prep = Prepared::new(&inst);
         let mut formula = varisat::CnfFormula::new();
-        let enc = encode(&prep, inst.groups(), &mut formula).unwrap();
+        let enc = encode(&prep, inst.groups(), Projection::Off, &mut formula).unwrap();
         assert_eq!(enc.variables, formula.var_count());
         assert_eq!(enc.clauses, formula.len());
         assert!(enc.clauses as u64 <= estimate_clauses(&prep, inst.groups()));

@@ -31,8 +31,49 @@ impl Default for PrepareOptions {
     }
 }
 
-/// At most this many must-differ pairs per group for each distinct sample (bounds the clauses).
-pub const MUST_DIFFER_PER_SAMPLE: usize = 4;
+/// At most this many must-differ pairs per token of a group: enough for cliques and
+/// local structure, and negligible beside the sample clauses of large instances.
+pub const MUST_DIFFER_PER_TOKEN: usize = 4;
+
+/// Sample indices `0..n` sorted by (tokens outside group `skip`, label, index).
+///
+/// The tokens are packed into one mixed-radix `u128` key when the token counts allow
+/// it (any realistic instance), which sorts several times faster than comparing slices.
+fn sort_samples<'a>(
+    n: usize,
+    radix: &[u32],
+    skip: Option<usize>,
+    x: impl Fn(usize) -> &'a [u32],
+    label: impl Fn(usize) -> u32,
+) -> Vec<usize> {
+    let kept = |h: &usize| Some(*h) != skip;
+    let fits = (0..radix.len())
+        .filter(kept)
+        .try_fold(1u128, |acc, h| acc.checked_mul(u128::from(radix[h])))
+        .is_some();
+    if fits {
+        let pack = |s: usize| {
+            (0..radix.len()).filter(kept).fold(0u128, |acc, h| {
+                acc * u128::from(radix[h]) + u128::from(x(s)[h])
+            })
+        };
+        let mut keyed: Vec<(u128, u32, u32)> =
+            (0..n).map(|s| (pack(s), label(s), s as u32)).collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, _, s)| s as usize).collect()
+    } else {
+        let outside = |s: usize| {
+            x(s).iter()
+                .enumerate()
+                .filter(|(h, _)| kept(h))
+                .map(|(_, &t)| t)
+                .collect::<Vec<_>>()
+        };
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by_cached_key(|&s| (outside(s), label(s), s));
+        idx
+    }
+}
 
 /// The samples as the encoder sees them.
 #[derive(Clone, Debug)]
@@ -62,14 +103,14 @@ impl Prepared {
     /// Preprocesses `instance` with the given steps.
     pub fn with_options(instance: &Instance, options: PrepareOptions) -> Prepared {
         let arity = instance.arity();
-        let mut idx: Vec<usize> = (0..instance.num_samples()).collect();
-        idx.sort_unstable_by(|&a, &b| {
-            instance
-                .x(a)
-                .cmp(instance.x(b))
-                .then(instance.label_id(a).cmp(&instance.label_id(b)))
-                .then(a.cmp(&b))
-        });
+        let radix: Vec<u32> = instance.groups().iter().map(|g| g.tokens).collect();
+        let idx = sort_samples(
+            instance.num_samples(),
+            &radix,
+            None,
+            |s| instance.x(s),
+            |s| instance.label_id(s),
+        );
         let mut tokens = Vec::new();
         let mut labels = Vec::new();
         let mut refutation = None;
@@ -105,15 +146,16 @@ impl Prepared {
         };
         if options.must_differ && prep.refutation.is_none() {
             for g in 0..arity {
-                prep.must_differ[g] = prep.find_must_differ(g);
+                prep.must_differ[g] = prep.find_must_differ(g, &radix);
             }
         }
         prep.order_tokens(instance);
         prep
     }
 
-    /// Must-differ pairs of group `g`: samples that agree outside g and differ in value.
-    fn find_must_differ(&self, g: usize) -> Vec<(u32, u32)> {
+    /// Must-differ pairs of group `g` (at most [`MUST_DIFFER_PER_TOKEN`] per token):
+    /// samples that agree outside g and differ in value.
+    fn find_must_differ(&self, g: usize, radix: &[u32]) -> Vec<(u32, u32)> {
         let x = |s: usize| &self.tokens[s * self.arity..(s + 1) * self.arity];
         let others = |s: usize| {
             x(s).iter()
@@ -121,13 +163,8 @@ impl Prepared {
                 .filter(move |&(h, _)| h != g)
                 .map(|(_, &t)| t)
         };
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.sort_unstable_by(|&a, &b| {
-            others(a)
-                .cmp(others(b))
-                .then(self.labels[a].cmp(&self.labels[b]))
-        });
-        let cap = MUST_DIFFER_PER_SAMPLE * self.len();
+        let idx = sort_samples(self.len(), radix, Some(g), x, |s| self.labels[s]);
+        let cap = MUST_DIFFER_PER_TOKEN * radix[g] as usize;
         let mut pairs = Vec::new();
         let mut start = 0;
         while start < idx.len() && pairs.len() < cap {

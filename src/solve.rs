@@ -9,7 +9,7 @@
 //! (or two samples with the same tokens disagree, which is a proof by itself).
 
 use crate::check::check;
-use crate::encode::{encode, Decoded, Encoding};
+use crate::encode::{encode, Decoded, Encoding, Projection};
 use crate::error::{Error, Result};
 use crate::instance::{Instance, TableEntry};
 use crate::partition::{canonical, canonical_row, Partition};
@@ -26,6 +26,8 @@ pub struct SolveOptions {
     pub limit: u64,
     /// Which preprocessing steps run (all by default).
     pub prepare: PrepareOptions,
+    /// How the sample clauses are written (the smallest, by default).
+    pub projection: Projection,
 }
 
 impl SolveOptions {
@@ -42,6 +44,7 @@ impl SolveOptions {
         SolveOptions {
             limit: limit.max(1),
             prepare: PrepareOptions::default(),
+            projection: Projection::Auto,
         }
     }
 }
@@ -110,14 +113,19 @@ fn free_token_witness(
 /// The observed cells of `partition` with their values, sorted by cell.
 pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableEntry> {
     let mut cells: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut cell = Vec::with_capacity(instance.arity());
     for s in 0..instance.num_samples() {
-        let cell: Vec<u32> = instance
-            .x(s)
-            .iter()
-            .zip(partition)
-            .map(|(&t, row)| row[t as usize])
-            .collect();
-        cells.entry(cell).or_insert(s);
+        cell.clear();
+        cell.extend(
+            instance
+                .x(s)
+                .iter()
+                .zip(partition)
+                .map(|(&t, row)| row[t as usize]),
+        );
+        if !cells.contains_key(&cell) {
+            cells.insert(cell.clone(), s);
+        }
     }
     let mut table: Vec<TableEntry> = cells
         .into_iter()
@@ -170,7 +178,7 @@ pub fn solve(
 
     let t = Instant::now();
     let mut solver = Solver::new();
-    let encoding = encode(&prep, instance.groups(), &mut solver)?;
+    let encoding = encode(&prep, instance.groups(), options.projection, &mut solver)?;
     out.stats.variables = encoding.variables;
     out.stats.clauses = encoding.clauses;
     out.stats.encode_seconds = t.elapsed().as_secs_f64();

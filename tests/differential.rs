@@ -7,6 +7,7 @@ mod common;
 use common::tiny_instance;
 use partrec::brute::consistent_partitions;
 use partrec::check::check;
+use partrec::encode::Projection;
 use partrec::partition::canonical;
 use partrec::preprocess::PrepareOptions;
 use partrec::solution::Status;
@@ -15,15 +16,24 @@ use partrec::solve::{solve, SolveOptions};
 /// Counting stops here so that instances with many partitions stay quick.
 const COUNT_CAP: u64 = 300;
 
-/// Every preprocessing variant the solver can run with.
+/// Every preprocessing and encoding variant the solver can run with.
 fn variants() -> Vec<SolveOptions> {
-    [true, false]
-        .into_iter()
-        .map(|must_differ| SolveOptions {
-            prepare: PrepareOptions { must_differ },
-            ..SolveOptions::count(COUNT_CAP)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for must_differ in [true, false] {
+        for projection in [
+            Projection::Auto,
+            Projection::Off,
+            Projection::Group(0),
+            Projection::Group(2),
+        ] {
+            out.push(SolveOptions {
+                prepare: PrepareOptions { must_differ },
+                projection,
+                ..SolveOptions::count(COUNT_CAP)
+            });
+        }
+    }
+    out
 }
 
 #[test]
