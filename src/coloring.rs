@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::graph::{greedy_clique, Graph};
 use crate::reduce::{proper_coloring, Coloring, ColoringReduction};
 use crate::solution::Status;
-use crate::solve::{solve, SolveOptions};
+use crate::solve::{solve, LocalSearch, SolveOptions};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::time::Instant;
@@ -203,7 +203,13 @@ fn decide_direct(graph: &Graph, k: u32) -> Result<Option<Coloring>> {
 fn decide_by_reduction(graph: &Graph, k: u32) -> Result<Option<Coloring>> {
     let reduction = ColoringReduction::new(graph, k)?;
     let instance = reduction.reduce("graph");
-    let solution = solve(&instance, &SolveOptions::find(), &mut |_| {})?;
+    // Half the questions of a chromatic search are refutations, where a local search
+    // can only lose time: the reduction is decided by the complete search alone.
+    let options = SolveOptions {
+        local_search: LocalSearch::Off,
+        ..SolveOptions::find()
+    };
+    let solution = solve(&instance, &options, &mut |_| {})?;
     match (solution.status, solution.partition) {
         (Status::Sat, Some(partition)) => reduction
             .extract(&partition)

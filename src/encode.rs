@@ -24,7 +24,7 @@
 
 use crate::error::{Error, Result};
 use crate::instance::Group;
-use crate::partition::Partition;
+use crate::partition::{canonical_row, Partition};
 use crate::preprocess::Prepared;
 use varisat::{ExtendFormula, Lit, Var};
 
@@ -87,15 +87,6 @@ pub struct Encoding {
     pub variables: usize,
     /// Number of clauses.
     pub clauses: usize,
-}
-
-/// A model decoded into a partition.
-#[derive(Clone, Debug)]
-pub struct Decoded {
-    /// Every token's class; free tokens are put in class 0.
-    pub partition: Partition,
-    /// Per group, the number of classes used by the observed tokens.
-    pub observed_classes: Vec<usize>,
 }
 
 /// Number of bits that tell `values` values apart.
@@ -380,8 +371,9 @@ impl Encoding {
         &self.order
     }
 
-    /// Decodes a model (the true literals; anything absent counts as false).
-    pub fn decode(&self, model: &[Lit]) -> Decoded {
+    /// Decodes a model (the true literals; anything absent counts as false) into a
+    /// partition; free tokens are put in class 0.
+    pub fn decode(&self, model: &[Lit]) -> Partition {
         let mut value = vec![false; self.variables];
         for lit in model {
             if let Some(slot) = value.get_mut(lit.index()) {
@@ -389,34 +381,30 @@ impl Encoding {
             }
         }
         let mut partition: Partition = self.tokens.iter().map(|&n| vec![0; n as usize]).collect();
-        let mut observed_classes = Vec::with_capacity(self.tokens.len());
         for (g, vars) in self.class_vars.iter().enumerate() {
-            let mut used = 0;
             for (p, x) in vars.iter().enumerate() {
                 let class = x.iter().position(|v| value[v.index()]).unwrap_or(0);
                 partition[g][self.order[g][p] as usize] = class as u32;
-                used = used.max(class + 1);
             }
-            observed_classes.push(used);
         }
-        Decoded {
-            partition,
-            observed_classes,
-        }
+        partition
     }
 
-    /// A clause excluding exactly this assignment of the observed tokens' classes.
+    /// A clause excluding exactly the model of `partition` (of any labelling): its
+    /// observed tokens' classes, renumbered by first occurrence in the encoding order
+    /// as value precedence demands.
     pub fn blocking_clause(&self, partition: &[Vec<u32>]) -> Vec<Lit> {
-        self.class_vars
-            .iter()
-            .enumerate()
-            .flat_map(|(g, vars)| {
-                vars.iter().enumerate().map(move |(p, x)| {
-                    let class = partition[g][self.order[g][p] as usize] as usize;
-                    x[class].negative()
-                })
-            })
-            .collect()
+        let mut clause = Vec::new();
+        for (g, vars) in self.class_vars.iter().enumerate() {
+            let row: Vec<u32> = self.order[g]
+                .iter()
+                .map(|&t| partition[g][t as usize])
+                .collect();
+            for (x, class) in vars.iter().zip(canonical_row(&row)) {
+                clause.push(x[class as usize].negative());
+            }
+        }
+        clause
     }
 }
 

@@ -19,6 +19,7 @@ pub mod generate;
 pub mod graph;
 pub mod instance;
 pub mod label;
+pub mod local_search;
 pub mod output;
 pub mod partition;
 pub mod plot;

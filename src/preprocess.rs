@@ -245,6 +245,11 @@ impl Prepared {
             .zip(self.labels.iter().copied())
     }
 
+    /// The value id of distinct sample `s`.
+    pub fn label(&self, s: usize) -> u32 {
+        self.labels[s]
+    }
+
     /// The free tokens (in no sample) of group `g`.
     pub fn free_tokens(&self, g: usize) -> impl Iterator<Item = u32> + '_ {
         self.position[g]

@@ -46,6 +46,9 @@ pub struct Stats {
     pub solver_calls: usize,
     /// Seconds spent deduplicating and ordering.
     pub preprocess_seconds: f64,
+    /// Seconds spent in the local search tried before SAT.
+    #[serde(default)]
+    pub local_search_seconds: f64,
     /// Seconds spent building the CNF.
     pub encode_seconds: f64,
     /// Seconds spent finding the first solution (or proving there is none).

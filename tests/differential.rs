@@ -11,7 +11,7 @@ use partrec::encode::Projection;
 use partrec::partition::canonical;
 use partrec::preprocess::PrepareOptions;
 use partrec::solution::Status;
-use partrec::solve::{solve, SolveOptions};
+use partrec::solve::{solve, LocalSearch, SolveOptions};
 
 /// Counting stops here so that instances with many partitions stay quick.
 const COUNT_CAP: u64 = 300;
@@ -85,7 +85,11 @@ fn uniqueness_mode_agrees_with_brute_force() {
     for seed in 5000..6500 {
         let inst = tiny_instance(seed);
         let truth = consistent_partitions(&inst).len();
-        let sol = solve(&inst, &SolveOptions::unique(), &mut |_| {}).unwrap();
+        let options = SolveOptions {
+            local_search: LocalSearch::Work(20_000),
+            ..SolveOptions::unique()
+        };
+        let sol = solve(&inst, &options, &mut |_| {}).unwrap();
         let ctx = format!("seed {seed}: {}", inst.to_json());
         match truth {
             0 => assert_eq!((sol.status, sol.unique), (Status::Unsat, None), "{ctx}"),
