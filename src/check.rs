@@ -61,10 +61,38 @@ pub struct Verdict {
 /// has the wrong shape or a class outside `0..K_i`.
 pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result<Verdict, String> {
     instance.validate_partition(partition)?;
-    let mut first_in_cell: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut cell = Vec::with_capacity(instance.arity());
     let mut conflicts = Vec::new();
     let mut conflicting_samples = 0;
+    cells(instance, partition, |first, s, cell| {
+        if instance.label_id(first) != instance.label_id(s) {
+            conflicting_samples += 1;
+            if conflicts.len() < MAX_LISTED_CONFLICTS {
+                conflicts.push(Conflict {
+                    samples: [first, s],
+                    x: [instance.x(first).to_vec(), instance.x(s).to_vec()],
+                    cell: cell.to_vec(),
+                    y: [instance.y(first).clone(), instance.y(s).clone()],
+                });
+            }
+        }
+    });
+    Ok(Verdict {
+        consistent: conflicting_samples == 0,
+        conflicting_samples,
+        conflicts,
+        planted: compare_with_planted(instance, partition),
+    })
+}
+
+/// Maps every sample to its class tuple under a (shape-valid) `partition` and returns
+/// the first sample of each tuple; `later(first, s, cell)` sees every later sample.
+pub fn cells(
+    instance: &Instance,
+    partition: &[Vec<u32>],
+    mut later: impl FnMut(usize, usize, &[u32]),
+) -> HashMap<Vec<u32>, usize> {
+    let mut first_in_cell: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut cell = Vec::with_capacity(instance.arity());
     for s in 0..instance.num_samples() {
         cell.clear();
         cell.extend(
@@ -78,27 +106,10 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
             None => {
                 first_in_cell.insert(cell.clone(), s);
             }
-            Some(&first) => {
-                if instance.label_id(first) != instance.label_id(s) {
-                    conflicting_samples += 1;
-                    if conflicts.len() < MAX_LISTED_CONFLICTS {
-                        conflicts.push(Conflict {
-                            samples: [first, s],
-                            x: [instance.x(first).to_vec(), instance.x(s).to_vec()],
-                            cell: cell.clone(),
-                            y: [instance.y(first).clone(), instance.y(s).clone()],
-                        });
-                    }
-                }
-            }
+            Some(&first) => later(first, s, &cell),
         }
     }
-    Ok(Verdict {
-        consistent: conflicting_samples == 0,
-        conflicting_samples,
-        conflicts,
-        planted: compare_with_planted(instance, partition),
-    })
+    first_in_cell
 }
 
 /// Compares a (shape-valid) partition with the instance's planted partition, if any.

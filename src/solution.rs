@@ -64,6 +64,18 @@ pub struct Stats {
     pub unsat_reason: Option<String>,
 }
 
+impl Stats {
+    /// Seconds spent in all stages together.
+    pub fn seconds(&self) -> f64 {
+        self.preprocess_seconds
+            + self.local_search_seconds
+            + self.encode_seconds
+            + self.solve_seconds
+            + self.unique_seconds
+            + self.check_seconds
+    }
+}
+
 /// The answer to one instance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Solution {
@@ -113,18 +125,18 @@ impl Solution {
             s.push_str(&format!(", count {}{n}", if complete { "" } else { ">= " }));
         }
         let st = &self.stats;
-        s.push_str(&format!(
-            "; {} samples ({} distinct), {} variables, {} clauses, {:.3} s",
-            st.samples,
-            st.distinct_samples,
-            st.variables,
-            st.clauses,
-            st.preprocess_seconds
-                + st.encode_seconds
-                + st.solve_seconds
-                + st.unique_seconds
-                + st.check_seconds
-        ));
+        if st.samples == 0 && st.timed_out {
+            s.push_str("; the deadline struck before any answer");
+        } else {
+            s.push_str(&format!(
+                "; {} samples ({} distinct), {} variables, {} clauses, {:.3} s",
+                st.samples,
+                st.distinct_samples,
+                st.variables,
+                st.clauses,
+                st.seconds()
+            ));
+        }
         if st.timed_out {
             s.push_str(" (timed out)");
         }

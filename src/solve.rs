@@ -16,7 +16,6 @@ use crate::local_search;
 use crate::partition::{canonical, canonical_row, Partition};
 use crate::preprocess::{PrepareOptions, Prepared};
 use crate::solution::{Solution, Status};
-use std::collections::HashMap;
 use std::time::Instant;
 use varisat::{ExtendFormula, Solver};
 
@@ -160,21 +159,7 @@ fn free_token_witness(
 
 /// The observed cells of `partition` with their values, sorted by cell.
 pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableEntry> {
-    let mut cells: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut cell = Vec::with_capacity(instance.arity());
-    for s in 0..instance.num_samples() {
-        cell.clear();
-        cell.extend(
-            instance
-                .x(s)
-                .iter()
-                .zip(partition)
-                .map(|(&t, row)| row[t as usize]),
-        );
-        if !cells.contains_key(&cell) {
-            cells.insert(cell.clone(), s);
-        }
-    }
+    let cells = crate::check::cells(instance, partition, |_, _, _| {});
     let mut table: Vec<TableEntry> = cells
         .into_iter()
         .map(|(cell, s)| TableEntry {

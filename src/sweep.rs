@@ -222,11 +222,7 @@ impl SweepConfig {
             encode_s: st.encode_seconds,
             solve_s: st.solve_seconds,
             unique_s: st.unique_seconds,
-            seconds: st.preprocess_seconds
-                + st.encode_seconds
-                + st.solve_seconds
-                + st.unique_seconds
-                + st.check_seconds,
+            seconds: st.seconds(),
             timed_out: st.timed_out,
         }
     }

@@ -48,25 +48,9 @@ fn sweep_rows_jobs_shards_resume_summary_and_plot() {
     let rows = untimed(&dir.join("s.csv"));
     assert_eq!(rows.len(), 60);
     let header = std::fs::read_to_string(dir.join("s.csv")).unwrap();
-    for field in [
-        "n",
-        "ratio",
-        "trial",
-        "seed",
-        "samples",
-        "samples_per_token",
-        "status",
-        "unique",
-        "recovered",
-        "accuracy",
-        "observed_fraction",
-        "variables",
-        "clauses",
-        "encode_s",
-        "solve_s",
-        "unique_s",
-        "timed_out",
-    ] {
+    let wanted = "n ratio trial seed samples samples_per_token status unique recovered accuracy \
+                  observed_fraction variables clauses encode_s solve_s unique_s timed_out";
+    for field in wanted.split_whitespace() {
         assert!(
             header
                 .lines()
