@@ -49,14 +49,6 @@ impl Label {
             }
         }
     }
-
-    /// The label as a JSON value.
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Label::Number(n) => serde_json::Value::Number(n.clone()),
-            Label::Text(s) => serde_json::Value::String(s.clone()),
-        }
-    }
 }
 
 impl From<u64> for Label {

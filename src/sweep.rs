@@ -13,7 +13,7 @@ use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
 use crate::generate::{generate, samples_for_ratio, GenerateParams};
 use crate::instance::Instance;
-use crate::solution::{Solution, Status};
+use crate::solution::Solution;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::Write;
@@ -471,11 +471,6 @@ pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
     std::fs::write(&tmp, text)
         .and_then(|_| std::fs::rename(&tmp, path))
         .map_err(|e| Error::io(path.display(), e))
-}
-
-/// True for a row whose answer is a proven verdict.
-pub fn decided(row: &Row) -> bool {
-    row.status != format!("{:?}", Status::Unknown).to_lowercase()
 }
 
 #[cfg(test)]
