@@ -26,13 +26,7 @@ fn untimed(path: &Path) -> Vec<Row> {
     read_rows(path)
         .unwrap()
         .into_iter()
-        .map(|r| Row {
-            encode_s: 0.0,
-            solve_s: 0.0,
-            unique_s: 0.0,
-            seconds: 0.0,
-            ..r
-        })
+        .map(Row::untimed)
         .collect()
 }
 
