@@ -289,66 +289,60 @@ fn encode_samples<F: ExtendFormula>(
             })
             .collect()
     };
-    let mut clause: Vec<Lit> = Vec::new();
-    let Some(g) = projection else {
-        for (x, value) in prep.samples() {
-            let opts = options(x);
-            let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
-            for_each_combination(&lens, |c| {
-                let index = cell_index(c.iter().copied(), &radix);
-                for j in 0..bits {
-                    clause.clear();
-                    clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
-                    clause.push(table[index * bits + j].lit((value >> j) & 1 == 1));
-                    f.add_clause(&clause);
-                }
-            });
-        }
-        return;
-    };
-    let rest_radix: Vec<usize> = radix
-        .iter()
-        .enumerate()
-        .filter(|&(h, _)| h != g)
-        .map(|(_, &r)| r)
-        .collect();
-    let rest_cells: usize = rest_radix.iter().product();
-    let full_index = |k: usize, rest: &[usize]| {
-        let cell = rest[..g]
+    // Projected on g: per observed token of g, a block of R variables over the other
+    // groups' cells, linked to the table.
+    let projected = projection.map(|g| {
+        let rest_radix: Vec<usize> = radix
             .iter()
-            .copied()
-            .chain([k])
-            .chain(rest[g..].iter().copied());
-        cell_index(cell, &radix)
-    };
-    let r_vars: Vec<Vec<Var>> = class_vars[g]
-        .iter()
-        .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
-        .collect();
-    for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
-        for (k, class) in x_g.iter().enumerate() {
-            for_each_combination(&rest_radix, |rest| {
-                let ri = cell_index(rest.iter().copied(), &rest_radix);
-                let ti = full_index(k, rest);
-                for j in 0..bits {
-                    let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
-                    f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
-                    f.add_clause(&[class.negative(), rv.positive(), tv.negative()]);
-                }
-            });
+            .enumerate()
+            .filter(|&(h, _)| h != g)
+            .map(|(_, &r)| r)
+            .collect();
+        let rest_cells: usize = rest_radix.iter().product();
+        let r_vars: Vec<Vec<Var>> = class_vars[g]
+            .iter()
+            .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
+            .collect();
+        for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
+            for (k, class) in x_g.iter().enumerate() {
+                for_each_combination(&rest_radix, |rest| {
+                    let ri = cell_index(rest.iter().copied(), &rest_radix);
+                    let full = rest[..g]
+                        .iter()
+                        .copied()
+                        .chain([k])
+                        .chain(rest[g..].iter().copied());
+                    let ti = cell_index(full, &radix);
+                    for j in 0..bits {
+                        let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
+                        f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
+                        f.add_clause(&[class.negative(), rv.positive(), tv.negative()]);
+                    }
+                });
+            }
         }
-    }
+        (g, rest_radix, r_vars)
+    });
+    // One clause per sample, cell (over the groups not projected) and bit, into the
+    // table directly or into the projected token's R block.
+    let mut clause: Vec<Lit> = Vec::new();
     for (x, value) in prep.samples() {
         let mut opts = options(x);
-        opts.remove(g);
-        let r = &r_vars[prep.position[g][x[g] as usize].expect("observed") as usize];
+        let (target, index_radix) = match &projected {
+            None => (&table, &radix),
+            Some((g, rest_radix, r_vars)) => {
+                opts.remove(*g);
+                let p = prep.position[*g][x[*g] as usize].expect("a sample's tokens are observed");
+                (&r_vars[p as usize], rest_radix)
+            }
+        };
         let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
         for_each_combination(&lens, |c| {
-            let ri = cell_index(c.iter().copied(), &rest_radix);
+            let index = cell_index(c.iter().copied(), index_radix);
             for j in 0..bits {
                 clause.clear();
                 clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
-                clause.push(r[ri * bits + j].lit((value >> j) & 1 == 1));
+                clause.push(target[index * bits + j].lit((value >> j) & 1 == 1));
                 f.add_clause(&clause);
             }
         });

@@ -30,6 +30,43 @@ fn series(cells: &[Cell]) -> Vec<(String, u32, Vec<&Cell>)> {
     out
 }
 
+type Chart<'a, 'b, X, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>;
+type DrawResult = std::result::Result<(), Box<dyn std::error::Error>>;
+
+/// One curve: a line with point markers and a legend entry.
+fn curve<X, Y>(
+    chart: &mut Chart<X, Y>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> DrawResult
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+    chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    Ok(())
+}
+
+/// The legend box of a panel.
+fn legend<'a, X, Y>(chart: &mut Chart<'a, 'a, X, Y>, position: SeriesLabelPosition) -> DrawResult
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
 /// Draws the two panels for `rows` into the SVG file `path`.
 pub fn plot(rows: &[Row], path: &Path) -> Result<()> {
     draw(rows, path).map_err(|e| Error::Io {
@@ -72,20 +109,9 @@ fn draw(rows: &[Row], path: &Path) -> std::result::Result<(), Box<dyn std::error
         } else {
             format!("{method} N={n}: recovered")
         };
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        curve(&mut chart, points, color, label)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
 
     let finite: Vec<f64> = cells
         .iter()
@@ -118,20 +144,9 @@ fn draw(rows: &[Row], path: &Path) -> std::result::Result<(), Box<dyn std::error
             .filter(|c| c.median_s.is_finite() && c.median_s > 0.0)
             .map(|c| (c.x, c.median_s))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-            .label(format!("{method} N={n}"))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
-        chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        curve(&mut chart, points, color, format!("{method} N={n}"))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }

@@ -257,15 +257,20 @@ pub fn solve(
             .saturating_add(free_extensions(instance, &prep, &used, options.limit))
             .min(options.limit);
         let t = Instant::now();
+        let mut scan_seconds = 0.0;
         if out.partition.is_none() {
             let partition = verified(instance, canonical(&found), "partition found")?;
             out.status = Status::Sat;
             out.table = Some(observed_table(instance, &partition));
             out.partition = Some(partition);
             if options.limit == 2 && count < 2 {
-                // One token that can change class is a proof of non-uniqueness.
-                if let Some(w) = local_search::single_move_witness(&prep, instance.groups(), &found)
-                {
+                // One token that can change class is a proof of non-uniqueness (its
+                // time counts towards deciding uniqueness, not towards checking).
+                let scan = Instant::now();
+                let moved = local_search::single_move_witness(&prep, instance.groups(), &found);
+                scan_seconds = scan.elapsed().as_secs_f64();
+                out.stats.unique_seconds += scan_seconds;
+                if let Some(w) = moved {
                     out.witness = Some(verified(instance, canonical(&w), "single-move witness")?);
                     count = 2;
                 }
@@ -280,7 +285,7 @@ pub fn solve(
             })?;
             out.witness = Some(verified(instance, witness, "witness")?);
         }
-        out.stats.check_seconds += t.elapsed().as_secs_f64();
+        out.stats.check_seconds += t.elapsed().as_secs_f64() - scan_seconds;
         if count >= options.limit {
             break;
         }
