@@ -255,13 +255,28 @@ impl Instance {
 
     /// Parses and validates an instance from JSON text; `origin` names the source in errors.
     pub fn from_json(bytes: &[u8], origin: &str) -> Result<Instance> {
+        match Instance::from_json_with_options(bytes, origin)? {
+            (instance, None) => Ok(instance),
+            (_, Some(_)) => Err(Error::input(
+                origin,
+                "not a valid instance: unknown field `options`, expected one of `groups`, `samples`, `planted`, `meta` (`options` belongs to HTTP solve requests)",
+            )),
+        }
+    }
+
+    /// Parses an instance that may carry one more top-level field, `options`
+    /// (the body of an HTTP solve request), returned unparsed.
+    pub fn from_json_with_options(
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<(Instance, Option<serde_json::Value>)> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::input(
                 origin,
                 "empty file: expected an instance JSON object",
             ));
         }
-        let raw: RawInstance = serde_json::from_slice(bytes).map_err(|e| {
+        let mut raw: RawInstance = serde_json::from_slice(bytes).map_err(|e| {
             let what = if e.is_syntax() || e.is_eof() {
                 "not valid JSON"
             } else {
@@ -269,8 +284,11 @@ impl Instance {
             };
             Error::input(origin, format!("{what}: {e}"))
         })?;
-        raw.into_instance()
-            .map_err(|m| Error::input(origin, format!("invalid instance: {m}")))
+        let options = raw.options.take();
+        let instance = raw
+            .into_instance()
+            .map_err(|m| Error::input(origin, format!("invalid instance: {m}")))?;
+        Ok((instance, options))
     }
 
     /// Reads and validates an instance file; `-` reads standard input.
@@ -342,6 +360,8 @@ struct RawInstance {
     planted: Option<RawPlanted>,
     #[serde(default)]
     meta: Option<serde_json::Value>,
+    #[serde(default)]
+    options: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -469,6 +489,19 @@ mod tests {
 
     fn parse(s: &str) -> Result<Instance> {
         Instance::from_json(s.as_bytes(), "t.json")
+    }
+
+    #[test]
+    fn options_are_only_for_requests() {
+        let text = br#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [], "options": {"unique": true}}"#;
+        let (instance, options) = Instance::from_json_with_options(text, "body").unwrap();
+        assert_eq!(instance.arity(), 1);
+        assert_eq!(options, Some(serde_json::json!({"unique": true})));
+        let e = Instance::from_json(text, "f.json").unwrap_err().to_string();
+        assert!(
+            e.starts_with("f.json: not a valid instance: unknown field `options`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! [`solve`] (varisat, counting and uniqueness) -> [`check`] (the independent
 //! judge) -> [`solution`] (the report). [`generate`] makes planted instances,
 //! [`brute`] enumerates tiny instances exhaustively for differential testing,
-//! and [`worker`] runs a solve in a child process under a deadline.
+//! [`worker`] runs a solve in a child process under a deadline, and [`serve`]
+//! offers all of it as an HTTP/JSON service.
 
 pub mod assignment;
 pub mod brute;
@@ -25,6 +26,7 @@ pub mod partition;
 pub mod plot;
 pub mod preprocess;
 pub mod reduce;
+pub mod serve;
 pub mod solution;
 pub mod solve;
 pub mod summary;

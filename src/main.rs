@@ -11,6 +11,7 @@ use partrec::instance::read_input;
 use partrec::output::write_text;
 use partrec::plot::plot;
 use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
+use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::solve::{solve, SolveOptions};
 use partrec::summary::table as summary_table;
 use partrec::sweep::{read_rows, run as sweep_run, write_rows, Row, RowWriter, SweepConfig};
@@ -21,6 +22,7 @@ use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 const EXIT_CODES: &str = "\
@@ -106,6 +108,8 @@ enum Cmd {
     },
     /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
     Sweep(SweepArgs),
+    /// Serve the solver over HTTP/JSON (/v1/solve, /v1/check, /v1/reduce/coloring, /v1/jobs, /metrics).
+    Serve(ServeArgs),
     /// Write a named graph in DIMACS .col format.
     Graph {
         /// Which graph.
@@ -140,6 +144,37 @@ struct ColorArgs {
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one; the bound address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// Solves running at once, each in its own child process (default: the number of cores).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// Solve requests waiting for a worker beyond those; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 64)]
+    queue: usize,
+    /// Largest request body in megabytes; larger ones get 413.
+    #[arg(long, value_name = "MB", default_value_t = 16.0)]
+    max_body_mb: f64,
+    /// Longest (and default) time per solve request in seconds, queueing included; then `unknown`.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    timeout: f64,
+    /// Largest estimated CNF size in clauses; larger instances get 422.
+    #[arg(long, default_value_t = 50_000_000)]
+    max_clauses: u64,
+    /// Seconds a finished job's result is kept when nobody fetches it.
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    job_ttl: f64,
+    /// Most background jobs stored at once.
+    #[arg(long, default_value_t = 1000)]
+    max_jobs: usize,
+    /// No per-request log lines on standard error.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -335,7 +370,7 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
     };
     let solution = match a.timeout {
         Some(secs) => {
-            let timeout = parse_timeout(secs)?;
+            let timeout = parse_timeout(secs, "--timeout")?;
             let exe = std::env::current_exe()
                 .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
             let mut cmd = Command::new(exe);
@@ -347,13 +382,12 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
                 "--progress-lines",
             ]);
             cmd.stdin(Stdio::inherit()).stderr(Stdio::inherit());
-            match solution_from_outcome(run_with_deadline(cmd, None, timeout)?) {
-                Ok(mut sol) => {
-                    if options.limit < 2 {
-                        (sol.count, sol.count_complete) = (None, None);
-                    }
-                    sol
-                }
+            let never = AtomicBool::new(false);
+            match solution_from_outcome(
+                run_with_deadline(cmd, None, timeout, &never)?,
+                options.limit,
+            ) {
+                Ok(sol) => sol,
                 Err(code) => return Ok(code),
             }
         }
@@ -486,7 +520,7 @@ fn decider(
     timeout: Option<f64>,
 ) -> Result<impl FnMut(u32, Via) -> Result<ColorAnswer> + '_> {
     let deadline = timeout
-        .map(parse_timeout)
+        .map(|t| parse_timeout(t, "--timeout"))
         .transpose()?
         .map(|d| Instant::now() + d);
     let exe = std::env::current_exe()
@@ -644,11 +678,14 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         (None, _) => Vec::new(),
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
-    let timeout = a.timeout.map(parse_timeout).transpose()?;
+    let timeout = a
+        .timeout
+        .map(|t| parse_timeout(t, "--timeout"))
+        .transpose()?;
     let exe = std::env::current_exe()
         .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
     let solver = |inst: &Instance| match timeout {
-        Some(t) => solve_in_child(&exe, inst, 2, t),
+        Some(t) => solve_in_child(&exe, inst, 2, t, &AtomicBool::new(false)),
         None => solve(inst, &SolveOptions::unique(), &mut |_| {}),
     };
     let jobs = a
@@ -669,12 +706,38 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     finish_sweep(&rows, a.out.as_deref(), a.plot.as_deref())
 }
 
-fn parse_timeout(secs: f64) -> Result<Duration> {
+fn run_serve(a: ServeArgs) -> Result<i32> {
+    if !(a.max_body_mb.is_finite() && a.max_body_mb > 0.0) {
+        return Err(Error::Usage(format!(
+            "--max-body-mb must be a number > 0, got {}",
+            a.max_body_mb
+        )));
+    }
+    let config = ServeConfig {
+        addr: a.addr,
+        workers: a
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        queue: a.queue,
+        max_body_bytes: (a.max_body_mb * 1024.0 * 1024.0) as usize,
+        timeout: parse_timeout(a.timeout, "--timeout")?,
+        max_clauses: a.max_clauses,
+        job_ttl: parse_timeout(a.job_ttl, "--job-ttl")?,
+        max_jobs: a.max_jobs,
+        quiet: a.quiet,
+        exe: std::env::current_exe()
+            .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?,
+    };
+    serve_run(config)?;
+    Ok(0)
+}
+
+fn parse_timeout(secs: f64, flag: &str) -> Result<Duration> {
     if secs.is_finite() && secs > 0.0 {
         Ok(Duration::from_secs_f64(secs))
     } else {
         Err(Error::Usage(format!(
-            "--timeout must be a number of seconds > 0, got {secs}"
+            "{flag} must be a number of seconds > 0, got {secs}"
         )))
     }
 }
@@ -705,6 +768,7 @@ fn run(cli: Cli) -> Result<i32> {
         } => run_verify(&graph, colors, timeout),
         Cmd::Graph { kind, output } => run_graph(kind, output.as_deref()),
         Cmd::Sweep(a) => run_sweep(a),
+        Cmd::Serve(a) => run_serve(a),
     }
 }
 

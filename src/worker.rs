@@ -5,7 +5,9 @@
 //! time is up: no solve keeps running behind the caller's back. The child
 //! prints one JSON line per improved partial answer; the parent keeps the last
 //! complete line, so a timeout still reports what was proven before it (a
-//! partition found, non-uniqueness shown) and marks the rest unknown.
+//! partition found, non-uniqueness shown) and marks the rest unknown. A caller
+//! can also stop a child early through a flag (the HTTP service does this when
+//! a job is cancelled or its client goes away).
 
 use crate::coloring::{ColorAnswer, Via};
 use crate::error::{Error, Result};
@@ -15,6 +17,7 @@ use crate::solution::{Solution, Status};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -33,7 +36,15 @@ pub enum Outcome {
         /// The last complete line it printed before that.
         last_line: Option<String>,
     },
+    /// The caller raised the stop flag and the child was killed.
+    Cancelled {
+        /// The last complete line it printed before that.
+        last_line: Option<String>,
+    },
 }
+
+/// How often a running child is checked against the stop flag.
+const STOP_POLL: Duration = Duration::from_millis(20);
 
 /// Kills the child when dropped, so that no early return leaves it running.
 struct KillOnDrop(Child);
@@ -45,12 +56,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-/// Runs `command` with stdout piped, collecting its lines, and kills it at `timeout`.
-/// With `input`, that is written to the child's standard input.
+/// Runs `command` with stdout piped, collecting its lines, and kills it at `timeout`
+/// or as soon as `stop` is raised (checked every 20 ms). With `input`, that is
+/// written to the child's standard input.
 pub fn run_with_deadline(
     mut command: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
+    stop: &AtomicBool,
 ) -> Result<Outcome> {
     let deadline = Instant::now() + timeout;
     command.stdout(Stdio::piped());
@@ -82,12 +95,15 @@ pub fn run_with_deadline(
     let mut last_line = None;
     loop {
         let now = Instant::now();
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Outcome::Cancelled { last_line });
+        }
         if now >= deadline {
             return Ok(Outcome::TimedOut { last_line });
         }
-        match lines.recv_timeout(deadline - now) {
+        match lines.recv_timeout((deadline - now).min(STOP_POLL)) {
             Ok(line) => last_line = Some(line),
-            Err(mpsc::RecvTimeoutError::Timeout) => return Ok(Outcome::TimedOut { last_line }),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
@@ -100,6 +116,9 @@ pub fn run_with_deadline(
         {
             return Ok(Outcome::Exited { status, last_line });
         }
+        if stop.load(Ordering::Relaxed) {
+            return Ok(Outcome::Cancelled { last_line });
+        }
         if Instant::now() >= deadline {
             return Ok(Outcome::TimedOut { last_line });
         }
@@ -107,38 +126,44 @@ pub fn run_with_deadline(
     }
 }
 
-/// Turns the outcome of a child `solve` run into the answer to report.
+/// Turns the outcome of a child `solve --count LIMIT` run into the answer to report.
 ///
 /// A child that exited 2 has already printed its one-line error; this returns
-/// `Err` with the exit code to pass on. A timeout keeps what the child had
-/// proven (its last progress line) and marks the answer as timed out.
-pub fn solution_from_outcome(outcome: Outcome) -> std::result::Result<Solution, i32> {
+/// `Err` with the exit code to pass on. A timeout or a cancel keeps what the
+/// child had proven (its last progress line) and marks the answer as timed out.
+/// With `limit` 1 nothing was counted, so the count fields are left out.
+pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Result<Solution, i32> {
     let parse =
         |line: Option<String>| -> Option<Solution> { serde_json::from_str(line.as_deref()?).ok() };
-    match outcome {
-        Outcome::TimedOut { last_line } => {
+    let mut sol = match outcome {
+        Outcome::TimedOut { last_line } | Outcome::Cancelled { last_line } => {
             let mut sol = parse(last_line).unwrap_or_else(|| Solution::new(Status::Unknown));
             sol.stats.timed_out = true;
             if sol.count.is_some() {
                 sol.count_complete = Some(false);
             }
-            Ok(sol)
+            sol
         }
         Outcome::Exited { status, last_line } => match (status.code(), parse(last_line)) {
-            (Some(code), Some(sol)) if code == sol.status.exit_code() => Ok(sol),
-            (Some(2), _) => Err(2),
-            _ => Err(1),
+            (Some(code), Some(sol)) if code == sol.status.exit_code() => sol,
+            (Some(2), _) => return Err(2),
+            _ => return Err(1),
         },
+    };
+    if limit < 2 {
+        (sol.count, sol.count_complete) = (None, None);
     }
+    Ok(sol)
 }
 
-/// Solves `instance` in a child process (`exe solve - --count LIMIT`) killed at `timeout`;
-/// what was proven before the deadline is kept, the rest is unknown.
+/// Solves `instance` in a child process (`exe solve - --count LIMIT`) killed at `timeout`
+/// or when `stop` is raised; what was proven before that is kept, the rest is unknown.
 pub fn solve_in_child(
     exe: &Path,
     instance: &Instance,
     limit: u64,
     timeout: Duration,
+    stop: &AtomicBool,
 ) -> Result<Solution> {
     let mut cmd = Command::new(exe);
     cmd.args([
@@ -149,11 +174,10 @@ pub fn solve_in_child(
         "--progress-lines",
     ]);
     cmd.stderr(Stdio::inherit());
-    solution_from_outcome(run_with_deadline(
-        cmd,
-        Some(instance.to_json().into_bytes()),
-        timeout,
-    )?)
+    solution_from_outcome(
+        run_with_deadline(cmd, Some(instance.to_json().into_bytes()), timeout, stop)?,
+        limit,
+    )
     .map_err(|code| Error::Internal(format!("the solver process failed (exit {code})")))
 }
 
@@ -177,8 +201,9 @@ pub fn decide_in_child(
         &via.to_string(),
     ]);
     cmd.stderr(Stdio::inherit());
-    match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout)? {
-        Outcome::TimedOut { .. } => Ok(ColorAnswer::timed_out(
+    let never = AtomicBool::new(false);
+    match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout, &never)? {
+        Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => Ok(ColorAnswer::timed_out(
             k,
             via,
             start.elapsed().as_secs_f64(),
@@ -204,7 +229,8 @@ mod tests {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo first; echo second; sleep 30"]);
         let t = Instant::now();
-        match run_with_deadline(cmd, None, Duration::from_millis(300)).unwrap() {
+        let never = AtomicBool::new(false);
+        match run_with_deadline(cmd, None, Duration::from_millis(300), &never).unwrap() {
             Outcome::TimedOut { last_line } => assert_eq!(last_line.as_deref(), Some("second")),
             other => panic!("expected a timeout, got {other:?}"),
         }
@@ -215,7 +241,15 @@ mod tests {
     fn reports_a_normal_exit() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "cat; exit 3"]);
-        match run_with_deadline(cmd, Some(b"done\n".to_vec()), Duration::from_secs(20)).unwrap() {
+        let never = AtomicBool::new(false);
+        match run_with_deadline(
+            cmd,
+            Some(b"done\n".to_vec()),
+            Duration::from_secs(20),
+            &never,
+        )
+        .unwrap()
+        {
             Outcome::Exited { status, last_line } => {
                 assert_eq!(status.code(), Some(3));
                 assert_eq!(last_line.as_deref(), Some("done"));
@@ -225,8 +259,26 @@ mod tests {
     }
 
     #[test]
+    fn stops_when_the_flag_is_raised() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo started; sleep 30"]);
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let raise = stop.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            raise.store(true, Ordering::Relaxed);
+        });
+        let t = Instant::now();
+        match run_with_deadline(cmd, None, Duration::from_secs(60), &stop).unwrap() {
+            Outcome::Cancelled { last_line } => assert_eq!(last_line.as_deref(), Some("started")),
+            other => panic!("expected a cancel, got {other:?}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
     fn a_timeout_without_progress_is_unknown() {
-        let sol = solution_from_outcome(Outcome::TimedOut { last_line: None }).unwrap();
+        let sol = solution_from_outcome(Outcome::TimedOut { last_line: None }, 2).unwrap();
         assert_eq!(sol.status, Status::Unknown);
         assert!(sol.stats.timed_out);
     }

@@ -95,3 +95,5 @@ pub fn shared() -> Option<PathBuf> {
         None
     }
 }
+
+pub mod server;

@@ -1,0 +1,419 @@
+//! The JSON API's request bodies and its error answer.
+//!
+//! Every body is read by the library's own readers ([`Instance::from_json_with_options`],
+//! [`Candidate::from_json`], [`parse_col`]), so the service accepts exactly what the
+//! command line accepts and rejects it with the same messages. An error becomes
+//! `{"error": "...", "field": "..."}` with `field` naming the JSON path at fault
+//! (`samples[3].x[1]`, `options.timeout`, `instance.groups[0].classes`) or `body`
+//! when the body as a whole is not what was expected.
+
+use crate::check::Candidate;
+use crate::error::Error;
+use crate::graph::{parse_col, Graph};
+use crate::instance::Instance;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::time::Duration;
+
+/// An error answer: its status, message, and the field at fault.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// What went wrong and what was expected.
+    pub error: String,
+    /// The JSON path at fault (`body` for the body as a whole), if any.
+    pub field: Option<String>,
+    /// Seconds after which a retry may succeed (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with `status` about `field`.
+    pub fn new(status: StatusCode, field: Option<&str>, error: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            error: error.into(),
+            field: field.map(str::to_string),
+            retry_after: None,
+        }
+    }
+
+    /// 400 for a library error about the request (bad input); 500 for an internal one.
+    pub fn from_library(e: &Error) -> Self {
+        match e {
+            Error::Input { origin, message } => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some(&field_of(origin, message)),
+                e.to_string(),
+            ),
+            Error::Usage(m) => ApiError::new(StatusCode::BAD_REQUEST, None, m.clone()),
+            Error::Io { .. } | Error::Internal(_) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
+            }
+        }
+    }
+
+    /// 503 with `Retry-After: secs`.
+    pub fn unavailable(error: impl Into<String>, secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(secs),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, None, error)
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.error, "field": self.field });
+        let mut response = (self.status, JsonLine(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&secs.to_string()).expect("digits"),
+            );
+        }
+        response
+    }
+}
+
+/// A JSON answer on one line ending in a newline, as the command line prints it.
+#[derive(Clone, Debug)]
+pub struct JsonLine<T>(pub T);
+
+impl<T: Serialize> IntoResponse for JsonLine<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_string(&self.0) {
+            Ok(mut text) => {
+                text.push('\n');
+                ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+            }
+            Err(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("internal error: cannot serialize the answer: {e}\n"),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// Top-level fields of the documents the API reads; a message starting with one names it.
+const FIELDS: [&str; 10] = [
+    "groups",
+    "samples",
+    "planted",
+    "meta",
+    "options",
+    "partition",
+    "witness",
+    "instance",
+    "solution",
+    "colors",
+];
+
+/// The JSON path a reader's message is about, prefixed by `origin` unless that is `body`:
+/// the path the message starts with (`samples[3].x[1] = ...`), the field a serde message
+/// names (missing or unknown field `x`), or else `origin` itself.
+pub fn field_of(origin: &str, message: &str) -> String {
+    let prefix = |path: &str| {
+        if origin == "body" {
+            path.to_string()
+        } else {
+            format!("{origin}.{path}")
+        }
+    };
+    let stripped = [
+        "not valid JSON: ",
+        "not a valid instance: ",
+        "invalid instance: ",
+    ]
+    .iter()
+    .fold(message, |m, p| m.strip_prefix(p).unwrap_or(m));
+    for quoted in ["missing field `", "unknown field `"] {
+        if let Some(rest) = stripped.strip_prefix(quoted) {
+            if let Some((name, _)) = rest.split_once('`') {
+                return prefix(name);
+            }
+        }
+    }
+    let lead = stripped.trim_start_matches('`');
+    let path: String = lead
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '[' | ']' | '.'))
+        .collect();
+    let top = path.split(['.', '[']).next().unwrap_or("");
+    if FIELDS.contains(&top) && !path.ends_with('.') {
+        prefix(&path)
+    } else {
+        origin.to_string()
+    }
+}
+
+/// The `options` of a solve request.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SolveRequestOptions {
+    /// Decide uniqueness (count up to 2).
+    #[serde(default)]
+    pub unique: bool,
+    /// Count consistent partitions up to this many.
+    #[serde(default)]
+    pub count: Option<u64>,
+    /// Seconds the request may take, waiting in the queue included (capped by the server's).
+    #[serde(default)]
+    pub timeout: Option<f64>,
+}
+
+impl SolveRequestOptions {
+    /// The count limit asked for: 2 for `unique`, `count`, or 1.
+    pub fn limit(&self) -> u64 {
+        if self.unique {
+            2
+        } else {
+            self.count.unwrap_or(1).max(1)
+        }
+    }
+
+    /// The time the request may take: its own timeout, at most `max`.
+    pub fn timeout(&self, max: Duration) -> Duration {
+        self.timeout
+            .map_or(max, |secs| Duration::from_secs_f64(secs).min(max))
+    }
+}
+
+/// A solve request: an instance in the file format with optional `options`.
+#[derive(Clone, Debug)]
+pub struct SolveRequest {
+    /// The instance.
+    pub instance: Instance,
+    /// What to decide and how long to try.
+    pub options: SolveRequestOptions,
+}
+
+impl SolveRequest {
+    /// Parses a solve (or job) body.
+    pub fn parse(body: &[u8]) -> Result<SolveRequest, ApiError> {
+        let (instance, options) = Instance::from_json_with_options(body, "body")
+            .map_err(|e| ApiError::from_library(&e))?;
+        let options: SolveRequestOptions = match options {
+            None => SolveRequestOptions::default(),
+            Some(value) => serde_json::from_value(value).map_err(|e| {
+                let message = e.to_string();
+                let field = field_of("options", &message);
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some(&field),
+                    format!(
+                        "body: options: {message} (expected {{\"unique\": bool, \"count\": n, \"timeout\": secs}})"
+                    ),
+                )
+            })?,
+        };
+        if options.unique && options.count.is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some("options.count"),
+                "body: options: give `unique` or `count`, not both",
+            ));
+        }
+        if let Some(t) = options.timeout.filter(|t| !(t.is_finite() && *t > 0.0)) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some("options.timeout"),
+                format!("body: options.timeout must be a number of seconds > 0, got {t}"),
+            ));
+        }
+        Ok(SolveRequest { instance, options })
+    }
+}
+
+/// A check request: `{"instance": ..., "solution": ...}`.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    /// The instance.
+    pub instance: Instance,
+    /// The candidate to judge.
+    pub candidate: Candidate,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck<'a> {
+    #[serde(borrow)]
+    instance: &'a RawValue,
+    #[serde(borrow)]
+    solution: &'a RawValue,
+}
+
+impl CheckRequest {
+    /// Parses a check body; errors name `instance.…` or `solution.…`.
+    pub fn parse(body: &[u8]) -> Result<CheckRequest, ApiError> {
+        let raw: RawCheck = serde_json::from_slice(body)
+            .map_err(|e| body_error(&e, "{\"instance\": {...}, \"solution\": {...}}"))?;
+        let instance = Instance::from_json(raw.instance.get().as_bytes(), "instance")
+            .map_err(|e| ApiError::from_library(&e))?;
+        let candidate = Candidate::from_json(raw.solution.get().as_bytes(), "solution")
+            .map_err(|e| ApiError::from_library(&e))?;
+        Ok(CheckRequest {
+            instance,
+            candidate,
+        })
+    }
+}
+
+/// A colouring reduction request: `{"graph": "<DIMACS .col text>", "colors": k}`.
+#[derive(Clone, Debug)]
+pub struct ReduceRequest {
+    /// The graph.
+    pub graph: Graph,
+    /// The number of colours k.
+    pub colors: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReduce {
+    graph: String,
+    colors: u32,
+}
+
+impl ReduceRequest {
+    /// Parses a reduction body; errors in the graph text name its line.
+    pub fn parse(body: &[u8]) -> Result<ReduceRequest, ApiError> {
+        let raw: RawReduce = serde_json::from_slice(body)
+            .map_err(|e| body_error(&e, "{\"graph\": \"<DIMACS .col text>\", \"colors\": k}"))?;
+        let graph = parse_col(&raw.graph, "graph")
+            .map_err(|e| ApiError::from_library(&e))?
+            .graph;
+        if raw.colors == 0 || graph.vertices() == 0 {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some(if raw.colors == 0 { "colors" } else { "graph" }),
+                "body: `colors` must be >= 1 and the graph must have a vertex",
+            ));
+        }
+        Ok(ReduceRequest {
+            graph,
+            colors: raw.colors,
+        })
+    }
+}
+
+/// A 400 for a body that is not the expected JSON document.
+fn body_error(e: &serde_json::Error, expected: &str) -> ApiError {
+    let message = e.to_string();
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        Some(&field_of("body", &message)),
+        format!("body: {message} (expected {expected})"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_off_the_readers_messages() {
+        let cases = [
+            (
+                "body",
+                "invalid instance: samples[3].x[1] = 9 is out of range",
+                "samples[3].x[1]",
+            ),
+            (
+                "body",
+                "not a valid instance: missing field `groups` at line 1 column 2",
+                "groups",
+            ),
+            (
+                "body",
+                "not a valid instance: unknown field `sampels`, expected one of",
+                "sampels",
+            ),
+            (
+                "body",
+                "invalid instance: `groups` must not be empty",
+                "groups",
+            ),
+            (
+                "body",
+                "not valid JSON: EOF while parsing a value at line 1 column 0",
+                "body",
+            ),
+            (
+                "instance",
+                "invalid instance: groups[0].classes must be >= 1",
+                "instance.groups[0].classes",
+            ),
+            (
+                "solution",
+                "partition has 1 groups, expected 2",
+                "solution.partition",
+            ),
+            (
+                "graph",
+                "line 3: expected `e U V` with two vertex numbers",
+                "graph",
+            ),
+        ];
+        for (origin, message, field) in cases {
+            assert_eq!(field_of(origin, message), field, "{message}");
+        }
+    }
+
+    fn instance_body(extra: &str) -> String {
+        format!(r#"{{"groups":[{{"tokens":2,"classes":2}}],"samples":[{{"x":[0],"y":1}}]{extra}}}"#)
+    }
+
+    #[test]
+    fn solve_options_are_parsed_and_checked() {
+        let ok = SolveRequest::parse(
+            instance_body(r#","options":{"unique":true,"timeout":2.5}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok.options.limit(), 2);
+        assert_eq!(
+            ok.options.timeout(Duration::from_secs(1)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            ok.options.timeout(Duration::from_secs(9)),
+            Duration::from_secs_f64(2.5)
+        );
+        assert_eq!(
+            SolveRequest::parse(instance_body("").as_bytes())
+                .unwrap()
+                .options
+                .limit(),
+            1
+        );
+        for (extra, field) in [
+            (r#","options":{"unique":true,"count":3}"#, "options.count"),
+            (r#","options":{"timeout":-1}"#, "options.timeout"),
+            (r#","options":{"tmeout":1}"#, "options.tmeout"),
+            (r#","options":{"count":"many"}"#, "options"),
+        ] {
+            let e = SolveRequest::parse(instance_body(extra).as_bytes()).unwrap_err();
+            assert_eq!(e.status, StatusCode::BAD_REQUEST);
+            assert_eq!(e.field.as_deref(), Some(field), "{extra}: {}", e.error);
+        }
+    }
+
+    #[test]
+    fn check_and_reduce_bodies_name_their_parts() {
+        let e =
+            CheckRequest::parse(br#"{"instance": {"groups": []}, "solution": {}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("instance.samples"), "{}", e.error);
+        let e = CheckRequest::parse(b"{\"instance\": ").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("body"), "{}", e.error);
+        let r = ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 2\n", "colors": 2}"#).unwrap();
+        assert_eq!((r.graph.vertices(), r.colors), (2, 2));
+        let e =
+            ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 3\n", "colors": 2}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("graph"));
+        assert!(e.error.contains("line 2"), "{}", e.error);
+    }
+}

@@ -1,0 +1,207 @@
+//! The store of background solve jobs (`/v1/jobs`): their states, results, TTL and cap.
+//!
+//! A job is pending until a worker takes it, running while its child process
+//! works, then done (or failed). A finished job is kept until its result is
+//! fetched once or its TTL passes; at most `cap` jobs are stored at a time.
+//! Cancelling a job raises its stop flag, which kills its child process.
+
+use crate::solution::Solution;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where a job is in its life.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum JobState {
+    /// Waiting for a worker.
+    Pending,
+    /// A worker is solving it.
+    Running,
+    /// Finished with this answer.
+    Done {
+        /// The solution, exactly as `/v1/solve` would answer.
+        result: Box<Solution>,
+    },
+    /// Finished without an answer.
+    Failed {
+        /// Why.
+        error: String,
+    },
+}
+
+impl JobState {
+    fn finished(&self) -> bool {
+        matches!(self, JobState::Done { .. } | JobState::Failed { .. })
+    }
+}
+
+#[derive(Debug)]
+struct Job {
+    state: JobState,
+    stop: Arc<AtomicBool>,
+    finished_at: Option<Instant>,
+}
+
+/// The job store.
+#[derive(Debug)]
+pub struct Jobs {
+    jobs: Mutex<HashMap<String, Job>>,
+    ttl: Duration,
+    cap: usize,
+}
+
+/// What [`Jobs::fetch`] and [`Jobs::cancel`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lookup {
+    /// No such job (never created, already fetched, cancelled or expired).
+    Missing,
+    /// The job's state (a finished job is removed by the lookup).
+    Found(JobState),
+}
+
+impl Jobs {
+    /// A store keeping finished results for `ttl`, holding at most `cap` jobs.
+    pub fn new(ttl: Duration, cap: usize) -> Jobs {
+        Jobs {
+            jobs: Mutex::new(HashMap::new()),
+            ttl,
+            cap,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Job>> {
+        // A panic elsewhere cannot leave the map half-updated: every update is one statement.
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Drops finished jobs older than the TTL.
+    fn purge(&self, jobs: &mut HashMap<String, Job>) {
+        let ttl = self.ttl;
+        jobs.retain(|_, job| job.finished_at.is_none_or(|t| t.elapsed() < ttl));
+    }
+
+    /// Stores a new pending job under `id` with its stop flag; `false` when the store is full.
+    pub fn insert(&self, id: &str, stop: Arc<AtomicBool>) -> bool {
+        let mut jobs = self.lock();
+        self.purge(&mut jobs);
+        if jobs.len() >= self.cap {
+            return false;
+        }
+        jobs.insert(
+            id.to_string(),
+            Job {
+                state: JobState::Pending,
+                stop,
+                finished_at: None,
+            },
+        );
+        true
+    }
+
+    /// Moves a job to `state` (if it still exists: a cancelled job is gone).
+    pub fn update(&self, id: &str, state: JobState) {
+        if let Some(job) = self.lock().get_mut(id) {
+            if state.finished() {
+                job.finished_at = Some(Instant::now());
+            }
+            job.state = state;
+        }
+    }
+
+    /// The job's state; a finished job is handed out once and then removed.
+    pub fn fetch(&self, id: &str) -> Lookup {
+        let mut jobs = self.lock();
+        self.purge(&mut jobs);
+        match jobs.get(id) {
+            None => Lookup::Missing,
+            Some(job) if job.state.finished() => {
+                Lookup::Found(jobs.remove(id).expect("present").state)
+            }
+            Some(job) => Lookup::Found(job.state.clone()),
+        }
+    }
+
+    /// Removes the job, stopping its solve if it is still pending or running.
+    pub fn cancel(&self, id: &str) -> Lookup {
+        let mut jobs = self.lock();
+        self.purge(&mut jobs);
+        match jobs.remove(id) {
+            None => Lookup::Missing,
+            Some(job) => {
+                job.stop.store(true, Ordering::Relaxed);
+                Lookup::Found(job.state)
+            }
+        }
+    }
+
+    /// Stops every unfinished job (at shutdown).
+    pub fn cancel_all(&self) {
+        for job in self.lock().values() {
+            job.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Jobs stored now.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no job is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solution::Status;
+
+    fn flag() -> Arc<AtomicBool> {
+        Arc::new(AtomicBool::new(false))
+    }
+
+    #[test]
+    fn a_job_lives_pending_running_done_then_is_fetched_once() {
+        let jobs = Jobs::new(Duration::from_secs(60), 10);
+        assert!(jobs.insert("a", flag()));
+        assert_eq!(jobs.fetch("a"), Lookup::Found(JobState::Pending));
+        jobs.update("a", JobState::Running);
+        assert_eq!(jobs.fetch("a"), Lookup::Found(JobState::Running));
+        let done = JobState::Done {
+            result: Box::new(Solution::new(Status::Sat)),
+        };
+        jobs.update("a", done.clone());
+        assert_eq!(jobs.fetch("a"), Lookup::Found(done));
+        assert_eq!(jobs.fetch("a"), Lookup::Missing);
+    }
+
+    #[test]
+    fn cancel_raises_the_stop_flag_and_removes_the_job() {
+        let jobs = Jobs::new(Duration::from_secs(60), 10);
+        let stop = flag();
+        jobs.insert("a", stop.clone());
+        assert_eq!(jobs.cancel("a"), Lookup::Found(JobState::Pending));
+        assert!(stop.load(Ordering::Relaxed));
+        assert_eq!(jobs.cancel("a"), Lookup::Missing);
+        jobs.update("a", JobState::Running);
+        assert!(jobs.is_empty());
+    }
+
+    #[test]
+    fn the_cap_holds_and_expired_results_make_room() {
+        let jobs = Jobs::new(Duration::from_millis(50), 2);
+        assert!(jobs.insert("a", flag()));
+        assert!(jobs.insert("b", flag()));
+        assert!(!jobs.insert("c", flag()));
+        jobs.update("a", JobState::Failed { error: "x".into() });
+        assert!(!jobs.insert("c", flag()));
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(jobs.insert("c", flag()));
+        assert_eq!(jobs.fetch("a"), Lookup::Missing);
+        assert_eq!(jobs.len(), 2);
+    }
+}
