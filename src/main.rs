@@ -732,12 +732,15 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
+const MAX_SECONDS: f64 = 1e9;
+
 fn parse_timeout(secs: f64, flag: &str) -> Result<Duration> {
-    if secs.is_finite() && secs > 0.0 {
+    if secs > 0.0 && secs <= MAX_SECONDS {
         Ok(Duration::from_secs_f64(secs))
     } else {
         Err(Error::Usage(format!(
-            "{flag} must be a number of seconds > 0, got {secs}"
+            "{flag} must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
         )))
     }
 }

@@ -66,8 +66,12 @@ fn unreadable_path_and_bad_arguments_exit_2() {
         "{}",
         stderr(&out)
     );
-    let out = run(&["solve", "instances/planted-small.json", "--timeout", "-1"]);
-    assert_eq!(out.status.code(), Some(2));
+    for secs in ["-1", "0", "nan", "1e300"] {
+        let flag = format!("--timeout={secs}");
+        let out = run(&["solve", "instances/planted-small.json", &flag]);
+        assert_eq!(out.status.code(), Some(2), "--timeout {secs}");
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
     let out = run(&[
         "generate",
         "--tokens",

@@ -78,7 +78,7 @@ async fn solve_answers_exactly_what_the_command_line_prints() {
     let server = Server::start("solve", &[]);
     let path = root().join("instances/planted-small.json");
     for (options, args) in [
-        (json!({}), vec![]),
+        (json!({"timeout": 1e300}), vec![]),
         (json!({"unique": true}), vec!["--unique"]),
         (json!({"count": 3}), vec!["--count", "3"]),
     ] {
@@ -88,6 +88,7 @@ async fn solve_answers_exactly_what_the_command_line_prints() {
         let mut cli_args = vec!["solve", path.to_str().unwrap()];
         cli_args.extend(args);
         let cli: Value = serde_json::from_slice(&run(&cli_args).stdout).unwrap();
+        assert_eq!(answer["stats"]["timed_out"], false);
         assert_eq!(untimed(answer.clone()), untimed(cli));
         let partition: Vec<Vec<u32>> = serde_json::from_value(answer["partition"].clone()).unwrap();
         assert!(check(&instance, &partition).unwrap().consistent);

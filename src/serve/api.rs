@@ -179,7 +179,8 @@ impl SolveRequestOptions {
     /// The time the request may take: its own timeout, at most `max`.
     pub fn timeout(&self, max: Duration) -> Duration {
         self.timeout
-            .map_or(max, |secs| Duration::from_secs_f64(secs).min(max))
+            .filter(|&secs| secs < max.as_secs_f64())
+            .map_or(max, Duration::from_secs_f64)
     }
 }
 
