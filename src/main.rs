@@ -8,13 +8,16 @@ use partrec::dimacs::write_dimacs;
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::graph::{complete, cycle, mycielski, petersen, queen, random, read_col, Graph};
 use partrec::instance::read_input;
+use partrec::learn::{learn, LearnOptions};
 use partrec::output::write_text;
 use partrec::plot::plot;
 use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
 use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::solve::{solve, SolveOptions};
 use partrec::summary::table as summary_table;
-use partrec::sweep::{read_rows, run as sweep_run, write_rows, Row, RowWriter, SweepConfig};
+use partrec::sweep::{
+    read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
+};
 use partrec::verify::verify_reduction;
 use partrec::worker::{decide_in_child, run_with_deadline, solution_from_outcome, solve_in_child};
 use partrec::{Error, Instance, Result};
@@ -108,6 +111,8 @@ enum Cmd {
     },
     /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
     Sweep(SweepArgs),
+    /// Learn token embeddings by gradient descent and cluster them (the paper's method; never proves anything).
+    Learn(LearnArgs),
     /// Serve the solver over HTTP/JSON (/v1/solve, /v1/check, /v1/reduce/coloring, /v1/jobs, /metrics).
     Serve(ServeArgs),
     /// Write a named graph in DIMACS .col format.
@@ -141,6 +146,33 @@ struct ColorArgs {
     /// Wall-clock limit in seconds; solves run in child processes killed at the deadline.
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// Output file (default: standard output).
+    #[arg(short, long)]
+    output: Option<String>,
+}
+
+#[derive(Args)]
+struct LearnArgs {
+    /// Instance file (`-` for standard input).
+    instance: String,
+    /// Embedding width D (default: 2 x the largest K).
+    #[arg(long)]
+    dim: Option<usize>,
+    /// Most full-batch Adam steps (training stops earlier on a loss plateau).
+    #[arg(long, default_value_t = 4000)]
+    steps: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.03)]
+    lr: f64,
+    /// L2 weight on all parameters.
+    #[arg(long, default_value_t = 1e-4)]
+    lambda: f64,
+    /// k-means++ restarts per group.
+    #[arg(long, default_value_t = 10)]
+    restarts: usize,
+    /// Seed of the initial embeddings and the clustering.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<String>,
@@ -203,7 +235,10 @@ struct SweepArgs {
     /// Master seed; each point's seed is derived from (SEED, N, ratio, trial).
     #[arg(long, required = true)]
     seed: Option<u64>,
-    /// Per-point wall-clock limit in seconds (solves then run in child processes).
+    /// Methods run on every instance: sat (exact, with uniqueness), gd (the gradient method).
+    #[arg(long, value_delimiter = ',', default_value = "sat")]
+    method: Vec<Method>,
+    /// Per-point wall-clock limit in seconds for `sat` (solves then run in child processes).
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
     /// Worker threads (default: the number of cores).
@@ -665,6 +700,7 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         trials: a.trials,
         seed: a.seed.expect("required"),
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
+        methods: a.method,
     };
     config.validate()?;
     let mut rows = match (&a.out, a.resume) {
@@ -692,7 +728,7 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut writer = a.out.as_deref().map(RowWriter::append).transpose()?;
-    let bar = progress_bar(config.points().len());
+    let bar = progress_bar(config.points().len() * config.methods.len());
     bar.set_position(done.len() as u64);
     let mut timeouts = rows.iter().filter(|r| r.timed_out).count();
     let new_rows = sweep_run(&config, &done, jobs, &solver, &mut |row| {
@@ -704,6 +740,26 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     bar.finish_and_clear();
     rows.extend(new_rows);
     finish_sweep(&rows, a.out.as_deref(), a.plot.as_deref())
+}
+
+fn run_learn(a: LearnArgs) -> Result<i32> {
+    let instance = Instance::read(&a.instance)?;
+    let options = LearnOptions {
+        dim: a.dim,
+        steps: a.steps,
+        lr: a.lr,
+        lambda: a.lambda,
+        restarts: a.restarts,
+        seed: a.seed,
+        ..LearnOptions::default()
+    };
+    let report = learn(&instance, &options)?;
+    write_text(
+        a.output.as_deref(),
+        &serde_json::to_string(&report).expect("serializes"),
+    )?;
+    eprintln!("partrec: {}: {}", a.instance, report.summary());
+    Ok(report.status.exit_code())
 }
 
 fn run_serve(a: ServeArgs) -> Result<i32> {
@@ -772,6 +828,7 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Graph { kind, output } => run_graph(kind, output.as_deref()),
         Cmd::Sweep(a) => run_sweep(a),
         Cmd::Serve(a) => run_serve(a),
+        Cmd::Learn(a) => run_learn(a),
     }
 }
 

@@ -1,11 +1,11 @@
 //! The sweep's picture: an SVG with two panels against samples / (N ln N):
-//! the probability that the partition is proven unique (and, for methods that
-//! cannot prove uniqueness, the probability of exact recovery), and the median
+//! every method's probability of exact recovery (and, for methods that prove
+//! it, the probability that the partition is proven unique), and the median
 //! solve time on a log scale. No fonts are needed at run time.
 
 use crate::error::{Error, Result};
 use crate::summary::{aggregate, Cell};
-use crate::sweep::Row;
+use crate::sweep::{Method, Row};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -85,7 +85,7 @@ fn draw(rows: &[Row], path: &Path) -> std::result::Result<(), Box<dyn std::error
 
     let mut chart = ChartBuilder::on(&left)
         .caption(
-            "Identifiability: P(unique), and P(recovered) where uniqueness is not proven",
+            "Recovery: P(recovered) per method, and P(unique) where proven",
             ("sans-serif", 16),
         )
         .margin(12)
@@ -97,19 +97,16 @@ fn draw(rows: &[Row], path: &Path) -> std::result::Result<(), Box<dyn std::error
         .x_desc("samples / (N ln N)")
         .y_desc("probability")
         .draw()?;
-    for (i, (method, n, cs)) in curves.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
-        let proves = method == "sat";
-        let points: Vec<(f64, f64)> = cs
-            .iter()
-            .map(|c| (c.x, if proves { c.p_unique } else { c.p_recovered }))
-            .collect();
-        let label = if proves {
-            format!("{method} N={n}: unique")
-        } else {
-            format!("{method} N={n}: recovered")
-        };
-        curve(&mut chart, points, color, label)?;
+    let mut color = COLORS.iter().cycle();
+    for (method, n, cs) in &curves {
+        let recovered = cs.iter().map(|c| (c.x, c.p_recovered)).collect();
+        let label = format!("{method} N={n}: recovered");
+        curve(&mut chart, recovered, *color.next().expect("cycles"), label)?;
+        if Method::named_proves_uniqueness(method) {
+            let unique = cs.iter().map(|c| (c.x, c.p_unique)).collect();
+            let label = format!("{method} N={n}: unique");
+            curve(&mut chart, unique, *color.next().expect("cycles"), label)?;
+        }
     }
     legend(&mut chart, SeriesLabelPosition::LowerRight)?;
 

@@ -1,8 +1,9 @@
 //! Aggregating sweep rows: per (method, N, ratio) the probability that the
-//! partition is proven unique, the probability that it is recovered, time
-//! quantiles and timeouts; and the smallest ratio where P(unique) reaches a level.
+//! partition is proven unique, the probability that it is recovered, the mean
+//! accuracy, time quantiles and timeouts; and the smallest ratio where a
+//! probability reaches a level.
 
-use crate::sweep::Row;
+use crate::sweep::{Method, Row};
 use std::collections::BTreeMap;
 
 /// The aggregate of the trials at one (method, N, ratio).
@@ -22,6 +23,8 @@ pub struct Cell {
     pub p_unique: f64,
     /// Fraction of trials whose partition equals the planted one.
     pub p_recovered: f64,
+    /// Mean accuracy over the trials that produced a partition (NaN if none did).
+    pub mean_accuracy: f64,
     /// Median seconds (infinite when the median trial timed out).
     pub median_s: f64,
     /// 90th-percentile seconds (infinite when that trial timed out).
@@ -72,6 +75,10 @@ pub fn aggregate(rows: &[Row]) -> Vec<Cell> {
                 trials: rs.len(),
                 p_unique: frac(&|r| r.unique == Some(true)),
                 p_recovered: frac(&|r| r.recovered == Some(true)),
+                mean_accuracy: {
+                    let acc: Vec<f64> = rs.iter().filter_map(|r| r.accuracy).collect();
+                    acc.iter().sum::<f64>() / acc.len() as f64
+                },
                 median_s: quantile(&times, 0.5),
                 p90_s: quantile(&times, 0.9),
                 timeouts: rs.iter().filter(|r| r.timed_out).count(),
@@ -86,13 +93,29 @@ pub fn aggregate(rows: &[Row]) -> Vec<Cell> {
     cells
 }
 
-/// The smallest swept ratio at which `P(unique) >= level` for (method, N), if any.
-pub fn threshold(cells: &[Cell], method: &str, n: u32, level: f64) -> Option<f64> {
+/// The smallest swept ratio at which `metric >= level` for (method, N), if any.
+pub fn threshold(
+    cells: &[Cell],
+    method: &str,
+    n: u32,
+    metric: fn(&Cell) -> f64,
+    level: f64,
+) -> Option<f64> {
     cells
         .iter()
-        .filter(|c| c.method == method && c.n == n && c.p_unique >= level)
+        .filter(|c| c.method == method && c.n == n && metric(c) >= level)
         .map(|c| c.ratio)
         .reduce(f64::min)
+}
+
+/// `P(unique)` of a cell.
+pub fn p_unique(c: &Cell) -> f64 {
+    c.p_unique
+}
+
+/// `P(recovered)` of a cell.
+pub fn p_recovered(c: &Cell) -> f64 {
+    c.p_recovered
 }
 
 fn seconds(s: f64) -> String {
@@ -103,22 +126,38 @@ fn seconds(s: f64) -> String {
     }
 }
 
-/// The summary as a markdown table, followed by the thresholds per N.
+/// A probability with two decimals, or `-` where the method cannot establish it.
+fn probability(p: f64, applies: bool) -> String {
+    if applies {
+        format!("{p:.2}")
+    } else {
+        "-".into()
+    }
+}
+
+/// The summary as a markdown table, followed by the thresholds per (method, N).
+/// P(unique) is `-` for methods that cannot prove uniqueness.
 pub fn table(rows: &[Row]) -> String {
     let cells = aggregate(rows);
     let mut s = String::from(
-        "| method | N | ratio | S/(N ln N) | trials | P(unique) | P(recovered) | median s | p90 s | timeouts |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | N | ratio | S/(N ln N) | trials | P(unique) | P(recovered) | mean accuracy | median s | p90 s | timeouts |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in &cells {
+        let proves = Method::named_proves_uniqueness(&c.method);
         s.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} | {:.2} | {:.2} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {} | {} | {} |\n",
             c.method,
             c.n,
             c.ratio,
             c.x,
             c.trials,
-            c.p_unique,
+            probability(c.p_unique, proves),
             c.p_recovered,
+            if c.mean_accuracy.is_finite() {
+                format!("{:.2}", c.mean_accuracy)
+            } else {
+                "no partition".into()
+            },
             seconds(c.median_s),
             seconds(c.p90_s),
             c.timeouts
@@ -127,13 +166,22 @@ pub fn table(rows: &[Row]) -> String {
     let mut keys: Vec<(String, u32)> = cells.iter().map(|c| (c.method.clone(), c.n)).collect();
     keys.dedup();
     s.push_str(
-        "\n| method | N | smallest ratio with P(unique) >= 0.5 | >= 0.9 |\n|---|---|---|---|\n",
+        "\n| method | N | smallest ratio with P(unique) >= 0.5 | P(unique) >= 0.9 | P(recovered) >= 0.9 |\n|---|---|---|---|---|\n",
     );
     for (method, n) in keys {
-        let t = |level| {
-            threshold(&cells, &method, n, level).map_or("none swept".to_string(), |r| r.to_string())
+        let t = |metric: fn(&Cell) -> f64, level| {
+            threshold(&cells, &method, n, metric, level)
+                .map_or("none swept".to_string(), |r| r.to_string())
         };
-        s.push_str(&format!("| {method} | {n} | {} | {} |\n", t(0.5), t(0.9)));
+        let (u5, u9) = if Method::named_proves_uniqueness(&method) {
+            (t(p_unique, 0.5), t(p_unique, 0.9))
+        } else {
+            ("-".into(), "-".into())
+        };
+        s.push_str(&format!(
+            "| {method} | {n} | {u5} | {u9} | {} |\n",
+            t(p_recovered, 0.9)
+        ));
     }
     s
 }
@@ -189,14 +237,33 @@ mod tests {
         );
         assert_eq!(cells[1].p_unique, 0.5);
         assert!((cells[2].x - 8.0).abs() < 0.01);
-        assert_eq!(threshold(&cells, "sat", 100, 0.5), Some(4.0));
-        assert_eq!(threshold(&cells, "sat", 100, 0.9), Some(8.0));
-        assert_eq!(threshold(&cells, "sat", 200, 0.5), None);
+        assert_eq!(threshold(&cells, "sat", 100, p_unique, 0.5), Some(4.0));
+        assert_eq!(threshold(&cells, "sat", 100, p_unique, 0.9), Some(8.0));
+        assert_eq!(threshold(&cells, "sat", 100, p_recovered, 0.9), Some(8.0));
+        assert_eq!(threshold(&cells, "sat", 200, p_unique, 0.5), None);
         let t = table(&rows);
         assert!(
-            t.contains("| sat | 100 | 1 | 1.00 | 2 | 0.00 | 0.00 | 0.100 | timeout | 1 |"),
+            t.contains(
+                "| sat | 100 | 1 | 1.00 | 2 | 0.00 | 0.00 | no partition | 0.100 | timeout | 1 |"
+            ),
             "{t}"
         );
-        assert!(t.contains("| sat | 100 | 4 | 8 |"), "{t}");
+        assert!(t.contains("| sat | 100 | 4 | 8 | 8 |"), "{t}");
+        // A method that cannot prove uniqueness shows `-` there, and its accuracy.
+        let gd: Vec<Row> = rows
+            .iter()
+            .map(|r| Row {
+                method: "gd".into(),
+                unique: None,
+                accuracy: Some(0.5),
+                ..r.clone()
+            })
+            .collect();
+        let t = table(&gd);
+        assert!(
+            t.contains("| gd | 100 | 1 | 1.00 | 2 | - | 0.00 | 0.50 |"),
+            "{t}"
+        );
+        assert!(t.contains("| gd | 100 | - | - | 8 |"), "{t}");
     }
 }

@@ -1,6 +1,7 @@
 //! Experiments over sample count: for every point (N, ratio, trial) generate a
-//! planted instance exactly as `partrec generate` would, solve it with the
-//! uniqueness check, and record one row.
+//! planted instance exactly as `partrec generate` would, solve it with each
+//! method asked for (`sat`: the exact solver with the uniqueness check; `gd`: the
+//! gradient method of [`crate::learn`]), and record one row per (point, method).
 //!
 //! Points run in parallel on worker threads; each row is handed to the caller
 //! as soon as it is done (so a file can be appended and nothing is lost in a
@@ -13,6 +14,7 @@ use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
 use crate::generate::{generate, samples_for_ratio, GenerateParams};
 use crate::instance::Instance;
+use crate::learn::{learn, LearnOptions, LearnReport};
 use crate::solution::Solution;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -40,6 +42,55 @@ pub struct SweepConfig {
     pub seed: u64,
     /// Run only the points with index = i mod n, as `(i, n)`.
     pub shard: Option<(usize, usize)>,
+    /// The methods run on every instance.
+    pub methods: Vec<Method>,
+}
+
+/// How a sweep solves an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Method {
+    /// The exact solver with the uniqueness check (under the sweep's timeout, if any).
+    Sat,
+    /// The gradient method ([`crate::learn`], default options, seeded by the point's seed):
+    /// it recovers or not, and never proves uniqueness. It runs in process, without timeout.
+    Gd,
+}
+
+impl Method {
+    /// Whether the method can prove a partition unique (and so fill `unique`).
+    pub fn proves_uniqueness(self) -> bool {
+        self == Method::Sat
+    }
+
+    /// Whether the method named `name` in a row can prove uniqueness.
+    pub fn named_proves_uniqueness(name: &str) -> bool {
+        name.parse::<Method>().is_ok_and(Method::proves_uniqueness)
+    }
+
+    /// The name used in rows and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Sat => "sat",
+            Method::Gd => "gd",
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Method, String> {
+        match s {
+            "sat" => Ok(Method::Sat),
+            "gd" => Ok(Method::Gd),
+            _ => Err(format!("unknown method {s:?}: expected sat or gd")),
+        }
+    }
 }
 
 /// One point of the sweep.
@@ -144,9 +195,13 @@ impl SweepConfig {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: &str| Err(Error::Usage(m.to_string()));
-        if self.groups == 0 || self.tokens.is_empty() || self.ratios.is_empty() || self.trials == 0
+        if self.groups == 0
+            || self.tokens.is_empty()
+            || self.ratios.is_empty()
+            || self.trials == 0
+            || self.methods.is_empty()
         {
-            return bad("a sweep needs --groups >= 1, at least one --tokens and --ratios value, and --trials >= 1");
+            return bad("a sweep needs --groups >= 1, at least one --tokens, --ratios and --method value, and --trials >= 1");
         }
         if self.ratios.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
             return bad("--ratios must be finite numbers >= 0");
@@ -204,14 +259,12 @@ impl SweepConfig {
         )
     }
 
-    /// Makes the row of a point from its solution.
-    pub fn row(&self, p: &Point, method: &str, instance: &Instance, solution: &Solution) -> Row {
-        let planted = solution
-            .partition
-            .as_ref()
-            .and_then(|part| compare_with_planted(instance, part));
-        let observed: usize = solution.stats.observed_tokens.iter().sum();
-        let st = &solution.stats;
+    /// The columns every method fills alike; the rest are zero or empty.
+    fn base_row(&self, p: &Point, method: Method, instance: &Instance) -> Row {
+        let mut seen = std::collections::HashSet::new();
+        for s in 0..instance.num_samples() {
+            seen.extend(instance.x(s).iter().enumerate());
+        }
         Row {
             n: p.n,
             ratio: p.ratio,
@@ -223,11 +276,33 @@ impl SweepConfig {
             values: self.values,
             samples: instance.num_samples(),
             samples_per_token: instance.num_samples() as f64 / f64::from(p.n),
+            status: String::new(),
+            unique: None,
+            recovered: None,
+            accuracy: None,
+            observed_fraction: seen.len() as f64 / (self.groups as f64 * f64::from(p.n)),
+            variables: 0,
+            clauses: 0,
+            encode_s: 0.0,
+            solve_s: 0.0,
+            unique_s: 0.0,
+            seconds: 0.0,
+            timed_out: false,
+        }
+    }
+
+    /// Makes the `sat` row of a point from its solution.
+    pub fn row(&self, p: &Point, instance: &Instance, solution: &Solution) -> Row {
+        let planted = solution
+            .partition
+            .as_ref()
+            .and_then(|part| compare_with_planted(instance, part));
+        let st = &solution.stats;
+        Row {
             status: format!("{:?}", solution.status).to_lowercase(),
             unique: solution.unique,
             recovered: planted.as_ref().map(|c| c.equals_planted),
             accuracy: planted.as_ref().map(|c| c.accuracy),
-            observed_fraction: observed as f64 / (self.groups as f64 * f64::from(p.n)),
             variables: st.variables,
             clauses: st.clauses,
             encode_s: st.encode_seconds,
@@ -235,11 +310,45 @@ impl SweepConfig {
             unique_s: st.unique_seconds,
             seconds: st.seconds(),
             timed_out: st.timed_out,
+            ..self.base_row(p, Method::Sat, instance)
+        }
+    }
+
+    /// Makes the `gd` row of a point from what was learned: `recovered` and `accuracy`
+    /// judge the learned partition (consistent or not), `solve_s` is the training time.
+    pub fn learn_row(&self, p: &Point, instance: &Instance, report: &LearnReport) -> Row {
+        Row {
+            status: format!("{:?}", report.status).to_lowercase(),
+            recovered: report.planted.as_ref().map(|c| c.equals_planted),
+            accuracy: report.planted.as_ref().map(|c| c.accuracy),
+            solve_s: report.training.train_seconds,
+            seconds: report.training.seconds,
+            ..self.base_row(p, Method::Gd, instance)
+        }
+    }
+
+    /// Runs `method` on the instance of point `p`.
+    fn method_row(
+        &self,
+        p: &Point,
+        method: Method,
+        instance: &Instance,
+        solver: &Solver,
+    ) -> Result<Row> {
+        match method {
+            Method::Sat => Ok(self.row(p, instance, &solver(instance)?)),
+            Method::Gd => {
+                let options = LearnOptions {
+                    seed: point_seed(self.seed, p),
+                    ..LearnOptions::default()
+                };
+                Ok(self.learn_row(p, instance, &learn(instance, &options)?))
+            }
         }
     }
 }
 
-/// A way to solve one instance (in process, or in a child under a deadline).
+/// A way to solve one instance exactly (in process, or in a child under a deadline).
 pub type Solver<'a> = dyn Fn(&Instance) -> Result<Solution> + Sync + 'a;
 
 /// Runs every point not in `done` on `jobs` threads, calling `on_row` with each row as it
@@ -251,10 +360,19 @@ pub fn run(
     solver: &Solver,
     on_row: &mut dyn FnMut(&Row) -> Result<()>,
 ) -> Result<Vec<Row>> {
-    let todo: Vec<Point> = config
+    let todo: Vec<(Point, Vec<Method>)> = config
         .points()
         .into_iter()
-        .filter(|p| !done.contains(&(p.n, p.ratio.to_bits(), p.trial, "sat".to_string())))
+        .map(|p| {
+            let methods = config
+                .methods
+                .iter()
+                .copied()
+                .filter(|m| !done.contains(&(p.n, p.ratio.to_bits(), p.trial, m.to_string())))
+                .collect::<Vec<_>>();
+            (p, methods)
+        })
+        .filter(|(_, methods)| !methods.is_empty())
         .collect();
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Result<Row>>();
@@ -265,12 +383,21 @@ pub fn run(
             let (todo, next) = (&todo, &next);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(p) = todo.get(i) else { break };
-                let row = config
-                    .instance(p)
-                    .and_then(|inst| solver(&inst).map(|sol| config.row(p, "sat", &inst, &sol)));
-                if tx.send(row).is_err() {
+                let Some((p, methods)) = todo.get(i) else {
                     break;
+                };
+                let instance = match config.instance(p) {
+                    Ok(instance) => instance,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                for &method in methods {
+                    let row = config.method_row(p, method, &instance, solver);
+                    if tx.send(row).is_err() {
+                        return;
+                    }
                 }
             });
         }
@@ -499,6 +626,7 @@ mod tests {
             trials: 3,
             seed: 5,
             shard: None,
+            methods: vec![Method::Sat],
         }
     }
 

@@ -1,0 +1,590 @@
+//! The paper's gradient method beside the exact solver: learn token embeddings
+//! with a tensor-product model, then read each group's classes off the embeddings
+//! by k-means++.
+//!
+//! Model. Group i has an embedding matrix E_i (N_i x D, D = 2 max K by default,
+//! entries drawn from N(0, init^2) with a seeded generator). For a sample
+//! x = (x_1..x_I) the features are p_r(x) = prod_i E_i[x_i, r], r < D, and
+//! - with at most two values, yhat(x) = sum_r p_r(x) (for I = 2 this is the
+//!   matrix factorisation E_1 E_2^T) and the target is -1 for the first value
+//!   seen in the file and +1 for the other;
+//! - with V > 2 values, yhat(x) = p(x) W with a shared value factor W (D x V)
+//!   and a one-hot target in {-1, +1}^V: one-hot regression (a CP model with one
+//!   more factor), not softmax, as in the lab's `gd_baseline.py`.
+//!
+//! Loss: mean over samples of |yhat - target|^2 / 2 plus lambda/2 times the sum
+//! of squared parameters. Training is full-batch Adam (betas 0.9, 0.999) for at
+//! most `steps` steps, stopped early once the loss fell by less than `tol`
+//! (relative) over the last `window` steps. Each group's rows are then scaled to
+//! unit length and clustered into K_i classes by [`crate::kmeans`].
+//!
+//! The answer is honest: the partition goes through the independent checker,
+//! and only a consistent one is reported `sat`; otherwise the status is `unknown`
+//! and the clustering is reported as a `candidate`. The method can never prove
+//! uniqueness or unsatisfiability.
+
+use crate::check::{check, compare_with_planted, PlantedComparison};
+use crate::error::{Error, Result};
+use crate::instance::{Instance, TableEntry};
+use crate::kmeans::kmeans;
+use crate::partition::{canonical, Partition};
+use crate::solution::Status;
+use crate::solve::observed_table;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Training and clustering parameters (the lab's defaults).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LearnOptions {
+    /// Embedding width D (default: 2 max K).
+    pub dim: Option<usize>,
+    /// Most Adam steps.
+    pub steps: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// L2 weight lambda.
+    pub lambda: f64,
+    /// Standard deviation of the initial entries.
+    pub init: f64,
+    /// Early stop when the loss fell by less than this fraction over `window` steps.
+    pub tol: f64,
+    /// The early-stopping window in steps.
+    pub window: usize,
+    /// k-means++ restarts per group.
+    pub restarts: usize,
+    /// Seed of the initial embeddings and of the clustering.
+    pub seed: u64,
+}
+
+impl Default for LearnOptions {
+    fn default() -> Self {
+        LearnOptions {
+            dim: None,
+            steps: 4000,
+            lr: 0.03,
+            lambda: 1e-4,
+            init: 0.1,
+            tol: 1e-4,
+            window: 200,
+            restarts: 10,
+            seed: 0,
+        }
+    }
+}
+
+/// What the training did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Training {
+    /// Embedding width D.
+    pub dim: usize,
+    /// Adam steps taken.
+    pub steps: usize,
+    /// The loss after the last step.
+    pub final_loss: f64,
+    /// True when the loss plateaued before `steps`.
+    pub stopped_early: bool,
+    /// Fraction of samples whose value the trained model predicts wrongly.
+    pub train_error: f64,
+    /// Seconds spent training.
+    pub train_seconds: f64,
+    /// Seconds spent clustering.
+    pub cluster_seconds: f64,
+    /// Seconds in all (training, clustering, checking).
+    pub seconds: f64,
+}
+
+/// The answer of `partrec learn`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LearnReport {
+    /// `sat` when the checker accepts the learned partition, else `unknown`.
+    pub status: Status,
+    /// The learned partition in canonical form, when it is consistent.
+    pub partition: Option<Partition>,
+    /// Its observed cells and their values, when it is consistent.
+    pub table: Option<Vec<TableEntry>>,
+    /// The learned partition when it is not consistent (nothing is claimed for it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<Partition>,
+    /// Samples that contradict an earlier one under the learned partition.
+    pub conflicting_samples: usize,
+    /// Training statistics.
+    pub training: Training,
+    /// Recovery and accuracy against the planted partition, when the instance has one.
+    pub planted: Option<PlantedComparison>,
+}
+
+impl LearnReport {
+    /// The learned partition, consistent or not.
+    pub fn learned(&self) -> &Partition {
+        self.partition
+            .as_ref()
+            .or(self.candidate.as_ref())
+            .expect("a report has a partition or a candidate")
+    }
+
+    /// A one-line human summary.
+    pub fn summary(&self) -> String {
+        let t = &self.training;
+        let mut s = match self.status {
+            Status::Sat => "sat (the learned partition is consistent)".to_string(),
+            _ => format!(
+                "unknown (the learned partition has {} conflicting samples; see `candidate`)",
+                self.conflicting_samples
+            ),
+        };
+        s.push_str(&format!(
+            "; {} steps{}, loss {:.3e}, train error {:.4}, {:.3} s",
+            t.steps,
+            if t.stopped_early { " (plateau)" } else { "" },
+            t.final_loss,
+            t.train_error,
+            t.seconds
+        ));
+        if let Some(p) = &self.planted {
+            s.push_str(&format!(
+                "; {} the planted partition, accuracy {:.4}",
+                if p.equals_planted {
+                    "equals"
+                } else {
+                    "differs from"
+                },
+                p.accuracy
+            ));
+        }
+        s
+    }
+}
+
+/// The training data: token ids and targets, flat.
+#[derive(Clone, Debug)]
+pub struct Data {
+    arity: usize,
+    tokens: Vec<u32>,
+    /// One target per sample (two values) or `outputs` per sample (one-hot).
+    targets: Vec<f64>,
+    outputs: usize,
+    labels: Vec<u32>,
+}
+
+impl Data {
+    /// The data of `instance`: targets -1/+1 with up to two values, one-hot otherwise.
+    pub fn new(instance: &Instance) -> Data {
+        let values = instance.values().len();
+        let outputs = if values <= 2 { 1 } else { values };
+        let samples = instance.num_samples();
+        let mut tokens = Vec::with_capacity(samples * instance.arity());
+        let mut targets = Vec::with_capacity(samples * outputs);
+        let mut labels = Vec::with_capacity(samples);
+        for s in 0..samples {
+            tokens.extend_from_slice(instance.x(s));
+            let label = instance.label_id(s);
+            labels.push(label);
+            if outputs == 1 {
+                targets.push(if label == 0 { -1.0 } else { 1.0 });
+            } else {
+                targets.extend((0..outputs).map(|v| if v as u32 == label { 1.0 } else { -1.0 }));
+            }
+        }
+        Data {
+            arity: instance.arity(),
+            tokens,
+            targets,
+            outputs,
+            labels,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.labels.len()
+    }
+}
+
+/// The parameters: one block per group (N_i x D, row-major), then W (D x V) if one-hot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Embedding width D.
+    pub dim: usize,
+    /// The blocks.
+    pub blocks: Vec<Vec<f64>>,
+}
+
+/// A standard normal number (Box-Muller), from a seeded generator.
+fn normal(rng: &mut impl Rng) -> f64 {
+    let u: f64 = 1.0 - rng.random::<f64>();
+    let v: f64 = rng.random();
+    (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+}
+
+impl Model {
+    /// Small random parameters for `instance` and `data`.
+    pub fn new(
+        instance: &Instance,
+        data: &Data,
+        dim: usize,
+        init: f64,
+        rng: &mut impl Rng,
+    ) -> Model {
+        let mut blocks: Vec<Vec<f64>> = instance
+            .groups()
+            .iter()
+            .map(|g| {
+                (0..g.tokens as usize * dim)
+                    .map(|_| init * normal(rng))
+                    .collect()
+            })
+            .collect();
+        if data.outputs > 1 {
+            blocks.push(
+                (0..dim * data.outputs)
+                    .map(|_| init * normal(rng))
+                    .collect(),
+            );
+        }
+        Model { dim, blocks }
+    }
+
+    /// Prefix products of the rows of sample tokens `x`: block i of `prefix` (D numbers
+    /// each, I + 1 blocks) is prod_{i' < i} E_i'[x_i', .]; the last block is the features p.
+    fn prefixes(&self, x: &[u32], prefix: &mut [f64]) {
+        let d = self.dim;
+        prefix[..d].fill(1.0);
+        for (i, &t) in x.iter().enumerate() {
+            let row = &self.blocks[i][t as usize * d..][..d];
+            let (before, after) = prefix.split_at_mut((i + 1) * d);
+            for ((a, b), e) in after[..d].iter_mut().zip(&before[i * d..]).zip(row) {
+                *a = b * e;
+            }
+        }
+    }
+
+    /// The outputs for features `p`: their sum, or p W for one-hot values.
+    fn outputs(&self, p: &[f64], out: &mut [f64]) {
+        if out.len() == 1 {
+            out[0] = p.iter().sum();
+        } else {
+            let w = self.blocks.last().expect("W is the last block");
+            let outputs = out.len();
+            for (v, o) in out.iter_mut().enumerate() {
+                *o = p
+                    .iter()
+                    .zip(w[v..].iter().step_by(outputs))
+                    .map(|(pr, wr)| pr * wr)
+                    .sum();
+            }
+        }
+    }
+
+    /// The loss, and its gradient written into `grad` (same shape as the blocks).
+    pub fn loss_and_gradient(&self, data: &Data, lambda: f64, grad: &mut [Vec<f64>]) -> f64 {
+        let d = self.dim;
+        let (arity, outputs) = (data.arity, data.outputs);
+        let samples = data.len().max(1) as f64;
+        for (g, b) in grad.iter_mut().zip(&self.blocks) {
+            for (gi, bi) in g.iter_mut().zip(b) {
+                *gi = lambda * bi;
+            }
+        }
+        let mut out = vec![0.0; outputs];
+        let mut gp = vec![0.0; d];
+        let mut prefix = vec![0.0; (arity + 1) * d];
+        let mut suffix = vec![0.0; d];
+        let mut squared = 0.0;
+        for s in 0..data.len() {
+            let x = &data.tokens[s * arity..(s + 1) * arity];
+            self.prefixes(x, &mut prefix);
+            let p = &prefix[arity * d..];
+            self.outputs(p, &mut out);
+            let target = &data.targets[s * outputs..(s + 1) * outputs];
+            // gp = d loss / d p for this sample.
+            if outputs == 1 {
+                let r = out[0] - target[0];
+                squared += r * r;
+                gp.fill(r / samples);
+            } else {
+                let w = &self.blocks[arity];
+                gp.fill(0.0);
+                let gw = &mut grad[arity];
+                for v in 0..outputs {
+                    let r = out[v] - target[v];
+                    squared += r * r;
+                    let rs = r / samples;
+                    for k in 0..d {
+                        gp[k] += rs * w[k * outputs + v];
+                        gw[k * outputs + v] += rs * p[k];
+                    }
+                }
+            }
+            // d p_r / d E_j[x_j, r] = prod_{i != j} E_i[x_i, r] = prefix_j[r] * suffix_j[r].
+            suffix.fill(1.0);
+            for j in (0..arity).rev() {
+                let t = x[j] as usize * d;
+                let g = &mut grad[j][t..t + d];
+                for (((g, gpr), pr), sr) in g
+                    .iter_mut()
+                    .zip(&gp)
+                    .zip(&prefix[j * d..(j + 1) * d])
+                    .zip(&suffix)
+                {
+                    *g += gpr * pr * sr;
+                }
+                for (sr, e) in suffix.iter_mut().zip(&self.blocks[j][t..t + d]) {
+                    *sr *= e;
+                }
+            }
+        }
+        let norm: f64 = self.blocks.iter().flatten().map(|b| b * b).sum();
+        0.5 * squared / samples + 0.5 * lambda * norm
+    }
+
+    /// Fraction of samples whose value the model predicts wrongly (sign, or largest output).
+    pub fn train_error(&self, data: &Data) -> f64 {
+        let arity = data.arity;
+        let mut prefix = vec![0.0; (arity + 1) * self.dim];
+        let mut out = vec![0.0; data.outputs];
+        let wrong = (0..data.len())
+            .filter(|&s| {
+                self.prefixes(&data.tokens[s * arity..(s + 1) * arity], &mut prefix);
+                self.outputs(&prefix[arity * self.dim..], &mut out);
+                let predicted = if data.outputs == 1 {
+                    u32::from(out[0] > 0.0)
+                } else {
+                    out.iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1))
+                        .map_or(0, |(v, _)| v as u32)
+                };
+                predicted != data.labels[s]
+            })
+            .count();
+        wrong as f64 / data.len().max(1) as f64
+    }
+}
+
+/// Trains a model on `instance`; returns it with (steps, final loss, stopped early).
+pub fn train(instance: &Instance, options: &LearnOptions) -> (Model, Data, usize, f64, bool) {
+    let data = Data::new(instance);
+    let max_k = instance
+        .groups()
+        .iter()
+        .map(|g| g.classes)
+        .max()
+        .unwrap_or(1) as usize;
+    let dim = options.dim.unwrap_or(2 * max_k).max(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut model = Model::new(instance, &data, dim, options.init, &mut rng);
+    let mut grad: Vec<Vec<f64>> = model.blocks.iter().map(|b| vec![0.0; b.len()]).collect();
+    let mut m = grad.clone();
+    let mut v = grad.clone();
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+    let mut history: Vec<f64> = Vec::with_capacity(options.steps);
+    let mut stopped_early = false;
+    let mut steps = 0;
+    while steps < options.steps {
+        steps += 1;
+        let loss = model.loss_and_gradient(&data, options.lambda, &mut grad);
+        history.push(loss);
+        let (c1, c2) = (1.0 - b1.powi(steps as i32), 1.0 - b2.powi(steps as i32));
+        for (((block, g), mb), vb) in model.blocks.iter_mut().zip(&grad).zip(&mut m).zip(&mut v) {
+            for (((w, &gi), mi), vi) in block
+                .iter_mut()
+                .zip(g)
+                .zip(mb.iter_mut())
+                .zip(vb.iter_mut())
+            {
+                *mi = b1 * *mi + (1.0 - b1) * gi;
+                *vi = b2 * *vi + (1.0 - b2) * gi * gi;
+                *w -= options.lr * (*mi / c1) / ((*vi / c2).sqrt() + eps);
+            }
+        }
+        if steps > options.window {
+            let before = history[steps - options.window - 1];
+            if before - loss < options.tol * before.abs() {
+                stopped_early = true;
+                break;
+            }
+        }
+    }
+    let final_loss = history.last().copied().unwrap_or(f64::NAN);
+    (model, data, steps, final_loss, stopped_early)
+}
+
+/// Each group's classes read off the model: rows scaled to unit length, then k-means++.
+pub fn cluster(instance: &Instance, model: &Model, restarts: usize, seed: u64) -> Partition {
+    let d = model.dim;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6b6d_6561_6e73);
+    let partition: Partition = instance
+        .groups()
+        .iter()
+        .zip(&model.blocks)
+        .map(|(group, block)| {
+            let mut rows = block.clone();
+            for row in rows.chunks_exact_mut(d) {
+                let norm = row.iter().map(|x| x * x).sum::<f64>().sqrt().max(1e-12);
+                row.iter_mut().for_each(|x| *x /= norm);
+            }
+            kmeans(&rows, d, group.classes as usize, restarts, &mut rng)
+        })
+        .collect();
+    canonical(&partition)
+}
+
+/// Trains, clusters, checks: the whole of `partrec learn`.
+pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport> {
+    if options.steps == 0 || !(options.lr > 0.0 && options.lr.is_finite()) || options.restarts == 0
+    {
+        return Err(Error::Usage(
+            "--steps, --lr and --restarts must be > 0".into(),
+        ));
+    }
+    let start = Instant::now();
+    let (model, data, steps, final_loss, stopped_early) = train(instance, options);
+    let train_seconds = start.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let learned = cluster(instance, &model, options.restarts, options.seed);
+    let cluster_seconds = t.elapsed().as_secs_f64();
+    let verdict = check(instance, &learned)
+        .map_err(|m| Error::Internal(format!("the learned partition has the wrong shape: {m}")))?;
+    let training = Training {
+        dim: model.dim,
+        steps,
+        final_loss,
+        stopped_early,
+        train_error: model.train_error(&data),
+        train_seconds,
+        cluster_seconds,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let planted = compare_with_planted(instance, &learned);
+    Ok(if verdict.consistent {
+        LearnReport {
+            status: Status::Sat,
+            table: Some(observed_table(instance, &learned)),
+            partition: Some(learned),
+            candidate: None,
+            conflicting_samples: 0,
+            training,
+            planted,
+        }
+    } else {
+        LearnReport {
+            status: Status::Unknown,
+            partition: None,
+            table: None,
+            candidate: Some(learned),
+            conflicting_samples: verdict.conflicting_samples,
+            training,
+            planted,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{generate, GenerateParams};
+
+    fn planted(
+        tokens: Vec<u32>,
+        classes: Vec<u32>,
+        values: u32,
+        samples: usize,
+        seed: u64,
+    ) -> Instance {
+        generate(
+            &GenerateParams {
+                tokens,
+                classes,
+                values,
+                samples,
+                seed,
+            },
+            None,
+        )
+        .unwrap()
+    }
+
+    /// The analytic gradient against central finite differences, coordinate by coordinate.
+    fn gradient_matches_finite_differences(instance: &Instance) {
+        let data = Data::new(instance);
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let model = Model::new(instance, &data, 4, 0.5, &mut rng);
+        let lambda = 0.01;
+        let mut grad: Vec<Vec<f64>> = model.blocks.iter().map(|b| vec![0.0; b.len()]).collect();
+        model.loss_and_gradient(&data, lambda, &mut grad);
+        let mut scratch: Vec<Vec<f64>> = grad.clone();
+        let h = 1e-6;
+        let mut checked = 0;
+        for (b, block_grad) in grad.iter().enumerate() {
+            for (i, &analytic) in block_grad.iter().enumerate() {
+                let mut plus = model.clone();
+                plus.blocks[b][i] += h;
+                let mut minus = model.clone();
+                minus.blocks[b][i] -= h;
+                let numeric = (plus.loss_and_gradient(&data, lambda, &mut scratch)
+                    - minus.loss_and_gradient(&data, lambda, &mut scratch))
+                    / (2.0 * h);
+                assert!(
+                    (numeric - analytic).abs() <= 1e-6 * (1.0 + analytic.abs()),
+                    "block {b} entry {i}: analytic {analytic}, numeric {numeric}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 20);
+    }
+
+    #[test]
+    fn gradient_is_right_for_two_groups_two_values() {
+        gradient_matches_finite_differences(&planted(vec![6, 5], vec![2, 3], 2, 40, 1));
+    }
+
+    #[test]
+    fn gradient_is_right_for_three_groups() {
+        gradient_matches_finite_differences(&planted(vec![5, 4, 6], vec![2, 2, 3], 2, 50, 2));
+    }
+
+    #[test]
+    fn gradient_is_right_for_one_hot_values() {
+        gradient_matches_finite_differences(&planted(vec![5, 6], vec![3, 2], 4, 60, 3));
+    }
+
+    #[test]
+    fn recovers_an_easy_planted_partition_and_is_deterministic() {
+        let instance = planted(vec![40, 40], vec![3, 3], 2, 1500, 7);
+        let options = LearnOptions {
+            seed: 1,
+            ..LearnOptions::default()
+        };
+        let report = learn(&instance, &options).unwrap();
+        assert_eq!(report.status, Status::Sat, "{}", report.summary());
+        assert!(
+            report.planted.as_ref().unwrap().equals_planted,
+            "{}",
+            report.summary()
+        );
+        let again = learn(&instance, &options).unwrap();
+        assert_eq!(again.partition, report.partition);
+        assert_eq!(again.training.final_loss, report.training.final_loss);
+    }
+
+    #[test]
+    fn an_inconsistent_clustering_is_only_a_candidate() {
+        // Too few steps to learn anything: whatever comes out must not be called sat
+        // unless the checker accepts it.
+        let instance = planted(vec![30, 30], vec![3, 3], 2, 400, 4);
+        let report = learn(
+            &instance,
+            &LearnOptions {
+                steps: 1,
+                ..LearnOptions::default()
+            },
+        )
+        .unwrap();
+        let consistent = check(&instance, report.learned()).unwrap().consistent;
+        assert_eq!(report.status == Status::Sat, consistent);
+        assert_eq!(report.candidate.is_some(), !consistent);
+        assert!(!consistent, "one step should not solve this instance");
+    }
+}
