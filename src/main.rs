@@ -19,7 +19,9 @@ use partrec::sweep::{
     read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
 };
 use partrec::verify::verify_reduction;
-use partrec::worker::{decide_in_child, run_with_deadline, solution_from_outcome, solve_in_child};
+use partrec::worker::{
+    decide_in_child, exit_when_orphaned, run_with_deadline, solution_from_outcome, solve_in_child,
+};
 use partrec::{Error, Instance, Result};
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
@@ -833,6 +835,8 @@ fn run(cli: Cli) -> Result<i32> {
 }
 
 fn main() -> ExitCode {
+    // A solve started by another partrec (under a deadline) never outlives it.
+    exit_when_orphaned();
     let code = match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

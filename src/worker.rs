@@ -66,7 +66,7 @@ pub fn run_with_deadline(
     stop: &AtomicBool,
 ) -> Result<Outcome> {
     let deadline = Instant::now() + timeout;
-    command.stdout(Stdio::piped());
+    command.stdout(Stdio::piped()).env(SUPERVISED, "1");
     if input.is_some() {
         command.stdin(Stdio::piped());
     }
@@ -123,6 +123,34 @@ pub fn run_with_deadline(
             return Ok(Outcome::TimedOut { last_line });
         }
         std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// How often a child checks whether its parent is still there.
+const ORPHAN_POLL: Duration = Duration::from_millis(100);
+
+/// The environment variable [`run_with_deadline`] sets in every child it starts.
+pub const SUPERVISED: &str = "PARTREC_SUPERVISED";
+
+/// Called at the start of `partrec`: in a child started by [`run_with_deadline`],
+/// exits the process as soon as its parent is gone.
+///
+/// The parent enforces the deadline by killing the child; if the parent itself
+/// dies first (killed, crashed), the child would otherwise run on unsupervised.
+/// A background thread notices that the process was re-parented and exits.
+pub fn exit_when_orphaned() {
+    if std::env::var_os(SUPERVISED).is_none() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        let parent = std::os::unix::process::parent_id();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(ORPHAN_POLL);
+            if std::os::unix::process::parent_id() != parent {
+                std::process::exit(1);
+            }
+        });
     }
 }
 

@@ -461,3 +461,32 @@ async fn the_readme_curl_examples_work_as_printed() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_server_leaves_no_solve_behind() {
+    let server = Server::start("killed", &["-q"]);
+    let (status, _) = post(
+        &server,
+        "/v1/jobs",
+        with_options(&hard_instance(), json!({"timeout": 60})),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let start = Instant::now();
+    while server.children().is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let solves = server.children();
+    assert_eq!(solves.len(), 1);
+    drop(server); // SIGKILL: the server gets no chance to kill its child.
+    let alive = || common::server::is_running(solves[0]);
+    let start = Instant::now();
+    while alive() && start.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(),
+        "the orphaned solve {} is still running",
+        solves[0]
+    );
+}
