@@ -1,12 +1,14 @@
 //! Every stage of the pipeline at growing sizes (I = 2, K = 3, V = 2, ratio 6,
 //! N from 100 to 6400), so that growth with the number of samples S is
-//! visible: generate, parse + validate, check, and (up to N = 1600) encode and
-//! solve with uniqueness (easy); and solve on a hard point (I = 3, ratio 3, below where it gets easy).
+//! visible: generate, parse + validate, check, (up to N = 1600) encode and
+//! solve with uniqueness (easy), and (up to N = 400) the gradient method; and
+//! solve on a hard point (I = 3, ratio 3, below where it gets easy).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use partrec::check::check;
 use partrec::encode::{encode, Projection};
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::learn::{learn, LearnOptions};
 use partrec::preprocess::Prepared;
 use partrec::solve::{solve, SolveOptions};
 use partrec::Instance;
@@ -62,6 +64,12 @@ fn stages(c: &mut Criterion) {
         g.bench_function(id("solve_unique"), |b| {
             b.iter(|| solve(&instance, &SolveOptions::unique(), &mut |_| {}).unwrap())
         });
+        if n <= 400 {
+            // The gradient method: training (to its plateau) plus clustering.
+            g.bench_function(id("learn"), |b| {
+                b.iter(|| learn(&instance, &LearnOptions::default()).unwrap())
+            });
+        }
         g.finish();
     }
 }

@@ -235,14 +235,15 @@ struct SweepArgs {
     #[arg(long, default_value_t = 10)]
     trials: u32,
     /// Master seed; each point's seed is derived from (SEED, N, ratio, trial).
-    #[arg(long, required = true)]
-    seed: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// Methods run on every instance: sat (exact, with uniqueness), gd (the gradient method).
     #[arg(long, value_delimiter = ',', default_value = "sat")]
     method: Vec<Method>,
-    /// Per-point wall-clock limit in seconds for `sat` (solves then run in child processes).
-    #[arg(long, value_name = "SECS")]
-    timeout: Option<f64>,
+    /// Per-point wall-clock limit in seconds for `sat`; each solve runs in a child process
+    /// killed at the deadline, and its row says `timed_out`.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    timeout: f64,
     /// Worker threads (default: the number of cores).
     #[arg(long)]
     jobs: Option<usize>,
@@ -700,7 +701,7 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         values: a.values,
         ratios: a.ratios,
         trials: a.trials,
-        seed: a.seed.expect("required"),
+        seed: a.seed,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         methods: a.method,
     };
@@ -716,16 +717,10 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         (None, _) => Vec::new(),
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
-    let timeout = a
-        .timeout
-        .map(|t| parse_timeout(t, "--timeout"))
-        .transpose()?;
+    let timeout = parse_timeout(a.timeout, "--timeout")?;
     let exe = std::env::current_exe()
         .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
-    let solver = |inst: &Instance| match timeout {
-        Some(t) => solve_in_child(&exe, inst, 2, t, &AtomicBool::new(false)),
-        None => solve(inst, &SolveOptions::unique(), &mut |_| {}),
-    };
+    let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &AtomicBool::new(false));
     let jobs = a
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));

@@ -65,6 +65,9 @@ pub fn run_with_deadline(
     timeout: Duration,
     stop: &AtomicBool,
 ) -> Result<Outcome> {
+    if stop.load(Ordering::Relaxed) {
+        return Ok(Outcome::Cancelled { last_line: None });
+    }
     let deadline = Instant::now() + timeout;
     command.stdout(Stdio::piped()).env(SUPERVISED, "1");
     if input.is_some() {

@@ -396,9 +396,8 @@ async fn sigterm_cancels_jobs_and_exits_0() {
         .terminate(Duration::from_secs(10))
         .expect("the server exits");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
-    assert!(common::server::children_of(solves[0]).is_empty());
     assert!(
-        !std::path::Path::new(&format!("/proc/{}", solves[0])).exists(),
+        !common::server::is_running(solves[0]),
         "the solve outlived the server"
     );
     assert!(
