@@ -41,6 +41,21 @@ pub struct PlantedComparison {
     pub accuracy_per_group: Vec<f64>,
 }
 
+impl PlantedComparison {
+    /// `equals the planted partition, accuracy 1.0000` or `differs from ...`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} the planted partition, accuracy {:.4}",
+            if self.equals_planted {
+                "equals"
+            } else {
+                "differs from"
+            },
+            self.accuracy
+        )
+    }
+}
+
 /// The checker's judgement of one partition.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
@@ -204,15 +219,8 @@ impl Judgement {
             )
         };
         if let Some(p) = &v.planted {
-            s.push_str(&format!(
-                "; {} the planted partition, accuracy {:.4}",
-                if p.equals_planted {
-                    "equals"
-                } else {
-                    "differs from"
-                },
-                p.accuracy
-            ));
+            s.push_str("; ");
+            s.push_str(&p.summary());
         }
         match self.witness_valid {
             Some(true) => s.push_str("; witness valid"),

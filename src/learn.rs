@@ -143,15 +143,8 @@ impl LearnReport {
             t.seconds
         ));
         if let Some(p) = &self.planted {
-            s.push_str(&format!(
-                "; {} the planted partition, accuracy {:.4}",
-                if p.equals_planted {
-                    "equals"
-                } else {
-                    "differs from"
-                },
-                p.accuracy
-            ));
+            s.push_str("; ");
+            s.push_str(&p.summary());
         }
         s
     }

@@ -290,6 +290,25 @@ async fn a_full_queue_answers_503_with_retry_after() {
     assert_eq!(deleted.status().as_u16(), 200);
 }
 
+/// Starts a background job on the hard instance (60 s) and waits for its solve process;
+/// returns that process's id.
+async fn start_hard_job(server: &Server) -> (String, u32) {
+    let (status, job) = post(
+        server,
+        "/v1/jobs",
+        with_options(&hard_instance(), json!({"timeout": 60})),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let start = Instant::now();
+    while server.children().is_empty() && start.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let solves = server.children();
+    assert_eq!(solves.len(), 1, "one solve process");
+    (job["id"].as_str().unwrap().to_string(), solves[0])
+}
+
 /// Polls a job until it is no longer pending or running.
 async fn wait_for_job(server: &Server, id: &str) -> Value {
     for _ in 0..500 {
@@ -334,17 +353,7 @@ async fn a_job_lives_from_pending_to_fetched_and_can_be_cancelled() {
     assert_eq!(get(&server, &format!("/v1/jobs/{id}")).await.0, 404);
 
     // A running hard job is cancelled: its solve process goes away.
-    let (_, hard) = post(
-        &server,
-        "/v1/jobs",
-        with_options(&hard_instance(), json!({"timeout": 60})),
-    )
-    .await;
-    let hard_id = hard["id"].as_str().unwrap().to_string();
-    let start = Instant::now();
-    while server.children().is_empty() && start.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (hard_id, solve) = start_hard_job(&server).await;
     let (_, state) = get(&server, &format!("/v1/jobs/{hard_id}")).await;
     assert!(state.contains("\"running\""), "{state}");
     let response = client()
@@ -358,6 +367,7 @@ async fn a_job_lives_from_pending_to_fetched_and_can_be_cancelled() {
         "cancelled"
     );
     assert!(server.wait_for_no_children(Duration::from_secs(2)));
+    assert!(!common::server::is_running(solve));
     assert_eq!(get(&server, &format!("/v1/jobs/{hard_id}")).await.0, 404);
 
     // The cap: two stored jobs, the third is refused; an unfetched result expires after the TTL.
@@ -379,25 +389,13 @@ async fn a_job_lives_from_pending_to_fetched_and_can_be_cancelled() {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_cancels_jobs_and_exits_0() {
     let mut server = Server::start("shutdown", &[]);
-    let (status, _) = post(
-        &server,
-        "/v1/jobs",
-        with_options(&hard_instance(), json!({"timeout": 60})),
-    )
-    .await;
-    assert_eq!(status, 202);
-    let start = Instant::now();
-    while server.children().is_empty() && start.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let solves = server.children();
-    assert_eq!(solves.len(), 1);
+    let (_, solve) = start_hard_job(&server).await;
     let status = server
         .terminate(Duration::from_secs(10))
         .expect("the server exits");
     assert_eq!(status.code(), Some(0), "{}", server.stderr());
     assert!(
-        !common::server::is_running(solves[0]),
+        !common::server::is_running(solve),
         "the solve outlived the server"
     );
     assert!(
@@ -464,28 +462,12 @@ async fn the_readme_curl_examples_work_as_printed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_server_leaves_no_solve_behind() {
     let server = Server::start("killed", &["-q"]);
-    let (status, _) = post(
-        &server,
-        "/v1/jobs",
-        with_options(&hard_instance(), json!({"timeout": 60})),
-    )
-    .await;
-    assert_eq!(status, 202);
-    let start = Instant::now();
-    while server.children().is_empty() && start.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let solves = server.children();
-    assert_eq!(solves.len(), 1);
+    let (_, solve) = start_hard_job(&server).await;
     drop(server); // SIGKILL: the server gets no chance to kill its child.
-    let alive = || common::server::is_running(solves[0]);
+    let alive = || common::server::is_running(solve);
     let start = Instant::now();
     while alive() && start.elapsed() < Duration::from_secs(3) {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(
-        !alive(),
-        "the orphaned solve {} is still running",
-        solves[0]
-    );
+    assert!(!alive(), "the orphaned solve {solve} is still running");
 }
