@@ -425,10 +425,13 @@ pub fn cluster(instance: &Instance, model: &Model, restarts: usize, seed: u64) -
 
 /// Trains, clusters, checks: the whole of `partrec learn`.
 pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport> {
-    if options.steps == 0 || !(options.lr > 0.0 && options.lr.is_finite()) || options.restarts == 0
+    if options.steps == 0
+        || !(options.lr > 0.0 && options.lr.is_finite())
+        || options.restarts == 0
+        || !(options.lambda >= 0.0 && options.lambda.is_finite())
     {
         return Err(Error::Usage(
-            "--steps, --lr and --restarts must be > 0".into(),
+            "--steps, --lr and --restarts must be > 0, and --lambda a number >= 0".into(),
         ));
     }
     let start = Instant::now();

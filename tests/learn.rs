@@ -91,7 +91,13 @@ fn is_deterministic_for_a_seed_and_reads_any_instance() {
 
 #[test]
 fn bad_arguments_exit_2() {
-    for extra in ["--steps 0", "--lr 0", "--restarts 0"] {
+    for extra in [
+        "--steps 0",
+        "--lr 0",
+        "--restarts 0",
+        "--lambda=-1",
+        "--lr nan",
+    ] {
         let out = run(&words(&format!(
             "learn instances/planted-small.json {extra}"
         )));
