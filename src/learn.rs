@@ -150,47 +150,50 @@ impl LearnReport {
     }
 }
 
-/// The training data: token ids and targets, flat.
+/// The training data: token ids and value ids, flat.
 #[derive(Clone, Debug)]
 pub struct Data {
     arity: usize,
     tokens: Vec<u32>,
-    /// One target per sample (two values) or `outputs` per sample (one-hot).
-    targets: Vec<f64>,
-    outputs: usize,
     labels: Vec<u32>,
+    /// 1 with up to two values (one -1/+1 target), else V (one-hot targets).
+    outputs: usize,
 }
 
 impl Data {
-    /// The data of `instance`: targets -1/+1 with up to two values, one-hot otherwise.
+    /// The data of `instance`.
     pub fn new(instance: &Instance) -> Data {
         let values = instance.values().len();
-        let outputs = if values <= 2 { 1 } else { values };
         let samples = instance.num_samples();
         let mut tokens = Vec::with_capacity(samples * instance.arity());
-        let mut targets = Vec::with_capacity(samples * outputs);
-        let mut labels = Vec::with_capacity(samples);
         for s in 0..samples {
             tokens.extend_from_slice(instance.x(s));
-            let label = instance.label_id(s);
-            labels.push(label);
-            if outputs == 1 {
-                targets.push(if label == 0 { -1.0 } else { 1.0 });
-            } else {
-                targets.extend((0..outputs).map(|v| if v as u32 == label { 1.0 } else { -1.0 }));
-            }
         }
         Data {
             arity: instance.arity(),
             tokens,
-            targets,
-            outputs,
-            labels,
+            labels: (0..samples).map(|s| instance.label_id(s)).collect(),
+            outputs: if values <= 2 { 1 } else { values },
         }
     }
 
     fn len(&self) -> usize {
         self.labels.len()
+    }
+
+    /// Target `v` of sample `s`: -1 for the first value and +1 for the other (two
+    /// values), or +1 for the sample's value and -1 elsewhere (one-hot).
+    fn target(&self, s: usize, v: usize) -> f64 {
+        let hit = if self.outputs == 1 {
+            self.labels[s] != 0
+        } else {
+            self.labels[s] as usize == v
+        };
+        if hit {
+            1.0
+        } else {
+            -1.0
+        }
     }
 }
 
@@ -289,10 +292,9 @@ impl Model {
             self.prefixes(x, &mut prefix);
             let p = &prefix[arity * d..];
             self.outputs(p, &mut out);
-            let target = &data.targets[s * outputs..(s + 1) * outputs];
             // gp = d loss / d p for this sample.
             if outputs == 1 {
-                let r = out[0] - target[0];
+                let r = out[0] - data.target(s, 0);
                 squared += r * r;
                 gp.fill(r / samples);
             } else {
@@ -300,7 +302,7 @@ impl Model {
                 gp.fill(0.0);
                 let gw = &mut grad[arity];
                 for v in 0..outputs {
-                    let r = out[v] - target[v];
+                    let r = out[v] - data.target(s, v);
                     squared += r * r;
                     let rs = r / samples;
                     for k in 0..d {
@@ -355,8 +357,23 @@ impl Model {
     }
 }
 
-/// Trains a model on `instance`; returns it with (steps, final loss, stopped early).
-pub fn train(instance: &Instance, options: &LearnOptions) -> (Model, Data, usize, f64, bool) {
+/// A trained model, its data, and how the training went.
+#[derive(Clone, Debug)]
+pub struct Trained {
+    /// The parameters after the last step.
+    pub model: Model,
+    /// The data it was trained on.
+    pub data: Data,
+    /// Adam steps taken.
+    pub steps: usize,
+    /// The loss at the last step.
+    pub final_loss: f64,
+    /// True when the loss plateaued before the step limit.
+    pub stopped_early: bool,
+}
+
+/// Trains a model on `instance`.
+pub fn train(instance: &Instance, options: &LearnOptions) -> Trained {
     let data = Data::new(instance);
     let max_k = instance
         .groups()
@@ -399,8 +416,13 @@ pub fn train(instance: &Instance, options: &LearnOptions) -> (Model, Data, usize
             }
         }
     }
-    let final_loss = history.last().copied().unwrap_or(f64::NAN);
-    (model, data, steps, final_loss, stopped_early)
+    Trained {
+        model,
+        data,
+        steps,
+        final_loss: history.last().copied().unwrap_or(f64::NAN),
+        stopped_early,
+    }
 }
 
 /// Each group's classes read off the model: rows scaled to unit length, then k-means++.
@@ -435,7 +457,13 @@ pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport>
         ));
     }
     let start = Instant::now();
-    let (model, data, steps, final_loss, stopped_early) = train(instance, options);
+    let Trained {
+        model,
+        data,
+        steps,
+        final_loss,
+        stopped_early,
+    } = train(instance, options);
     let train_seconds = start.elapsed().as_secs_f64();
     let t = Instant::now();
     let learned = cluster(instance, &model, options.restarts, options.seed);

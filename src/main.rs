@@ -409,8 +409,7 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
     let solution = match a.timeout {
         Some(secs) => {
             let timeout = parse_timeout(secs, "--timeout")?;
-            let exe = std::env::current_exe()
-                .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
+            let exe = own_exe()?;
             let mut cmd = Command::new(exe);
             cmd.args([
                 "solve",
@@ -561,8 +560,7 @@ fn decider(
         .map(|t| parse_timeout(t, "--timeout"))
         .transpose()?
         .map(|d| Instant::now() + d);
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
+    let exe = own_exe()?;
     Ok(move |k: u32, via: Via| match deadline {
         None => decide(graph, k, via),
         Some(deadline) => {
@@ -718,12 +716,9 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
     let timeout = parse_timeout(a.timeout, "--timeout")?;
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?;
+    let exe = own_exe()?;
     let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &AtomicBool::new(false));
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = a.jobs.unwrap_or_else(cores);
     let mut writer = a.out.as_deref().map(RowWriter::append).transpose()?;
     let bar = progress_bar(config.points().len() * config.methods.len());
     bar.set_position(done.len() as u64);
@@ -768,9 +763,7 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
     }
     let config = ServeConfig {
         addr: a.addr,
-        workers: a
-            .workers
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        workers: a.workers.unwrap_or_else(cores),
         queue: a.queue,
         max_body_bytes: (a.max_body_mb * 1024.0 * 1024.0) as usize,
         timeout: parse_timeout(a.timeout, "--timeout")?,
@@ -778,11 +771,20 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
         job_ttl: parse_timeout(a.job_ttl, "--job-ttl")?,
         max_jobs: a.max_jobs,
         quiet: a.quiet,
-        exe: std::env::current_exe()
-            .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))?,
+        exe: own_exe()?,
     };
     serve_run(config)?;
     Ok(0)
+}
+
+/// This executable, which runs solves as supervised child processes.
+fn own_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))
+}
+
+/// The number of cores (1 if unknown): the default number of workers.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
