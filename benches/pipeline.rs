@@ -17,7 +17,7 @@ use std::time::Duration;
 fn params(groups: usize, n: u32, ratio: f64, seed: u64) -> GenerateParams {
     let tokens = vec![n; groups];
     GenerateParams {
-        samples: samples_for_ratio(&tokens, ratio),
+        samples: samples_for_ratio(&tokens, ratio).unwrap(),
         tokens,
         classes: vec![3; groups],
         values: 2,
@@ -52,13 +52,7 @@ fn stages(c: &mut Criterion) {
         g.bench_function(id("encode"), |b| {
             b.iter(|| {
                 let prep = Prepared::new(&instance);
-                encode(
-                    &prep,
-                    instance.groups(),
-                    Projection::Auto,
-                    &mut varisat::CnfFormula::new(),
-                )
-                .unwrap()
+                encode(&prep, Projection::Auto, &mut varisat::CnfFormula::new()).unwrap()
             })
         });
         g.bench_function(id("solve_unique"), |b| {

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::instance::Instance;
+use crate::json::{self, Described};
 use crate::label::Label;
 use crate::partition::{best_agreement, same_partition, Partition};
 use serde::{Deserialize, Serialize};
@@ -138,7 +139,7 @@ pub fn compare_with_planted(
     let mut right = 0;
     for (g, group) in instance.groups().iter().enumerate() {
         per_group.push(same_partition(&partition[g..=g], &planted[g..=g]));
-        let agree = best_agreement(&partition[g], &planted[g], group.classes);
+        let agree = best_agreement(&partition[g], &planted[g]);
         right += agree;
         accuracy_per_group.push(agree as f64 / group.tokens as f64);
     }
@@ -155,17 +156,21 @@ pub fn compare_with_planted(
 #[derive(Clone, Debug, Deserialize)]
 pub struct Candidate {
     /// The partition to judge.
+    #[serde(default, deserialize_with = "json::opt_rows")]
     pub partition: Option<Partition>,
     /// An optional second partition claimed to be consistent and different.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json::opt_rows")]
     pub witness: Option<Partition>,
+}
+
+impl Described for Candidate {
+    const EXPECTED: &'static str = r#"a solution object {"partition": [[...], ...]}"#;
 }
 
 impl Candidate {
     /// Parses a solution file's JSON; `origin` names it in errors.
     pub fn from_json(bytes: &[u8], origin: &str) -> Result<Candidate> {
-        serde_json::from_slice(bytes)
-            .map_err(|e| Error::input(origin, format!("not a valid solution: {e}")))
+        json::parse(bytes, origin, "solution")
     }
 }
 

@@ -87,28 +87,28 @@ impl ColorAnswer {
     }
 }
 
-/// A proper colouring by DSATUR (an upper bound on chi).
+/// A proper colouring by DSATUR (an upper bound on chi), in O((V + E) log V): the
+/// next vertex is the uncoloured one with the most distinct neighbour colours, then
+/// the highest degree, then the lowest number.
 pub fn dsatur(graph: &Graph) -> Coloring {
-    let adj = graph.adjacency();
-    let n = graph.vertices();
-    let degree: Vec<usize> = adj
-        .iter()
-        .map(|r| r.iter().filter(|&&a| a).count())
-        .collect();
+    use std::collections::{BTreeSet, HashSet};
+    let adj = graph.neighbours();
+    let n = adj.len();
     let mut color: Vec<Option<u32>> = vec![None; n];
-    let mut seen: Vec<Vec<bool>> = vec![vec![false; n + 1]; n];
-    let mut saturation = vec![0usize; n];
-    for _ in 0..n {
-        let v = (0..n)
-            .filter(|&v| color[v].is_none())
-            .max_by(|&a, &b| (saturation[a], degree[a], b).cmp(&(saturation[b], degree[b], a)))
-            .expect("an uncoloured vertex remains");
-        let c = (0..=n).find(|&c| !seen[v][c]).expect("some colour is free") as u32;
+    let mut seen: Vec<HashSet<u32>> = vec![HashSet::new(); n];
+    let key = |v: usize, sat: usize| (sat, adj[v].len(), std::cmp::Reverse(v));
+    let mut queue: BTreeSet<_> = (0..n).map(|v| key(v, 0)).collect();
+    while let Some((_, _, std::cmp::Reverse(v))) = queue.pop_last() {
+        let c = (0..)
+            .find(|c| !seen[v].contains(c))
+            .expect("some colour is free");
         color[v] = Some(c);
-        for u in 0..n {
-            if adj[v][u] && !seen[u][c as usize] {
-                seen[u][c as usize] = true;
-                saturation[u] += 1;
+        for &u in &adj[v] {
+            let u = u as usize;
+            if color[u].is_none() && !seen[u].contains(&c) {
+                queue.remove(&key(u, seen[u].len()));
+                seen[u].insert(c);
+                queue.insert(key(u, seen[u].len()));
             }
         }
     }
@@ -152,9 +152,37 @@ pub fn decide(graph: &Graph, k: u32, via: Via) -> Result<ColorAnswer> {
         return Err(Error::Usage("--colors must be >= 1".into()));
     }
     let start = Instant::now();
-    let colors = match via {
-        Via::Direct => decide_direct(graph, k)?,
-        Via::Reduction => decide_by_reduction(graph, k)?,
+    if let Some((core, kept)) = graph.without_isolated() {
+        // Isolated vertices take colour 0; the question is the rest's.
+        let answer = decide(&core, k, via)?;
+        let colors = answer.colors.map(|c| {
+            let mut full = vec![0; graph.vertices()];
+            for (&v, &color) in kept.iter().zip(&c) {
+                full[v as usize] = color;
+            }
+            full
+        });
+        if let Some(c) = &colors {
+            proper_coloring(graph, c, k).map_err(|m| {
+                Error::Internal(format!(
+                    "the {via} path produced an improper colouring: {m}"
+                ))
+            })?;
+        }
+        return Ok(ColorAnswer {
+            colors,
+            seconds: start.elapsed().as_secs_f64(),
+            ..answer
+        });
+    }
+    let colors = if k as usize >= graph.vertices() {
+        // Every vertex its own colour: no search (and no encoding of size V x k).
+        Some((0..graph.vertices() as u32).collect())
+    } else {
+        match via {
+            Via::Direct => decide_direct(graph, k)?,
+            Via::Reduction => decide_by_reduction(graph, k)?,
+        }
     };
     if let Some(c) = &colors {
         proper_coloring(graph, c, k).map_err(|m| {

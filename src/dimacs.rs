@@ -13,7 +13,7 @@ use varisat::CnfFormula;
 pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encoding> {
     let prep = Prepared::new(instance);
     let mut formula = CnfFormula::new();
-    let encoding = encode(&prep, instance.groups(), Projection::Auto, &mut formula)?;
+    let encoding = encode(&prep, Projection::Auto, &mut formula)?;
     let io = |e| crate::Error::io("output", e);
     writeln!(
         out,
@@ -30,10 +30,9 @@ pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encodin
     }
     for (g, order) in encoding.order().iter().enumerate() {
         for (p, &t) in order.iter().enumerate() {
-            for k in 0..instance.groups()[g].classes as usize {
-                if let Some(v) = encoding.class_var(g, p, k) {
-                    writeln!(out, "c class {g} {t} {k} {}", v.to_dimacs()).map_err(io)?;
-                }
+            let t = prep.tokens().original(g, t);
+            for (k, v) in encoding.class_vars(g, p).iter().enumerate() {
+                writeln!(out, "c class {g} {t} {k} {}", v.to_dimacs()).map_err(io)?;
             }
         }
     }

@@ -3,7 +3,10 @@
 //! Variables:
 //! - `class(g, p, k)`: the token at position `p` of group `g`'s encoding order
 //!   is in class `k`. Only `k <= p` exists (value precedence, below).
-//!   Exactly one per token: one at-least-one clause, pairwise at-most-one.
+//!   Exactly one per token: one at-least-one clause, and at-most-one pairwise for
+//!   fewer than [`LADDER_FROM`] classes, else by a sequential counter (Sinz's
+//!   ladder: `k - 1` auxiliary variables and `3(k - 1)` clauses), so that a token
+//!   costs O(K), not O(K^2), clauses when K is large.
 //! - `bit(c, j)`: bit `j` of the value of cell `c` (a class tuple), with
 //!   `ceil(log2 V)` bits per cell; one value needs no bits at all.
 //! - `seen(g, p, k)`: class `k` is used by some token at position `<= p`.
@@ -23,7 +26,6 @@
 //! [`varisat::CnfFormula`] for DIMACS output.
 
 use crate::error::{Error, Result};
-use crate::instance::Group;
 use crate::partition::{canonical_row, Partition};
 use crate::preprocess::Prepared;
 use varisat::{ExtendFormula, Lit, Var};
@@ -40,8 +42,9 @@ pub enum Projection {
     Group(usize),
 }
 
-/// Encodings larger than this many clauses are refused up front.
-pub const MAX_CLAUSES: u64 = 1 << 31;
+/// Encodings larger than this many clauses (2^28, about 268 million: some 10 GB in
+/// the solver) are refused up front, before anything is built.
+pub const MAX_CLAUSES: u64 = 1 << 28;
 
 /// An [`ExtendFormula`] sink that counts what passes through it.
 pub struct Counting<'a, F: ExtendFormula> {
@@ -81,7 +84,7 @@ pub struct Encoding {
     class_vars: Vec<Vec<Vec<Var>>>,
     /// Per group, the token at each position (a copy of the prepared order).
     order: Vec<Vec<u32>>,
-    /// Tokens per group, for decoding into full rows.
+    /// Observed tokens per group, for decoding into compact rows.
     tokens: Vec<u32>,
     /// Number of variables.
     pub variables: usize,
@@ -100,11 +103,11 @@ fn bits_for(values: usize) -> usize {
 
 /// Estimated clause count, computed before anything is built so that hopeless
 /// instances are refused at once (saturates instead of overflowing).
-pub fn estimate_clauses(prep: &Prepared, groups: &[Group]) -> u64 {
+pub fn estimate_clauses(prep: &Prepared) -> u64 {
     let reach: Vec<u64> = prep
         .order
         .iter()
-        .zip(groups)
+        .zip(prep.groups())
         .map(|(o, g)| (o.len() as u64).min(u64::from(g.classes)))
         .collect();
     let cells = reach.iter().fold(1u64, |a, &r| a.saturating_mul(r.max(1)));
@@ -112,7 +115,10 @@ pub fn estimate_clauses(prep: &Prepared, groups: &[Group]) -> u64 {
     let tokens: u64 = reach
         .iter()
         .zip(&prep.order)
-        .map(|(&k, o)| (o.len() as u64).saturating_mul(k * k + 3 * k))
+        .map(|(&k, o)| {
+            let amo = if k < LADDER_FROM as u64 { k * k } else { 6 * k };
+            (o.len() as u64).saturating_mul(amo + 3 * k)
+        })
         .sum();
     (prep.len() as u64)
         .saturating_mul(per_sample)
@@ -122,7 +128,8 @@ pub fn estimate_clauses(prep: &Prepared, groups: &[Group]) -> u64 {
 /// The group whose projection gives the fewest sample and link clauses, if any beats
 /// the direct encoding: projection on g divides the per-sample clauses by K_g and adds
 /// 2 K_g (cells / K_g) clauses per observed token of g (sizes estimated with full K).
-pub fn best_projection(prep: &Prepared, groups: &[Group]) -> Option<usize> {
+pub fn best_projection(prep: &Prepared) -> Option<usize> {
+    let groups = prep.groups();
     let k: Vec<f64> = groups.iter().map(|g| f64::from(g.classes)).collect();
     let cells: f64 = k.iter().product();
     let s = prep.len() as f64;
@@ -139,14 +146,14 @@ pub fn best_projection(prep: &Prepared, groups: &[Group]) -> Option<usize> {
         .map(|(g, _)| g)
 }
 
-/// Encodes `prep` (for groups `groups`) into `sink`, projecting as asked.
+/// Encodes `prep` into `sink`, projecting as asked.
 pub fn encode<F: ExtendFormula>(
     prep: &Prepared,
-    groups: &[Group],
     projection: Projection,
     sink: &mut F,
 ) -> Result<Encoding> {
-    let estimate = estimate_clauses(prep, groups);
+    let groups = prep.groups();
+    let estimate = estimate_clauses(prep);
     if estimate > MAX_CLAUSES {
         return Err(Error::Usage(format!(
             "instance too large to encode: about {estimate} clauses (limit {MAX_CLAUSES})"
@@ -155,7 +162,7 @@ pub fn encode<F: ExtendFormula>(
     let projection = match projection {
         Projection::Off => None,
         Projection::Group(g) => Some(g.min(groups.len() - 1)),
-        Projection::Auto => best_projection(prep, groups),
+        Projection::Auto => best_projection(prep),
     };
     let mut f = Counting::new(sink);
     let class_vars: Vec<Vec<Vec<Var>>> = prep
@@ -175,6 +182,36 @@ pub fn encode<F: ExtendFormula>(
     })
 }
 
+/// From this many classes on, at-most-one is written as a ladder, not pairwise.
+pub const LADDER_FROM: usize = 6;
+
+/// At most one of `x` true: pairwise for few variables, else a sequential counter
+/// whose auxiliary `s[i]` means "some of `x[..=i]` is true" (fully determined by `x`,
+/// so each class assignment still has exactly one model).
+fn at_most_one<F: ExtendFormula>(x: &[Var], f: &mut F) {
+    if x.len() < LADDER_FROM {
+        for a in 0..x.len() {
+            for b in a + 1..x.len() {
+                f.add_clause(&[x[a].negative(), x[b].negative()]);
+            }
+        }
+        return;
+    }
+    let s: Vec<Var> = (0..x.len() - 1).map(|_| f.new_var()).collect();
+    for i in 0..x.len() - 1 {
+        f.add_clause(&[x[i].negative(), s[i].positive()]);
+        f.add_clause(&[x[i + 1].negative(), s[i].negative()]);
+        if i + 1 < s.len() {
+            f.add_clause(&[s[i].negative(), s[i + 1].positive()]);
+        }
+    }
+    // s[i] only if some x[..=i] is true: keeps the auxiliaries determined.
+    f.add_clause(&[s[0].negative(), x[0].positive()]);
+    for i in 1..s.len() {
+        f.add_clause(&[s[i].negative(), s[i - 1].positive(), x[i].positive()]);
+    }
+}
+
 /// Class variables, exactly-one and value precedence for one group of `n` observed tokens.
 fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Vec<Var>> {
     let mut vars: Vec<Vec<Var>> = Vec::with_capacity(n);
@@ -183,11 +220,7 @@ fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Ve
         let allowed = (p + 1).min(classes);
         let x: Vec<Var> = (0..allowed).map(|_| f.new_var()).collect();
         f.add_clause(&x.iter().map(|v| v.positive()).collect::<Vec<_>>());
-        for a in 0..allowed {
-            for b in a + 1..allowed {
-                f.add_clause(&[x[a].negative(), x[b].negative()]);
-            }
-        }
+        at_most_one(&x, f);
         // Opening class k needs class k - 1 among the earlier tokens.
         for k in 1..allowed {
             f.add_clause(&[x[k].negative(), prev_seen[k - 1].positive()]);
@@ -217,9 +250,7 @@ fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Ve
 fn encode_must_differ<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<Var>>], f: &mut F) {
     for (g, pairs) in prep.must_differ.iter().enumerate() {
         for &(a, b) in pairs {
-            let pos = |t: u32| {
-                prep.position[g][t as usize].expect("must-differ tokens are observed") as usize
-            };
+            let pos = |t: u32| prep.position[g][t as usize] as usize;
             let (xa, xb) = (&class_vars[g][pos(a)], &class_vars[g][pos(b)]);
             for (va, vb) in xa.iter().zip(xb) {
                 f.add_clause(&[va.negative(), vb.negative()]);
@@ -282,11 +313,7 @@ fn encode_samples<F: ExtendFormula>(
     let options = |x: &[u32]| -> Vec<&[Var]> {
         x.iter()
             .enumerate()
-            .map(|(h, &t)| {
-                let p =
-                    prep.position[h][t as usize].expect("a sample's tokens are observed") as usize;
-                class_vars[h][p].as_slice()
-            })
+            .map(|(h, &t)| class_vars[h][prep.position[h][t as usize] as usize].as_slice())
             .collect()
     };
     // Projected on g: per observed token of g, a block of R variables over the other
@@ -332,8 +359,8 @@ fn encode_samples<F: ExtendFormula>(
             None => (&table, &radix),
             Some((g, rest_radix, r_vars)) => {
                 opts.remove(*g);
-                let p = prep.position[*g][x[*g] as usize].expect("a sample's tokens are observed");
-                (&r_vars[p as usize], rest_radix)
+                let p = prep.position[*g][x[*g] as usize] as usize;
+                (&r_vars[p], rest_radix)
             }
         };
         let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
@@ -350,14 +377,10 @@ fn encode_samples<F: ExtendFormula>(
 }
 
 impl Encoding {
-    /// The variable for "token `token` of group `group` is in class `class`", if it exists
-    /// (free tokens and classes cut by value precedence have none).
-    pub fn class_var(&self, group: usize, position: usize, class: usize) -> Option<Var> {
-        self.class_vars
-            .get(group)?
-            .get(position)?
-            .get(class)
-            .copied()
+    /// The class variables of the token at `position` of group `group`'s order, one per
+    /// class it may take (value precedence cuts the rest).
+    pub fn class_vars(&self, group: usize, position: usize) -> &[Var] {
+        &self.class_vars[group][position]
     }
 
     /// Per group, the observed tokens in encoding order.
@@ -366,7 +389,7 @@ impl Encoding {
     }
 
     /// Decodes a model (the true literals; anything absent counts as false) into a
-    /// partition; free tokens are put in class 0.
+    /// partition of the observed tokens, in the compact ids of [`crate::compact`].
     pub fn decode(&self, model: &[Lit]) -> Partition {
         let mut value = vec![false; self.variables];
         for lit in model {
@@ -427,19 +450,19 @@ mod tests {
         .unwrap();
         let prep = Prepared::new(&inst);
         let mut formula = varisat::CnfFormula::new();
-        let enc = encode(&prep, inst.groups(), Projection::Off, &mut formula).unwrap();
+        let enc = encode(&prep, Projection::Off, &mut formula).unwrap();
         assert_eq!(enc.variables, formula.var_count());
         assert_eq!(enc.clauses, formula.len());
-        assert!(enc.clauses as u64 <= estimate_clauses(&prep, inst.groups()));
+        assert!(enc.clauses as u64 <= estimate_clauses(&prep));
         // Group 0: tokens 0 and 2 must differ ((0,0)->0 vs (2,0)->1), so that clique
         // comes first, then token 1. Group 1: token 0 (twice) before token 1.
         assert_eq!(enc.order(), &[vec![0, 2, 1], vec![0, 1]]);
         assert!(
-            enc.class_var(0, 1, 1).is_some(),
+            enc.class_vars(0, 1).len() == 2,
             "token 2 may open class 1 (it must)"
         );
         assert!(
-            enc.class_var(0, 0, 1).is_none(),
+            enc.class_vars(0, 0).len() == 1,
             "first token is fixed to class 0"
         );
     }

@@ -30,10 +30,20 @@ pub struct GenerateParams {
     pub seed: u64,
 }
 
-/// The sample count for `ratio`: round(ratio * N ln N) with N the largest group.
-pub fn samples_for_ratio(tokens: &[u32], ratio: f64) -> usize {
+/// The most samples a generated instance may have (2^28, about 268 million).
+pub const MAX_SAMPLES: usize = 1 << 28;
+
+/// The sample count for `ratio`: round(ratio * N ln N) with N the largest group,
+/// refused when it is not a finite number of at most [`MAX_SAMPLES`].
+pub fn samples_for_ratio(tokens: &[u32], ratio: f64) -> Result<usize> {
     let n = f64::from(tokens.iter().copied().max().unwrap_or(1));
-    (ratio * n * n.ln()).round().max(0.0) as usize
+    let s = (ratio * n * n.ln()).round().max(0.0);
+    if !s.is_finite() || s > MAX_SAMPLES as f64 {
+        return Err(Error::Usage(format!(
+            "ratio {ratio} asks for {s:e} samples; at most {MAX_SAMPLES} are generated"
+        )));
+    }
+    Ok(s as usize)
 }
 
 /// Row-major index of a cell (last group fastest).
@@ -78,6 +88,28 @@ fn validate(p: &GenerateParams) -> Result<()> {
     if p.values == 0 {
         return bad("--values must be >= 1".into());
     }
+    if p.samples > MAX_SAMPLES {
+        return bad(format!(
+            "{} samples asked for; at most {MAX_SAMPLES} are generated",
+            p.samples
+        ));
+    }
+    let groups: Vec<Group> = p.tokens.iter().map(|&n| Group::new(n, 1)).collect();
+    crate::compact::check_listable(&groups).map_err(Error::Usage)?;
+    if p.samples.saturating_mul(p.tokens.len()) > MAX_SAMPLES {
+        return bad(format!(
+            "{} samples of {} groups are {} token ids; at most {MAX_SAMPLES} are generated",
+            p.samples,
+            p.tokens.len(),
+            p.samples.saturating_mul(p.tokens.len())
+        ));
+    }
+    let log_cells: f64 = p.classes.iter().map(|&k| f64::from(k).log2()).sum();
+    if log_cells > 1e8f64.log2() {
+        return bad(format!(
+            "the table would have about 2^{log_cells:.1} cells (the product of the classes); at most 1e8 are supported"
+        ));
+    }
     for (g, (&n, &k)) in p.tokens.iter().zip(&p.classes).enumerate() {
         if n == 0 || k == 0 {
             return bad(format!("group {g}: tokens and classes must be >= 1"));
@@ -88,25 +120,13 @@ fn validate(p: &GenerateParams) -> Result<()> {
             ));
         }
         // Distinct slices need V^(cells / K_g) >= K_g.
-        let others: f64 = p
-            .classes
-            .iter()
-            .enumerate()
-            .filter(|&(h, _)| h != g)
-            .map(|(_, &c)| f64::from(c))
-            .product();
+        let others = (log_cells - f64::from(k).log2()).exp2();
         if others * f64::from(p.values).log2() < f64::from(k).log2() {
             return bad(format!(
                 "group {g}: {k} classes cannot have distinct table slices with {} values",
                 p.values
             ));
         }
-    }
-    let cells: f64 = p.classes.iter().map(|&k| f64::from(k)).product();
-    if cells > 1e8 {
-        return bad(format!(
-            "the table would have {cells} cells; at most 1e8 are supported"
-        ));
     }
     Ok(())
 }
@@ -265,8 +285,10 @@ mod tests {
             "I=1, V=2: slices are single values, 3 classes need 3 values"
         );
         assert_eq!(
-            samples_for_ratio(&[100, 50], 2.0),
+            samples_for_ratio(&[100, 50], 2.0).unwrap(),
             (2.0 * 100.0 * 100f64.ln()).round() as usize
         );
+        assert!(samples_for_ratio(&[100], 1e30).is_err());
+        assert!(samples_for_ratio(&[100], f64::INFINITY).is_err());
     }
 }

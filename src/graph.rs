@@ -71,15 +71,32 @@ impl Graph {
         adj
     }
 
-    /// Adjacency as a dense matrix (for the colouring heuristic).
-    pub fn adjacency(&self) -> Vec<Vec<bool>> {
+    /// The graph without its isolated vertices, renumbered, and each kept vertex's
+    /// number in `self`; `None` when no vertex is isolated. Isolated vertices take
+    /// any colour, so colouring questions need only the rest: their cost then follows
+    /// the edges, not a `.col` header's vertex count.
+    pub fn without_isolated(&self) -> Option<(Graph, Vec<u32>)> {
         let n = self.vertices();
-        let mut adj = vec![vec![false; n]; n];
+        let mut id = vec![u32::MAX; n];
         for (u, v) in self.edges() {
-            adj[u as usize][v as usize] = true;
-            adj[v as usize][u as usize] = true;
+            id[u as usize] = 0;
+            id[v as usize] = 0;
         }
-        adj
+        let mut kept = Vec::new();
+        for (v, slot) in id.iter_mut().enumerate() {
+            if *slot == 0 {
+                *slot = kept.len() as u32;
+                kept.push(v as u32);
+            }
+        }
+        if kept.len() == n {
+            return None;
+        }
+        let edges: Vec<(u32, u32)> = self
+            .edges()
+            .map(|(u, v)| (id[u as usize], id[v as usize]))
+            .collect();
+        Some((Graph::new(kept.len(), edges), kept))
     }
 
     /// The graph in DIMACS `.col` format.
@@ -96,6 +113,89 @@ impl Graph {
     }
 }
 
+/// The most vertices a graph may have (2^24, about 16.8 million): a `.col` header or
+/// a named graph asking for more is refused before anything is allocated.
+pub const MAX_VERTICES: usize = 1 << 24;
+
+/// The most edges a named graph may have (2^26, about 67 million).
+pub const MAX_EDGES: u128 = 1 << 26;
+
+/// A graph that `partrec graph` writes, by name and size.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Named {
+    /// The Mycielski graph of DIMACS `myciel<K>` (K >= 1; chromatic number K + 1).
+    Myciel(usize),
+    /// The ROWS x COLS queen graph.
+    Queen(usize, usize),
+    /// The complete graph K_N (N >= 1).
+    Complete(usize),
+    /// The cycle C_N (N >= 3).
+    Cycle(usize),
+    /// The Petersen graph.
+    Petersen,
+    /// A seeded random graph G(N, P).
+    Random(usize, f64, u64),
+}
+
+impl Named {
+    /// Vertices and edges (for random graphs: the vertex pairs drawn), in exact arithmetic.
+    fn size(&self) -> (u128, u128) {
+        let pairs = |n: u128| n * n.saturating_sub(1) / 2;
+        match *self {
+            Named::Myciel(k) => {
+                // n' = 2n + 1 and m' = 3m + n, from K2, for k - 1 steps (past 60 both are far beyond any limit).
+                let (mut n, mut m) = (2u128, 1u128);
+                for _ in 1..k.min(60) {
+                    (n, m) = (2 * n + 1, 3 * m + n);
+                }
+                (n, m)
+            }
+            Named::Queen(r, c) => {
+                let (r, c) = (r as u128, c as u128);
+                (r * c, r * c * (r + c + 2 * r.min(c)))
+            }
+            Named::Complete(n) => (n as u128, pairs(n as u128)),
+            Named::Cycle(n) => (n as u128, n as u128),
+            Named::Petersen => (10, 15),
+            Named::Random(n, _, _) => (n as u128, pairs(n as u128)),
+        }
+    }
+
+    /// Builds the graph and its description, refusing sizes out of range or too large.
+    pub fn build(&self) -> Result<(Graph, String)> {
+        let out_of_range = match *self {
+            Named::Myciel(k) => k < 1,
+            Named::Queen(r, c) => r == 0 || c == 0,
+            Named::Complete(n) => n < 1,
+            Named::Cycle(n) => n < 3,
+            Named::Petersen => false,
+            Named::Random(n, p, _) => n < 1 || !(0.0..=1.0).contains(&p),
+        };
+        if out_of_range {
+            return Err(Error::Usage(
+                "graph size out of range (myciel K >= 1, queen R, C >= 1, complete N >= 1, cycle N >= 3, random N >= 1 and P in 0..1)".into(),
+            ));
+        }
+        let (n, m) = self.size();
+        if n > MAX_VERTICES as u128 || m > MAX_EDGES {
+            return Err(Error::Usage(format!(
+                "that graph has {n} vertices and {m} edges (or vertex pairs to draw); partrec makes at most {MAX_VERTICES} vertices and {MAX_EDGES} edges"
+            )));
+        }
+        Ok(match *self {
+            Named::Myciel(k) => (
+                mycielski(k),
+                format!("myciel{k}: Mycielski graph, chromatic number {}", k + 1),
+            ),
+            Named::Queen(r, c) => (queen(r, c), format!("queen{r}_{c}")),
+            Named::Complete(n) => (complete(n), format!("K{n}: chromatic number {n}")),
+            Named::Cycle(n) => (cycle(n), format!("C{n}: chromatic number {}", 2 + n % 2)),
+            Named::Petersen => (petersen(), "Petersen graph: chromatic number 3".into()),
+            Named::Random(n, p, seed) => (random(n, p, seed), format!("G({n}, {p}) seed {seed}")),
+        })
+    }
+}
+
 /// A graph read from a `.col` file, with the warnings the reader raised.
 #[derive(Clone, Debug)]
 pub struct ColFile {
@@ -107,6 +207,12 @@ pub struct ColFile {
 
 /// Parses DIMACS `.col` text; `origin` names the file in errors and warnings.
 pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
+    if text.starts_with('\u{feff}') {
+        return Err(Error::input(
+            origin,
+            "starts with a UTF-8 byte order mark (BOM, bytes EF BB BF); save it as UTF-8 without a BOM",
+        ));
+    }
     let mut header: Option<(usize, usize)> = None;
     let mut edges = Vec::new();
     let mut warnings = Vec::new();
@@ -132,7 +238,12 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
                 let n = words.next().and_then(|w| w.parse::<usize>().ok());
                 let m = words.next().and_then(|w| w.parse::<usize>().ok());
                 match (n, m, words.next()) {
-                    (Some(n), Some(m), None) if n <= u32::MAX as usize => header = Some((n, m)),
+                    (Some(n), Some(_), None) if n > MAX_VERTICES => {
+                        return Err(bad(&format!(
+                            "{n} vertices; partrec reads graphs of at most {MAX_VERTICES} vertices"
+                        )))
+                    }
+                    (Some(n), Some(m), None) => header = Some((n, m)),
                     _ => return Err(bad("expected `p edge N M` with whole numbers N and M")),
                 }
             }

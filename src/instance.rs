@@ -6,11 +6,14 @@
 //! megabytes. Every problem in a file is reported as an [`Error::Input`] that
 //! names the file and the field, sample index or JSON line and column.
 
+use crate::compact::TokenMap;
 use crate::error::{Error, Result};
-use crate::label::{Label, LabelKey};
+use crate::json::{self, Described, Obj, Whole};
+use crate::label::{key_of_json, Label, LabelKey};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
@@ -44,6 +47,7 @@ impl Group {
 
 /// One entry of a table g: the value of one class tuple.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TableEntry {
     /// The class tuple (one class per group).
     pub cell: Vec<u32>,
@@ -89,6 +93,18 @@ impl Interner {
             self.values.push(label);
         }
         id
+    }
+
+    /// Interns a label given as JSON text; only a new value is copied.
+    fn intern_json(&mut self, text: &str) -> std::result::Result<u32, String> {
+        let key = key_of_json(text)?;
+        if let Some(&id) = self.ids.get(&key) {
+            return Ok(id);
+        }
+        let id = self.values.len() as u32;
+        self.values.push(Label::from_json_text(text)?);
+        self.ids.insert(key, id);
+        Ok(id)
     }
 }
 
@@ -161,6 +177,23 @@ impl Instance {
     /// The value of sample `s`.
     pub fn y(&self, s: usize) -> &Label {
         &self.values[self.labels[s] as usize]
+    }
+
+    /// The instance over its observed tokens only, with at most `min(K, n)` classes
+    /// per group (see [`crate::compact`]), and the map back to the declared tokens.
+    /// Planted truth and metadata are left out.
+    pub fn compact(&self) -> (Instance, TokenMap) {
+        let mut tokens = self.tokens.clone();
+        let map = TokenMap::compact_in_place(&mut tokens, &self.groups);
+        let compact = Instance {
+            groups: map.groups(&self.groups),
+            tokens,
+            labels: self.labels.clone(),
+            values: self.values.clone(),
+            planted: None,
+            meta: None,
+        };
+        (compact, map)
     }
 
     /// A human name for token `t` of group `g`: its `token_names` entry if given, else the id.
@@ -270,20 +303,7 @@ impl Instance {
         bytes: &[u8],
         origin: &str,
     ) -> Result<(Instance, Option<serde_json::Value>)> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(Error::input(
-                origin,
-                "empty file: expected an instance JSON object",
-            ));
-        }
-        let mut raw: RawInstance = serde_json::from_slice(bytes).map_err(|e| {
-            let what = if e.is_syntax() || e.is_eof() {
-                "not valid JSON"
-            } else {
-                "not a valid instance"
-            };
-            Error::input(origin, format!("{what}: {e}"))
-        })?;
+        let mut raw: RawInstance = json::parse(bytes, origin, "instance")?;
         let options = raw.options.take();
         let instance = raw
             .into_instance()
@@ -354,10 +374,10 @@ impl Serialize for Instance {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInstance {
-    groups: Vec<RawGroup>,
+    groups: Vec<Obj<RawGroup>>,
     samples: RawSamples,
     #[serde(default)]
-    planted: Option<RawPlanted>,
+    planted: Option<Obj<RawPlanted>>,
     #[serde(default)]
     meta: Option<serde_json::Value>,
     #[serde(default)]
@@ -378,16 +398,41 @@ struct RawGroup {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlanted {
+    #[serde(deserialize_with = "json::rows")]
     partition: Vec<Vec<u32>>,
     #[serde(default)]
-    table: Option<Vec<TableEntry>>,
+    table: Option<Vec<Obj<RawTableEntry>>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSample {
-    x: Vec<i64>,
+struct RawTableEntry {
+    cell: Vec<Whole>,
     y: Label,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSample<'a> {
+    x: Vec<serde_json::Number>,
+    #[serde(borrow)]
+    y: &'a RawValue,
+}
+
+impl Described for RawInstance {
+    const EXPECTED: &'static str = r#"an instance object {"groups": [...], "samples": [...]}"#;
+}
+impl Described for RawGroup {
+    const EXPECTED: &'static str = r#"a group object {"tokens": N, "classes": K}"#;
+}
+impl Described for RawPlanted {
+    const EXPECTED: &'static str = r#"a planted object {"partition": [[...], ...]}"#;
+}
+impl Described for RawTableEntry {
+    const EXPECTED: &'static str = r#"a table entry object {"cell": [...], "y": ...}"#;
+}
+impl Described for RawSample<'_> {
+    const EXPECTED: &'static str = r#"a sample object {"x": [...], "y": ...}"#;
 }
 
 /// Samples read straight into flat storage.
@@ -412,7 +457,7 @@ impl<'de> Deserialize<'de> for RawSamples {
                 mut seq: A,
             ) -> std::result::Result<RawSamples, A::Error> {
                 let mut out = RawSamples::default();
-                while let Some(sample) = seq.next_element::<RawSample>()? {
+                while let Some(Obj(sample)) = seq.next_element::<Obj<RawSample<'de>>>()? {
                     let s = out.labels.len();
                     let arity = *out.arity.get_or_insert(sample.x.len());
                     if sample.x.len() != arity {
@@ -421,15 +466,19 @@ impl<'de> Deserialize<'de> for RawSamples {
                             sample.x.len()
                         )));
                     }
-                    for (g, &t) in sample.x.iter().enumerate() {
-                        let t = u32::try_from(t).map_err(|_| {
+                    for (g, t) in sample.x.iter().enumerate() {
+                        let t = t.as_u64().and_then(|t| u32::try_from(t).ok()).ok_or_else(|| {
                             de::Error::custom(format!(
-                                "samples[{s}].x[{g}] = {t} is not a token id (expected 0..N-1)"
+                                "samples[{s}].x[{g}] = {t} is not a token id (expected a whole number 0..N-1)"
                             ))
                         })?;
                         out.tokens.push(t);
                     }
-                    out.labels.push(out.interner.intern(sample.y));
+                    let id = out
+                        .interner
+                        .intern_json(sample.y.get())
+                        .map_err(|m| de::Error::custom(format!("samples[{s}].y: {m}")))?;
+                    out.labels.push(id);
                 }
                 Ok(out)
             }
@@ -448,7 +497,7 @@ fn count_field(n: &serde_json::Number, field: &str) -> std::result::Result<u32, 
 impl RawInstance {
     fn into_instance(self) -> std::result::Result<Instance, String> {
         let mut groups = Vec::with_capacity(self.groups.len());
-        for (g, raw) in self.groups.into_iter().enumerate() {
+        for (g, Obj(raw)) in self.groups.into_iter().enumerate() {
             groups.push(Group {
                 tokens: count_field(&raw.tokens, &format!("groups[{g}].tokens"))?,
                 classes: count_field(&raw.classes, &format!("groups[{g}].classes"))?,
@@ -472,9 +521,16 @@ impl RawInstance {
             tokens: self.samples.tokens,
             labels: self.samples.labels,
             values: self.samples.interner.values,
-            planted: self.planted.map(|p| Planted {
+            planted: self.planted.map(|Obj(p)| Planted {
                 partition: p.partition,
-                table: p.table,
+                table: p.table.map(|t| {
+                    t.into_iter()
+                        .map(|Obj(e)| TableEntry {
+                            cell: e.cell.into_iter().map(|w| w.0).collect(),
+                            y: e.y,
+                        })
+                        .collect()
+                }),
             }),
             meta: self.meta,
         };

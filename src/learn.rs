@@ -28,12 +28,13 @@ use crate::error::{Error, Result};
 use crate::instance::{Instance, TableEntry};
 use crate::kmeans::kmeans;
 use crate::partition::{canonical, Partition};
+use crate::preprocess::Prepared;
 use crate::solution::Status;
 use crate::solve::observed_table;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Training and clustering parameters (the lab's defaults).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -56,6 +57,8 @@ pub struct LearnOptions {
     pub restarts: usize,
     /// Seed of the initial embeddings and of the clustering.
     pub seed: u64,
+    /// Wall-clock limit on training: the model reached by then is clustered and checked.
+    pub time_limit: Option<Duration>,
 }
 
 impl Default for LearnOptions {
@@ -70,12 +73,13 @@ impl Default for LearnOptions {
             window: 200,
             restarts: 10,
             seed: 0,
+            time_limit: None,
         }
     }
 }
 
 /// What the training did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Training {
     /// Embedding width D.
     pub dim: usize,
@@ -85,6 +89,9 @@ pub struct Training {
     pub final_loss: f64,
     /// True when the loss plateaued before `steps`.
     pub stopped_early: bool,
+    /// True when the time limit stopped the training.
+    #[serde(default)]
+    pub timed_out: bool,
     /// Fraction of samples whose value the trained model predicts wrongly.
     pub train_error: f64,
     /// Seconds spent training.
@@ -98,8 +105,12 @@ pub struct Training {
 /// The answer of `partrec learn`.
 #[derive(Clone, Debug, Serialize)]
 pub struct LearnReport {
-    /// `sat` when the checker accepts the learned partition, else `unknown`.
+    /// `sat` when the checker accepts the learned partition, `unsat` when preprocessing
+    /// refutes the instance (then nothing is trained), else `unknown`.
     pub status: Status,
+    /// Why the instance is inconsistent, when preprocessing proves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsat_reason: Option<String>,
     /// The learned partition in canonical form, when it is consistent.
     pub partition: Option<Partition>,
     /// Its observed cells and their values, when it is consistent.
@@ -116,12 +127,9 @@ pub struct LearnReport {
 }
 
 impl LearnReport {
-    /// The learned partition, consistent or not.
-    pub fn learned(&self) -> &Partition {
-        self.partition
-            .as_ref()
-            .or(self.candidate.as_ref())
-            .expect("a report has a partition or a candidate")
+    /// The learned partition, consistent or not (none when nothing was trained).
+    pub fn learned(&self) -> Option<&Partition> {
+        self.partition.as_ref().or(self.candidate.as_ref())
     }
 
     /// A one-line human summary.
@@ -129,7 +137,13 @@ impl LearnReport {
         let t = &self.training;
         let mut s = match self.status {
             Status::Sat => "sat (the learned partition is consistent)".to_string(),
-            _ => format!(
+            Status::Unsat => {
+                return format!(
+                    "unsat without training: {}",
+                    self.unsat_reason.as_deref().unwrap_or("refuted")
+                )
+            }
+            Status::Unknown => format!(
                 "unknown (the learned partition has {} conflicting samples; see `candidate`)",
                 self.conflicting_samples
             ),
@@ -137,7 +151,13 @@ impl LearnReport {
         s.push_str(&format!(
             "; {} steps{}, loss {:.3e}, train error {:.4}, {:.3} s",
             t.steps,
-            if t.stopped_early { " (plateau)" } else { "" },
+            if t.timed_out {
+                " (time limit)"
+            } else if t.stopped_early {
+                " (plateau)"
+            } else {
+                ""
+            },
             t.final_loss,
             t.train_error,
             t.seconds
@@ -370,32 +390,80 @@ pub struct Trained {
     pub final_loss: f64,
     /// True when the loss plateaued before the step limit.
     pub stopped_early: bool,
+    /// True when the time limit stopped the training.
+    pub timed_out: bool,
 }
 
-/// Trains a model on `instance`.
-pub fn train(instance: &Instance, options: &LearnOptions) -> Trained {
-    let data = Data::new(instance);
+/// The most parameters a model may have (embeddings plus the value factor): with
+/// Adam's two moments and the gradient, four copies of 2^24 numbers take 512 MB.
+pub const MAX_PARAMETERS: u64 = 1 << 24;
+
+/// The embedding width for `instance`: `dim`, or 2 max K by default (K at most the
+/// observed tokens), refused when the model would exceed [`MAX_PARAMETERS`].
+fn embedding_width(instance: &Instance, dim: Option<usize>) -> Result<usize> {
     let max_k = instance
         .groups()
         .iter()
-        .map(|g| g.classes)
+        .map(|g| g.classes.min(g.tokens.max(1)))
         .max()
         .unwrap_or(1) as usize;
-    let dim = options.dim.unwrap_or(2 * max_k).max(1);
+    let dim = dim.unwrap_or(2 * max_k);
+    if dim == 0 {
+        return Err(Error::Usage(
+            "the embedding width must be at least 1".into(),
+        ));
+    }
+    let values = instance.values().len();
+    let outputs = if values <= 2 { 0 } else { values as u64 };
+    let rows: u64 = instance.groups().iter().map(|g| u64::from(g.tokens)).sum();
+    let parameters = (rows + outputs).saturating_mul(dim as u64);
+    if parameters > MAX_PARAMETERS {
+        return Err(Error::Usage(format!(
+            "the model would have {parameters} parameters ((observed tokens + values) x width {dim}); the limit is {MAX_PARAMETERS}: use a smaller embedding width"
+        )));
+    }
+    Ok(dim)
+}
+
+/// Trains a model on `instance` with embedding width `dim`, calling `progress` with
+/// the step and loss every [`PROGRESS_EVERY`] steps.
+pub fn train(
+    instance: &Instance,
+    options: &LearnOptions,
+    dim: usize,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Trained {
+    let data = Data::new(instance);
+    let deadline = options.time_limit.map(|d| Instant::now() + d);
+    let mut timed_out = false;
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let mut model = Model::new(instance, &data, dim, options.init, &mut rng);
     let mut grad: Vec<Vec<f64>> = model.blocks.iter().map(|b| vec![0.0; b.len()]).collect();
     let mut m = grad.clone();
     let mut v = grad.clone();
     let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
-    let mut history: Vec<f64> = Vec::with_capacity(options.steps);
+    // The losses of the last `window + 1` steps: enough for the plateau test.
+    let mut history: std::collections::VecDeque<f64> =
+        std::collections::VecDeque::with_capacity(options.window.min(1 << 20) + 1);
     let mut stopped_early = false;
     let mut steps = 0;
     while steps < options.steps {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            timed_out = true;
+            break;
+        }
         steps += 1;
         let loss = model.loss_and_gradient(&data, options.lambda, &mut grad);
-        history.push(loss);
-        let (c1, c2) = (1.0 - b1.powi(steps as i32), 1.0 - b2.powi(steps as i32));
+        history.push_back(loss);
+        if history.len() > options.window + 1 {
+            history.pop_front();
+        }
+        if steps % PROGRESS_EVERY == 0 {
+            progress(steps, loss);
+        }
+        // b^t underflows to 0 long before t leaves the i32 range.
+        let t = i32::try_from(steps).unwrap_or(i32::MAX);
+        let (c1, c2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         for (((block, g), mb), vb) in model.blocks.iter_mut().zip(&grad).zip(&mut m).zip(&mut v) {
             for (((w, &gi), mi), vi) in block
                 .iter_mut()
@@ -409,7 +477,7 @@ pub fn train(instance: &Instance, options: &LearnOptions) -> Trained {
             }
         }
         if steps > options.window {
-            let before = history[steps - options.window - 1];
+            let before = history[0];
             if before - loss < options.tol * before.abs() {
                 stopped_early = true;
                 break;
@@ -420,10 +488,17 @@ pub fn train(instance: &Instance, options: &LearnOptions) -> Trained {
         model,
         data,
         steps,
-        final_loss: history.last().copied().unwrap_or(f64::NAN),
+        final_loss: history.back().copied().unwrap_or(f64::NAN),
         stopped_early,
+        timed_out,
     }
 }
+
+/// The most k-means++ restarts per group.
+pub const MAX_RESTARTS: usize = 1000;
+
+/// How often (in steps) [`train`] reports progress.
+pub const PROGRESS_EVERY: usize = 50;
 
 /// Each group's classes read off the model: rows scaled to unit length, then k-means++.
 pub fn cluster(instance: &Instance, model: &Model, restarts: usize, seed: u64) -> Partition {
@@ -447,26 +522,62 @@ pub fn cluster(instance: &Instance, model: &Model, restarts: usize, seed: u64) -
 
 /// Trains, clusters, checks: the whole of `partrec learn`.
 pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport> {
-    if options.steps == 0
-        || !(options.lr > 0.0 && options.lr.is_finite())
-        || options.restarts == 0
-        || !(options.lambda >= 0.0 && options.lambda.is_finite())
-    {
-        return Err(Error::Usage(
-            "--steps, --lr and --restarts must be > 0, and --lambda a number >= 0".into(),
-        ));
+    learn_with_progress(instance, options, &mut |_, _| {})
+}
+
+/// [`learn`], calling `progress` with the step and the loss as training goes.
+///
+/// An instance that preprocessing refutes (two samples with the same tokens and
+/// different values, or more tokens that must differ than classes) is answered
+/// `unsat` at once, without training. Training and clustering see the observed
+/// tokens only; unobserved tokens are put in class 0.
+pub fn learn_with_progress(
+    instance: &Instance,
+    options: &LearnOptions,
+    progress: &mut dyn FnMut(usize, f64),
+) -> Result<LearnReport> {
+    let valid = options.steps > 0
+        && options.lr > 0.0
+        && options.lr.is_finite()
+        && (1..=MAX_RESTARTS).contains(&options.restarts)
+        && options.lambda >= 0.0
+        && options.lambda.is_finite();
+    if !valid {
+        return Err(Error::Usage(format!(
+            "steps and learning rate must be > 0, restarts from 1 to {MAX_RESTARTS}, and the L2 weight a number >= 0"
+        )));
     }
+    crate::compact::listable(instance.groups())?;
     let start = Instant::now();
+    if let Some(reason) = Prepared::new(instance).refutation {
+        return Ok(LearnReport {
+            status: Status::Unsat,
+            unsat_reason: Some(reason),
+            partition: None,
+            table: None,
+            candidate: None,
+            conflicting_samples: 0,
+            training: Training {
+                seconds: start.elapsed().as_secs_f64(),
+                ..Training::default()
+            },
+            planted: None,
+        });
+    }
+    let (compact, map) = instance.compact();
+    let dim = embedding_width(&compact, options.dim)?;
     let Trained {
         model,
         data,
         steps,
         final_loss,
         stopped_early,
-    } = train(instance, options);
+        timed_out,
+    } = train(&compact, options, dim, progress);
     let train_seconds = start.elapsed().as_secs_f64();
     let t = Instant::now();
-    let learned = cluster(instance, &model, options.restarts, options.seed);
+    let clusters = cluster(&compact, &model, options.restarts, options.seed);
+    let learned = canonical(&map.expand(&clusters, instance.groups()));
     let cluster_seconds = t.elapsed().as_secs_f64();
     let verdict = check(instance, &learned)
         .map_err(|m| Error::Internal(format!("the learned partition has the wrong shape: {m}")))?;
@@ -475,6 +586,7 @@ pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport>
         steps,
         final_loss,
         stopped_early,
+        timed_out,
         train_error: model.train_error(&data),
         train_seconds,
         cluster_seconds,
@@ -484,6 +596,7 @@ pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport>
     Ok(if verdict.consistent {
         LearnReport {
             status: Status::Sat,
+            unsat_reason: None,
             table: Some(observed_table(instance, &learned)),
             partition: Some(learned),
             candidate: None,
@@ -494,6 +607,7 @@ pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport>
     } else {
         LearnReport {
             status: Status::Unknown,
+            unsat_reason: None,
             partition: None,
             table: None,
             candidate: Some(learned),
@@ -606,7 +720,9 @@ mod tests {
             },
         )
         .unwrap();
-        let consistent = check(&instance, report.learned()).unwrap().consistent;
+        let consistent = check(&instance, report.learned().unwrap())
+            .unwrap()
+            .consistent;
         assert_eq!(report.status == Status::Sat, consistent);
         assert_eq!(report.candidate.is_some(), !consistent);
         assert!(!consistent, "one step should not solve this instance");

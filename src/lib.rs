@@ -2,7 +2,8 @@
 //! (Buchholz, "Learning Partitions from Context", NeurIPS 2024).
 //!
 //! The data flows one way, one module per stage:
-//! [`instance`] (read and validate) -> [`preprocess`] -> [`encode`] (CNF) ->
+//! [`instance`] (read and validate) -> [`preprocess`] (over the observed tokens
+//! only, see [`compact`]) -> [`encode`] (CNF) ->
 //! [`solve`] (varisat, counting and uniqueness) -> [`check`] (the independent
 //! judge) -> [`solution`] (the report). [`generate`] makes planted instances,
 //! [`brute`] enumerates tiny instances exhaustively for differential testing,
@@ -13,12 +14,14 @@ pub mod assignment;
 pub mod brute;
 pub mod check;
 pub mod coloring;
+pub mod compact;
 pub mod dimacs;
 pub mod encode;
 pub mod error;
 pub mod generate;
 pub mod graph;
 pub mod instance;
+pub mod json;
 pub mod kmeans;
 pub mod label;
 pub mod learn;

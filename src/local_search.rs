@@ -15,7 +15,6 @@
 //! Nothing here is trusted: the solver passes every partition it gets from
 //! here through the checker, and a failed search proves nothing.
 
-use crate::instance::Group;
 use crate::partition::Partition;
 use crate::preprocess::Prepared;
 use rand::{Rng, SeedableRng};
@@ -46,7 +45,8 @@ struct State<'a> {
 }
 
 impl<'a> State<'a> {
-    fn new(prep: &'a Prepared, groups: &[Group], class: Vec<Vec<usize>>) -> Option<State<'a>> {
+    fn new(prep: &'a Prepared, class: Vec<Vec<usize>>) -> Option<State<'a>> {
+        let groups = prep.groups();
         let classes: Vec<usize> = groups.iter().map(|g| g.classes as usize).collect();
         let cells = classes
             .iter()
@@ -153,29 +153,19 @@ impl<'a> State<'a> {
     }
 }
 
-/// The observed tokens' classes as a full partition (free tokens in class 0).
-fn to_partition(prep: &Prepared, class: &[Vec<usize>]) -> Partition {
+/// The observed tokens' classes as a partition in compact ids.
+fn to_partition(class: &[Vec<usize>]) -> Partition {
     class
         .iter()
-        .enumerate()
-        .map(|(g, row)| {
-            row.iter()
-                .enumerate()
-                .map(|(t, &c)| {
-                    if prep.position[g][t].is_some() {
-                        c as u32
-                    } else {
-                        0
-                    }
-                })
-                .collect()
-        })
+        .map(|row| row.iter().map(|&c| c as u32).collect())
         .collect()
 }
 
-/// Searches for a consistent partition with at most `work` sample updates, seeded by `seed`.
-/// Returns it (free tokens in class 0) or `None`; the caller checks it.
-pub fn search(prep: &Prepared, groups: &[Group], work: u64, seed: u64) -> Option<Partition> {
+/// Searches for a consistent partition of the observed tokens (compact ids, see
+/// [`crate::compact`]) with at most `work` sample updates, seeded by `seed`.
+/// Returns it or `None`; the caller checks it.
+pub fn search(prep: &Prepared, work: u64, seed: u64) -> Option<Partition> {
+    let groups = prep.groups();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let class: Vec<Vec<usize>> = groups
         .iter()
@@ -185,7 +175,7 @@ pub fn search(prep: &Prepared, groups: &[Group], work: u64, seed: u64) -> Option
                 .collect()
         })
         .collect();
-    let mut st = State::new(prep, groups, class)?;
+    let mut st = State::new(prep, class)?;
     let tokens: Vec<(usize, usize)> = prep
         .order
         .iter()
@@ -252,21 +242,18 @@ pub fn search(prep: &Prepared, groups: &[Group], work: u64, seed: u64) -> Option
             }
         }
     }
-    (st.cost == 0).then(|| to_partition(prep, &st.class))
+    (st.cost == 0).then(|| to_partition(&st.class))
 }
 
-/// A consistent partition that differs from the consistent `partition` in the class
-/// of one observed token, if there is one: a proof that `partition` is not unique.
-pub fn single_move_witness(
-    prep: &Prepared,
-    groups: &[Group],
-    partition: &[Vec<u32>],
-) -> Option<Partition> {
+/// A consistent partition that differs from the consistent `partition` (of the
+/// observed tokens, compact ids) in the class of one token, if there is one: a proof
+/// that `partition` is not unique.
+pub fn single_move_witness(prep: &Prepared, partition: &[Vec<u32>]) -> Option<Partition> {
     let class: Vec<Vec<usize>> = partition
         .iter()
         .map(|r| r.iter().map(|&c| c as usize).collect())
         .collect();
-    let mut st = State::new(prep, groups, class)?;
+    let mut st = State::new(prep, class)?;
     if st.cost != 0 {
         return None;
     }
@@ -311,8 +298,9 @@ mod tests {
         for seed in 0..5 {
             let inst = planted(20, 300, seed);
             let prep = Prepared::new(&inst);
-            if let Some(p) = search(&prep, inst.groups(), 50_000_000, seed) {
-                assert!(check(&inst, &p).unwrap().consistent);
+            if let Some(p) = search(&prep, 50_000_000, seed) {
+                let full = prep.tokens().expand(&p, inst.groups());
+                assert!(check(&inst, &full).unwrap().consistent);
                 found += 1;
             }
         }
@@ -331,12 +319,12 @@ mod tests {
         let inst = generate(&p, None).unwrap();
         let prep = Prepared::new(&inst);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let class = inst
+        let class = prep
             .groups()
             .iter()
             .map(|g| (0..g.tokens).map(|_| rng.random_range(0..3)).collect())
             .collect();
-        let mut st = State::new(&prep, inst.groups(), class).unwrap();
+        let mut st = State::new(&prep, class).unwrap();
         for _ in 0..200 {
             let g = rng.random_range(0..2);
             let t = prep.order[g][rng.random_range(0..prep.order[g].len())] as usize;
@@ -356,16 +344,19 @@ mod tests {
         // Few samples: some token can change class without breaking anything.
         let inst = planted(20, 30, 1);
         let prep = Prepared::new(&inst);
-        let p = inst.planted.clone().unwrap().partition;
-        let w = single_move_witness(&prep, inst.groups(), &p).expect("a free move exists");
-        assert!(check(&inst, &w).unwrap().consistent);
+        let p = prep
+            .tokens()
+            .restrict(&inst.planted.clone().unwrap().partition);
+        let w = single_move_witness(&prep, &p).expect("a free move exists");
+        let full = |q: &Partition| prep.tokens().expand(q, inst.groups());
+        assert!(check(&inst, &full(&w)).unwrap().consistent);
         assert!(!crate::partition::same_partition(&w, &p));
         // An inconsistent start gives nothing.
         let mut bad = p.clone();
         bad[0].iter_mut().for_each(|c| *c = 0);
         assert!(
-            single_move_witness(&prep, inst.groups(), &bad).is_none()
-                || !check(&inst, &bad).unwrap().consistent
+            single_move_witness(&prep, &bad).is_none()
+                || !check(&inst, &full(&bad)).unwrap().consistent
         );
     }
 }

@@ -6,17 +6,17 @@ use partrec::check::{judge, Candidate};
 use partrec::coloring::{chromatic, decide, ColorAnswer, Via};
 use partrec::dimacs::write_dimacs;
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};
-use partrec::graph::{complete, cycle, mycielski, petersen, queen, random, read_col, Graph};
+use partrec::graph::{read_col, Graph, Named};
 use partrec::instance::read_input;
-use partrec::learn::{learn, LearnOptions};
-use partrec::output::write_text;
+use partrec::learn::{learn_with_progress, LearnOptions};
+use partrec::output::{check_output, write_text, write_with};
 use partrec::plot::plot;
 use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
 use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::solve::{solve, SolveOptions};
 use partrec::summary::table as summary_table;
 use partrec::sweep::{
-    read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
+    merge, read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
 };
 use partrec::verify::verify_reduction;
 use partrec::worker::{
@@ -108,7 +108,7 @@ enum Cmd {
         #[arg(long)]
         colors: u32,
         /// Wall-clock limit in seconds for both solves together.
-        #[arg(long, value_name = "SECS")]
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
         timeout: Option<f64>,
     },
     /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
@@ -146,7 +146,7 @@ struct ColorArgs {
     #[arg(long, default_value = "reduction")]
     via: Via,
     /// Wall-clock limit in seconds; solves run in child processes killed at the deadline.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     timeout: Option<f64>,
     /// Output file (default: standard output).
     #[arg(short, long)]
@@ -164,10 +164,10 @@ struct LearnArgs {
     #[arg(long, default_value_t = 4000)]
     steps: usize,
     /// Adam learning rate.
-    #[arg(long, default_value_t = 0.03)]
+    #[arg(long, default_value_t = 0.03, allow_negative_numbers = true)]
     lr: f64,
     /// L2 weight on all parameters.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     lambda: f64,
     /// k-means++ restarts per group.
     #[arg(long, default_value_t = 10)]
@@ -175,6 +175,9 @@ struct LearnArgs {
     /// Seed of the initial embeddings and the clustering.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Wall-clock limit on training in seconds; the model reached by then is clustered and checked.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+    timeout: Option<f64>,
     /// Output file (default: standard output).
     #[arg(short, long)]
     output: Option<String>,
@@ -192,20 +195,68 @@ struct ServeArgs {
     #[arg(long, default_value_t = 64)]
     queue: usize,
     /// Largest request body in megabytes; larger ones get 413.
-    #[arg(long, value_name = "MB", default_value_t = 16.0)]
+    #[arg(
+        long,
+        value_name = "MB",
+        default_value_t = 16.0,
+        allow_negative_numbers = true
+    )]
     max_body_mb: f64,
     /// Longest (and default) time per solve request in seconds, queueing included; then `unknown`.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
     /// Largest estimated CNF size in clauses; larger instances get 422.
     #[arg(long, default_value_t = 50_000_000)]
     max_clauses: u64,
     /// Seconds a finished job's result is kept when nobody fetches it.
-    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 600.0,
+        allow_negative_numbers = true
+    )]
     job_ttl: f64,
     /// Most background jobs stored at once.
     #[arg(long, default_value_t = 1000)]
     max_jobs: usize,
+    /// Seconds a request's head may take to arrive (also how long an idle connection
+    /// stays open); then the connection is closed.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    header_timeout: f64,
+    /// Seconds a request's whole body may take to arrive; then 408 and the connection closes.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10.0,
+        allow_negative_numbers = true
+    )]
+    body_timeout: f64,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Bodies parsed (and checks and reductions run) in the server at once; more wait
+    /// up to --timeout, then get 503 (default: twice the number of cores).
+    #[arg(long)]
+    max_parsing: Option<usize>,
+    /// Largest colouring reduction, in samples (vertices + edges), that /v1/reduce/coloring
+    /// builds; larger graphs get 422 (default: the body limit in bytes / 32, so that a
+    /// reply is about as large as the largest body at most).
+    #[arg(long)]
+    max_reduce_size: Option<u64>,
+    /// Most tokens (over all groups) a solve request may declare, since its answer lists a
+    /// class for each; more get 422 (default: the body limit in bytes / 4).
+    #[arg(long)]
+    max_answer_tokens: Option<u64>,
     /// No per-request log lines on standard error.
     #[arg(short, long)]
     quiet: bool,
@@ -229,7 +280,12 @@ struct SweepArgs {
     #[arg(long, default_value_t = 2)]
     values: u32,
     /// Sample ratios C: S = round(C N ln N).
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        required = true,
+        allow_negative_numbers = true
+    )]
     ratios: Vec<f64>,
     /// Trials per (N, ratio).
     #[arg(long, default_value_t = 10)]
@@ -242,7 +298,12 @@ struct SweepArgs {
     method: Vec<Method>,
     /// Per-point wall-clock limit in seconds for `sat`; each solve runs in a child process
     /// killed at the deadline, and its row says `timed_out`.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        allow_negative_numbers = true
+    )]
     timeout: f64,
     /// Worker threads (default: the number of cores).
     #[arg(long)]
@@ -308,6 +369,7 @@ enum GraphKind {
         /// Vertices.
         n: usize,
         /// Edge probability.
+        #[arg(allow_negative_numbers = true)]
         p: f64,
         /// Seed.
         #[arg(long)]
@@ -333,7 +395,7 @@ struct GenerateArgs {
     #[arg(long, conflicts_with = "ratio", required_unless_present = "ratio")]
     samples: Option<usize>,
     /// Samples as a multiple of N ln N, N the largest group: S = round(C N ln N).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     ratio: Option<f64>,
     /// Seed of the random generator.
     #[arg(long)]
@@ -354,7 +416,7 @@ struct SolveArgs {
     #[arg(long, value_name = "LIMIT")]
     count: Option<u64>,
     /// Wall-clock limit in seconds; the solve runs in a child process killed at the deadline.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     timeout: Option<f64>,
     /// Output file (default: standard output).
     #[arg(short, long)]
@@ -385,9 +447,11 @@ fn run_generate(a: GenerateArgs) -> Result<i32> {
             "--ratio must be a finite number >= 0, got {r}"
         )));
     }
-    let samples = a
-        .samples
-        .unwrap_or_else(|| samples_for_ratio(&tokens, a.ratio.unwrap_or(0.0)));
+    check_output(a.output.as_deref(), &[], "-o/--output")?;
+    let samples = match a.samples {
+        Some(s) => s,
+        None => samples_for_ratio(&tokens, a.ratio.unwrap_or(0.0))?,
+    };
     let params = GenerateParams {
         tokens,
         classes,
@@ -401,6 +465,12 @@ fn run_generate(a: GenerateArgs) -> Result<i32> {
 }
 
 fn run_solve(a: SolveArgs) -> Result<i32> {
+    if a.count == Some(0) {
+        return Err(Error::Usage(
+            "--count must be at least 1 (1 finds a partition, 2 decides uniqueness)".into(),
+        ));
+    }
+    check_output(a.output.as_deref(), &[&a.instance], "-o/--output")?;
     let options = match (a.unique, a.count) {
         (true, _) => SolveOptions::unique(),
         (false, Some(n)) => SolveOptions::count(n),
@@ -468,10 +538,11 @@ fn run_check(instance_path: &str, solution_path: &str) -> Result<i32> {
 }
 
 fn run_encode(instance_path: &str, output: Option<&str>) -> Result<i32> {
+    check_output(output, &[instance_path], "-o/--output")?;
     let instance = Instance::read(instance_path)?;
     let mut buffer = Vec::new();
     let encoding = write_dimacs(&instance, &mut buffer)?;
-    write_text(output, String::from_utf8_lossy(&buffer).trim_end())?;
+    write_with(output, |w| w.write_all(&buffer))?;
     eprintln!(
         "partrec: {instance_path}: {} variables, {} clauses",
         encoding.variables, encoding.clauses
@@ -495,7 +566,10 @@ fn graph_name(path: &str) -> String {
 }
 
 fn run_reduce(graph_path: &str, colors: u32, output: Option<&str>) -> Result<i32> {
+    check_output(output, &[graph_path], "-o/--output")?;
     let graph = read_graph(graph_path)?;
+    ColoringReduction::useful_colors(&graph, colors)
+        .map_err(|e| Error::Usage(format!("--colors: {e}")))?;
     let instance = ColoringReduction::new(&graph, colors)?.reduce(&graph_name(graph_path));
     write_text(output, &instance.to_json())?;
     Ok(0)
@@ -535,6 +609,7 @@ fn run_lift(
     colors: u32,
     output: Option<&str>,
 ) -> Result<i32> {
+    check_output(output, &[graph_path, coloring_path], "-o/--output")?;
     let graph = read_graph(graph_path)?;
     let coloring = ColoringFile::from_json(&read_input(coloring_path)?, coloring_path)?;
     let reduction = ColoringReduction::new(&graph, colors)?;
@@ -575,6 +650,7 @@ fn decider(
 }
 
 fn run_color(a: ColorArgs) -> Result<i32> {
+    check_output(a.output.as_deref(), &[&a.graph], "-o/--output")?;
     let graph = read_graph(&a.graph)?;
     let mut decide = decider(&graph, a.timeout)?;
     let (text, code, summary) = match a.colors {
@@ -608,33 +684,21 @@ fn run_verify(graph_path: &str, colors: u32, timeout: Option<f64>) -> Result<i32
     let graph = read_graph(graph_path)?;
     let mut decide = decider(&graph, timeout)?;
     let verification = verify_reduction(&graph, colors, &mut |via| decide(colors, via))?;
-    print!("{}", verification.table());
+    write_text(None, verification.table().trim_end())?;
     Ok(verification.exit_code())
 }
 
 fn run_graph(kind: GraphKind, output: Option<&str>) -> Result<i32> {
-    let (graph, name) = match kind {
-        GraphKind::Myciel { k } if k >= 1 => (
-            mycielski(k),
-            format!("myciel{k}: Mycielski graph, chromatic number {}", k + 1),
-        ),
-        GraphKind::Queen { rows, cols } if rows * cols >= 1 => {
-            (queen(rows, cols), format!("queen{rows}_{cols}"))
-        }
-        GraphKind::Complete { n } if n >= 1 => (complete(n), format!("K{n}: chromatic number {n}")),
-        GraphKind::Cycle { n } if n >= 3 => {
-            (cycle(n), format!("C{n}: chromatic number {}", 2 + n % 2))
-        }
-        GraphKind::Petersen => (petersen(), "Petersen graph: chromatic number 3".to_string()),
-        GraphKind::Random { n, p, seed } if n >= 1 && (0.0..=1.0).contains(&p) => {
-            (random(n, p, seed), format!("G({n}, {p}) seed {seed}"))
-        }
-        _ => {
-            return Err(Error::Usage(
-                "graph size out of range (myciel K >= 1, cycle N >= 3, random P in 0..1)".into(),
-            ))
-        }
+    check_output(output, &[], "-o/--output")?;
+    let named = match kind {
+        GraphKind::Myciel { k } => Named::Myciel(k),
+        GraphKind::Queen { rows, cols } => Named::Queen(rows, cols),
+        GraphKind::Complete { n } => Named::Complete(n),
+        GraphKind::Cycle { n } => Named::Cycle(n),
+        GraphKind::Petersen => Named::Petersen,
+        GraphKind::Random { n, p, seed } => Named::Random(n, p, seed),
     };
+    let (graph, name) = named.build()?;
     write_text(
         output,
         graph
@@ -650,8 +714,23 @@ fn parse_shard(text: &str) -> Result<(usize, usize)> {
         .ok_or_else(|| Error::Usage(format!("--shard must look like i/n, got {text:?}")))
 }
 
+/// Progress goes to a terminal only, and not under NO_COLOR.
+fn progress_visible() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// A one-line live status on standard error (hidden off a terminal).
+fn live_status() -> ProgressBar {
+    if !progress_visible() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
 fn progress_bar(len: usize) -> ProgressBar {
-    let visible = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let visible = progress_visible();
     let target = if visible {
         ProgressDrawTarget::stderr()
     } else {
@@ -672,7 +751,7 @@ fn finish_sweep(rows: &[Row], out: Option<&Path>, plot_path: Option<&Path>) -> R
     if let Some(p) = plot_path {
         plot(rows, p)?;
     }
-    print!("{}", summary_table(rows));
+    write_text(None, summary_table(rows).trim_end())?;
     Ok(0)
 }
 
@@ -683,15 +762,30 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         plot,
     }) = a.merge
     {
-        let mut rows = Vec::new();
-        for f in &files {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
+        check_output(output.to_str(), &inputs, "-o/--output")?;
+        check_output(plot.as_deref().and_then(Path::to_str), &inputs, "--plot")?;
+        let mut read = Vec::new();
+        for (f, name) in files.iter().zip(names) {
             if !f.exists() {
                 return Err(Error::input(f.display(), "no such row file"));
             }
-            rows.extend(read_rows(f)?);
+            read.push((name, read_rows(f)?));
         }
+        let rows = merge(&read)?;
         return finish_sweep(&rows, Some(&output), plot.as_deref());
     }
+    if a.jobs == Some(0) {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    let out_name = a.out.as_deref().and_then(Path::to_str);
+    check_output(out_name, &[], "--out")?;
+    check_output(
+        a.plot.as_deref().and_then(Path::to_str),
+        out_name.as_slice(),
+        "--plot",
+    )?;
     let config = SweepConfig {
         groups: a.groups,
         tokens: a.tokens,
@@ -704,8 +798,13 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         methods: a.method,
     };
     config.validate()?;
+    let timeout = parse_timeout(a.timeout, "--timeout")?;
     let mut rows = match (&a.out, a.resume) {
-        (Some(out), true) => read_rows(out)?,
+        (Some(out), true) => {
+            let rows = read_rows(out)?;
+            config.check_resumable(&rows, &out.display().to_string())?;
+            rows
+        }
         (Some(out), false) => {
             if out.exists() {
                 std::fs::remove_file(out).map_err(|e| Error::io(out.display(), e))?;
@@ -715,7 +814,6 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         (None, _) => Vec::new(),
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
-    let timeout = parse_timeout(a.timeout, "--timeout")?;
     let exe = own_exe()?;
     let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &AtomicBool::new(false));
     let jobs = a.jobs.unwrap_or_else(cores);
@@ -735,6 +833,14 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
 }
 
 fn run_learn(a: LearnArgs) -> Result<i32> {
+    check_output(a.output.as_deref(), &[&a.instance], "-o/--output")?;
+    if a.dim == Some(0) {
+        return Err(Error::Usage("--dim must be at least 1".into()));
+    }
+    let time_limit = a
+        .timeout
+        .map(|t| parse_timeout(t, "--timeout"))
+        .transpose()?;
     let instance = Instance::read(&a.instance)?;
     let options = LearnOptions {
         dim: a.dim,
@@ -743,9 +849,19 @@ fn run_learn(a: LearnArgs) -> Result<i32> {
         lambda: a.lambda,
         restarts: a.restarts,
         seed: a.seed,
+        time_limit,
         ..LearnOptions::default()
     };
-    let report = learn(&instance, &options)?;
+    let bar = live_status();
+    let start = Instant::now();
+    let report = learn_with_progress(&instance, &options, &mut |step, loss| {
+        bar.set_message(format!(
+            "training: step {step}/{}, loss {loss:.3e}, {:.1} s",
+            a.steps,
+            start.elapsed().as_secs_f64()
+        ));
+    })?;
+    bar.finish_and_clear();
     write_text(
         a.output.as_deref(),
         &serde_json::to_string(&report).expect("serializes"),
@@ -761,17 +877,30 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
             a.max_body_mb
         )));
     }
+    let max_body_bytes = (a.max_body_mb * 1024.0 * 1024.0) as usize;
     let config = ServeConfig {
         addr: a.addr,
         workers: a.workers.unwrap_or_else(cores),
         queue: a.queue,
-        max_body_bytes: (a.max_body_mb * 1024.0 * 1024.0) as usize,
+        max_body_bytes,
         timeout: parse_timeout(a.timeout, "--timeout")?,
         max_clauses: a.max_clauses,
         job_ttl: parse_timeout(a.job_ttl, "--job-ttl")?,
         max_jobs: a.max_jobs,
         quiet: a.quiet,
         exe: own_exe()?,
+        header_timeout: parse_timeout(a.header_timeout, "--header-timeout")?,
+        body_timeout: parse_timeout(a.body_timeout, "--body-timeout")?,
+        max_connections: a.max_connections,
+        max_parsing: a
+            .max_parsing
+            .unwrap_or_else(partrec::serve::default_max_parsing),
+        max_reduce_size: a
+            .max_reduce_size
+            .unwrap_or_else(|| partrec::serve::default_max_reduce_size(max_body_bytes)),
+        max_answer_tokens: a
+            .max_answer_tokens
+            .unwrap_or_else(|| partrec::serve::default_max_answer_tokens(max_body_bytes)),
     };
     serve_run(config)?;
     Ok(0)
@@ -831,10 +960,47 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// Parses the command line; a usage error is one line naming what is wrong (exit 2),
+/// and `--help` or `--version` print as usual (exit 0).
+fn parse_cli() -> std::result::Result<Cli, i32> {
+    Cli::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        if matches!(
+            e.kind(),
+            ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        ) {
+            let _ = e.print();
+            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                2
+            } else {
+                0
+            };
+        }
+        // The message and its indented details, up to the first blank line.
+        let text = e.render().to_string();
+        let words: Vec<&str> = text
+            .lines()
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let line = words.join(" ");
+        let line = line.trim_start_matches("error: ");
+        eprintln!("partrec: {line} (see --help)");
+        2
+    })
+}
+
 fn main() -> ExitCode {
     // A solve started by another partrec (under a deadline) never outlives it.
     exit_when_orphaned();
-    let code = match run(Cli::parse()) {
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code as u8),
+    };
+    let code = match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("partrec: {e}");

@@ -1,7 +1,8 @@
 //! Partitions of each group's tokens into classes: canonical form, equality up
 //! to renaming classes, and agreement with a planted partition.
 
-use crate::assignment::max_weight_assignment;
+use crate::assignment::max_weight_matching;
+use std::collections::HashMap;
 
 /// The class of every token, one row per group.
 pub type Partition = Vec<Vec<u32>>;
@@ -46,14 +47,27 @@ pub fn classes_used(partition: &[Vec<u32>]) -> Vec<usize> {
 }
 
 /// How many tokens of `row` agree with `truth` under the best one-to-one renaming
-/// of `row`'s classes (classes below `classes`).
-pub fn best_agreement(row: &[u32], truth: &[u32], classes: u32) -> usize {
-    let k = classes as usize;
-    let mut weights = vec![vec![0i64; k]; k];
+/// of `row`'s classes. Time follows the tokens, not the number of classes.
+pub fn best_agreement(row: &[u32], truth: &[u32]) -> usize {
+    let mut weight: HashMap<(u32, u32), i64> = HashMap::new();
     for (&a, &b) in row.iter().zip(truth) {
-        weights[a as usize][b as usize] += 1;
+        *weight.entry((a, b)).or_insert(0) += 1;
     }
-    max_weight_assignment(&weights).0 as usize
+    let mut left: HashMap<u32, usize> = HashMap::new();
+    let mut right: HashMap<u32, usize> = HashMap::new();
+    let mut pairs: Vec<((u32, u32), i64)> = weight.into_iter().collect();
+    pairs.sort_unstable();
+    let edges: Vec<(usize, usize, i64)> = pairs
+        .into_iter()
+        .map(|((a, b), w)| {
+            let l = left.len();
+            let l = *left.entry(a).or_insert(l);
+            let r = right.len();
+            let r = *right.entry(b).or_insert(r);
+            (l, r, w)
+        })
+        .collect();
+    max_weight_matching(left.len(), right.len(), &edges) as usize
 }
 
 #[cfg(test)]
@@ -75,9 +89,12 @@ mod tests {
 
     #[test]
     fn agreement_uses_the_best_renaming() {
-        assert_eq!(best_agreement(&[1, 1, 0, 0], &[0, 0, 1, 1], 2), 4);
-        assert_eq!(best_agreement(&[0, 0, 1, 1], &[0, 1, 1, 1], 2), 3);
-        assert_eq!(best_agreement(&[1, 1, 0, 0], &[0, 1, 1, 1], 2), 3);
+        assert_eq!(best_agreement(&[1, 1, 0, 0], &[0, 0, 1, 1]), 4);
+        assert_eq!(best_agreement(&[0, 0, 1, 1], &[0, 1, 1, 1]), 3);
+        assert_eq!(best_agreement(&[1, 1, 0, 0], &[0, 1, 1, 1]), 3);
+        // Classes far beyond the tokens cost nothing.
+        assert_eq!(best_agreement(&[4_000_000_000, 7], &[3, 3_999_999_999]), 2);
+        assert_eq!(best_agreement(&[5, 5, 9], &[1, 2, 3]), 2);
         assert_eq!(classes_used(&[vec![0, 2, 2], vec![1]]), vec![2, 1]);
     }
 }

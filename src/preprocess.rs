@@ -15,8 +15,9 @@
 //! Everything here is implied by the samples, so the set of consistent
 //! partitions (and their count) is unchanged.
 
+use crate::compact::TokenMap;
 use crate::graph::greedy_clique;
-use crate::Instance;
+use crate::instance::{Group, Instance};
 
 /// Which optional steps run (all on by default; switched off only to compare variants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,19 +76,25 @@ fn sort_samples<'a>(
     }
 }
 
-/// The samples as the encoder sees them.
+/// The samples as the encoder sees them, over the observed tokens only.
+///
+/// Tokens are numbered densely per group (see [`crate::compact`]): `order`,
+/// `position`, `must_differ` and [`Prepared::samples`] use these compact ids, and
+/// [`Prepared::tokens`] maps them back to the declared ones.
 #[derive(Clone, Debug)]
 pub struct Prepared {
     arity: usize,
     tokens: Vec<u32>,
     labels: Vec<u32>,
+    map: TokenMap,
+    groups: Vec<Group>,
     /// Number of distinct values.
     pub values: usize,
     /// Per group, the observed tokens in encoding order: a must-differ clique first,
     /// then the rest, most frequent first, ties by id.
     pub order: Vec<Vec<u32>>,
-    /// Per group, each token's position in `order`, or `None` for a free token.
-    pub position: Vec<Vec<Option<u32>>>,
+    /// Per group, each observed token's position in `order`.
+    pub position: Vec<Vec<u32>>,
     /// Per group, token pairs `(a, b)`, `a < b`, that must be in different classes.
     pub must_differ: Vec<Vec<(u32, u32)>>,
     /// Why the instance is inconsistent without any search, if it is.
@@ -103,21 +110,23 @@ impl Prepared {
     /// Preprocesses `instance` with the given steps.
     pub fn with_options(instance: &Instance, options: PrepareOptions) -> Prepared {
         let arity = instance.arity();
-        let radix: Vec<u32> = instance.groups().iter().map(|g| g.tokens).collect();
-        let idx = sort_samples(
-            instance.num_samples(),
-            &radix,
-            None,
-            |s| instance.x(s),
-            |s| instance.label_id(s),
-        );
+        let mut compact: Vec<u32> = (0..instance.num_samples())
+            .flat_map(|s| instance.x(s).iter().copied())
+            .collect();
+        let map = TokenMap::compact_in_place(&mut compact, instance.groups());
+        let groups = map.groups(instance.groups());
+        let x = |s: usize| &compact[s * arity..(s + 1) * arity];
+        let radix: Vec<u32> = groups.iter().map(|g| g.tokens).collect();
+        let idx = sort_samples(instance.num_samples(), &radix, None, x, |s| {
+            instance.label_id(s)
+        });
         let mut tokens = Vec::new();
         let mut labels = Vec::new();
         let mut refutation = None;
         let mut prev: Option<usize> = None;
         for &s in &idx {
             if let Some(p) = prev {
-                if instance.x(p) == instance.x(s) {
+                if x(p) == x(s) {
                     if instance.label_id(p) == instance.label_id(s) {
                         continue;
                     }
@@ -130,14 +139,17 @@ impl Prepared {
                     }
                 }
             }
-            tokens.extend_from_slice(instance.x(s));
+            tokens.extend_from_slice(x(s));
             labels.push(instance.label_id(s));
             prev = Some(s);
         }
+        drop(compact);
         let mut prep = Prepared {
             arity,
             tokens,
             labels,
+            map,
+            groups,
             values: instance.values().len(),
             order: Vec::new(),
             position: Vec::new(),
@@ -149,8 +161,19 @@ impl Prepared {
                 prep.must_differ[g] = prep.find_must_differ(g, &radix);
             }
         }
-        prep.order_tokens(instance);
+        prep.order_tokens(instance.groups());
         prep
+    }
+
+    /// The groups over the observed tokens: `n` tokens (the observed ones) and at most
+    /// `min(K, n)` classes.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The map between compact and declared token ids.
+    pub fn tokens(&self) -> &TokenMap {
+        &self.map
     }
 
     /// Must-differ pairs of group `g` (at most [`MUST_DIFFER_PER_TOKEN`] per token):
@@ -192,9 +215,9 @@ impl Prepared {
     }
 
     /// Orders each group's observed tokens; a must-differ clique larger than K is a refutation.
-    fn order_tokens(&mut self, instance: &Instance) {
-        for (g, group) in instance.groups().iter().enumerate() {
-            let n = group.tokens as usize;
+    fn order_tokens(&mut self, declared: &[Group]) {
+        for (g, group) in declared.iter().enumerate() {
+            let n = self.map.observed(g);
             let mut frequency = vec![0u32; n];
             for x in self.tokens.chunks_exact(self.arity) {
                 frequency[x[g] as usize] += 1;
@@ -207,21 +230,22 @@ impl Prepared {
             adj.iter_mut().for_each(|a| a.sort_unstable());
             let clique = greedy_clique(&adj);
             if clique.len() > group.classes as usize && self.refutation.is_none() {
+                let named: Vec<u32> = clique.iter().map(|&t| self.map.original(g, t)).collect();
                 self.refutation = Some(format!(
-                    "group {g}: tokens {clique:?} must pairwise be in different classes, but there are only {} classes",
+                    "group {g}: tokens {named:?} must pairwise be in different classes, but there are only {} classes",
                     group.classes
                 ));
             }
             // A lone vertex is no clique: then the order is by frequency alone.
             let first: Vec<u32> = if clique.len() > 1 { clique } else { Vec::new() };
-            let mut rest: Vec<u32> = (0..n as u32)
-                .filter(|&t| frequency[t as usize] > 0 && !first.contains(&t))
-                .collect();
+            let mut in_first = vec![false; n];
+            first.iter().for_each(|&t| in_first[t as usize] = true);
+            let mut rest: Vec<u32> = (0..n as u32).filter(|&t| !in_first[t as usize]).collect();
             rest.sort_by_key(|&t| (std::cmp::Reverse(frequency[t as usize]), t));
             let order: Vec<u32> = first.into_iter().chain(rest).collect();
-            let mut pos = vec![None; n];
+            let mut pos = vec![0; n];
             for (p, &t) in order.iter().enumerate() {
-                pos[t as usize] = Some(p as u32);
+                pos[t as usize] = p as u32;
             }
             self.order.push(order);
             self.position.push(pos);
@@ -250,13 +274,9 @@ impl Prepared {
         self.labels[s]
     }
 
-    /// The free tokens (in no sample) of group `g`.
-    pub fn free_tokens(&self, g: usize) -> impl Iterator<Item = u32> + '_ {
-        self.position[g]
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.is_none())
-            .map(|(t, _)| t as u32)
+    /// Number of free tokens (in no sample) of group `g` among the `declared` ones.
+    pub fn free_count(&self, g: usize, declared: &[Group]) -> u64 {
+        self.map.free(g, declared)
     }
 }
 
@@ -271,6 +291,18 @@ mod tests {
         Prepared::new(&Instance::from_json(text.as_bytes(), "t").unwrap())
     }
 
+    /// The encoding order in declared token ids.
+    fn declared_order(p: &Prepared) -> Vec<Vec<u32>> {
+        (0..p.order.len())
+            .map(|g| {
+                p.order[g]
+                    .iter()
+                    .map(|&t| p.tokens().original(g, t))
+                    .collect()
+            })
+            .collect()
+    }
+
     #[test]
     fn removes_duplicates_and_orders_by_frequency() {
         let p = prepare(
@@ -278,10 +310,14 @@ mod tests {
         );
         assert_eq!(p.len(), 3);
         assert_eq!(p.refutation, None);
-        assert_eq!(p.order, vec![vec![1, 2], vec![0, 2]]);
-        assert_eq!(p.free_tokens(0).collect::<Vec<_>>(), vec![0, 3]);
-        assert_eq!(p.free_tokens(1).collect::<Vec<_>>(), vec![1]);
-        assert_eq!(p.position[0][2], Some(1));
+        assert_eq!(declared_order(&p), vec![vec![1, 2], vec![0, 2]]);
+        let declared = [Group::new(4, 2), Group::new(3, 2)];
+        assert_eq!(p.free_count(0, &declared), 2);
+        assert_eq!(p.free_count(1, &declared), 1);
+        // Declared token 2 of group 0 is compact token 1, second in the order.
+        assert_eq!(p.tokens().original(0, 1), 2);
+        assert_eq!(p.position[0][1], 1);
+        assert_eq!(p.groups(), &[Group::new(2, 2), Group::new(2, 2)]);
     }
 
     #[test]
@@ -300,9 +336,10 @@ mod tests {
         let p = prepare(
             r#"[{"x": [2, 0], "y": 0}, {"x": [3, 0], "y": 1}, {"x": [1, 1], "y": 0}, {"x": [1, 1], "y": 0}, {"x": [1, 2], "y": 0}]"#,
         );
-        assert_eq!(p.must_differ[0], vec![(2, 3)]);
+        // Group 0 observes tokens 1, 2, 3: compact ids 0, 1, 2.
+        assert_eq!(p.must_differ[0], vec![(1, 2)]);
         assert!(p.must_differ[1].is_empty());
-        assert_eq!(&p.order[0][..2], &[2, 3]);
+        assert_eq!(&declared_order(&p)[0][..2], &[2, 3]);
     }
 
     #[test]

@@ -26,6 +26,7 @@
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::instance::{Group, Instance, TableEntry};
+use crate::json::{self, Described, Whole};
 use crate::label::Label;
 use crate::partition::Partition;
 use crate::solution::{Solution, Status};
@@ -54,18 +55,26 @@ pub type Coloring = Vec<u32>;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ColoringFile {
     /// `colors[i]` is the colour of vertex i + 1.
+    #[serde(deserialize_with = "whole_list")]
     pub colors: Coloring,
+}
+
+/// A list of whole numbers.
+fn whole_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<u32>, D::Error> {
+    Ok(Vec::<Whole>::deserialize(d)?
+        .into_iter()
+        .map(|w| w.0)
+        .collect())
+}
+
+impl Described for ColoringFile {
+    const EXPECTED: &'static str = r#"a colouring object {"colors": [...]}"#;
 }
 
 impl ColoringFile {
     /// Parses a colouring file; `origin` names it in errors.
     pub fn from_json(bytes: &[u8], origin: &str) -> Result<ColoringFile> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            Error::input(
-                origin,
-                format!("not a colouring file ({{\"colors\": [...]}}): {e}"),
-            )
-        })
+        json::parse(bytes, origin, "colouring file ({\"colors\": [...]})")
     }
 }
 
@@ -78,9 +87,22 @@ impl<'g> ColoringReduction<'g> {
             ));
         }
         if colors == 0 {
-            return Err(Error::Usage("--colors must be >= 1".into()));
+            return Err(Error::Usage("the number of colours must be >= 1".into()));
         }
         Ok(ColoringReduction { graph, colors })
+    }
+
+    /// Refuses more colours than vertices for a reduction meant to be written out:
+    /// such an instance only asks a question whose answer is always yes.
+    pub fn useful_colors(graph: &Graph, colors: u32) -> Result<()> {
+        if colors as usize > graph.vertices().max(1) {
+            return Err(Error::Usage(format!(
+                "{colors} colours for a graph of {} vertices: more colours than vertices make every question trivially yes; use at most {}",
+                graph.vertices(),
+                graph.vertices().max(1)
+            )));
+        }
+        Ok(())
     }
 
     /// The declared size of the reduced instance.

@@ -62,7 +62,8 @@ pub const LOCAL_SEARCH_MIN_STEPS: u64 = 100;
 
 impl LocalSearch {
     /// The budget for `prep`, or `None` when the search does not run.
-    fn budget(self, prep: &Prepared, groups: &[crate::Group]) -> Option<u64> {
+    fn budget(self, prep: &Prepared) -> Option<u64> {
+        let groups = prep.groups();
         match self {
             LocalSearch::Off => None,
             LocalSearch::Work(w) => Some(w),
@@ -100,57 +101,76 @@ impl SolveOptions {
     }
 }
 
+/// Free tokens beyond this many change no capped count: see [`free_placements`].
+const SATURATING_FREE: u64 = 128;
+
 /// Number of ways to place `free` unconstrained tokens into a group whose other
 /// tokens use `used` classes, with at most `max` classes in all, counted as
 /// distinct partitions and capped at `cap`.
-pub fn free_placements(free: usize, used: usize, max: usize, cap: u64) -> u64 {
-    // ways[m] = placements of the remaining tokens when m classes are in use.
-    let mut ways = vec![1u64; max + 1];
-    for _ in 0..free {
-        let next: Vec<u64> = (0..=max)
-            .map(|m| {
-                let stay = (m as u64).saturating_mul(ways[m]);
-                let open = if m < max { ways[m + 1] } else { 0 };
-                stay.saturating_add(open).min(cap)
-            })
-            .collect();
-        ways = next;
+///
+/// The recurrence `ways_f(m) = m ways_{f-1}(m) + ways_{f-1}(m+1)` (stay in one of
+/// the m classes, or open class m+1 if m < max) only reads classes up to
+/// `used + f`, so the table spans `used..=min(max, used + f)`. Its time does not
+/// follow `free` or `max` beyond [`SATURATING_FREE`]: the counts never decrease
+/// with f, and with `max >= 2` they exceed 2^(f-2) >= any u64 cap once f >= 66,
+/// while with `max = 1` every count is 1. So after that many steps the answer is
+/// the one for all `free` tokens.
+pub fn free_placements(free: u64, used: usize, max: usize, cap: u64) -> u64 {
+    let used = used.min(max);
+    let steps = free.min(SATURATING_FREE) as usize;
+    let top = max.min(used + steps);
+    // ways[i] = placements of the remaining tokens when used + i classes are in use.
+    let mut ways = vec![1u64; top - used + 1];
+    for _ in 0..steps {
+        for i in 0..ways.len() {
+            let m = used + i;
+            let stay = (m as u64).saturating_mul(ways[i]);
+            let open = if m < max {
+                // Beyond the table the (wrong) value only reaches index 0 after more
+                // steps than remain, so reading 1 there is harmless.
+                ways.get(i + 1).copied().unwrap_or(1)
+            } else {
+                0
+            };
+            ways[i] = stay.saturating_add(open).min(cap);
+        }
     }
-    ways[used.min(max)]
+    ways[0]
 }
 
 /// Number of full partitions that extend one partition of the observed tokens (using
 /// `used[g]` classes in group g), capped at `cap`.
 pub fn free_extensions(instance: &Instance, prep: &Prepared, used: &[usize], cap: u64) -> u64 {
-    instance
-        .groups()
-        .iter()
-        .enumerate()
-        .fold(1u64, |acc, (g, group)| {
-            let free = prep.free_tokens(g).count();
-            let ways = free_placements(free, used[g], group.classes as usize, cap);
-            acc.saturating_mul(ways).min(cap)
-        })
+    let groups = instance.groups();
+    groups.iter().enumerate().fold(1u64, |acc, (g, group)| {
+        let free = prep.free_count(g, groups);
+        let ways = free_placements(free, used[g], group.classes as usize, cap);
+        acc.saturating_mul(ways).min(cap)
+    })
 }
 
 /// A second partition that differs from `partition` only in where one free token sits.
+///
+/// Moving one free token suffices: with two or more placements in some group, the
+/// first free token of that group can go to another class (a used one, or a new one).
 fn free_token_witness(
     instance: &Instance,
     prep: &Prepared,
     partition: &[Vec<u32>],
 ) -> Option<Partition> {
     for (g, group) in instance.groups().iter().enumerate() {
+        let Some(t) = prep.tokens().first_free(g, instance.groups()) else {
+            continue;
+        };
         let base = canonical_row(&partition[g]);
         let open = (base.iter().max().map_or(0, |&m| m + 1)).min(group.classes - 1);
-        for t in prep.free_tokens(g) {
-            for class in 0..=open {
-                let mut row = partition[g].clone();
-                row[t as usize] = class;
-                if canonical_row(&row) != base {
-                    let mut witness = partition.to_vec();
-                    witness[g] = row;
-                    return Some(canonical(&witness));
-                }
+        for class in 0..=open {
+            let mut row = partition[g].clone();
+            row[t as usize] = class;
+            if canonical_row(&row) != base {
+                let mut witness = partition.to_vec();
+                witness[g] = row;
+                return Some(canonical(&witness));
             }
         }
     }
@@ -171,6 +191,11 @@ pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableE
     table
 }
 
+/// A partition of the observed tokens (compact ids) over all declared tokens, canonical.
+fn expanded(prep: &Prepared, instance: &Instance, compact: &[Vec<u32>]) -> Partition {
+    canonical(&prep.tokens().expand(compact, instance.groups()))
+}
+
 /// Runs the checker on a partition the solver produced; anything but "consistent" is a bug.
 fn verified(instance: &Instance, partition: Partition, what: &str) -> Result<Partition> {
     let verdict = check(instance, &partition)
@@ -184,13 +209,15 @@ fn verified(instance: &Instance, partition: Partition, what: &str) -> Result<Par
     Ok(partition)
 }
 
-/// Solves `instance`, calling `progress` with each improved partial answer
-/// (first partition found, non-uniqueness proven) before returning the final one.
+/// Solves `instance`, calling `progress` with the sizes once preprocessing is done
+/// (status `unknown`), then with each improved partial answer (first partition found,
+/// non-uniqueness proven), before returning the final one.
 pub fn solve(
     instance: &Instance,
     options: &SolveOptions,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
+    crate::compact::listable(instance.groups())?;
     let mut out = Solution::new(Status::Unknown);
     let t = Instant::now();
     let prep = Prepared::with_options(instance, options.prepare);
@@ -199,6 +226,8 @@ pub fn solve(
     out.stats.values = prep.values;
     out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
     out.stats.preprocess_seconds = t.elapsed().as_secs_f64();
+    // The sizes are known: a deadline from now on still reports them.
+    progress(&out);
     if let Some(reason) = &prep.refutation {
         out.status = Status::Unsat;
         out.stats.unsat_reason = Some(reason.clone());
@@ -211,9 +240,9 @@ pub fn solve(
 
     // A partition found but not yet accounted for: first from the local search, then from SAT.
     let mut next = None;
-    if let Some(work) = options.local_search.budget(&prep, instance.groups()) {
+    if let Some(work) = options.local_search.budget(&prep) {
         let t = Instant::now();
-        next = local_search::search(&prep, instance.groups(), work, 0);
+        next = local_search::search(&prep, work, 0);
         out.stats.local_search_seconds = t.elapsed().as_secs_f64();
     }
     let mut sat: Option<(Solver, Encoding)> = None;
@@ -225,7 +254,7 @@ pub fn solve(
             None => {
                 let (solver, encoding) = match &mut sat {
                     Some(s) => s,
-                    None => sat.insert(encode_into_solver(&prep, instance, options, &mut out)?),
+                    None => sat.insert(encode_into_solver(&prep, options, &mut out)?),
                 };
                 let t = Instant::now();
                 out.stats.solver_calls += 1;
@@ -259,7 +288,11 @@ pub fn solve(
         let t = Instant::now();
         let mut scan_seconds = 0.0;
         if out.partition.is_none() {
-            let partition = verified(instance, canonical(&found), "partition found")?;
+            let partition = verified(
+                instance,
+                expanded(&prep, instance, &found),
+                "partition found",
+            )?;
             out.status = Status::Sat;
             out.table = Some(observed_table(instance, &partition));
             out.partition = Some(partition);
@@ -267,16 +300,24 @@ pub fn solve(
                 // One token that can change class is a proof of non-uniqueness (its
                 // time counts towards deciding uniqueness, not towards checking).
                 let scan = Instant::now();
-                let moved = local_search::single_move_witness(&prep, instance.groups(), &found);
+                let moved = local_search::single_move_witness(&prep, &found);
                 scan_seconds = scan.elapsed().as_secs_f64();
                 out.stats.unique_seconds += scan_seconds;
                 if let Some(w) = moved {
-                    out.witness = Some(verified(instance, canonical(&w), "single-move witness")?);
+                    out.witness = Some(verified(
+                        instance,
+                        expanded(&prep, instance, &w),
+                        "single-move witness",
+                    )?);
                     count = 2;
                 }
             }
         } else if out.witness.is_none() {
-            out.witness = Some(verified(instance, canonical(&found), "second partition")?);
+            out.witness = Some(verified(
+                instance,
+                expanded(&prep, instance, &found),
+                "second partition",
+            )?);
         }
         if out.witness.is_none() && count >= 2 {
             let first = out.partition.as_deref().unwrap_or_default();
@@ -293,7 +334,7 @@ pub fn solve(
         progress(&out);
         let (solver, encoding) = match &mut sat {
             Some(s) => s,
-            None => sat.insert(encode_into_solver(&prep, instance, options, &mut out)?),
+            None => sat.insert(encode_into_solver(&prep, options, &mut out)?),
         };
         let clause = encoding.blocking_clause(&found);
         if clause.is_empty() {
@@ -313,13 +354,12 @@ pub fn solve(
 /// Encodes the prepared instance into a new solver, recording sizes and time.
 fn encode_into_solver(
     prep: &Prepared,
-    instance: &Instance,
     options: &SolveOptions,
     out: &mut Solution,
 ) -> Result<(Solver<'static>, Encoding)> {
     let t = Instant::now();
     let mut solver = Solver::new();
-    let encoding = encode(prep, instance.groups(), options.projection, &mut solver)?;
+    let encoding = encode(prep, options.projection, &mut solver)?;
     out.stats.variables = encoding.variables;
     out.stats.clauses = encoding.clauses;
     out.stats.encode_seconds = t.elapsed().as_secs_f64();
@@ -372,6 +412,44 @@ mod tests {
         assert_eq!(free_placements(0, 2, 3, 100), 1);
         // Capped.
         assert_eq!(free_placements(20, 0, 5, 7), 7);
+    }
+
+    /// The recurrence over every class count and every free token, as first written.
+    fn naive_placements(free: usize, used: usize, max: usize, cap: u64) -> u64 {
+        let mut ways = vec![1u64; max + 1];
+        for _ in 0..free {
+            ways = (0..=max)
+                .map(|m| {
+                    let stay = (m as u64).saturating_mul(ways[m]);
+                    let open = if m < max { ways[m + 1] } else { 0 };
+                    stay.saturating_add(open).min(cap)
+                })
+                .collect();
+        }
+        ways[used.min(max)]
+    }
+
+    #[test]
+    fn free_placements_agree_with_the_full_recurrence() {
+        for cap in [1, 2, 5, 1000, u64::MAX] {
+            for max in 1..=7 {
+                for used in 0..=max {
+                    for free in [0, 1, 2, 3, 5, 8, 70, 129, 300] {
+                        assert_eq!(
+                            free_placements(free as u64, used, max, cap),
+                            naive_placements(free, used, max, cap),
+                            "free {free} used {used} max {max} cap {cap}"
+                        );
+                    }
+                }
+            }
+        }
+        // Declared sizes far beyond the data cost nothing.
+        assert_eq!(
+            free_placements(u64::from(u32::MAX), 1, u32::MAX as usize, 2),
+            2
+        );
+        assert_eq!(free_placements(u64::from(u32::MAX), 1, 1, u64::MAX), 1);
     }
 
     fn instance(text: &str) -> Instance {

@@ -17,7 +17,7 @@ use crate::instance::Instance;
 use crate::learn::{learn, LearnOptions, LearnReport};
 use crate::solution::Solution;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -214,6 +214,9 @@ impl SweepConfig {
         // Fail on impossible parameters now, not in a worker.
         for &n in &self.tokens {
             generate(&self.params(n, 0, 1), None)?;
+            for &ratio in &self.ratios {
+                samples_for_ratio(&vec![n; self.groups], ratio)?;
+            }
         }
         Ok(())
     }
@@ -226,6 +229,37 @@ impl SweepConfig {
             samples,
             seed,
         }
+    }
+
+    /// Checks that `rows` (read from an earlier run, to resume) come from this very
+    /// experiment: the same groups, classes and values, and each row's seed is the
+    /// one this master seed gives its point. Resuming anything else would mix rows.
+    pub fn check_resumable(&self, rows: &[Row], origin: &str) -> Result<()> {
+        for (i, r) in rows.iter().enumerate() {
+            let point = Point {
+                n: r.n,
+                ratio: r.ratio,
+                trial: r.trial,
+            };
+            let differs =
+                if (r.groups, r.classes, r.values) != (self.groups, self.classes, self.values) {
+                    Some(format!(
+                        "groups {}, classes {}, values {} (this sweep: {}, {}, {})",
+                        r.groups, r.classes, r.values, self.groups, self.classes, self.values
+                    ))
+                } else if r.seed != point_seed(self.seed, &point) {
+                    Some("its seed is not this sweep's seed for its point (another --seed)".into())
+                } else {
+                    None
+                };
+            if let Some(d) = differs {
+                return Err(Error::input(
+                    origin,
+                    format!("row {} is from another experiment: {d}; resume with the same parameters, or write to a new file", i + 1),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The points of this sweep (this shard's), in order.
@@ -252,7 +286,7 @@ impl SweepConfig {
     /// The planted instance of a point, exactly as `partrec generate` makes it.
     pub fn instance(&self, p: &Point) -> Result<Instance> {
         let tokens = vec![p.n; self.groups];
-        let samples = samples_for_ratio(&tokens, p.ratio);
+        let samples = samples_for_ratio(&tokens, p.ratio)?;
         generate(
             &self.params(p.n, samples, point_seed(self.seed, p)),
             Some(p.ratio),
@@ -589,6 +623,47 @@ impl RowWriter {
     }
 }
 
+/// Rows of several files, refused when they cannot be one experiment: different
+/// groups, classes or values, or two different rows for one (N, ratio, trial, method).
+pub fn merge(files: &[(String, Vec<Row>)]) -> Result<Vec<Row>> {
+    let mut first: Option<(&str, &Row)> = None;
+    let mut by_key: HashMap<(u32, u64, u32, String), (&str, Row)> = HashMap::new();
+    for (origin, rows) in files {
+        for r in rows {
+            let (o, f) = *first.get_or_insert((origin, r));
+            if (r.groups, r.classes, r.values) != (f.groups, f.classes, f.values) {
+                return Err(Error::input(
+                    origin,
+                    format!(
+                        "rows with groups {}, classes {}, values {} cannot be merged with {o}'s groups {}, classes {}, values {}: another experiment",
+                        r.groups, r.classes, r.values, f.groups, f.classes, f.values
+                    ),
+                ));
+            }
+            let untimed = r.clone().untimed();
+            match by_key.get(&r.key()) {
+                Some((o, prev)) if *prev != untimed => {
+                    return Err(Error::input(
+                        origin,
+                        format!(
+                            "the row for N={}, ratio {}, trial {}, method {} differs from {o}'s: another experiment (another --seed?)",
+                            r.n, r.ratio, r.trial, r.method
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                None => {
+                    by_key.insert(r.key(), (origin, untimed));
+                }
+            }
+        }
+    }
+    Ok(files
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().cloned())
+        .collect())
+}
+
 /// Writes all rows (sorted, duplicates by key dropped) to `path`, replacing it atomically.
 pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
     let mut rows = rows.to_vec();
@@ -605,10 +680,7 @@ pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
         text.push_str(&format.line(r));
         text.push('\n');
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| Error::io(path.display(), e))
+    crate::output::write_file(path, |w| w.write_all(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -8,6 +8,11 @@
 //! partition found, non-uniqueness shown) and marks the rest unknown. A caller
 //! can also stop a child early through a flag (the HTTP service does this when
 //! a job is cancelled or its client goes away).
+//!
+//! A child's standard error is passed through line by line, and its last line is
+//! kept: a child that refuses its input (exit 2) is reported with its own one-line
+//! message ([`ChildFailure::Input`]), one killed by a signal as such
+//! ([`ChildFailure::Signal`]), never as a bare exit code.
 
 use crate::coloring::{ColorAnswer, Via};
 use crate::error::{Error, Result};
@@ -21,6 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// How many characters of a child's last standard-error line are kept.
+const KEPT_ERROR_CHARS: usize = 1000;
+
 /// How a child run ended.
 #[derive(Debug)]
 pub enum Outcome {
@@ -30,6 +38,9 @@ pub enum Outcome {
         status: ExitStatus,
         /// Its last complete line on stdout, if any.
         last_line: Option<String>,
+        /// Its last non-empty standard-error line (a Rust panic's `note:` hint skipped),
+        /// at most 1,000 characters, if any.
+        last_error: Option<String>,
     },
     /// The deadline struck and the child was killed.
     TimedOut {
@@ -69,7 +80,10 @@ pub fn run_with_deadline(
         return Ok(Outcome::Cancelled { last_line: None });
     }
     let deadline = Instant::now() + timeout;
-    command.stdout(Stdio::piped()).env(SUPERVISED, "1");
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env(SUPERVISED, "1");
     if input.is_some() {
         command.stdin(Stdio::piped());
     }
@@ -77,6 +91,7 @@ pub fn run_with_deadline(
         .spawn()
         .map_err(|e| Error::Internal(format!("cannot start the solver process: {e}")))?;
     let mut child = KillOnDrop(child);
+    let errors = pass_stderr_through(child.0.stderr.take().expect("stderr is piped"));
     if let (Some(bytes), Some(mut stdin)) = (input, child.0.stdin.take()) {
         // A child that stops reading early (an error, a kill) only breaks this pipe.
         std::thread::spawn(move || stdin.write_all(&bytes));
@@ -117,7 +132,13 @@ pub fn run_with_deadline(
             .try_wait()
             .map_err(|e| Error::Internal(format!("cannot wait for the solver process: {e}")))?
         {
-            return Ok(Outcome::Exited { status, last_line });
+            // The child is gone, so its stderr is at its end (or about to be).
+            let last_error = errors.recv_timeout(Duration::from_secs(1)).ok().flatten();
+            return Ok(Outcome::Exited {
+                status,
+                last_line,
+                last_error,
+            });
         }
         if stop.load(Ordering::Relaxed) {
             return Ok(Outcome::Cancelled { last_line });
@@ -127,6 +148,28 @@ pub fn run_with_deadline(
         }
         std::thread::sleep(Duration::from_millis(2));
     }
+}
+
+/// Copies a child's standard error to ours line by line, on a thread; the channel
+/// receives its last non-empty line (see [`Outcome::Exited`]) once it ends.
+fn pass_stderr_through(stderr: std::process::ChildStderr) -> mpsc::Receiver<Option<String>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut last = None;
+        for line in BufReader::new(stderr).split(b'\n') {
+            let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line);
+            let text = line.trim_end();
+            // A closed standard error of ours loses the copy, never the last line.
+            let _ = writeln!(std::io::stderr(), "{text}");
+            let text = text.trim();
+            if !text.is_empty() && !text.starts_with("note: run with `RUST_BACKTRACE") {
+                last = Some(text.chars().take(KEPT_ERROR_CHARS).collect::<String>());
+            }
+        }
+        let _ = tx.send(last);
+    });
+    rx
 }
 
 /// How often a child checks whether its parent is still there.
@@ -157,13 +200,117 @@ pub fn exit_when_orphaned() {
     }
 }
 
-/// Turns the outcome of a child `solve --count LIMIT` run into the answer to report.
+/// Why a child solve gave no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChildFailure {
+    /// It refused its input (exit 2): its one-line message, without the `partrec: `
+    /// prefix and the `-: ` naming its standard input.
+    Input(String),
+    /// It was killed by this signal (not by the deadline or a cancel, which are answers);
+    /// with its last standard-error line, if any.
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// Its last standard-error line, if any (`memory allocation of ... failed`).
+        message: Option<String>,
+    },
+    /// It exited with another code, or with an answer that does not match its exit code.
+    Failed {
+        /// The exit code.
+        code: i32,
+        /// Its last standard-error line, if any.
+        message: Option<String>,
+    },
+}
+
+impl ChildFailure {
+    /// The exit code `partrec solve --timeout` passes on: 2 for bad input, else 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ChildFailure::Input(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for ChildFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tail = |m: &Option<String>| m.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
+        match self {
+            ChildFailure::Input(m) => f.write_str(m),
+            ChildFailure::Signal { signal, message } => write!(
+                f,
+                "the solver was killed by signal {signal}{}{}",
+                signal_name(*signal)
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default(),
+                tail(message)
+            ),
+            ChildFailure::Failed { code, message } => {
+                write!(
+                    f,
+                    "the solver process failed (exit {code}){}",
+                    tail(message)
+                )
+            }
+        }
+    }
+}
+
+/// The usual name of a Linux signal number.
+pub fn signal_name(signal: i32) -> Option<&'static str> {
+    Some(match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        31 => "SIGSYS",
+        _ => return None,
+    })
+}
+
+/// The signal that ended a process, if one did.
+fn killed_by(status: &ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::ExitStatusExt::signal(status)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+/// A child's error line without the `partrec: ` prefix and the `-: ` naming its stdin.
+fn own_message(line: &str) -> &str {
+    let line = line.strip_prefix("partrec: ").unwrap_or(line);
+    line.strip_prefix("-: ").unwrap_or(line)
+}
+
+/// Turns the outcome of a child `solve --count LIMIT` run into the answer to report,
+/// or why there is none.
 ///
-/// A child that exited 2 has already printed its one-line error; this returns
-/// `Err` with the exit code to pass on. A timeout or a cancel keeps what the
-/// child had proven (its last progress line) and marks the answer as timed out.
-/// With `limit` 1 nothing was counted, so the count fields are left out.
-pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Result<Solution, i32> {
+/// A timeout or a cancel keeps what the child had proven (its last progress line,
+/// with its stats) and marks the answer as timed out. With `limit` 1 nothing was
+/// counted, so the count fields are left out.
+pub fn answer_from_outcome(
+    outcome: Outcome,
+    limit: u64,
+) -> std::result::Result<Solution, ChildFailure> {
     let parse =
         |line: Option<String>| -> Option<Solution> { serde_json::from_str(line.as_deref()?).ok() };
     let mut sol = match outcome {
@@ -175,10 +322,36 @@ pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Resul
             }
             sol
         }
-        Outcome::Exited { status, last_line } => match (status.code(), parse(last_line)) {
+        Outcome::Exited {
+            status,
+            last_line,
+            last_error,
+        } => match (status.code(), parse(last_line)) {
             (Some(code), Some(sol)) if code == sol.status.exit_code() => sol,
-            (Some(2), _) => return Err(2),
-            _ => return Err(1),
+            (Some(2), _) => {
+                return Err(ChildFailure::Input(last_error.as_deref().map_or_else(
+                    || "the solver refused its input (exit 2)".to_string(),
+                    |m| own_message(m).to_string(),
+                )))
+            }
+            (Some(code), _) => {
+                return Err(ChildFailure::Failed {
+                    code,
+                    message: last_error,
+                })
+            }
+            (None, _) => {
+                return Err(match killed_by(&status) {
+                    Some(signal) => ChildFailure::Signal {
+                        signal,
+                        message: last_error,
+                    },
+                    None => ChildFailure::Failed {
+                        code: 1,
+                        message: last_error,
+                    },
+                })
+            }
         },
     };
     if limit < 2 {
@@ -187,8 +360,24 @@ pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Resul
     Ok(sol)
 }
 
+/// [`answer_from_outcome`] for `partrec solve --timeout`: the failure becomes the exit
+/// code to pass on, and its one-line reason has been printed on standard error (by the
+/// child itself for bad input, which it prints as it exits 2; here for the others).
+pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Result<Solution, i32> {
+    answer_from_outcome(outcome, limit).map_err(|failure| {
+        if !matches!(failure, ChildFailure::Input(_)) {
+            let _ = writeln!(std::io::stderr(), "partrec: {failure}");
+        }
+        failure.exit_code()
+    })
+}
+
 /// Solves `instance` in a child process (`exe solve - --count LIMIT`) killed at `timeout`
 /// or when `stop` is raised; what was proven before that is kept, the rest is unknown.
+///
+/// A child that refuses the instance gives [`Error::Input`] (origin `-`, the child's own
+/// message); one that dies otherwise gives [`Error::Internal`] saying how (signal or
+/// exit code, and its last standard-error line).
 pub fn solve_in_child(
     exe: &Path,
     instance: &Instance,
@@ -204,12 +393,14 @@ pub fn solve_in_child(
         &limit.to_string(),
         "--progress-lines",
     ]);
-    cmd.stderr(Stdio::inherit());
-    solution_from_outcome(
+    answer_from_outcome(
         run_with_deadline(cmd, Some(instance.to_json().into_bytes()), timeout, stop)?,
         limit,
     )
-    .map_err(|code| Error::Internal(format!("the solver process failed (exit {code})")))
+    .map_err(|failure| match failure {
+        ChildFailure::Input(message) => Error::input("-", message),
+        other => Error::Internal(other.to_string()),
+    })
 }
 
 /// Decides k-colourability of `graph` by `via` in a child process (`exe color - ...`)
@@ -231,7 +422,6 @@ pub fn decide_in_child(
         "--via",
         &via.to_string(),
     ]);
-    cmd.stderr(Stdio::inherit());
     let never = AtomicBool::new(false);
     match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout, &never)? {
         Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => Ok(ColorAnswer::timed_out(
@@ -239,12 +429,17 @@ pub fn decide_in_child(
             via,
             start.elapsed().as_secs_f64(),
         )),
-        Outcome::Exited { status, last_line } => {
+        Outcome::Exited {
+            status,
+            last_line,
+            last_error,
+        } => {
             let answer: Option<ColorAnswer> = last_line.and_then(|l| serde_json::from_str(&l).ok());
             match answer {
                 Some(a) if status.code() == Some(a.exit_code()) => Ok(a),
                 _ => Err(Error::Internal(format!(
-                    "the colouring process failed ({status})"
+                    "the colouring process failed ({status}){}",
+                    last_error.map(|m| format!(": {m}")).unwrap_or_default()
                 ))),
             }
         }
@@ -281,7 +476,9 @@ mod tests {
         )
         .unwrap()
         {
-            Outcome::Exited { status, last_line } => {
+            Outcome::Exited {
+                status, last_line, ..
+            } => {
                 assert_eq!(status.code(), Some(3));
                 assert_eq!(last_line.as_deref(), Some("done"));
             }
@@ -305,6 +502,62 @@ mod tests {
             other => panic!("expected a cancel, got {other:?}"),
         }
         assert!(t.elapsed() < Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_refused_input_keeps_the_childs_message() {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "echo 'partrec: -: groups[0].tokens = 9: too many' >&2; exit 2",
+        ]);
+        let never = AtomicBool::new(false);
+        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
+        assert_eq!(
+            answer_from_outcome(outcome, 1),
+            Err(ChildFailure::Input("groups[0].tokens = 9: too many".into()))
+        );
+    }
+
+    #[test]
+    fn a_signal_is_reported_as_a_signal() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo 'memory allocation failed' >&2; kill -9 $$"]);
+        let never = AtomicBool::new(false);
+        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
+        let failure = answer_from_outcome(outcome, 1).unwrap_err();
+        assert_eq!(
+            failure.to_string(),
+            "the solver was killed by signal 9 (SIGKILL): memory allocation failed"
+        );
+        assert_eq!(failure.exit_code(), 1);
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "exit 101"]);
+        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
+        assert_eq!(
+            answer_from_outcome(outcome, 1).unwrap_err().to_string(),
+            "the solver process failed (exit 101)"
+        );
+    }
+
+    #[test]
+    fn a_timeout_keeps_the_last_lines_stats() {
+        let mut partial = Solution::new(Status::Unknown);
+        partial.stats.samples = 7;
+        partial.stats.observed_tokens = vec![3, 2];
+        let line = serde_json::to_string(&partial).unwrap();
+        let sol = solution_from_outcome(
+            Outcome::TimedOut {
+                last_line: Some(line),
+            },
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            (sol.stats.samples, sol.stats.observed_tokens),
+            (7, vec![3, 2])
+        );
+        assert!(sol.stats.timed_out);
     }
 
     #[test]

@@ -109,3 +109,54 @@ fn uniqueness_mode_agrees_with_brute_force() {
         }
     }
 }
+
+/// Instances with many classes (the ladder at-most-one) and unobserved tokens (the
+/// compact numbering and the closed-form count of free placements).
+fn wide_instance(seed: u64) -> partrec::Instance {
+    use partrec::{Group, Instance, Label};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut groups = vec![Group::new(rng.random_range(6..=7), rng.random_range(5..=9))];
+    if rng.random_bool(0.5) {
+        groups.push(Group::new(rng.random_range(1..=3), rng.random_range(1..=3)));
+    }
+    let values = rng.random_range(2..=3u64);
+    let samples: Vec<(Vec<u32>, Label)> = (0..rng.random_range(0..=12))
+        .map(|_| {
+            let x = groups
+                .iter()
+                .map(|g| rng.random_range(0..g.tokens))
+                .collect();
+            (x, Label::from(rng.random_range(0..values)))
+        })
+        .collect();
+    Instance::new(groups, samples).unwrap()
+}
+
+#[test]
+fn many_classes_and_free_tokens_agree_with_brute_force() {
+    let (mut yes, mut no, mut unique) = (0, 0, 0);
+    for seed in 0..300 {
+        let inst = wide_instance(seed);
+        let truth = consistent_partitions(&inst).len() as u64;
+        let sol = solve(&inst, &SolveOptions::count(COUNT_CAP), &mut |_| {}).unwrap();
+        let ctx = format!("seed {seed}: {}", inst.to_json());
+        if truth == 0 {
+            no += 1;
+            assert_eq!(sol.status, Status::Unsat, "{ctx}");
+            continue;
+        }
+        yes += 1;
+        unique += usize::from(truth == 1);
+        assert!(
+            check(&inst, sol.partition.as_ref().unwrap())
+                .unwrap()
+                .consistent,
+            "{ctx}"
+        );
+        assert_eq!(sol.count, Some(truth.min(COUNT_CAP)), "{ctx}");
+        assert_eq!(sol.unique, Some(truth == 1), "{ctx}");
+    }
+    eprintln!("yes {yes}, no {no}, unique {unique}");
+    assert!(yes > 100 && no > 20, "yes {yes}, no {no}");
+}

@@ -47,7 +47,7 @@ fn shipped(name: &str) -> String {
 fn hard_instance() -> Instance {
     let tokens = vec![50; 3];
     let params = GenerateParams {
-        samples: samples_for_ratio(&tokens, 1.5),
+        samples: samples_for_ratio(&tokens, 1.5).unwrap(),
         tokens,
         classes: vec![3; 3],
         values: 2,

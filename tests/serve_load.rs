@@ -47,7 +47,7 @@ fn cases() -> Vec<Case> {
     for seed in 0..20 {
         let tokens = vec![30, 30];
         let params = GenerateParams {
-            samples: samples_for_ratio(&tokens, 6.0),
+            samples: samples_for_ratio(&tokens, 6.0).unwrap(),
             tokens,
             classes: vec![3, 3],
             values: 2,

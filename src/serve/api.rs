@@ -11,6 +11,8 @@ use crate::check::Candidate;
 use crate::error::Error;
 use crate::graph::{parse_col, Graph};
 use crate::instance::Instance;
+use crate::json::{text_problem, Described, Obj};
+use crate::reduce::ColoringReduction;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,15 @@ impl IntoResponse for ApiError {
                 header::RETRY_AFTER,
                 HeaderValue::from_str(&secs.to_string()).expect("digits"),
             );
+        }
+        // A body refused unread (too large, too slow) leaves the connection unusable.
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
@@ -166,6 +177,11 @@ pub struct SolveRequestOptions {
     pub timeout: Option<f64>,
 }
 
+impl Described for SolveRequestOptions {
+    const EXPECTED: &'static str =
+        r#"an options object {"unique": bool, "count": n, "timeout": secs}"#;
+}
+
 impl SolveRequestOptions {
     /// The count limit asked for: 2 for `unique`, `count`, or 1.
     pub fn limit(&self) -> u64 {
@@ -200,7 +216,7 @@ impl SolveRequest {
             .map_err(|e| ApiError::from_library(&e))?;
         let options: SolveRequestOptions = match options {
             None => SolveRequestOptions::default(),
-            Some(value) => serde_json::from_value(value).map_err(|e| {
+            Some(value) => serde_json::from_value::<Obj<SolveRequestOptions>>(value).map(|o| o.0).map_err(|e| {
                 let message = e.to_string();
                 let field = field_of("options", &message);
                 ApiError::new(
@@ -212,6 +228,13 @@ impl SolveRequest {
                 )
             })?,
         };
+        if options.count == Some(0) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some("options.count"),
+                "body: options.count must be at least 1 (1 finds a partition, 2 decides uniqueness)",
+            ));
+        }
         if options.unique && options.count.is_some() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -248,11 +271,14 @@ struct RawCheck<'a> {
     solution: &'a RawValue,
 }
 
+impl Described for RawCheck<'_> {
+    const EXPECTED: &'static str = r#"a check object {"instance": {...}, "solution": {...}}"#;
+}
+
 impl CheckRequest {
     /// Parses a check body; errors name `instance.…` or `solution.…`.
     pub fn parse(body: &[u8]) -> Result<CheckRequest, ApiError> {
-        let raw: RawCheck = serde_json::from_slice(body)
-            .map_err(|e| body_error(&e, "{\"instance\": {...}, \"solution\": {...}}"))?;
+        let raw: RawCheck = strict_body(body)?;
         let instance = Instance::from_json(raw.instance.get().as_bytes(), "instance")
             .map_err(|e| ApiError::from_library(&e))?;
         let candidate = Candidate::from_json(raw.solution.get().as_bytes(), "solution")
@@ -280,11 +306,23 @@ struct RawReduce {
     colors: u32,
 }
 
+impl Described for RawReduce {
+    const EXPECTED: &'static str =
+        r#"a reduction object {"graph": "<DIMACS .col text>", "colors": k}"#;
+}
+
 impl ReduceRequest {
     /// Parses a reduction body; errors in the graph text name its line.
-    pub fn parse(body: &[u8]) -> Result<ReduceRequest, ApiError> {
-        let raw: RawReduce = serde_json::from_slice(body)
-            .map_err(|e| body_error(&e, "{\"graph\": \"<DIMACS .col text>\", \"colors\": k}"))?;
+    ///
+    /// A graph whose `p` line declares more than `max_size` vertices is refused (422)
+    /// before the graph is built: its reduced instance would have a sample per vertex,
+    /// more than the server answers with (the graph reader allocates per vertex).
+    pub fn parse(body: &[u8], max_size: u64) -> Result<ReduceRequest, ApiError> {
+        let raw: RawReduce = strict_body(body)?;
+        if let Some(n) = declared_vertices(&raw.graph).filter(|&n| n > max_size) {
+            let why = format!("at least: the `p` line declares {n} vertices, one sample each");
+            return Err(reduction_too_large(n, &why, max_size));
+        }
         let graph = parse_col(&raw.graph, "graph")
             .map_err(|e| ApiError::from_library(&e))?
             .graph;
@@ -295,6 +333,13 @@ impl ReduceRequest {
                 "body: `colors` must be >= 1 and the graph must have a vertex",
             ));
         }
+        ColoringReduction::useful_colors(&graph, raw.colors).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some("colors"),
+                format!("body: colors: {e}"),
+            )
+        })?;
         Ok(ReduceRequest {
             graph,
             colors: raw.colors,
@@ -302,7 +347,46 @@ impl ReduceRequest {
     }
 }
 
+/// The vertex count the first `p edge N M` line of `.col` text declares, if it has one
+/// that reads as a number (the graph reader reports every other problem).
+pub fn declared_vertices(col: &str) -> Option<u64> {
+    col.lines()
+        .map(str::trim_start)
+        .filter(|l| !l.is_empty() && !l.starts_with('c'))
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some("p")).then(|| words.nth(1)?.parse().ok())?
+        })
+}
+
+/// A 422 for a graph whose reduced instance would have `samples` samples (one per
+/// vertex and one per edge; `why` says how many of each), over the server's `max_size`.
+pub fn reduction_too_large(samples: u64, why: &str, max_size: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("graph"),
+        format!(
+            "graph: the reduced instance would have {samples} samples ({why}); this server builds at most {max_size} (--max-reduce-size)"
+        ),
+    )
+}
+
 /// A 400 for a body that is not the expected JSON document.
+/// Parses a body that must be one JSON object of type `T` (not an array in its place,
+/// not preceded by a byte order mark), with errors naming the field at fault.
+fn strict_body<'a, T: Deserialize<'a> + Described>(body: &'a [u8]) -> Result<T, ApiError> {
+    if let Some(problem) = text_problem(body, T::EXPECTED) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Some("body"),
+            format!("body: {problem}"),
+        ));
+    }
+    serde_json::from_slice::<Obj<T>>(body)
+        .map(|o| o.0)
+        .map_err(|e| body_error(&e, T::EXPECTED))
+}
+
 fn body_error(e: &serde_json::Error, expected: &str) -> ApiError {
     let message = e.to_string();
     ApiError::new(
@@ -410,11 +494,31 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("instance.samples"), "{}", e.error);
         let e = CheckRequest::parse(b"{\"instance\": ").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("body"), "{}", e.error);
-        let r = ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 2\n", "colors": 2}"#).unwrap();
+        let r =
+            ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 2\n", "colors": 2}"#, 10).unwrap();
         assert_eq!((r.graph.vertices(), r.colors), (2, 2));
-        let e =
-            ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 3\n", "colors": 2}"#).unwrap_err();
+        let e = ReduceRequest::parse(br#"{"graph": "p edge 2 1\ne 1 3\n", "colors": 2}"#, 10)
+            .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("graph"));
         assert!(e.error.contains("line 2"), "{}", e.error);
+    }
+
+    #[test]
+    fn a_declared_vertex_count_over_the_limit_is_refused_before_the_graph_is_built() {
+        let body = br#"{"graph": "c big\np edge 4000000000 1\ne 1 2\n", "colors": 3}"#;
+        let e = ReduceRequest::parse(body, 1000).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("graph"));
+        assert!(e.error.contains("4000000000"), "{}", e.error);
+        assert_eq!(declared_vertices("p edge 5 1\np edge 7 1"), Some(5));
+        assert_eq!(declared_vertices("e 1 2\n"), None);
+        assert_eq!(declared_vertices("p edge x 1"), None);
+        // A count too large for the reader is the reader's to report (400).
+        let e = ReduceRequest::parse(
+            br#"{"graph": "p edge 99999999999999999999999 1", "colors": 3}"#,
+            1000,
+        )
+        .unwrap_err();
+        assert_eq!(e.status, StatusCode::BAD_REQUEST, "{}", e.error);
     }
 }

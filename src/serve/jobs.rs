@@ -2,7 +2,10 @@
 //!
 //! A job is pending until a worker takes it, running while its child process
 //! works, then done (or failed). A finished job is kept until its result is
-//! fetched once or its TTL passes; at most `cap` jobs are stored at a time.
+//! fetched once or its TTL passes; at most `cap` jobs are stored at a time, and
+//! their answers take at most `budget` bytes together (an answer lists a class per
+//! declared token, so a tiny request can have a large answer: one that does not fit
+//! beside those waiting is dropped and the job fails, saying so).
 //! Cancelling a job raises its stop flag, which kills its child process.
 
 use crate::solution::Solution;
@@ -51,6 +54,24 @@ pub struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
     ttl: Duration,
     cap: usize,
+    budget: usize,
+}
+
+/// About how many bytes a stored answer takes: its partitions and table.
+pub fn answer_bytes(solution: &Solution) -> usize {
+    let rows = |p: &Option<Vec<Vec<u32>>>| {
+        p.iter()
+            .flatten()
+            .map(|row| 24 + 4 * row.len())
+            .sum::<usize>()
+    };
+    let table: usize = solution
+        .table
+        .iter()
+        .flatten()
+        .map(|e| 64 + 4 * e.cell.len())
+        .sum();
+    256 + rows(&solution.partition) + rows(&solution.witness) + table
 }
 
 /// What [`Jobs::fetch`] and [`Jobs::cancel`] found.
@@ -63,12 +84,14 @@ pub enum Lookup {
 }
 
 impl Jobs {
-    /// A store keeping finished results for `ttl`, holding at most `cap` jobs.
-    pub fn new(ttl: Duration, cap: usize) -> Jobs {
+    /// A store keeping finished results for `ttl`, holding at most `cap` jobs whose
+    /// answers take at most `budget` bytes together (see [`answer_bytes`]).
+    pub fn new(ttl: Duration, cap: usize, budget: usize) -> Jobs {
         Jobs {
             jobs: Mutex::new(HashMap::new()),
             ttl,
             cap,
+            budget,
         }
     }
 
@@ -101,9 +124,33 @@ impl Jobs {
         true
     }
 
-    /// Moves a job to `state` (if it still exists: a cancelled job is gone).
-    pub fn update(&self, id: &str, state: JobState) {
-        if let Some(job) = self.lock().get_mut(id) {
+    /// Moves a job to `state` (if it still exists: a cancelled job is gone). An answer
+    /// that does not fit in the budget beside those stored makes the job fail instead.
+    pub fn update(&self, id: &str, mut state: JobState) {
+        let mut jobs = self.lock();
+        if let JobState::Done { result } = &state {
+            self.purge(&mut jobs);
+            let stored: usize = jobs
+                .values()
+                .filter_map(|job| match &job.state {
+                    JobState::Done { result } => Some(answer_bytes(result)),
+                    _ => None,
+                })
+                .sum();
+            let size = answer_bytes(result);
+            if stored.saturating_add(size) > self.budget {
+                let mb = |b: usize| b as f64 / (1024.0 * 1024.0);
+                state = JobState::Failed {
+                    error: format!(
+                        "the answer ({:.1} MB) does not fit beside the {:.1} MB of answers waiting to be fetched (the job store keeps {:.1} MB, 16 x --max-body-mb); fetch results sooner, or use /v1/solve",
+                        mb(size),
+                        mb(stored),
+                        mb(self.budget)
+                    ),
+                };
+            }
+        }
+        if let Some(job) = jobs.get_mut(id) {
             if state.finished() {
                 job.finished_at = Some(Instant::now());
             }
@@ -166,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_job_lives_pending_running_done_then_is_fetched_once() {
-        let jobs = Jobs::new(Duration::from_secs(60), 10);
+        let jobs = Jobs::new(Duration::from_secs(60), 10, 1 << 20);
         assert!(jobs.insert("a", flag()));
         assert_eq!(jobs.fetch("a"), Lookup::Found(JobState::Pending));
         jobs.update("a", JobState::Running);
@@ -181,7 +228,7 @@ mod tests {
 
     #[test]
     fn cancel_raises_the_stop_flag_and_removes_the_job() {
-        let jobs = Jobs::new(Duration::from_secs(60), 10);
+        let jobs = Jobs::new(Duration::from_secs(60), 10, 1 << 20);
         let stop = flag();
         jobs.insert("a", stop.clone());
         assert_eq!(jobs.cancel("a"), Lookup::Found(JobState::Pending));
@@ -192,8 +239,40 @@ mod tests {
     }
 
     #[test]
+    fn answers_beyond_the_byte_budget_fail_the_job() {
+        let big = |tokens: usize| {
+            let mut s = Solution::new(Status::Sat);
+            s.partition = Some(vec![vec![0; tokens]]);
+            JobState::Done {
+                result: Box::new(s),
+            }
+        };
+        let jobs = Jobs::new(Duration::from_secs(60), 10, 10_000);
+        for id in ["a", "b", "c"] {
+            assert!(jobs.insert(id, flag()));
+        }
+        jobs.update("a", big(1000));
+        jobs.update("b", big(1000));
+        assert!(matches!(
+            jobs.fetch("a"),
+            Lookup::Found(JobState::Done { .. })
+        ));
+        jobs.update("c", big(2000));
+        match jobs.fetch("c") {
+            Lookup::Found(JobState::Failed { error }) => {
+                assert!(error.contains("fetch results sooner"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            jobs.fetch("b"),
+            Lookup::Found(JobState::Done { .. })
+        ));
+    }
+
+    #[test]
     fn the_cap_holds_and_expired_results_make_room() {
-        let jobs = Jobs::new(Duration::from_millis(50), 2);
+        let jobs = Jobs::new(Duration::from_millis(50), 2, 1 << 20);
         assert!(jobs.insert("a", flag()));
         assert!(jobs.insert("b", flag()));
         assert!(!jobs.insert("c", flag()));

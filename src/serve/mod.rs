@@ -1,11 +1,22 @@
-//! `partrec serve`: the solver as an HTTP/JSON service (axum on tokio).
+//! `partrec serve`: the solver as an HTTP/JSON service (axum on tokio, HTTP/1.1 by hyper).
 //!
-//! A request flows: body (size-limited, 413) -> parse with the library's readers
-//! on a blocking thread (400) -> encoding-size check (422) -> admission to the
-//! [`pool::Pool`] (503 with `Retry-After` when full) -> a solve in a child process
-//! ([`crate::worker::solve_in_child`]) killed at the request's deadline, when the
-//! client goes away or when its job is cancelled, so no abandoned solve keeps a
-//! core busy -> the answer, checked by the child exactly as `partrec solve` checks it.
+//! A request flows: head (within `header_timeout`, else the connection is closed) ->
+//! a declared `Content-Length` over the limit is 413 at once -> body (size-limited,
+//! 413; within `body_timeout`, else 408) -> parse with the library's readers on a
+//! blocking thread, at most `max_parsing` at once (400) -> encoding-size check (422)
+//! -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve in
+//! a child process ([`crate::worker::solve_in_child`]) killed at the request's
+//! deadline, when the client goes away or when its job is cancelled, so no abandoned
+//! solve keeps a core busy -> the answer, checked by the child exactly as `partrec
+//! solve` checks it. `/v1/check` and `/v1/reduce/coloring` run in the server under the
+//! same deadline (then 503), and a reduction larger than `max_reduce_size` samples is
+//! refused (422) before it is built.
+//!
+//! At most `max_connections` connections are open at once; one more is answered 503
+//! and closed. Nothing in the server allocates in proportion to a count that a
+//! request declares (tokens, classes, vertices): only to the bytes it sent. A solve
+//! answer lists a class for every declared token, so a request declaring more than
+//! `max_answer_tokens` tokens is refused (422) before anything is built.
 //!
 //! Shutdown (SIGTERM or Ctrl-C) stops accepting connections, refuses work that has
 //! not started, cancels background jobs, lets running requests finish (each is
@@ -18,13 +29,16 @@ pub mod pool;
 mod routes;
 
 use crate::error::{Error, Result};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Semaphore};
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -49,6 +63,49 @@ pub struct ServeConfig {
     pub quiet: bool,
     /// The `partrec` executable that runs each solve as a child process.
     pub exe: PathBuf,
+    /// Longest time for a request's head (line and headers) to arrive, counted from
+    /// its first byte or from the end of the previous request on the connection (so
+    /// it also closes idle connections); then the connection is closed.
+    pub header_timeout: Duration,
+    /// Longest time for a request's whole body to arrive; then 408 and the connection
+    /// is closed.
+    pub body_timeout: Duration,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Request bodies parsed (and checks and reductions run) in the server at once;
+    /// more wait for a turn, up to `timeout`, then get 503.
+    pub max_parsing: usize,
+    /// Largest colouring reduction, in samples (vertices + edges), that
+    /// `/v1/reduce/coloring` builds; larger graphs get 422.
+    pub max_reduce_size: u64,
+    /// Most tokens, over all groups, that a solve request may declare: its answer lists
+    /// a class for every declared token (twice with a witness), so more get 422.
+    pub max_answer_tokens: u64,
+}
+
+/// Bytes of reply per sample of a reduced instance, roughly (`{"x":[u,v],"y":1},`
+/// with six-digit vertices): the default [`ServeConfig::max_reduce_size`] is the body
+/// limit over this, so a reduction's reply is about as large as the largest body.
+pub const REDUCED_BYTES_PER_SAMPLE: u64 = 32;
+
+/// The default [`ServeConfig::max_reduce_size`] for a body limit of `max_body_bytes`.
+pub fn default_max_reduce_size(max_body_bytes: usize) -> u64 {
+    (max_body_bytes as u64 / REDUCED_BYTES_PER_SAMPLE).max(1)
+}
+
+/// Bytes of reply per declared token of a solve answer, roughly (`0,` in the partition
+/// and again in a witness): the default [`ServeConfig::max_answer_tokens`] is the body
+/// limit over this.
+pub const ANSWER_BYTES_PER_TOKEN: u64 = 4;
+
+/// The default [`ServeConfig::max_answer_tokens`] for a body limit of `max_body_bytes`.
+pub fn default_max_answer_tokens(max_body_bytes: usize) -> u64 {
+    (max_body_bytes as u64 / ANSWER_BYTES_PER_TOKEN).max(1)
+}
+
+/// The default [`ServeConfig::max_parsing`]: twice the number of cores.
+pub fn default_max_parsing() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl ServeConfig {
@@ -59,10 +116,33 @@ impl ServeConfig {
                 "--workers, --max-body-mb and --max-jobs must be > 0".into(),
             ));
         }
-        if self.timeout.is_zero() || self.job_ttl.is_zero() {
+        if self.timeout.is_zero()
+            || self.job_ttl.is_zero()
+            || self.header_timeout.is_zero()
+            || self.body_timeout.is_zero()
+        {
             return Err(Error::Usage(
-                "--timeout and --job-ttl must be > 0 seconds".into(),
+                "--timeout, --job-ttl, --header-timeout and --body-timeout must be > 0 seconds"
+                    .into(),
             ));
+        }
+        for (flag, value) in [
+            ("--max-connections", self.max_connections as u64),
+            ("--max-parsing", self.max_parsing as u64),
+            ("--max-reduce-size", self.max_reduce_size),
+            ("--max-answer-tokens", self.max_answer_tokens),
+        ] {
+            if value == 0 {
+                return Err(Error::Usage(format!("{flag} must be > 0")));
+            }
+        }
+        if self.max_parsing > Semaphore::MAX_PERMITS
+            || self.max_connections > Semaphore::MAX_PERMITS
+        {
+            return Err(Error::Usage(format!(
+                "--max-connections and --max-parsing must be at most {}",
+                Semaphore::MAX_PERMITS
+            )));
         }
         Ok(())
     }
@@ -76,7 +156,7 @@ pub fn run(config: ServeConfig) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| Error::Usage(format!("--addr {}: cannot listen: {e}", config.addr)))?;
@@ -87,25 +167,68 @@ pub fn run(config: ServeConfig) -> Result<()> {
         let _ = writeln!(out, "partrec: listening on http://{addr}");
         let _ = out.flush();
         serve(listener, config, shutdown_signal()).await
-    })
+    });
+    // A check or reduction that outlived its deadline may still hold a blocking thread.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
-/// Serves on `listener` until `shutdown` completes, then shuts down gracefully.
+/// Serves on `listener` until `shutdown` completes, then shuts down gracefully: stops
+/// accepting, refuses work not yet started, lets every open connection finish its
+/// request (each is bounded by its timeouts) and returns.
 pub async fn serve(
     listener: TcpListener,
     config: ServeConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    config.validate()?;
     let state = Arc::new(routes::AppState::new(config));
     let app = routes::router(state.clone());
-    let closing = state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.begin_shutdown();
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("the server failed: {e}")))?;
+    let connections = Arc::new(Semaphore::new(state.config.max_connections));
+    // Raised at shutdown; every connection task holds a receiver until it ends.
+    let (closing_tx, closing_rx) = watch::channel(false);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_failed(&e, state.config.quiet).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            refuse_connection(stream, state.config.max_connections);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let mut closing = closing_rx.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => return,
+                _ = closing.wait_for(|&closing| closing) => {}
+            }
+            // Finish the request in progress (if any), then close.
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+            drop(closing);
+        });
+    }
+    drop(listener);
+    state.begin_shutdown();
+    let _ = closing_tx.send(true);
+    drop(closing_rx);
+    // Every connection task holds a receiver: when none is left, all have ended.
+    closing_tx.closed().await;
     // Cancelled jobs' children are killed within a poll interval; wait for their threads.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while state.pool.running() > 0 && tokio::time::Instant::now() < deadline {
@@ -115,6 +238,39 @@ pub async fn serve(
         eprintln!("partrec: server stopped");
     }
     Ok(())
+}
+
+/// After a failed `accept`: a connection that failed on its own is skipped; anything
+/// else (too many open files) is waited out briefly instead of spinning.
+async fn accept_failed(e: &std::io::Error, quiet: bool) {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        return;
+    }
+    if !quiet {
+        eprintln!("partrec: cannot accept a connection: {e}");
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// Answers a connection over the cap with 503 (if the socket takes it at once) and
+/// closes it: no task, no buffer, no waiting on the client.
+fn refuse_connection(stream: TcpStream, cap: usize) {
+    let body = format!(
+        "{}\n",
+        serde_json::json!({
+            "error": format!("the server has {cap} connections open, its limit (--max-connections); retry later"),
+            "field": null,
+        })
+    );
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.try_write(answer.as_bytes());
 }
 
 /// Completes on Ctrl-C or (on Unix) SIGTERM.

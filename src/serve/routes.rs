@@ -1,19 +1,23 @@
 //! The routes of the service and the shared state they work on.
 
-use super::api::{ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest};
+use super::api::{
+    field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
+};
 use super::jobs::{JobState, Jobs, Lookup};
 use super::metrics::{Gauges, Metrics};
 use super::pool::{Pool, StopOnDrop, Ticket, Turn};
 use super::ServeConfig;
 use crate::check::judge;
 use crate::encode::estimate_clauses;
+use crate::error::Error;
 use crate::preprocess::Prepared;
 use crate::reduce::ColoringReduction;
-use crate::solution::Solution;
+use crate::solution::{Solution, Stats};
 use crate::worker::{solution_from_outcome, solve_in_child, Outcome};
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{MatchedPath, Path, Request, State};
-use axum::http::{header, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -22,7 +26,8 @@ use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// What every route shares.
 pub(crate) struct AppState {
@@ -31,7 +36,19 @@ pub(crate) struct AppState {
     jobs: Jobs,
     metrics: Metrics,
     shutting_down: AtomicBool,
+    /// Turns for work done in the server itself (parsing, checks, reductions).
+    parsing: Arc<Semaphore>,
 }
+
+/// A parsed solve request with the sizes the server's preprocessing found.
+struct Parsed {
+    request: SolveRequest,
+    /// `samples`, `distinct_samples`, `values` and `observed_tokens`, the rest zero.
+    sizes: Stats,
+}
+
+/// The job store keeps this many times the body limit of answers waiting to be fetched.
+const JOB_STORE_BODIES: usize = 16;
 
 /// Seconds a refused client is asked to wait before retrying.
 const RETRY_AFTER_SECS: u64 = 1;
@@ -40,9 +57,14 @@ impl AppState {
     pub(crate) fn new(config: ServeConfig) -> AppState {
         AppState {
             pool: Pool::new(config.workers, config.queue),
-            jobs: Jobs::new(config.job_ttl, config.max_jobs),
+            jobs: Jobs::new(
+                config.job_ttl,
+                config.max_jobs,
+                config.max_body_bytes.saturating_mul(JOB_STORE_BODIES),
+            ),
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
+            parsing: Arc::new(Semaphore::new(config.max_parsing)),
             config,
         }
     }
@@ -74,13 +96,62 @@ impl AppState {
         })
     }
 
+    /// Runs `work` on a blocking thread once one of the `max_parsing` turns is free,
+    /// answering by `deadline`: waiting for a turn that long, or work still running
+    /// then, is 503. Work past its deadline runs on to its end holding its turn (it
+    /// cannot be interrupted), so at most `max_parsing` such threads ever run.
+    async fn in_server<T: Send + 'static>(
+        &self,
+        deadline: tokio::time::Instant,
+        what: &'static str,
+        work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let limit = self.config.timeout.as_secs_f64();
+        let turn = tokio::time::timeout_at(deadline, self.parsing.clone().acquire_owned()).await;
+        let permit: OwnedSemaphorePermit = match turn {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(ApiError::unavailable(
+                    format!(
+                        "all {} of the server's parsing turns stayed busy until this request's deadline ({limit} s, --timeout; --max-parsing); retry later",
+                        self.config.max_parsing
+                    ),
+                    RETRY_AFTER_SECS,
+                ))
+            }
+        };
+        let handle = tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            work()
+        });
+        match tokio::time::timeout_at(deadline, handle).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                format!("internal error: the {what} failed: {}", panic_message(e)),
+            )),
+            // Not worth retrying as it is: no Retry-After.
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                format!(
+                    "the {what} did not finish within this server's limit of {limit} s (--timeout)"
+                ),
+            )),
+        }
+    }
+
     /// Parses a solve body and checks its encoding size, on a blocking thread.
-    async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<SolveRequest, ApiError> {
+    async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
         let max = self.config.max_clauses;
-        blocking(move || {
+        let max_tokens = self.config.max_answer_tokens;
+        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        self.in_server(deadline, "parsing of the request", move || {
             let request = SolveRequest::parse(&body)?;
+            answer_fits(&request, max_tokens)?;
             let prep = Prepared::new(&request.instance);
-            let clauses = estimate_clauses(&prep, request.instance.groups());
+            let clauses = estimate_clauses(&prep);
             if clauses > max {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,7 +161,14 @@ impl AppState {
                     ),
                 ));
             }
-            Ok(request)
+            let sizes = Stats {
+                samples: request.instance.num_samples(),
+                distinct_samples: prep.len(),
+                values: prep.values,
+                observed_tokens: prep.order.iter().map(Vec::len).collect(),
+                ..Stats::default()
+            };
+            Ok(Parsed { request, sizes })
         })
         .await
     }
@@ -99,10 +177,11 @@ impl AppState {
     async fn solve(
         self: &Arc<Self>,
         ticket: Ticket,
-        request: SolveRequest,
+        parsed: Parsed,
         stop: Arc<AtomicBool>,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
+        let Parsed { request, sizes } = parsed;
         let deadline = tokio::time::Instant::now() + request.options.timeout(self.config.timeout);
         let limit = request.options.limit();
         let exe = self.config.exe.clone();
@@ -117,17 +196,17 @@ impl AppState {
             Turn::Done((Ok(solution), seconds)) => {
                 let outcome = format!("{:?}", solution.status).to_lowercase();
                 self.metrics.solve(&outcome, seconds);
-                Ok(solution)
+                Ok(with_sizes(solution, sizes))
             }
             Turn::Done((Err(e), seconds)) => {
                 self.metrics.solve("error", seconds);
-                Err(ApiError::from_library(&e))
+                Err(solver_error(&e))
             }
-            Turn::Expired => Ok(solution_from_outcome(
-                Outcome::TimedOut { last_line: None },
-                limit,
-            )
-            .expect("a timeout always has an answer")),
+            Turn::Expired => Ok(with_sizes(
+                solution_from_outcome(Outcome::TimedOut { last_line: None }, limit)
+                    .expect("a timeout always has an answer"),
+                sizes,
+            )),
             Turn::Closed => Err(ApiError::unavailable(
                 "the server is shutting down",
                 RETRY_AFTER_SECS,
@@ -136,14 +215,68 @@ impl AppState {
     }
 }
 
-/// Runs parsing work off the async threads.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+/// Refuses (422) a request whose answer, a class for every declared token, would list
+/// more than `max` tokens.
+fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
+    let groups = request.instance.groups();
+    let total: u64 = groups.iter().map(|g| u64::from(g.tokens)).sum();
+    if total <= max {
+        return Ok(());
     }
+    let (g, largest) = groups
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, group)| group.tokens)
+        .expect("a valid instance has a group");
+    let field = format!("groups[{g}].tokens");
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(&field),
+        format!(
+            "body: {field} = {}: an answer lists a class for every declared token, {total} in all; this server answers with at most {max} (--max-answer-tokens); declare only the tokens you have",
+            largest.tokens
+        ),
+    ))
+}
+
+/// A timed-out answer given before the child reported its sizes gets the server's own.
+fn with_sizes(mut solution: Solution, sizes: Stats) -> Solution {
+    let stats = &mut solution.stats;
+    if stats.timed_out && stats.samples == 0 && stats.observed_tokens.is_empty() {
+        stats.samples = sizes.samples;
+        stats.distinct_samples = sizes.distinct_samples;
+        stats.values = sizes.values;
+        stats.observed_tokens = sizes.observed_tokens;
+    }
+    solution
+}
+
+/// The answer for a solve whose child failed: the child refusing the instance (which
+/// the server's reader accepted) is 422 with the child's own message, naming the field;
+/// anything else is 500 saying what happened (a signal, an exit code).
+fn solver_error(e: &Error) -> ApiError {
+    match e {
+        Error::Input { message, .. } | Error::Usage(message) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&field_of("body", message)),
+            format!("body: {message}"),
+        ),
+        _ => ApiError::from_library(e),
+    }
+}
+
+/// The message of a panicked or cancelled blocking task, on one line.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "it was cancelled".into();
+    }
+    let payload = e.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    format!("it panicked: {}", text.replace('\n', " "))
 }
 
 /// How many bytes past the limit are read and dropped before a 413 is sent: a client
@@ -151,15 +284,36 @@ async fn blocking<T: Send + 'static>(
 /// have sent the whole body. A body larger still is cut off (connection closed).
 const DRAIN_FACTOR: usize = 16;
 
-/// Reads the body, up to `limit` bytes; a larger one is 413 (after draining, see above).
-async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
+/// After a 413 for a declared length, how long the rest of a body may pause before
+/// the connection is closed.
+const DRAIN_IDLE: Duration = Duration::from_secs(1);
+
+/// The 413 for a body over `limit` bytes.
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some("body"),
+        format!("body: larger than this server's limit of {limit} bytes (--max-body-mb)"),
+    )
+}
+
+/// Reads the body, up to `limit` bytes, within `within`; a larger one is 413 (after
+/// draining, see above), a slower one 408.
+async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(within, read_body_now(body, limit)).await {
+        Ok(read) => read,
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
             Some("body"),
-            format!("body: larger than this server's limit of {limit} bytes (--max-body-mb)"),
-        )
-    };
+            format!(
+                "body: not received within {} s (--body-timeout): it is shorter than its Content-Length, or too slow",
+                within.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+async fn read_body_now(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
     let mut kept = Vec::new();
     let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
@@ -183,12 +337,66 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
         }
     }
     if seen > limit {
-        return Err(too_large());
+        return Err(too_large(limit));
     }
     Ok(Bytes::from(kept))
 }
 
-/// The router with every route, the body limit, and the log-and-count layer.
+/// Reads and drops what a client sends of a refused body, up to `cap` bytes, while it
+/// keeps coming (pauses under a second) and for at most `within`, so that a client
+/// that sends its whole body before reading is still there to read its 413.
+async fn drain(mut body: Body, cap: usize, within: Duration) {
+    let end = tokio::time::Instant::now() + within;
+    let mut seen = 0usize;
+    while seen <= cap {
+        let next = tokio::time::Instant::now() + DRAIN_IDLE;
+        match tokio::time::timeout_at(next.min(end), body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                seen = seen.saturating_add(frame.data_ref().map_or(0, |d| d.len()));
+            }
+            _ => break,
+        }
+    }
+}
+
+/// The body length a request declares, if it declares one that reads as a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Answers 413 at once, before reading any body, when the declared `Content-Length`
+/// is over the limit; the body is not awaited (the connection closes after the
+/// answer, once what the client already sends has been read and dropped).
+async fn refuse_declared_oversize(
+    State(s): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = s.config.max_body_bytes;
+    if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
+        return next.run(request).await;
+    }
+    let waits_for_continue = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !waits_for_continue {
+        tokio::spawn(drain(
+            request.into_body(),
+            limit.saturating_mul(DRAIN_FACTOR),
+            s.config.body_timeout,
+        ));
+    }
+    too_large(limit).into_response()
+}
+
+/// The router with every route, the declared-length check, and the log-and-count layer.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/solve", post(solve))
@@ -201,6 +409,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -228,10 +440,13 @@ async fn observe(State(s): State<Arc<AppState>>, request: Request, next: Next) -
     response
 }
 
+/// The body of a request, within the server's size and time limits.
+async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
+    read_body(raw, s.config.max_body_bytes, s.config.body_timeout).await
+}
+
 async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
-    let request = s
-        .solve_request(read_body(raw, s.config.max_body_bytes).await?)
-        .await?;
+    let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
     let stop = Arc::new(AtomicBool::new(false));
     // Raised when this handler ends, also when the client disconnects and the
@@ -241,32 +456,42 @@ async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Sol
 }
 
 async fn check(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
-    let raw = read_body(raw, s.config.max_body_bytes).await?;
-    let judgement = blocking(move || {
-        let request = CheckRequest::parse(&raw)?;
-        judge(&request.instance, &request.candidate, "solution")
-            .map_err(|e| ApiError::from_library(&e))
-    })
-    .await?;
+    let deadline = tokio::time::Instant::now() + s.config.timeout;
+    let raw = body_of(&s, raw).await?;
+    let judgement = s
+        .in_server(deadline, "check", move || {
+            let request = CheckRequest::parse(&raw)?;
+            judge(&request.instance, &request.candidate, "solution")
+                .map_err(|e| ApiError::from_library(&e))
+        })
+        .await?;
     Ok(JsonLine(judgement).into_response())
 }
 
 async fn reduce_coloring(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
-    let raw = read_body(raw, s.config.max_body_bytes).await?;
-    let text = blocking(move || {
-        let request = ReduceRequest::parse(&raw)?;
-        let reduction = ColoringReduction::new(&request.graph, request.colors)
-            .map_err(|e| ApiError::from_library(&e))?;
-        Ok(reduction.reduce("graph").to_json())
-    })
-    .await?;
+    let deadline = tokio::time::Instant::now() + s.config.timeout;
+    let raw = body_of(&s, raw).await?;
+    let max = s.config.max_reduce_size;
+    let text = s
+        .in_server(deadline, "reduction", move || {
+            let request = ReduceRequest::parse(&raw, max)?;
+            let reduction = ColoringReduction::new(&request.graph, request.colors)
+                .map_err(|e| ApiError::from_library(&e))?;
+            // Refused before the reduced instance (and its reply) is built.
+            let samples = reduction.size().samples as u64;
+            if samples > max {
+                let (v, e) = (request.graph.vertices(), request.graph.edge_count());
+                let what = format!("{v} vertices + {e} edges");
+                return Err(reduction_too_large(samples, &what, max));
+            }
+            Ok(reduction.reduce("graph").to_json())
+        })
+        .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], text + "\n").into_response())
 }
 
 async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
-    let request = s
-        .solve_request(read_body(raw, s.config.max_body_bytes).await?)
-        .await?;
+    let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
     let stop = Arc::new(AtomicBool::new(false));
@@ -322,10 +547,22 @@ struct JobAnswer {
     state: JobState,
 }
 
+/// A job id from the path, or a JSON 400 (not axum's plain-text rejection).
+fn job_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|Path(id)| id).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Some("id"),
+            format!("the job id is not valid: {}", e.body_text()),
+        )
+    })
+}
+
 async fn get_job(
     State(s): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<JsonLine<JobAnswer>, ApiError> {
+    let id = job_id(id)?;
     match s.jobs.fetch(&id) {
         Lookup::Missing => Err(no_such_job(&id)),
         Lookup::Found(state) => Ok(JsonLine(JobAnswer { id, state })),
@@ -334,8 +571,9 @@ async fn get_job(
 
 async fn delete_job(
     State(s): State<Arc<AppState>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<JsonLine<serde_json::Value>, ApiError> {
+    let id = job_id(id)?;
     match s.jobs.cancel(&id) {
         Lookup::Missing => Err(no_such_job(&id)),
         Lookup::Found(JobState::Pending | JobState::Running) => Ok(JsonLine(

@@ -17,10 +17,32 @@ pub struct Server {
 impl Server {
     /// Starts `partrec serve --addr 127.0.0.1:0 ARGS` and reads the address it prints.
     pub fn start(name: &str, args: &[&str]) -> Server {
+        let mut command = partrec();
+        command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+        Server::spawn(name, command)
+    }
+
+    /// As [`Server::start`], with the server's address space (and its solves') capped at
+    /// `megabytes` (`ulimit -v`): an allocation driven by a declared size then fails in
+    /// the server instead of swamping the machine.
+    pub fn start_capped(name: &str, megabytes: u64, args: &[&str]) -> Server {
+        let mut command = std::process::Command::new("sh");
+        command
+            .args([
+                "-c",
+                &format!("ulimit -v {} && exec \"$0\" \"$@\"", megabytes * 1024),
+                env!("CARGO_BIN_EXE_partrec"),
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+            ])
+            .args(args);
+        Server::spawn(name, command)
+    }
+
+    fn spawn(name: &str, mut command: std::process::Command) -> Server {
         let stderr = scratch(&format!("server-{name}")).join("stderr.log");
-        let mut child = partrec()
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .args(args)
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
@@ -39,6 +61,16 @@ impl Server {
             base,
             stderr,
         }
+    }
+
+    /// `127.0.0.1:PORT`, for raw TCP connections.
+    pub fn addr(&self) -> &str {
+        self.base.strip_prefix("http://").unwrap_or(&self.base)
+    }
+
+    /// Whether the server process is still running.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The URL of `path` on this server.

@@ -1,0 +1,159 @@
+//! Strict JSON reading shared by the file readers: objects must be objects
+//! (serde would otherwise accept `[3, 2]` for `{"tokens": 3, "classes": 2}`),
+//! a byte order mark or an empty file is named as such, and every message is
+//! one line in the user's terms, never a Rust type name.
+
+use crate::error::{Error, Result};
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// A JSON object type, with the words that describe it in messages.
+pub trait Described {
+    /// What is expected, e.g. "an object {\"tokens\": N, \"classes\": K}".
+    const EXPECTED: &'static str;
+}
+
+/// `T`, read from a JSON object only.
+#[derive(Clone, Debug)]
+pub struct Obj<T>(pub T);
+
+impl<'de, T: Deserialize<'de> + Described> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct ObjVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Described> Visitor<'de> for ObjVisitor<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(T::EXPECTED)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<T, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(ObjVisitor(PhantomData)).map(Obj)
+    }
+}
+
+/// A whole number from 0 to `u32::MAX` (a token id, a class, a colour), read with
+/// a message in the user's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Whole(pub u32);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct WholeVisitor;
+        impl Visitor<'_> for WholeVisitor {
+            type Value = Whole;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "a whole number from 0 to {}", u32::MAX)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Whole, E> {
+                u32::try_from(v)
+                    .map(Whole)
+                    .map_err(|_| E::custom(format!("{v} is larger than {}", u32::MAX)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Whole, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::custom(format!(
+                        "{v} is negative; expected a whole number from 0 to {}",
+                        u32::MAX
+                    ))),
+                }
+            }
+        }
+        d.deserialize_u64(WholeVisitor)
+    }
+}
+
+/// Rows of whole numbers (a partition: one row per group), as `u32`.
+pub fn rows<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<Vec<u32>>, D::Error> {
+    let rows = Vec::<Vec<Whole>>::deserialize(d)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|w| w.0).collect())
+        .collect())
+}
+
+/// Optional [`rows`].
+pub fn opt_rows<'de, D: Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Vec<Vec<u32>>>, D::Error> {
+    #[derive(Deserialize)]
+    struct Rows(#[serde(deserialize_with = "rows")] Vec<Vec<u32>>);
+    Ok(Option::<Rows>::deserialize(d)?.map(|r| r.0))
+}
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Why `bytes` cannot be a text file at all (empty, or starting with a BOM), if so.
+pub fn text_problem(bytes: &[u8], expected: &str) -> Option<String> {
+    if bytes.starts_with(BOM) {
+        Some("starts with a UTF-8 byte order mark (BOM, bytes EF BB BF); save it as UTF-8 without a BOM".into())
+    } else if bytes.iter().all(u8::is_ascii_whitespace) {
+        Some(format!("empty file: expected {expected}"))
+    } else {
+        None
+    }
+}
+
+/// Parses a JSON object of type `T` from `bytes`; errors name `origin` and say
+/// whether the text is not JSON at all or not the expected thing (`what`).
+pub fn parse<T: DeserializeOwned + Described>(bytes: &[u8], origin: &str, what: &str) -> Result<T> {
+    if let Some(problem) = text_problem(bytes, T::EXPECTED) {
+        return Err(Error::input(origin, problem));
+    }
+    serde_json::from_slice::<Obj<T>>(bytes)
+        .map(|o| o.0)
+        .map_err(|e| {
+            let kind = if e.is_syntax() || e.is_eof() {
+                "not valid JSON".to_string()
+            } else {
+                format!("not a valid {what}")
+            };
+            Error::input(origin, format!("{kind}: {}", one_line(&e.to_string())))
+        })
+}
+
+/// `text` on one line (a message quoting input can contain line breaks).
+pub fn one_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    struct Pair {
+        a: u32,
+    }
+    impl Described for Pair {
+        const EXPECTED: &'static str = "an object {\"a\": N}";
+    }
+
+    #[test]
+    fn objects_only_and_clear_words() {
+        assert_eq!(parse::<Pair>(br#"{"a": 1}"#, "f", "pair").unwrap().a, 1);
+        let e = parse::<Pair>(b"[1]", "f", "pair").unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "f: not a valid pair: invalid type: sequence, expected an object {\"a\": N}"
+            ),
+            "{e}"
+        );
+        let e = parse::<Pair>(b"\xEF\xBB\xBF{\"a\": 1}", "f", "pair")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("byte order mark"), "{e}");
+        let e = parse::<Pair>(b"  \n", "f", "pair").unwrap_err().to_string();
+        assert!(e.contains("empty file"), "{e}");
+        let e = parse::<Pair>(b"{\"a\": ", "f", "pair")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f: not valid JSON"), "{e}");
+    }
+}
