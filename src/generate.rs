@@ -206,7 +206,7 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
     if let Some(r) = ratio {
         meta["ratio"] = r.into();
     }
-    instance.meta = Some(meta);
+    instance.meta = Some(serde_json::value::to_raw_value(&meta).expect("metadata serializes"));
     Ok(instance)
 }
 

@@ -74,8 +74,9 @@ pub struct Instance {
     values: Vec<Label>,
     /// Ground truth, if the file carries it.
     pub planted: Option<Planted>,
-    /// Free-form metadata (generator, seed, ...), carried along unchanged.
-    pub meta: Option<serde_json::Value>,
+    /// Free-form metadata (generator, seed, ...), carried along unchanged as its JSON
+    /// text (never parsed into a tree, whose size could be many times the text's).
+    pub meta: Option<Box<RawValue>>,
 }
 
 /// Interns labels: equal labels (by [`LabelKey`]) get one id, the first spelling is kept.
@@ -302,7 +303,7 @@ impl Instance {
     pub fn from_json_with_options(
         bytes: &[u8],
         origin: &str,
-    ) -> Result<(Instance, Option<serde_json::Value>)> {
+    ) -> Result<(Instance, Option<Box<RawValue>>)> {
         let mut raw: RawInstance = json::parse(bytes, origin, "instance")?;
         let options = raw.options.take();
         let instance = raw
@@ -379,9 +380,9 @@ struct RawInstance {
     #[serde(default)]
     planted: Option<Obj<RawPlanted>>,
     #[serde(default)]
-    meta: Option<serde_json::Value>,
+    meta: Option<Box<RawValue>>,
     #[serde(default)]
-    options: Option<serde_json::Value>,
+    options: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -552,7 +553,7 @@ mod tests {
         let text = br#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [], "options": {"unique": true}}"#;
         let (instance, options) = Instance::from_json_with_options(text, "body").unwrap();
         assert_eq!(instance.arity(), 1);
-        assert_eq!(options, Some(serde_json::json!({"unique": true})));
+        assert_eq!(options.unwrap().get(), r#"{"unique": true}"#);
         let e = Instance::from_json(text, "f.json").unwrap_err().to_string();
         assert!(
             e.starts_with("f.json: not a valid instance: unknown field `options`"),

@@ -113,13 +113,70 @@ pub fn parse<T: DeserializeOwned + Described>(bytes: &[u8], origin: &str, what: 
             } else {
                 format!("not a valid {what}")
             };
-            Error::input(origin, format!("{kind}: {}", one_line(&e.to_string())))
+            Error::input(origin, format!("{kind}: {}", plain_words(&e.to_string())))
         })
 }
 
 /// `text` on one line (a message quoting input can contain line breaks).
 pub fn one_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
+}
+
+/// A serde message in the user's words: Rust's type names (`expected u32`,
+/// `expected struct Row`) become what they mean.
+pub fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 12] = [
+        ("expected u8", "expected a whole number from 0 to 255"),
+        ("expected u16", "expected a whole number from 0 to 65535"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        (
+            "expected usize",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected i32", "expected a whole number"),
+        ("expected i64", "expected a whole number"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a string", "expected a JSON string"),
+        ("expected unit", "expected null"),
+    ];
+    let mut out = one_line(message);
+    for (rust, words) in WORDS {
+        // Whole words only: `expected u32` but not `expected u320...`.
+        let mut from = 0;
+        while let Some(i) = out[from..].find(rust).map(|i| i + from) {
+            let end = i + rust.len();
+            if out[end..].starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+                from = end;
+                continue;
+            }
+            out.replace_range(i..end, words);
+            from = i + words.len();
+        }
+    }
+    // `expected struct Row with 22 elements` and the like: say an object was expected.
+    if let Some(i) = out.find("expected struct ") {
+        let rest = &out[i + "expected struct ".len()..];
+        let name_end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let mut tail = &rest[name_end..];
+        if let Some(t) = tail.strip_prefix(" with ") {
+            tail = t
+                .find(" elements")
+                .map_or(tail, |j| &t[j + " elements".len()..]);
+        }
+        out = format!("{}expected a JSON object{tail}", &out[..i]);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -155,5 +212,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("f: not valid JSON"), "{e}");
+        let e = parse::<Pair>(b"{\"a\": -1}", "f", "pair")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("expected a whole number from 0 to 4294967295"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rust_type_names_become_words() {
+        assert_eq!(
+            plain_words("invalid type: string \"3\", expected u32 at line 1"),
+            "invalid type: string \"3\", expected a whole number from 0 to 4294967295 at line 1"
+        );
+        assert_eq!(
+            plain_words("invalid length 2, expected struct Row with 22 elements"),
+            "invalid length 2, expected a JSON object"
+        );
+        assert_eq!(plain_words("expected u320x"), "expected u320x");
+        assert_eq!(plain_words("a\nb"), "a b");
     }
 }

@@ -398,6 +398,10 @@ pub struct Trained {
 /// Adam's two moments and the gradient, four copies of 2^24 numbers take 512 MB.
 pub const MAX_PARAMETERS: u64 = 1 << 24;
 
+/// The widest embedding: the paper's width is about 2 K, and K^3 = 27 already matches
+/// the exact solver at I = 3; each step costs samples x groups x width.
+pub const MAX_DIM: usize = 4096;
+
 /// The embedding width for `instance`: `dim`, or 2 max K by default (K at most the
 /// observed tokens), refused when the model would exceed [`MAX_PARAMETERS`].
 fn embedding_width(instance: &Instance, dim: Option<usize>) -> Result<usize> {
@@ -408,10 +412,10 @@ fn embedding_width(instance: &Instance, dim: Option<usize>) -> Result<usize> {
         .max()
         .unwrap_or(1) as usize;
     let dim = dim.unwrap_or(2 * max_k);
-    if dim == 0 {
-        return Err(Error::Usage(
-            "the embedding width must be at least 1".into(),
-        ));
+    if !(1..=MAX_DIM).contains(&dim) {
+        return Err(Error::Usage(format!(
+            "the embedding width must be from 1 to {MAX_DIM}, got {dim}"
+        )));
     }
     let values = instance.values().len();
     let outputs = if values <= 2 { 0 } else { values as u64 };

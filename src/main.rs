@@ -550,11 +550,14 @@ fn run_encode(instance_path: &str, output: Option<&str>) -> Result<i32> {
     Ok(0)
 }
 
-/// Reads a `.col` file and prints the reader's warnings.
+/// Warnings held back until the command has succeeded: bad input is one line.
+static WARNINGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Reads a `.col` file; the reader's warnings are printed if the command succeeds.
 fn read_graph(path: &str) -> Result<Graph> {
     let col = read_col(path)?;
-    for w in &col.warnings {
-        eprintln!("partrec: warning: {w}");
+    if let Ok(mut held) = WARNINGS.lock() {
+        held.extend(col.warnings);
     }
     Ok(col.graph)
 }
@@ -765,7 +768,9 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
         let inputs: Vec<&str> = names.iter().map(String::as_str).collect();
         check_output(output.to_str(), &inputs, "-o/--output")?;
-        check_output(plot.as_deref().and_then(Path::to_str), &inputs, "--plot")?;
+        let mut taken = inputs.clone();
+        taken.extend(output.to_str());
+        check_output(plot.as_deref().and_then(Path::to_str), &taken, "--plot")?;
         let mut read = Vec::new();
         for (f, name) in files.iter().zip(names) {
             if !f.exists() {
@@ -776,8 +781,8 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
         let rows = merge(&read)?;
         return finish_sweep(&rows, Some(&output), plot.as_deref());
     }
-    if a.jobs == Some(0) {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
+    if a.jobs.is_some_and(|j| !(1..=MAX_JOBS).contains(&j)) {
+        return Err(Error::Usage(format!("--jobs must be from 1 to {MAX_JOBS}")));
     }
     let out_name = a.out.as_deref().and_then(Path::to_str);
     check_output(out_name, &[], "--out")?;
@@ -816,7 +821,11 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
     let exe = own_exe()?;
     let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &AtomicBool::new(false));
-    let jobs = a.jobs.unwrap_or_else(cores);
+    // No more threads than points to run.
+    let jobs = a
+        .jobs
+        .unwrap_or_else(cores)
+        .min(config.points().len().max(1));
     let mut writer = a.out.as_deref().map(RowWriter::append).transpose()?;
     let bar = progress_bar(config.points().len() * config.methods.len());
     bar.set_position(done.len() as u64);
@@ -871,9 +880,9 @@ fn run_learn(a: LearnArgs) -> Result<i32> {
 }
 
 fn run_serve(a: ServeArgs) -> Result<i32> {
-    if !(a.max_body_mb.is_finite() && a.max_body_mb > 0.0) {
+    if !(a.max_body_mb > 0.0 && a.max_body_mb <= MAX_BODY_MB) {
         return Err(Error::Usage(format!(
-            "--max-body-mb must be a number > 0, got {}",
+            "--max-body-mb must be a number from 0 (exclusive) to {MAX_BODY_MB}, got {}",
             a.max_body_mb
         )));
     }
@@ -905,6 +914,13 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
     serve_run(config)?;
     Ok(0)
 }
+
+/// The largest request body a server may accept, in megabytes: the limits derived
+/// from it (reductions, answers, stored jobs) must stay within one machine's memory.
+const MAX_BODY_MB: f64 = 256.0;
+
+/// The most worker threads a sweep may ask for.
+const MAX_JOBS: usize = 1024;
 
 /// This executable, which runs solves as supervised child processes.
 fn own_exe() -> Result<PathBuf> {
@@ -965,18 +981,20 @@ fn run(cli: Cli) -> Result<i32> {
 fn parse_cli() -> std::result::Result<Cli, i32> {
     Cli::try_parse().map_err(|e| {
         use clap::error::ErrorKind;
-        if matches!(
-            e.kind(),
-            ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-        ) {
+        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
             let _ = e.print();
-            return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                2
-            } else {
-                0
-            };
+            return 0;
+        }
+        if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // clap would print the whole help; one line says what is missing.
+            let text = e.render().to_string();
+            let usage = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .unwrap_or("partrec <COMMAND>")
+                .to_string();
+            eprintln!("partrec: a subcommand is missing: usage: {usage} (see --help)");
+            return 2;
         }
         // The message and its indented details, up to the first blank line.
         let text = e.render().to_string();
@@ -1001,7 +1019,12 @@ fn main() -> ExitCode {
         Err(code) => return ExitCode::from(code as u8),
     };
     let code = match run(cli) {
-        Ok(code) => code,
+        Ok(code) => {
+            for w in WARNINGS.lock().map(|w| w.clone()).unwrap_or_default() {
+                eprintln!("partrec: warning: {w}");
+            }
+            code
+        }
         Err(e) => {
             eprintln!("partrec: {e}");
             e.exit_code()

@@ -36,11 +36,25 @@ pub fn write_with(
 }
 
 /// Writes `path` atomically: a temporary file in the same folder, synced, then renamed.
+/// A path that exists and is not a regular file (`/dev/null`, a pipe, `/dev/stdout`)
+/// is written in place: renaming over it would replace the device.
 pub fn write_file(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     let name = path.display().to_string();
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let direct = (|| {
+            let mut w =
+                std::io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+            fill(&mut w)?;
+            w.flush()
+        })();
+        return match direct {
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(|e| Error::io(&name, e)),
+        };
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -88,6 +102,9 @@ pub fn check_output(path: Option<&str>, inputs: &[&str], flag: &str) -> Result<(
     if out.is_dir() {
         return Err(Error::Usage(format!("{flag} {p}: is a folder, not a file")));
     }
+    if !std::fs::metadata(out).map_or(true, |m| m.is_file()) {
+        return Ok(()); // a device or a pipe: written in place, never an input's file
+    }
     for input in inputs.iter().filter(|i| **i != "-") {
         if same_file(out, Path::new(input)) {
             return Err(Error::Usage(format!(
@@ -98,17 +115,35 @@ pub fn check_output(path: Option<&str>, inputs: &[&str], flag: &str) -> Result<(
     Ok(())
 }
 
-/// True when both paths name one existing file.
+/// True when both paths name one file: the same file on disk (through links, hard
+/// links included) or, when they do not exist yet, the same place.
 fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => false,
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return (x.dev(), x.ino()) == (y.dev(), y.ino());
+        }
     }
+    place(a).is_some_and(|x| place(b).is_some_and(|y| x == y))
+}
+
+/// Where a path points: its folder resolved, then its file name.
+fn place(p: &Path) -> Option<std::path::PathBuf> {
+    if let Ok(full) = std::fs::canonicalize(p) {
+        return Some(full);
+    }
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn writes_atomically_and_refuses_inputs_as_outputs() {
@@ -136,6 +171,20 @@ mod tests {
             .to_string();
         assert!(e.contains("does not exist"), "{e}");
         assert!(check_output(dir.join("b.txt").to_str(), &[name], "-o").is_ok());
+        // A hard link is the same file; two names for one new file are one place.
+        let link = dir.join("link.txt");
+        std::fs::hard_link(&file, &link).unwrap();
+        assert!(check_output(link.to_str(), &[name], "-o").is_err());
+        let new = dir.join("new.txt");
+        let e = check_output(new.to_str(), &[new.to_str().unwrap()], "--plot");
+        assert!(e.is_err());
+        // Devices are written in place, never replaced.
+        write_text(Some("/dev/null"), "gone").unwrap();
+        assert!(std::fs::metadata("/dev/null")
+            .unwrap()
+            .file_type()
+            .is_char_device());
+        std::fs::remove_file(&link).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -124,13 +124,14 @@ impl<'g> ColoringReduction<'g> {
         let groups = vec![Group::new(n, self.colors), Group::new(n, self.colors)];
         let mut instance = Instance::new(groups, vertex_samples.chain(edge_samples))
             .expect("the reduction is well-formed");
-        instance.meta = Some(serde_json::json!({
+        let meta = serde_json::json!({
             "reduction": "graph k-colouring",
             "graph": graph_name,
             "vertices": n,
             "edges": self.graph.edge_count(),
             "colors": self.colors,
-        }));
+        });
+        instance.meta = Some(serde_json::value::to_raw_value(&meta).expect("metadata serializes"));
         instance
     }
 

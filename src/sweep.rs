@@ -14,6 +14,7 @@ use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
 use crate::generate::{generate, samples_for_ratio, GenerateParams};
 use crate::instance::Instance;
+use crate::json::{plain_words, Described, Obj};
 use crate::learn::{learn, LearnOptions, LearnReport};
 use crate::solution::Solution;
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,13 @@ pub struct Point {
     /// Trial number.
     pub trial: u32,
 }
+
+impl Described for Row {
+    const EXPECTED: &'static str = "a sweep row object";
+}
+
+/// The most points (rows) one sweep may have.
+pub const MAX_POINTS: u64 = 1 << 20;
 
 /// One result row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -205,6 +213,15 @@ impl SweepConfig {
         }
         if self.ratios.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
             return bad("--ratios must be finite numbers >= 0");
+        }
+        let points = (self.tokens.len() as u64)
+            .saturating_mul(self.ratios.len() as u64)
+            .saturating_mul(u64::from(self.trials))
+            .saturating_mul(self.methods.len() as u64);
+        if points > MAX_POINTS {
+            return Err(Error::Usage(format!(
+                "the sweep would have {points} points (tokens x ratios x trials x methods); at most {MAX_POINTS} are run"
+            )));
         }
         if let Some((i, n)) = self.shard {
             if n == 0 || i >= n {
@@ -544,8 +561,13 @@ impl Format {
                 Format::Csv => csv_value(line),
             };
             let row = value
-                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+                .and_then(|v| {
+                    serde_json::from_value::<Obj<Row>>(v)
+                        .map(|o| o.0)
+                        .map_err(|e| e.to_string())
+                })
                 .map_err(|e| {
+                    let e = plain_words(&e);
                     Error::input(origin, format!("line {}: not a sweep row: {e}", i + 1))
                 })?;
             rows.push(row);

@@ -229,7 +229,7 @@ fn generate_is_deterministic_and_planted_is_consistent() {
     let planted = inst.planted.clone().unwrap();
     assert!(check(&inst, &planted.partition).unwrap().consistent);
     assert_eq!(planted.table.unwrap().len(), 12);
-    let meta = inst.meta.unwrap();
+    let meta: serde_json::Value = serde_json::from_str(inst.meta.unwrap().get()).unwrap();
     assert_eq!(meta["seed"], 42);
     assert_eq!(meta["values"], 3);
 }

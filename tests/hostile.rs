@@ -1740,6 +1740,88 @@ fn cli_cases(fx: &Fx) -> Vec<Case> {
     cases.push(cli("partrec", "unknown subcommand", "frobnicate"));
     cases.push(cli("partrec", "unknown top-level flag", "--bogus solve"));
 
+    // --- found by a second hunt ----------------------------------------------------------
+    let n = 300;
+    let vals300 = serde_json::json!({
+        "groups": [{"tokens": n, "classes": n}, {"tokens": n, "classes": n}],
+        "samples": (0..n).map(|i| serde_json::json!({"x": [i, (i * 7) % n], "y": i})).collect::<Vec<_>>(),
+    });
+    std::fs::write(fx.dir.join("vals300.json"), vals300.to_string()).unwrap();
+    for command in ["solve", "encode"] {
+        cases.push(
+            cli(
+                "second hunt",
+                &format!("{command}: 7 kB asking for a CNF of 2.4e8 clauses"),
+                &format!("{command} {}", f("vals300.json")),
+            )
+            .saying(&["limit"]),
+        );
+    }
+    cases.push(cli(
+        "second hunt",
+        "learn --dim 4000000 on a small instance",
+        &format!("learn {small} --dim 4000000"),
+    ));
+    cases.push(cli(
+        "second hunt",
+        "sweep --trials 4294967295",
+        "sweep --tokens 10 --classes 2 --values 2 --ratios 1 --trials 4294967295 --jobs 1",
+    ));
+    cases.push(cli(
+        "second hunt",
+        "sweep --jobs 1000000",
+        "sweep --tokens 10 --classes 2 --values 2 --ratios 1 --trials 1 --jobs 1000000",
+    ));
+    cases.push(
+        cli(
+            "second hunt",
+            "serve --max-body-mb 1e20",
+            "serve --addr 127.0.0.1:0 --max-body-mb 1e20",
+        )
+        .within(5.0),
+    );
+    let original = fx.dir.join("hl-a.json");
+    std::fs::copy(fx.shipped("instances/planted-small.json"), &original).unwrap();
+    let _ = std::fs::remove_file(fx.dir.join("hl-b.json"));
+    std::fs::hard_link(&original, fx.dir.join("hl-b.json")).unwrap();
+    cases.push(
+        cli(
+            "second hunt",
+            "encode through a hard link onto its input",
+            &format!("encode {} -o {}", f("hl-b.json"), f("hl-a.json")),
+        )
+        .saying(&["is the input"])
+        .unchanged(original),
+    );
+    cases.push(cli(
+        "second hunt",
+        "sweep --plot onto --out",
+        &format!(
+            "sweep --tokens 10 --classes 2 --values 2 --ratios 1 --trials 1 --jobs 1 --out {} --plot {}",
+            f("same.csv"),
+            f("same.csv")
+        ),
+    ));
+    std::fs::write(
+        fx.dir.join("row-array.jsonl"),
+        format!("[{}]\n", vec!["1"; 22].join(",")),
+    )
+    .unwrap();
+    cases.push(
+        cli(
+            "second hunt",
+            "sweep merge of a row given as an array",
+            &format!(
+                "sweep merge {} -o {}",
+                f("row-array.jsonl"),
+                f("merged.csv")
+            ),
+        )
+        .not_saying(&["struct", "22 elements"]),
+    );
+    cases.push(cli("second hunt", "partrec with no arguments", ""));
+    cases.push(cli("second hunt", "graph with no kind", "graph"));
+
     cases
 }
 

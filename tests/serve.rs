@@ -189,7 +189,7 @@ async fn check_reduce_health_version_and_metrics_answer() {
 async fn bad_requests_get_400_404_405_413_and_422_with_the_field() {
     let server = Server::start(
         "errors",
-        &["--max-body-mb", "0.05", "--max-clauses", "5000", "-q"],
+        &["--max-body-mb", "0.05", "--max-clauses", "3000", "-q"],
     );
     let cases = [
         ("/v1/solve", r#"{"groups": [{"tokens": 2"#.to_string(), 400, "body"),

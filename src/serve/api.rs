@@ -11,7 +11,7 @@ use crate::check::Candidate;
 use crate::error::Error;
 use crate::graph::{parse_col, Graph};
 use crate::instance::Instance;
-use crate::json::{text_problem, Described, Obj};
+use crate::json::{plain_words, text_problem, Described, Obj};
 use crate::reduce::ColoringReduction;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -216,8 +216,8 @@ impl SolveRequest {
             .map_err(|e| ApiError::from_library(&e))?;
         let options: SolveRequestOptions = match options {
             None => SolveRequestOptions::default(),
-            Some(value) => serde_json::from_value::<Obj<SolveRequestOptions>>(value).map(|o| o.0).map_err(|e| {
-                let message = e.to_string();
+            Some(raw) => serde_json::from_str::<Obj<SolveRequestOptions>>(raw.get()).map(|o| o.0).map_err(|e| {
+                let message = plain_words(&e.to_string());
                 let field = field_of("options", &message);
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
@@ -388,7 +388,7 @@ fn strict_body<'a, T: Deserialize<'a> + Described>(body: &'a [u8]) -> Result<T, 
 }
 
 fn body_error(e: &serde_json::Error, expected: &str) -> ApiError {
-    let message = e.to_string();
+    let message = plain_words(&e.to_string());
     ApiError::new(
         StatusCode::BAD_REQUEST,
         Some(&field_of("body", &message)),
