@@ -83,7 +83,7 @@ pub fn run_with_deadline(
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .env(SUPERVISED, "1");
+        .env(SUPERVISED, std::process::id().to_string());
     if input.is_some() {
         command.stdin(Stdio::piped());
     }
@@ -183,14 +183,22 @@ pub const SUPERVISED: &str = "PARTREC_SUPERVISED";
 ///
 /// The parent enforces the deadline by killing the child; if the parent itself
 /// dies first (killed, crashed), the child would otherwise run on unsupervised.
-/// A background thread notices that the process was re-parented and exits.
+/// A background thread notices that the process was re-parented and exits. The
+/// parent's id comes from the environment (the supervisor writes its own), so a
+/// parent that died before this process started is noticed too.
 pub fn exit_when_orphaned() {
-    if std::env::var_os(SUPERVISED).is_none() {
+    let Some(value) = std::env::var_os(SUPERVISED) else {
         return;
-    }
+    };
     #[cfg(unix)]
     {
-        let parent = std::os::unix::process::parent_id();
+        let parent = value
+            .to_str()
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or_else(std::os::unix::process::parent_id);
+        if std::os::unix::process::parent_id() != parent {
+            std::process::exit(1);
+        }
         std::thread::spawn(move || loop {
             std::thread::sleep(ORPHAN_POLL);
             if std::os::unix::process::parent_id() != parent {
@@ -198,6 +206,8 @@ pub fn exit_when_orphaned() {
             }
         });
     }
+    #[cfg(not(unix))]
+    let _ = value;
 }
 
 /// Why a child solve gave no answer.

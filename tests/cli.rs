@@ -437,3 +437,23 @@ fn count_through_the_binary_equals_brute_force_on_40_tiny_instances() {
     }
     assert!(nontrivial > 10);
 }
+
+#[test]
+fn a_supervised_solve_whose_supervisor_is_gone_exits_instead_of_solving() {
+    // The supervisor's pid is in the environment; a child started after its supervisor
+    // died (here: a pid that is not its parent) must not run on unsupervised. The hard
+    // instance is undecided after 30 s, so an exit within seconds means it never solved.
+    let start = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partrec"))
+        .args([
+            "solve",
+            path(&root().join("instances/hard-three-groups.json")),
+            "--unique",
+        ])
+        .env("PARTREC_SUPERVISED", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}
