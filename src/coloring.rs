@@ -247,6 +247,27 @@ fn decide_by_reduction(graph: &Graph, k: u32) -> Result<Option<Coloring>> {
     }
 }
 
+/// A clique (the first lower bound) and a DSATUR colouring (the first upper bound),
+/// both found on the graph without its isolated vertices (which take colour 0), so
+/// their cost follows the edges rather than a `.col` header's vertex count.
+fn first_bounds(graph: &Graph) -> (Vec<u32>, Coloring) {
+    let Some((core, kept)) = graph.without_isolated() else {
+        return (greedy_clique(&graph.neighbours()), dsatur(graph));
+    };
+    let mut clique: Vec<u32> = greedy_clique(&core.neighbours())
+        .iter()
+        .map(|&v| kept[v as usize])
+        .collect();
+    if clique.is_empty() && graph.vertices() > 0 {
+        clique.push(0); // no edge: any one vertex is the largest clique
+    }
+    let mut colors = vec![0; graph.vertices()];
+    for (&v, c) in kept.iter().zip(dsatur(&core)) {
+        colors[v as usize] = c;
+    }
+    (clique, colors)
+}
+
 /// One colourability question asked during the chromatic search.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchStep {
@@ -291,8 +312,7 @@ pub fn chromatic(
     decide: &mut dyn FnMut(u32) -> Result<ColorAnswer>,
 ) -> Result<Chromatic> {
     let start = Instant::now();
-    let clique = greedy_clique(&graph.neighbours());
-    let mut colors = dsatur(graph);
+    let (clique, mut colors) = first_bounds(graph);
     let mut lower = clique.len() as u32;
     let mut upper = colors.iter().max().map_or(0, |&c| c + 1);
     let mut steps = Vec::new();

@@ -21,23 +21,46 @@ use crate::partition::Partition;
 /// may have (2^26, about 67 million: a few hundred megabytes of JSON).
 pub const MAX_LISTED_TOKENS: u64 = 1 << 26;
 
-/// Refuses groups whose answers would list more than [`MAX_LISTED_TOKENS`] tokens.
-///
-/// Returns a one-line reason naming the largest group, for the caller to report.
-pub fn check_listable(groups: &[Group]) -> std::result::Result<(), String> {
+/// Groups whose answer would list more tokens than a limit allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooManyTokens {
+    /// The largest group, which the message names.
+    pub group: usize,
+    /// Its declared tokens.
+    pub tokens: u32,
+    /// Declared tokens over all groups.
+    pub total: u64,
+    /// The limit.
+    pub max: u64,
+}
+
+impl std::fmt::Display for TooManyTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "groups[{}].tokens = {}: an answer lists a class for every declared token, {} in all, and at most {} are written; declare only the tokens you have",
+            self.group, self.tokens, self.total, self.max
+        )
+    }
+}
+
+/// Refuses groups whose answers would list more than `max` tokens in all.
+pub fn check_listable(groups: &[Group], max: u64) -> std::result::Result<(), TooManyTokens> {
     let total: u64 = groups.iter().map(|g| u64::from(g.tokens)).sum();
-    if total <= MAX_LISTED_TOKENS {
+    if total <= max {
         return Ok(());
     }
-    let (g, big) = groups
+    let (group, big) = groups
         .iter()
         .enumerate()
         .max_by_key(|(_, g)| g.tokens)
         .expect("a non-empty total has a group");
-    Err(format!(
-        "groups[{g}].tokens = {}: an answer lists a class for every declared token, {total} in all, and partrec writes at most {MAX_LISTED_TOKENS}; declare only the tokens you have",
-        big.tokens
-    ))
+    Err(TooManyTokens {
+        group,
+        tokens: big.tokens,
+        total,
+        max,
+    })
 }
 
 /// Per group, the observed tokens in increasing order (compact id -> declared id).
@@ -166,7 +189,7 @@ impl TokenMap {
 
 /// An error for an answer too large to list, as bad input.
 pub fn listable(groups: &[Group]) -> Result<()> {
-    check_listable(groups).map_err(Error::Usage)
+    check_listable(groups, MAX_LISTED_TOKENS).map_err(|e| Error::Usage(e.to_string()))
 }
 
 #[cfg(test)]
@@ -208,8 +231,13 @@ mod tests {
 
     #[test]
     fn large_answers_are_refused_with_the_limit() {
-        assert!(check_listable(&[Group::new(1000, 2)]).is_ok());
-        let e = check_listable(&[Group::new(3, 2), Group::new(u32::MAX, 2)]).unwrap_err();
+        assert!(check_listable(&[Group::new(1000, 2)], MAX_LISTED_TOKENS).is_ok());
+        let e = check_listable(
+            &[Group::new(3, 2), Group::new(u32::MAX, 2)],
+            MAX_LISTED_TOKENS,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("groups[1].tokens = 4294967295"), "{e}");
         assert!(e.contains(&MAX_LISTED_TOKENS.to_string()), "{e}");
     }

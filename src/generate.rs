@@ -95,7 +95,7 @@ fn validate(p: &GenerateParams) -> Result<()> {
         ));
     }
     let groups: Vec<Group> = p.tokens.iter().map(|&n| Group::new(n, 1)).collect();
-    crate::compact::check_listable(&groups).map_err(Error::Usage)?;
+    crate::compact::listable(&groups)?;
     if p.samples.saturating_mul(p.tokens.len()) > MAX_SAMPLES {
         return bad(format!(
             "{} samples of {} groups are {} token ids; at most {MAX_SAMPLES} are generated",

@@ -405,10 +405,11 @@ pub const MAX_DIM: usize = 4096;
 /// The embedding width for `instance`: `dim`, or 2 max K by default (K at most the
 /// observed tokens), refused when the model would exceed [`MAX_PARAMETERS`].
 fn embedding_width(instance: &Instance, dim: Option<usize>) -> Result<usize> {
+    // The instance is compact: its classes are already at most its tokens.
     let max_k = instance
         .groups()
         .iter()
-        .map(|g| g.classes.min(g.tokens.max(1)))
+        .map(|g| g.classes)
         .max()
         .unwrap_or(1) as usize;
     let dim = dim.unwrap_or(2 * max_k);

@@ -8,6 +8,7 @@ use super::metrics::{Gauges, Metrics};
 use super::pool::{Pool, StopOnDrop, Ticket, Turn};
 use super::ServeConfig;
 use crate::check::judge;
+use crate::compact::check_listable;
 use crate::encode::estimate_clauses;
 use crate::error::Error;
 use crate::preprocess::Prepared;
@@ -218,25 +219,13 @@ impl AppState {
 /// Refuses (422) a request whose answer, a class for every declared token, would list
 /// more than `max` tokens.
 fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
-    let groups = request.instance.groups();
-    let total: u64 = groups.iter().map(|g| u64::from(g.tokens)).sum();
-    if total <= max {
-        return Ok(());
-    }
-    let (g, largest) = groups
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, group)| group.tokens)
-        .expect("a valid instance has a group");
-    let field = format!("groups[{g}].tokens");
-    Err(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some(&field),
-        format!(
-            "body: {field} = {}: an answer lists a class for every declared token, {total} in all; this server answers with at most {max} (--max-answer-tokens); declare only the tokens you have",
-            largest.tokens
-        ),
-    ))
+    check_listable(request.instance.groups(), max).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&format!("groups[{}].tokens", e.group)),
+            format!("body: {e} (--max-answer-tokens)"),
+        )
+    })
 }
 
 /// A timed-out answer given before the child reported its sizes gets the server's own.
