@@ -167,6 +167,11 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         .zip(&p.classes)
         .map(|(&n, &k)| Group::new(n, k))
         .collect();
+    // One label per value the table uses (never one per declared value, nor per sample).
+    let labels: std::collections::HashMap<u32, Label> = table
+        .iter()
+        .map(|&v| (v, Label::from(u64::from(v))))
+        .collect();
     let mut samples = Vec::with_capacity(p.samples);
     for _ in 0..p.samples {
         let x: Vec<u32> = p.tokens.iter().map(|&n| rng.random_range(0..n)).collect();
@@ -175,10 +180,7 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
             .zip(&partition)
             .map(|(&t, row)| row[t as usize])
             .collect();
-        samples.push((
-            x,
-            Label::from(u64::from(table[cell_index(&cell, &p.classes)])),
-        ));
+        samples.push((x, &labels[&table[cell_index(&cell, &p.classes)]]));
     }
     let mut instance = Instance::new(groups, samples)?;
     let mut entries = Vec::with_capacity(cells);
@@ -186,7 +188,7 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
     for &value in &table {
         entries.push(TableEntry {
             cell: cell.clone(),
-            y: Label::from(u64::from(value)),
+            y: labels[&value].clone(),
         });
         for g in (0..cell.len()).rev() {
             cell[g] += 1;

@@ -87,11 +87,12 @@ struct Interner {
 }
 
 impl Interner {
-    fn intern(&mut self, label: Label) -> u32 {
+    /// Interns a label; only a new value is copied.
+    fn intern(&mut self, label: &Label) -> u32 {
         let next = self.values.len() as u32;
         let id = *self.ids.entry(label.key()).or_insert(next);
         if id == next {
-            self.values.push(label);
+            self.values.push(label.clone());
         }
         id
     }
@@ -111,9 +112,11 @@ impl Interner {
 
 impl Instance {
     /// Builds and validates an instance from groups and `(x, y)` samples.
-    pub fn new(
+    /// The labels may be owned or borrowed (`&Label`): a generator can lend its V
+    /// values instead of making one per sample.
+    pub fn new<L: std::borrow::Borrow<Label>>(
         groups: Vec<Group>,
-        samples: impl IntoIterator<Item = (Vec<u32>, Label)>,
+        samples: impl IntoIterator<Item = (Vec<u32>, L)>,
     ) -> Result<Instance> {
         let mut interner = Interner::default();
         let mut tokens = Vec::new();
@@ -128,7 +131,7 @@ impl Instance {
                 )));
             }
             tokens.extend_from_slice(&x);
-            labels.push(interner.intern(y));
+            labels.push(interner.intern(y.borrow()));
         }
         let instance = Instance {
             groups,
