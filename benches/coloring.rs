@@ -3,8 +3,9 @@
 //! and, where ../shared/dimacs exists, on DIMACS benchmark graphs.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use partrec::coloring::{decide, Via};
-use partrec::graph::{mycielski, queen, read_col, Graph};
+use partrec::reduction::decide::{decide, Via};
+use partrec::reduction::graph::{mycielski, queen, read_col, Graph};
+use partrec::sat::{Backend, Control};
 use std::time::Duration;
 
 fn graphs() -> Vec<(String, Graph, u32)> {
@@ -33,7 +34,9 @@ fn bench(c: &mut Criterion) {
         for k in [chi, chi - 1] {
             for via in [Via::Reduction, Via::Direct] {
                 let id = BenchmarkId::new(format!("{name}/k{k}"), via);
-                group.bench_function(id, |b| b.iter(|| decide(&graph, k, via).unwrap()));
+                group.bench_function(id, |b| {
+                    b.iter(|| decide(&graph, k, via, Backend::default(), &Control::new()).unwrap())
+                });
             }
         }
     }

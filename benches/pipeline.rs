@@ -5,11 +5,11 @@
 //! solve on a hard point (I = 3, ratio 3, below where it gets easy).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use partrec::baseline::learn::{learn, LearnOptions};
 use partrec::check::check;
-use partrec::encode::{encode, Projection};
-use partrec::generate::{generate, samples_for_ratio, GenerateParams};
-use partrec::learn::{learn, LearnOptions};
-use partrec::preprocess::Prepared;
+use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::solve::encode::{encode, Projection};
+use partrec::solve::preprocess::Prepared;
 use partrec::solve::{solve, SolveOptions};
 use partrec::Instance;
 use std::time::Duration;
@@ -52,7 +52,13 @@ fn stages(c: &mut Criterion) {
         g.bench_function(id("encode"), |b| {
             b.iter(|| {
                 let prep = Prepared::new(&instance);
-                encode(&prep, Projection::Auto, &mut varisat::CnfFormula::new()).unwrap()
+                encode(
+                    &prep,
+                    Projection::Auto,
+                    &mut partrec::sat::Cnf::new(),
+                    &partrec::sat::Control::new(),
+                )
+                .unwrap()
             })
         });
         g.bench_function(id("solve_unique"), |b| {

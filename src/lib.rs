@@ -1,45 +1,30 @@
 //! partrec: an exact solver for partition recovery from context
 //! (Buchholz, "Learning Partitions from Context", NeurIPS 2024).
 //!
-//! The data flows one way, one module per stage:
-//! [`instance`] (read and validate) -> [`preprocess`] (over the observed tokens
-//! only, see [`compact`]) -> [`encode`] (CNF) ->
-//! [`solve`] (varisat, counting and uniqueness) -> [`check`] (the independent
-//! judge) -> [`solution`] (the report). [`generate`] makes planted instances,
-//! [`brute`] enumerates tiny instances exhaustively for differential testing,
-//! [`worker`] runs a solve in a child process under a deadline, and [`serve`]
-//! offers all of it as an HTTP/JSON service.
+//! The data flows one way, one folder per stage:
+//! [`model`] (instances, labels, partitions, solutions; read and validated
+//! through [`io`]) -> [`solve`] (preprocess over the observed tokens, encode
+//! into CNF, search through a [`sat`] backend, decode, count) -> [`check`]
+//! (the independent judge) -> the report ([`model::solution`]).
+//! [`reduction`] holds graph colouring and its reduction, [`experiment`] the
+//! planted instances and sweeps, [`baseline`] the paper's gradient method,
+//! [`worker`] the child-process path for backends that cannot be interrupted,
+//! and [`serve`] the HTTP/JSON service.
 
-pub mod assignment;
-pub mod brute;
+pub mod baseline;
 pub mod check;
-pub mod coloring;
-pub mod compact;
-pub mod dimacs;
-pub mod encode;
 pub mod error;
-pub mod generate;
-pub mod graph;
-pub mod instance;
-pub mod json;
-pub mod kmeans;
-pub mod label;
-pub mod learn;
-pub mod local_search;
-pub mod output;
-pub mod partition;
-pub mod plot;
-pub mod preprocess;
-pub mod reduce;
+pub mod experiment;
+pub mod io;
+pub mod model;
+pub mod reduction;
+pub mod sat;
 pub mod serve;
-pub mod solution;
 pub mod solve;
-pub mod summary;
-pub mod sweep;
-pub mod verify;
 pub mod worker;
 
 pub use error::{Error, Result};
-pub use instance::{Group, Instance};
-pub use label::Label;
-pub use partition::Partition;
+pub use model::instance::{Group, Instance};
+pub use model::label::Label;
+pub use model::partition::Partition;
+pub use model::solution::{Solution, Status};

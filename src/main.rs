@@ -2,32 +2,30 @@
 
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use partrec::baseline::learn::{learn_with_progress, LearnOptions};
 use partrec::check::{judge, Candidate};
-use partrec::coloring::{chromatic, decide, ColorAnswer, Via};
-use partrec::dimacs::write_dimacs;
-use partrec::generate::{generate, samples_for_ratio, GenerateParams};
-use partrec::graph::{read_col, Graph, Named};
-use partrec::instance::read_input;
-use partrec::learn::{learn_with_progress, LearnOptions};
-use partrec::output::{check_output, write_text, write_with};
-use partrec::plot::plot;
-use partrec::reduce::{proper_coloring, ColoringFile, ColoringReduction};
-use partrec::serve::{run as serve_run, ServeConfig};
-use partrec::solve::{solve, SolveOptions};
-use partrec::summary::table as summary_table;
-use partrec::sweep::{
+use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::experiment::plot::plot;
+use partrec::experiment::summary::table as summary_table;
+use partrec::experiment::sweep::{
     merge, read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
 };
-use partrec::verify::verify_reduction;
-use partrec::worker::{
-    decide_in_child, exit_when_orphaned, run_with_deadline, solution_from_outcome, solve_in_child,
-};
+use partrec::io::output::{check_output, write_text, write_with};
+use partrec::model::instance::read_input;
+use partrec::reduction::coloring::{proper_coloring, ColoringFile, ColoringReduction};
+use partrec::reduction::decide::{chromatic, ColorAnswer, Via};
+use partrec::reduction::graph::{read_col, Graph, Named};
+use partrec::reduction::verify::verify_reduction;
+use partrec::sat::{Backend, Control};
+use partrec::serve::{run as serve_run, ServeConfig};
+use partrec::solve::dimacs::write_dimacs;
+use partrec::solve::SolveOptions;
+use partrec::worker::{exit_when_orphaned, solve_in_child};
 use partrec::{Error, Instance, Result};
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::AtomicBool;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 const EXIT_CODES: &str = "\
@@ -476,45 +474,27 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
         (false, Some(n)) => SolveOptions::count(n),
         (false, None) => SolveOptions::find(),
     };
-    let solution = match a.timeout {
-        Some(secs) => {
-            let timeout = parse_timeout(secs, "--timeout")?;
-            let exe = own_exe()?;
-            let mut cmd = Command::new(exe);
-            cmd.args([
-                "solve",
-                &a.instance,
-                "--count",
-                &options.limit.to_string(),
-                "--progress-lines",
-            ]);
-            cmd.stdin(Stdio::inherit()).stderr(Stdio::inherit());
-            let never = AtomicBool::new(false);
-            match solution_from_outcome(
-                run_with_deadline(cmd, None, timeout, &never)?,
-                options.limit,
-            ) {
-                Ok(sol) => sol,
-                Err(code) => return Ok(code),
-            }
-        }
-        None => {
-            let instance = Instance::read(&a.instance)?;
-            let progress_lines = a.progress_lines;
-            let mut progress = |partial: &partrec::solution::Solution| {
-                if progress_lines {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string(partial).expect("serializes")
-                    );
-                    let _ = out.flush();
-                }
-            };
-            solve(&instance, &options, &mut progress)?
+    let timeout = a
+        .timeout
+        .map(|secs| parse_timeout(secs, "--timeout"))
+        .transpose()?;
+    let instance = Instance::read(&a.instance)?;
+    let progress_lines = a.progress_lines;
+    let mut progress = |partial: &partrec::model::solution::Solution| {
+        if progress_lines {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(partial).expect("serializes")
+            );
+            let _ = out.flush();
         }
     };
+    let exe = own_exe()?;
+    let control = Control::with_timeout(timeout);
+    let solution =
+        partrec::worker::solve(&instance, &options, &control, Some(&exe), &mut progress)?;
     write_text(
         a.output.as_deref().filter(|_| !a.progress_lines),
         &serde_json::to_string(&solution).expect("serializes"),
@@ -639,16 +619,9 @@ fn decider(
         .transpose()?
         .map(|d| Instant::now() + d);
     let exe = own_exe()?;
-    Ok(move |k: u32, via: Via| match deadline {
-        None => decide(graph, k, via),
-        Some(deadline) => {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                Ok(ColorAnswer::timed_out(k, via, 0.0))
-            } else {
-                decide_in_child(&exe, graph, k, via, left)
-            }
-        }
+    let control = Control::with_deadline(deadline);
+    Ok(move |k: u32, via: Via| {
+        partrec::worker::decide(graph, k, via, Backend::default(), &control, Some(&exe))
     })
 }
 
@@ -820,7 +793,7 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
     let exe = own_exe()?;
-    let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &AtomicBool::new(false));
+    let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &Control::new());
     // No more threads than points to run.
     let jobs = a
         .jobs

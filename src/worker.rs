@@ -14,15 +14,16 @@
 //! message ([`ChildFailure::Input`]), one killed by a signal as such
 //! ([`ChildFailure::Signal`]), never as a bare exit code.
 
-use crate::coloring::{ColorAnswer, Via};
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::instance::Instance;
-use crate::solution::{Solution, Status};
+use crate::model::instance::Instance;
+use crate::model::solution::{Solution, Status};
+use crate::reduction::decide::{ColorAnswer, Via};
+use crate::reduction::graph::Graph;
+use crate::sat::{Backend, Control};
+use crate::solve::SolveOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -74,12 +75,13 @@ pub fn run_with_deadline(
     mut command: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
-    stop: &AtomicBool,
+    stop: &Control,
 ) -> Result<Outcome> {
-    if stop.load(Ordering::Relaxed) {
+    if stop.stop_requested() {
         return Ok(Outcome::Cancelled { last_line: None });
     }
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now().checked_add(timeout);
+    let past = |now: Instant| deadline.is_some_and(|d| now >= d);
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -113,13 +115,13 @@ pub fn run_with_deadline(
     let mut last_line = None;
     loop {
         let now = Instant::now();
-        if stop.load(Ordering::Relaxed) {
+        if stop.stop_requested() {
             return Ok(Outcome::Cancelled { last_line });
         }
-        if now >= deadline {
+        if past(now) {
             return Ok(Outcome::TimedOut { last_line });
         }
-        match lines.recv_timeout((deadline - now).min(STOP_POLL)) {
+        match lines.recv_timeout(deadline.map_or(STOP_POLL, |d| (d - now).min(STOP_POLL))) {
             Ok(line) => last_line = Some(line),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -140,10 +142,10 @@ pub fn run_with_deadline(
                 last_error,
             });
         }
-        if stop.load(Ordering::Relaxed) {
+        if stop.stop_requested() {
             return Ok(Outcome::Cancelled { last_line });
         }
-        if Instant::now() >= deadline {
+        if past(Instant::now()) {
             return Ok(Outcome::TimedOut { last_line });
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -393,7 +395,7 @@ pub fn solve_in_child(
     instance: &Instance,
     limit: u64,
     timeout: Duration,
-    stop: &AtomicBool,
+    stop: &Control,
 ) -> Result<Solution> {
     let mut cmd = Command::new(exe);
     cmd.args([
@@ -432,7 +434,7 @@ pub fn decide_in_child(
         "--via",
         &via.to_string(),
     ]);
-    let never = AtomicBool::new(false);
+    let never = Control::new();
     match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout, &never)? {
         Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => Ok(ColorAnswer::timed_out(
             k,
@@ -456,6 +458,50 @@ pub fn decide_in_child(
     }
 }
 
+/// Solves `instance` under `control`: in this process when the backend can be
+/// interrupted (or there is nothing to interrupt: no deadline and `exe` is `None`),
+/// else in a child process running `exe`, killed at the deadline or when `control`
+/// is stopped. Either way a stop keeps what was proven and marks the rest unknown.
+pub fn solve(
+    instance: &Instance,
+    options: &SolveOptions,
+    control: &Control,
+    exe: Option<&Path>,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    match exe {
+        Some(exe) if !options.backend.interruptible() => {
+            let timeout = control.remaining().unwrap_or(Duration::MAX);
+            let mut sol = solve_in_child(exe, instance, options.limit, timeout, control)?;
+            sol.stats.backend = Some(options.backend);
+            Ok(sol)
+        }
+        _ => crate::solve::solve_with(instance, options, control, progress),
+    }
+}
+
+/// Decides k-colourability under `control`, in process when the backend can be
+/// interrupted (or `exe` is `None`), else in a child process running `exe`.
+pub fn decide(
+    graph: &Graph,
+    k: u32,
+    via: Via,
+    backend: Backend,
+    control: &Control,
+    exe: Option<&Path>,
+) -> Result<ColorAnswer> {
+    match exe {
+        Some(exe) if !backend.interruptible() && control.deadline().is_some() => {
+            let timeout = control.remaining().unwrap_or(Duration::MAX);
+            if timeout.is_zero() {
+                return Ok(ColorAnswer::timed_out(k, via, 0.0));
+            }
+            decide_in_child(exe, graph, k, via, timeout)
+        }
+        _ => crate::reduction::decide::decide(graph, k, via, backend, control),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -465,7 +511,7 @@ mod tests {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo first; echo second; sleep 30"]);
         let t = Instant::now();
-        let never = AtomicBool::new(false);
+        let never = Control::new();
         match run_with_deadline(cmd, None, Duration::from_millis(300), &never).unwrap() {
             Outcome::TimedOut { last_line } => assert_eq!(last_line.as_deref(), Some("second")),
             other => panic!("expected a timeout, got {other:?}"),
@@ -477,7 +523,7 @@ mod tests {
     fn reports_a_normal_exit() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "cat; exit 3"]);
-        let never = AtomicBool::new(false);
+        let never = Control::new();
         match run_with_deadline(
             cmd,
             Some(b"done\n".to_vec()),
@@ -500,11 +546,11 @@ mod tests {
     fn stops_when_the_flag_is_raised() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo started; sleep 30"]);
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stop = Control::new();
         let raise = stop.clone();
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(200));
-            raise.store(true, Ordering::Relaxed);
+            raise.stop();
         });
         let t = Instant::now();
         match run_with_deadline(cmd, None, Duration::from_secs(60), &stop).unwrap() {
@@ -521,7 +567,7 @@ mod tests {
             "-c",
             "echo 'partrec: -: groups[0].tokens = 9: too many' >&2; exit 2",
         ]);
-        let never = AtomicBool::new(false);
+        let never = Control::new();
         let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
         assert_eq!(
             answer_from_outcome(outcome, 1),
@@ -533,7 +579,7 @@ mod tests {
     fn a_signal_is_reported_as_a_signal() {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo 'memory allocation failed' >&2; kill -9 $$"]);
-        let never = AtomicBool::new(false);
+        let never = Control::new();
         let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
         let failure = answer_from_outcome(outcome, 1).unwrap_err();
         assert_eq!(

@@ -5,7 +5,7 @@ mod common;
 
 use common::{root, run, scratch, words, I2_N300_K3_V2};
 use partrec::check::check;
-use partrec::solution::{Solution, Status};
+use partrec::model::solution::{Solution, Status};
 use partrec::Instance;
 use std::path::Path;
 
@@ -155,7 +155,7 @@ fn shipped_instances_have_the_documented_verdicts() {
             if sol.unique == Some(true) {
                 if let Some(planted) = &inst.planted {
                     assert!(
-                        partrec::partition::same_partition(partition, &planted.partition),
+                        partrec::model::partition::same_partition(partition, &planted.partition),
                         "{file}"
                     );
                 }
@@ -164,7 +164,7 @@ fn shipped_instances_have_the_documented_verdicts() {
         if sol.unique == Some(false) {
             let w = sol.witness.as_ref().expect("a witness");
             assert!(check(&inst, w).unwrap().consistent);
-            assert!(!partrec::partition::same_partition(
+            assert!(!partrec::model::partition::same_partition(
                 w,
                 sol.partition.as_ref().unwrap()
             ));
@@ -425,7 +425,7 @@ fn count_through_the_binary_equals_brute_force_on_40_tiny_instances() {
     let mut nontrivial = 0;
     for seed in 0..40u64 {
         let inst = common::tiny_instance(10_000 + seed);
-        let truth = partrec::brute::consistent_partitions(&inst).len() as u64;
+        let truth = common::brute::consistent_partitions(&inst).len() as u64;
         let file = dir.join(format!("t{seed}.json"));
         std::fs::write(&file, inst.to_json()).unwrap();
         let out = run(&["solve", path(&file), "--count", "100000"]);

@@ -4,13 +4,13 @@
 
 mod common;
 
+use common::brute::consistent_partitions;
 use common::tiny_instance;
-use partrec::brute::consistent_partitions;
 use partrec::check::check;
-use partrec::encode::Projection;
-use partrec::partition::canonical;
-use partrec::preprocess::PrepareOptions;
-use partrec::solution::Status;
+use partrec::model::partition::canonical;
+use partrec::model::solution::Status;
+use partrec::solve::encode::Projection;
+use partrec::solve::preprocess::PrepareOptions;
 use partrec::solve::{solve, LocalSearch, SolveOptions};
 
 /// Counting stops here so that instances with many partitions stay quick.

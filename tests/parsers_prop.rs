@@ -16,8 +16,8 @@
 //! The libFuzzer targets for the same readers are in `fuzz/` (see `.ci/fuzz-smoke`).
 
 use partrec::check::{judge, Candidate};
-use partrec::graph::parse_col;
-use partrec::reduce::ColoringFile;
+use partrec::reduction::coloring::ColoringFile;
+use partrec::reduction::graph::parse_col;
 use partrec::Instance;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -1330,7 +1330,7 @@ fn run_declared_case(name: &str) {
 }
 
 fn exercise_instance(inst: &Instance) {
-    let _ = partrec::preprocess::Prepared::new(inst);
+    let _ = partrec::solve::preprocess::Prepared::new(inst);
     let _ = Instance::from_json(inst.to_json().as_bytes(), INSTANCE).expect("round trip");
     if let Some(p) = &inst.planted {
         let v = partrec::check::check(inst, &p.partition).expect("planted has its shape");

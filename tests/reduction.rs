@@ -6,10 +6,13 @@ mod common;
 
 use common::{run, scratch, shared};
 use partrec::check::check;
-use partrec::coloring::{chromatic, decide, Via};
-use partrec::graph::{complete, cycle, mycielski, petersen, queen, random, read_col, Graph};
-use partrec::reduce::{proper_coloring, ColoringReduction};
-use partrec::solution::Status;
+use partrec::model::solution::Status;
+use partrec::reduction::coloring::{proper_coloring, ColoringReduction};
+use partrec::reduction::decide::{chromatic, decide, Via};
+use partrec::reduction::graph::{
+    complete, cycle, mycielski, petersen, queen, random, read_col, Graph,
+};
+use partrec::sat::{Backend, Control};
 use partrec::solve::{solve, SolveOptions};
 use std::path::Path;
 
@@ -49,7 +52,7 @@ fn closed_loop(g: &Graph, k: u32) {
         g.edges().collect::<Vec<_>>()
     );
     assert_eq!(sol.status == Status::Sat, truth, "{ctx}");
-    let direct = decide(g, k, Via::Direct).unwrap();
+    let direct = decide(g, k, Via::Direct, Backend::default(), &Control::new()).unwrap();
     assert_eq!(direct.colorable, Some(truth), "direct: {ctx}");
     if let Some(p) = &sol.partition {
         let colors = reduction
@@ -116,11 +119,22 @@ fn named_graphs_have_their_chromatic_numbers_through_the_reduction() {
         ("queen6_6", queen(6, 6), 7),
     ];
     for (name, g, chi) in cases {
-        let r = chromatic(&g, Via::Reduction, &mut |k| decide(&g, k, Via::Reduction)).unwrap();
+        let r = chromatic(&g, Via::Reduction, &mut |k| {
+            decide(&g, k, Via::Reduction, Backend::default(), &Control::new())
+        })
+        .unwrap();
         assert_eq!(r.chromatic, Some(chi), "{name}");
         assert!(proper_coloring(&g, &r.colors, chi).is_ok(), "{name}");
         assert_eq!(
-            decide(&g, chi - 1, Via::Reduction).unwrap().colorable,
+            decide(
+                &g,
+                chi - 1,
+                Via::Reduction,
+                Backend::default(),
+                &Control::new()
+            )
+            .unwrap()
+            .colorable,
             Some(false),
             "{name}"
         );

@@ -7,7 +7,7 @@ mod common;
 use common::server::Server;
 use common::{root, run};
 use partrec::check::check;
-use partrec::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::Instance;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -11,10 +11,10 @@ mod common;
 
 use common::server::Server;
 use partrec::check::check;
-use partrec::generate::{generate, samples_for_ratio, GenerateParams};
-use partrec::graph::complete;
-use partrec::partition::same_partition;
-use partrec::reduce::ColoringReduction;
+use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::model::partition::same_partition;
+use partrec::reduction::coloring::ColoringReduction;
+use partrec::reduction::graph::complete;
 use partrec::Instance;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

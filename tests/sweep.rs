@@ -4,7 +4,7 @@
 mod common;
 
 use common::{run, scratch, words};
-use partrec::sweep::{read_rows, Row};
+use partrec::experiment::sweep::{read_rows, Row};
 use std::path::Path;
 
 const SWEEP: &str =

@@ -4,7 +4,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::graph::parse_col;
+use partrec::reduction::graph::parse_col;
 
 const ORIGIN: &str = "fuzz.col";
 

@@ -9,10 +9,10 @@
 
 use crate::check::Candidate;
 use crate::error::Error;
-use crate::graph::{parse_col, Graph};
-use crate::instance::Instance;
-use crate::json::{plain_words, text_problem, Described, Obj};
-use crate::reduce::ColoringReduction;
+use crate::io::json::{plain_words, text_problem, Described, Obj};
+use crate::model::instance::Instance;
+use crate::reduction::coloring::ColoringReduction;
+use crate::reduction::graph::{parse_col, Graph};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};

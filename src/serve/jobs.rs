@@ -8,11 +8,11 @@
 //! beside those waiting is dropped and the job fails, saying so).
 //! Cancelling a job raises its stop flag, which kills its child process.
 
-use crate::solution::Solution;
+use crate::model::solution::Solution;
+use crate::sat::Control;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Where a job is in its life.
@@ -44,7 +44,7 @@ impl JobState {
 #[derive(Debug)]
 struct Job {
     state: JobState,
-    stop: Arc<AtomicBool>,
+    stop: Control,
     finished_at: Option<Instant>,
 }
 
@@ -107,7 +107,7 @@ impl Jobs {
     }
 
     /// Stores a new pending job under `id` with its stop flag; `false` when the store is full.
-    pub fn insert(&self, id: &str, stop: Arc<AtomicBool>) -> bool {
+    pub fn insert(&self, id: &str, stop: Control) -> bool {
         let mut jobs = self.lock();
         self.purge(&mut jobs);
         if jobs.len() >= self.cap {
@@ -178,7 +178,7 @@ impl Jobs {
         match jobs.remove(id) {
             None => Lookup::Missing,
             Some(job) => {
-                job.stop.store(true, Ordering::Relaxed);
+                job.stop.stop();
                 Lookup::Found(job.state)
             }
         }
@@ -187,7 +187,7 @@ impl Jobs {
     /// Stops every unfinished job (at shutdown).
     pub fn cancel_all(&self) {
         for job in self.lock().values() {
-            job.stop.store(true, Ordering::Relaxed);
+            job.stop.stop();
         }
     }
 
@@ -205,10 +205,10 @@ impl Jobs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solution::Status;
+    use crate::model::solution::Status;
 
-    fn flag() -> Arc<AtomicBool> {
-        Arc::new(AtomicBool::new(false))
+    fn flag() -> Control {
+        Control::new()
     }
 
     #[test]
@@ -232,7 +232,7 @@ mod tests {
         let stop = flag();
         jobs.insert("a", stop.clone());
         assert_eq!(jobs.cancel("a"), Lookup::Found(JobState::Pending));
-        assert!(stop.load(Ordering::Relaxed));
+        assert!(stop.stop_requested());
         assert_eq!(jobs.cancel("a"), Lookup::Missing);
         jobs.update("a", JobState::Running);
         assert!(jobs.is_empty());

@@ -5,7 +5,7 @@
 //! A request beyond that is refused at once ([`Pool::admit`] returns `None`, the
 //! service answers 503), so memory and latency stay bounded under any load.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -136,11 +136,11 @@ impl Ticket {
 
 /// Raises a stop flag when dropped: a solve whose requester went away stops at once.
 #[derive(Debug)]
-pub struct StopOnDrop(pub Arc<AtomicBool>);
+pub struct StopOnDrop(pub crate::sat::Control);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.stop();
     }
 }
 

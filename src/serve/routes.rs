@@ -8,12 +8,13 @@ use super::metrics::{Gauges, Metrics};
 use super::pool::{Pool, StopOnDrop, Ticket, Turn};
 use super::ServeConfig;
 use crate::check::judge;
-use crate::compact::check_listable;
-use crate::encode::estimate_clauses;
 use crate::error::Error;
-use crate::preprocess::Prepared;
-use crate::reduce::ColoringReduction;
-use crate::solution::{Solution, Stats};
+use crate::model::compact::check_listable;
+use crate::model::solution::{Solution, Stats};
+use crate::reduction::coloring::ColoringReduction;
+use crate::sat::Control;
+use crate::solve::encode::estimate_clauses;
+use crate::solve::preprocess::Prepared;
 use crate::worker::{solution_from_outcome, solve_in_child, Outcome};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
@@ -179,7 +180,7 @@ impl AppState {
         self: &Arc<Self>,
         ticket: Ticket,
         parsed: Parsed,
-        stop: Arc<AtomicBool>,
+        stop: Control,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
         let Parsed { request, sizes } = parsed;
@@ -437,7 +438,7 @@ async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
 async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
     let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Control::new();
     // Raised when this handler ends, also when the client disconnects and the
     // handler is dropped mid-solve: the child process is then killed.
     let _stop_on_drop = StopOnDrop(stop.clone());
@@ -483,7 +484,7 @@ async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Respons
     let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
-    let stop = Arc::new(AtomicBool::new(false));
+    let stop = Control::new();
     if !s.jobs.insert(&id, stop.clone()) {
         return Err(ApiError::unavailable(
             format!(

@@ -96,4 +96,5 @@ pub fn shared() -> Option<PathBuf> {
     }
 }
 
+pub mod brute;
 pub mod server;

@@ -49,7 +49,7 @@ pub fn exercise_instance(inst: &partrec::Instance, origin: &str) {
     }
 
     // Preprocessing must cost what the samples cost, not what `tokens` declares.
-    let prep = partrec::preprocess::Prepared::new(inst);
+    let prep = partrec::solve::preprocess::Prepared::new(inst);
     assert!(prep.len() <= inst.num_samples());
     assert_eq!(prep.values, inst.values().len());
 

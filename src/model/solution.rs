@@ -1,7 +1,7 @@
 //! The solution report: what `partrec solve` prints and `partrec check` reads.
 
-use crate::instance::TableEntry;
-use crate::partition::Partition;
+use crate::model::instance::TableEntry;
+use crate::model::partition::Partition;
 use serde::{Deserialize, Serialize};
 
 /// The verdict of a solve.
@@ -59,6 +59,12 @@ pub struct Stats {
     pub check_seconds: f64,
     /// The deadline struck before the search finished.
     pub timed_out: bool,
+    /// The SAT backend that searched, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<crate::sat::Backend>,
+    /// Clauses the backend learnt from conflicts, where it reports them and was asked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<u64>,
     /// Why the answer is unsat without search, if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsat_reason: Option<String>,

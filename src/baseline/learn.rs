@@ -16,21 +16,21 @@
 //! of squared parameters. Training is full-batch Adam (betas 0.9, 0.999) for at
 //! most `steps` steps, stopped early once the loss fell by less than `tol`
 //! (relative) over the last `window` steps. Each group's rows are then scaled to
-//! unit length and clustered into K_i classes by [`crate::kmeans`].
+//! unit length and clustered into K_i classes by [`crate::baseline::kmeans`].
 //!
 //! The answer is honest: the partition goes through the independent checker,
 //! and only a consistent one is reported `sat`; otherwise the status is `unknown`
 //! and the clustering is reported as a `candidate`. The method can never prove
 //! uniqueness or unsatisfiability.
 
+use crate::baseline::kmeans::kmeans;
 use crate::check::{check, compare_with_planted, PlantedComparison};
 use crate::error::{Error, Result};
-use crate::instance::{Instance, TableEntry};
-use crate::kmeans::kmeans;
-use crate::partition::{canonical, Partition};
-use crate::preprocess::Prepared;
-use crate::solution::Status;
+use crate::model::instance::{Instance, TableEntry};
+use crate::model::partition::{canonical, Partition};
+use crate::model::solution::Status;
 use crate::solve::observed_table;
+use crate::solve::preprocess::Prepared;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -552,7 +552,7 @@ pub fn learn_with_progress(
             "steps and learning rate must be > 0, restarts from 1 to {MAX_RESTARTS}, and the L2 weight a number >= 0"
         )));
     }
-    crate::compact::listable(instance.groups())?;
+    crate::model::compact::listable(instance.groups())?;
     let start = Instant::now();
     if let Some(reason) = Prepared::new(instance).refutation {
         return Ok(LearnReport {
@@ -626,7 +626,7 @@ pub fn learn_with_progress(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::{generate, GenerateParams};
+    use crate::experiment::generate::{generate, GenerateParams};
 
     fn planted(
         tokens: Vec<u32>,

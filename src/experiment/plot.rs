@@ -4,8 +4,8 @@
 //! solve time on a log scale. No fonts are needed at run time.
 
 use crate::error::{Error, Result};
-use crate::summary::{aggregate, Cell};
-use crate::sweep::{Method, Row};
+use crate::experiment::summary::{aggregate, Cell};
+use crate::experiment::sweep::{Method, Row};
 use plotters::prelude::*;
 use std::path::Path;
 

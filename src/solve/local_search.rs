@@ -15,8 +15,9 @@
 //! Nothing here is trusted: the solver passes every partition it gets from
 //! here through the checker, and a failed search proves nothing.
 
-use crate::partition::Partition;
-use crate::preprocess::Prepared;
+use crate::model::partition::Partition;
+use crate::sat::Control;
+use crate::solve::preprocess::Prepared;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -162,9 +163,9 @@ fn to_partition(class: &[Vec<usize>]) -> Partition {
 }
 
 /// Searches for a consistent partition of the observed tokens (compact ids, see
-/// [`crate::compact`]) with at most `work` sample updates, seeded by `seed`.
-/// Returns it or `None`; the caller checks it.
-pub fn search(prep: &Prepared, work: u64, seed: u64) -> Option<Partition> {
+/// [`crate::model::compact`]) with at most `work` sample updates, seeded by `seed`.
+/// Returns it or `None` (also when `control` says stop); the caller checks it.
+pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Option<Partition> {
     let groups = prep.groups();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let class: Vec<Vec<usize>> = groups
@@ -190,6 +191,9 @@ pub fn search(prep: &Prepared, work: u64, seed: u64) -> Option<Partition> {
     let (mut best, mut since_best) = (st.cost, 0u64);
     let stagnation = 20 * tokens.len() as u64 + 100;
     while st.cost > 0 && spent < work {
+        if step % 16 == 0 && control.should_stop() {
+            return None;
+        }
         step += 1;
         let mut choice: Option<(i64, usize, usize, usize)> = None;
         let mut ties = 0u32;
@@ -266,7 +270,7 @@ pub fn single_move_witness(prep: &Prepared, partition: &[Vec<u32>]) -> Option<Pa
                 }
                 let mut moved = partition.to_vec();
                 moved[g][t] = to as u32;
-                if !crate::partition::same_partition(&moved, partition) {
+                if !crate::model::partition::same_partition(&moved, partition) {
                     return Some(moved);
                 }
             }
@@ -279,7 +283,7 @@ pub fn single_move_witness(prep: &Prepared, partition: &[Vec<u32>]) -> Option<Pa
 mod tests {
     use super::*;
     use crate::check::check;
-    use crate::generate::{generate, GenerateParams};
+    use crate::experiment::generate::{generate, GenerateParams};
 
     fn planted(n: u32, samples: usize, seed: u64) -> crate::Instance {
         let p = GenerateParams {
@@ -298,7 +302,7 @@ mod tests {
         for seed in 0..5 {
             let inst = planted(20, 300, seed);
             let prep = Prepared::new(&inst);
-            if let Some(p) = search(&prep, 50_000_000, seed) {
+            if let Some(p) = search(&prep, 50_000_000, seed, &Control::new()) {
                 let full = prep.tokens().expand(&p, inst.groups());
                 assert!(check(&inst, &full).unwrap().consistent);
                 found += 1;
@@ -350,7 +354,7 @@ mod tests {
         let w = single_move_witness(&prep, &p).expect("a free move exists");
         let full = |q: &Partition| prep.tokens().expand(q, inst.groups());
         assert!(check(&inst, &full(&w)).unwrap().consistent);
-        assert!(!crate::partition::same_partition(&w, &p));
+        assert!(!crate::model::partition::same_partition(&w, &p));
         // An inconsistent start gives nothing.
         let mut bad = p.clone();
         bad[0].iter_mut().for_each(|c| *c = 0);

@@ -1,7 +1,7 @@
 //! Partitions of each group's tokens into classes: canonical form, equality up
 //! to renaming classes, and agreement with a planted partition.
 
-use crate::assignment::max_weight_matching;
+use crate::model::matching::max_weight_matching;
 use std::collections::HashMap;
 
 /// The class of every token, one row per group.

@@ -3,7 +3,7 @@
 //! accuracy, time quantiles and timeouts; and the smallest ratio where a
 //! probability reaches a level.
 
-use crate::sweep::{Method, Row};
+use crate::experiment::sweep::{Method, Row};
 use std::collections::BTreeMap;
 
 /// The aggregate of the trials at one (method, N, ratio).

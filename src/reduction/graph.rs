@@ -288,7 +288,7 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
 
 /// Reads a `.col` file (`-` for standard input).
 pub fn read_col(path: &str) -> Result<ColFile> {
-    let bytes = crate::instance::read_input(path)?;
+    let bytes = crate::model::instance::read_input(path)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "not a text file"))?;
     parse_col(&text, path)
 }

@@ -4,10 +4,10 @@
 //! lift the direct colouring and run it through the consistency checker.
 
 use crate::check::check;
-use crate::coloring::{ColorAnswer, Via};
 use crate::error::Result;
-use crate::graph::Graph;
-use crate::reduce::{proper_coloring, ColoringReduction};
+use crate::reduction::coloring::{proper_coloring, ColoringReduction};
+use crate::reduction::decide::{ColorAnswer, Via};
+use crate::reduction::graph::Graph;
 use serde::Serialize;
 
 /// One line of the verification table.
@@ -145,8 +145,9 @@ pub fn verify_reduction(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coloring::decide;
-    use crate::graph::{complete, cycle};
+    use crate::reduction::decide::decide;
+    use crate::reduction::graph::{complete, cycle};
+    use crate::sat::{Backend, Control};
 
     #[test]
     fn verifies_yes_and_no_instances() {
@@ -155,7 +156,10 @@ mod tests {
             (cycle(5), 2, false),
             (complete(4), 3, false),
         ] {
-            let v = verify_reduction(&g, k, &mut |via| decide(&g, k, via)).unwrap();
+            let v = verify_reduction(&g, k, &mut |via| {
+                decide(&g, k, via, Backend::default(), &Control::new())
+            })
+            .unwrap();
             assert_eq!(v.verdict(), Some(true), "{}", v.table());
             assert_eq!(v.rows.len(), if colourable { 5 } else { 3 });
         }
@@ -165,7 +169,7 @@ mod tests {
     fn a_disagreement_fails() {
         let g = cycle(5);
         let v = verify_reduction(&g, 3, &mut |via| {
-            let mut a = decide(&g, 3, via)?;
+            let mut a = decide(&g, 3, via, Backend::default(), &Control::new())?;
             if via == Via::Reduction {
                 (a.colorable, a.colors) = (Some(false), None);
             }

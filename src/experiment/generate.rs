@@ -6,8 +6,8 @@
 //! the sampling code).
 
 use crate::error::{Error, Result};
-use crate::instance::{Group, Instance, Planted, TableEntry};
-use crate::label::Label;
+use crate::model::instance::{Group, Instance, Planted, TableEntry};
+use crate::model::label::Label;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -95,7 +95,7 @@ fn validate(p: &GenerateParams) -> Result<()> {
         ));
     }
     let groups: Vec<Group> = p.tokens.iter().map(|&n| Group::new(n, 1)).collect();
-    crate::compact::listable(&groups)?;
+    crate::model::compact::listable(&groups)?;
     if p.samples.saturating_mul(p.tokens.len()) > MAX_SAMPLES {
         return bad(format!(
             "{} samples of {} groups are {} token ids; at most {MAX_SAMPLES} are generated",
@@ -246,7 +246,7 @@ mod tests {
             assert!(check(&inst, &planted.partition).unwrap().consistent);
             for (row, &k) in planted.partition.iter().zip(&[3u32, 2, 4]) {
                 assert_eq!(
-                    crate::partition::classes_used(std::slice::from_ref(row))[0],
+                    crate::model::partition::classes_used(std::slice::from_ref(row))[0],
                     k as usize
                 );
             }

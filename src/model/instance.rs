@@ -6,10 +6,10 @@
 //! megabytes. Every problem in a file is reported as an [`Error::Input`] that
 //! names the file and the field, sample index or JSON line and column.
 
-use crate::compact::TokenMap;
 use crate::error::{Error, Result};
-use crate::json::{self, Described, Obj, Whole};
-use crate::label::{key_of_json, Label, LabelKey};
+use crate::io::json::{self, Described, Obj, Whole};
+use crate::model::compact::TokenMap;
+use crate::model::label::{key_of_json, Label, LabelKey};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Serialize, Serializer};
@@ -184,7 +184,7 @@ impl Instance {
     }
 
     /// The instance over its observed tokens only, with at most `min(K, n)` classes
-    /// per group (see [`crate::compact`]), and the map back to the declared tokens.
+    /// per group (see [`crate::model::compact`]), and the map back to the declared tokens.
     /// Planted truth and metadata are left out.
     pub fn compact(&self) -> (Instance, TokenMap) {
         let mut tokens = self.tokens.clone();

@@ -107,7 +107,7 @@ pub fn kmeans(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partition::same_partition;
+    use crate::model::partition::same_partition;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 

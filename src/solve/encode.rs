@@ -22,13 +22,14 @@
 //! blocking class assignments. Tokens are ordered most frequent first, which
 //! fixes the best-connected tokens early.
 //!
-//! The encoder writes into any [`ExtendFormula`] sink: the solver itself, or a
-//! [`varisat::CnfFormula`] for DIMACS output.
+//! The encoder writes into any [`ClauseSink`]: a SAT backend itself, or a
+//! [`crate::sat::Cnf`] for DIMACS output.
 
 use crate::error::{Error, Result};
-use crate::partition::{canonical_row, Partition};
-use crate::preprocess::Prepared;
-use varisat::{ExtendFormula, Lit, Var};
+use crate::model::cells;
+use crate::model::partition::{canonical_row, Partition};
+use crate::sat::{ClauseSink, Control, Lit, Solver, Var};
+use crate::solve::preprocess::Prepared;
 
 /// How the sample clauses are written (see [`encode_samples`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -48,8 +49,8 @@ pub enum Projection {
 /// clauses) fit.
 pub const MAX_CLAUSES: u64 = 1 << 25;
 
-/// An [`ExtendFormula`] sink that counts what passes through it.
-pub struct Counting<'a, F: ExtendFormula> {
+/// A [`ClauseSink`] that counts what passes through it.
+pub struct Counting<'a, F: ClauseSink + ?Sized> {
     sink: &'a mut F,
     /// Variables created so far.
     pub variables: usize,
@@ -57,7 +58,7 @@ pub struct Counting<'a, F: ExtendFormula> {
     pub clauses: usize,
 }
 
-impl<'a, F: ExtendFormula> Counting<'a, F> {
+impl<'a, F: ClauseSink + ?Sized> Counting<'a, F> {
     /// Wraps `sink`.
     pub fn new(sink: &'a mut F) -> Self {
         Counting {
@@ -68,7 +69,7 @@ impl<'a, F: ExtendFormula> Counting<'a, F> {
     }
 }
 
-impl<F: ExtendFormula> ExtendFormula for Counting<'_, F> {
+impl<F: ClauseSink + ?Sized> ClauseSink for Counting<'_, F> {
     fn add_clause(&mut self, literals: &[Lit]) {
         self.clauses += 1;
         self.sink.add_clause(literals);
@@ -170,12 +171,33 @@ pub fn best_projection(prep: &Prepared) -> Option<usize> {
         .map(|(g, _)| g)
 }
 
-/// Encodes `prep` into `sink`, projecting as asked.
-pub fn encode<F: ExtendFormula>(
+/// How often (in samples) the encoder looks at its [`Control`].
+const STOP_POLL_SAMPLES: usize = 1 << 10;
+
+/// Encodes `prep` into `sink`, projecting as asked. Returns `Ok(None)` if `control`
+/// said stop before the encoding was complete (the sink then holds part of it).
+///
+/// ```
+/// use partrec::sat::{Cnf, Control};
+/// use partrec::solve::encode::{encode, Projection};
+/// use partrec::solve::preprocess::Prepared;
+/// use partrec::Instance;
+///
+/// let text = r#"{"groups": [{"tokens": 2, "classes": 2}, {"tokens": 2, "classes": 2}],
+///                "samples": [{"x": [0, 0], "y": 0}, {"x": [1, 0], "y": 1}]}"#;
+/// let instance = Instance::from_json(text.as_bytes(), "example")?;
+/// let mut cnf = Cnf::new();
+/// let encoding = encode(&Prepared::new(&instance), Projection::Auto, &mut cnf, &Control::new())?
+///     .expect("no deadline, so the encoding is complete");
+/// assert_eq!(encoding.clauses, cnf.len());
+/// # Ok::<(), partrec::Error>(())
+/// ```
+pub fn encode<F: ClauseSink + ?Sized>(
     prep: &Prepared,
     projection: Projection,
     sink: &mut F,
-) -> Result<Encoding> {
+    control: &Control,
+) -> Result<Option<Encoding>> {
     let groups = prep.groups();
     let estimate = estimate_clauses(prep);
     if estimate > MAX_CLAUSES {
@@ -196,14 +218,16 @@ pub fn encode<F: ExtendFormula>(
         .map(|(order, group)| encode_group(order.len(), group.classes as usize, &mut f))
         .collect();
     encode_must_differ(prep, &class_vars, &mut f);
-    encode_samples(prep, &class_vars, projection, &mut f);
-    Ok(Encoding {
+    if !encode_samples(prep, &class_vars, projection, &mut f, control) {
+        return Ok(None);
+    }
+    Ok(Some(Encoding {
         order: prep.order.clone(),
         tokens: groups.iter().map(|g| g.tokens).collect(),
         variables: f.variables,
         clauses: f.clauses,
         class_vars,
-    })
+    }))
 }
 
 /// From this many classes on, at-most-one is written as a ladder, not pairwise.
@@ -212,7 +236,7 @@ pub const LADDER_FROM: usize = 6;
 /// At most one of `x` true: pairwise for few variables, else a sequential counter
 /// whose auxiliary `s[i]` means "some of `x[..=i]` is true" (fully determined by `x`,
 /// so each class assignment still has exactly one model).
-fn at_most_one<F: ExtendFormula>(x: &[Var], f: &mut F) {
+fn at_most_one<F: ClauseSink + ?Sized>(x: &[Var], f: &mut F) {
     if x.len() < LADDER_FROM {
         for a in 0..x.len() {
             for b in a + 1..x.len() {
@@ -237,7 +261,7 @@ fn at_most_one<F: ExtendFormula>(x: &[Var], f: &mut F) {
 }
 
 /// Class variables, exactly-one and value precedence for one group of `n` observed tokens.
-fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Vec<Var>> {
+fn encode_group<F: ClauseSink + ?Sized>(n: usize, classes: usize, f: &mut F) -> Vec<Vec<Var>> {
     let mut vars: Vec<Vec<Var>> = Vec::with_capacity(n);
     let mut prev_seen: Vec<Var> = Vec::new();
     for p in 0..n {
@@ -271,7 +295,11 @@ fn encode_group<F: ExtendFormula>(n: usize, classes: usize, f: &mut F) -> Vec<Ve
 }
 
 /// `-class(g, a, k) OR -class(g, b, k)` for every must-differ pair and shared class k.
-fn encode_must_differ<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<Var>>], f: &mut F) {
+fn encode_must_differ<F: ClauseSink + ?Sized>(
+    prep: &Prepared,
+    class_vars: &[Vec<Vec<Var>>],
+    f: &mut F,
+) {
     for (g, pairs) in prep.must_differ.iter().enumerate() {
         for &(a, b) in pairs {
             let pos = |t: u32| prep.position[g][t as usize] as usize;
@@ -283,49 +311,22 @@ fn encode_must_differ<F: ExtendFormula>(prep: &Prepared, class_vars: &[Vec<Vec<V
     }
 }
 
-/// Calls `visit` with every combination `c` with `c[i] < lens[i]` (the last index fastest).
-fn for_each_combination(lens: &[usize], mut visit: impl FnMut(&[usize])) {
-    if lens.contains(&0) {
-        return;
-    }
-    let mut c = vec![0usize; lens.len()];
-    loop {
-        visit(&c);
-        let mut i = lens.len();
-        loop {
-            if i == 0 {
-                return;
-            }
-            i -= 1;
-            c[i] += 1;
-            if c[i] < lens[i] {
-                break;
-            }
-            c[i] = 0;
-        }
-    }
-}
-
-/// Mixed-radix index of a cell (last group fastest).
-fn cell_index(cell: impl Iterator<Item = usize>, radix: &[usize]) -> usize {
-    cell.zip(radix).fold(0, |acc, (c, &r)| acc * r + c)
-}
-
 /// The sample clauses. Directly: for each sample and cell its tokens can reach,
 /// `OR_h -class(h, x_h, c_h) OR [bit(c, j) == v_j]`. Projected on group g: variables
 /// `R(a, r)` = the value of cell (class of a, r) for each observed token a of g and
 /// each tuple r of the other groups' classes; each sample needs clauses only over
 /// the other groups, `OR_{h != g} -class(h, x_h, r_h) OR [R(x_g, r)_j == v_j]`, and
 /// `class(g, a, k) -> (R(a, r)_j <-> bit((k, r), j))` links R to the table.
-fn encode_samples<F: ExtendFormula>(
+fn encode_samples<F: ClauseSink + ?Sized>(
     prep: &Prepared,
     class_vars: &[Vec<Vec<Var>>],
     projection: Option<usize>,
     f: &mut F,
-) {
+    control: &Control,
+) -> bool {
     let bits = bits_for(prep.values);
     if bits == 0 || prep.is_empty() {
-        return;
+        return true;
     }
     // The classes each group can reach (value precedence caps them by the token count).
     let radix: Vec<usize> = class_vars
@@ -356,14 +357,14 @@ fn encode_samples<F: ExtendFormula>(
             .collect();
         for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
             for (k, class) in x_g.iter().enumerate() {
-                for_each_combination(&rest_radix, |rest| {
-                    let ri = cell_index(rest.iter().copied(), &rest_radix);
+                cells::for_each(&rest_radix, |rest| {
+                    let ri = cells::index(rest.iter().copied(), &rest_radix);
                     let full = rest[..g]
                         .iter()
                         .copied()
                         .chain([k])
                         .chain(rest[g..].iter().copied());
-                    let ti = cell_index(full, &radix);
+                    let ti = cells::index(full, &radix);
                     for j in 0..bits {
                         let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
                         f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
@@ -377,7 +378,10 @@ fn encode_samples<F: ExtendFormula>(
     // One clause per sample, cell (over the groups not projected) and bit, into the
     // table directly or into the projected token's R block.
     let mut clause: Vec<Lit> = Vec::new();
-    for (x, value) in prep.samples() {
+    for (i, (x, value)) in prep.samples().enumerate() {
+        if i % STOP_POLL_SAMPLES == 0 && control.should_stop() {
+            return false;
+        }
         let mut opts = options(x);
         let (target, index_radix) = match &projected {
             None => (&table, &radix),
@@ -388,8 +392,8 @@ fn encode_samples<F: ExtendFormula>(
             }
         };
         let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
-        for_each_combination(&lens, |c| {
-            let index = cell_index(c.iter().copied(), index_radix);
+        cells::for_each(&lens, |c| {
+            let index = cells::index(c.iter().copied(), index_radix);
             for j in 0..bits {
                 clause.clear();
                 clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
@@ -398,6 +402,7 @@ fn encode_samples<F: ExtendFormula>(
             }
         });
     }
+    true
 }
 
 impl Encoding {
@@ -412,20 +417,13 @@ impl Encoding {
         &self.order
     }
 
-    /// Decodes a model (the true literals; anything absent counts as false) into a
-    /// partition of the observed tokens, in the compact ids of [`crate::compact`].
-    pub fn decode(&self, model: &[Lit]) -> Partition {
-        let mut value = vec![false; self.variables];
-        for lit in model {
-            if let Some(slot) = value.get_mut(lit.index()) {
-                *slot = lit.is_positive();
-            }
-        }
+    /// Decodes the solver's model into a partition of the observed tokens, in the
+    /// compact ids of [`crate::model::compact`].
+    pub fn decode(&self, solver: &dyn Solver) -> Partition {
         let mut partition: Partition = self.tokens.iter().map(|&n| vec![0; n as usize]).collect();
         for (g, vars) in self.class_vars.iter().enumerate() {
-            for (p, x) in vars.iter().enumerate() {
-                let class = x.iter().position(|v| value[v.index()]).unwrap_or(0);
-                partition[g][self.order[g][p] as usize] = class as u32;
+            for (p, class) in crate::sat::first_true(solver, vars).into_iter().enumerate() {
+                partition[g][self.order[g][p] as usize] = class;
             }
         }
         partition
@@ -473,9 +471,11 @@ mod tests {
         )
         .unwrap();
         let prep = Prepared::new(&inst);
-        let mut formula = varisat::CnfFormula::new();
-        let enc = encode(&prep, Projection::Off, &mut formula).unwrap();
-        assert_eq!(enc.variables, formula.var_count());
+        let mut formula = crate::sat::Cnf::new();
+        let enc = encode(&prep, Projection::Off, &mut formula, &Control::new())
+            .unwrap()
+            .unwrap();
+        assert_eq!(enc.variables, formula.variables());
         assert_eq!(enc.clauses, formula.len());
         assert!(enc.clauses as u64 <= estimate_clauses(&prep));
         // Group 0: tokens 0 and 2 must differ ((0,0)->0 vs (2,0)->1), so that clique
@@ -493,7 +493,7 @@ mod tests {
 
     #[test]
     fn the_estimate_bounds_every_encoding() {
-        use crate::generate::{generate, GenerateParams};
+        use crate::experiment::generate::{generate, GenerateParams};
         for seed in 0..40u64 {
             let groups = 2 + (seed % 2) as usize;
             let k = 2 + (seed % 6) as u32;
@@ -508,8 +508,10 @@ mod tests {
                 continue;
             };
             let prep = Prepared::new(&inst);
-            let mut formula = varisat::CnfFormula::new();
-            let enc = encode(&prep, Projection::Auto, &mut formula).unwrap();
+            let mut formula = crate::sat::Cnf::new();
+            let enc = encode(&prep, Projection::Auto, &mut formula, &Control::new())
+                .unwrap()
+                .unwrap();
             let estimate = estimate_clauses(&prep);
             assert!(
                 enc.clauses as u64 <= estimate,

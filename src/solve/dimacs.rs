@@ -2,18 +2,19 @@
 //! variable back to (group, token, class), so that any external SAT solver
 //! can be used and its model read back.
 
-use crate::encode::{encode, Encoding, Projection};
 use crate::error::Result;
-use crate::instance::Instance;
-use crate::preprocess::Prepared;
+use crate::model::instance::Instance;
+use crate::sat::{Cnf, Control};
+use crate::solve::encode::{encode, Encoding, Projection};
+use crate::solve::preprocess::Prepared;
 use std::io::Write;
-use varisat::CnfFormula;
 
 /// Writes the instance's CNF in DIMACS format to `out`.
 pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encoding> {
     let prep = Prepared::new(instance);
-    let mut formula = CnfFormula::new();
-    let encoding = encode(&prep, Projection::Auto, &mut formula)?;
+    let mut formula = Cnf::new();
+    let encoding = encode(&prep, Projection::Auto, &mut formula, &Control::new())?
+        .ok_or_else(|| crate::Error::Internal("an encoding without a deadline stopped".into()))?;
     let io = |e| crate::Error::io("output", e);
     writeln!(
         out,
@@ -36,13 +37,7 @@ pub fn write_dimacs(instance: &Instance, out: &mut impl Write) -> Result<Encodin
             }
         }
     }
-    writeln!(out, "p cnf {} {}", formula.var_count(), formula.len()).map_err(io)?;
-    for clause in formula.iter() {
-        for lit in clause {
-            write!(out, "{} ", lit.to_dimacs()).map_err(io)?;
-        }
-        writeln!(out, "0").map_err(io)?;
-    }
+    formula.write_dimacs(out).map_err(io)?;
     Ok(encoding)
 }
 

@@ -2,22 +2,26 @@
 //! keep solving with blocking clauses to decide uniqueness or count partitions.
 //!
 //! Counting works on the observed tokens (each partition of them has exactly
-//! one model, see [`crate::encode`]); free tokens are accounted for exactly by
+//! one model, see [`crate::solve::encode`]); free tokens are accounted for exactly by
 //! [`free_extensions`]. Every partition reported (the answer and the witness)
 //! has passed [`crate::check::check`]; a failure there is an internal error,
 //! never output. `unsat` is reported only when the solver finished its search
 //! (or two samples with the same tokens disagree, which is a proof by itself).
 
+pub mod dimacs;
+pub mod encode;
+pub mod local_search;
+pub mod preprocess;
+
 use crate::check::check;
-use crate::encode::{encode, Encoding, Projection};
 use crate::error::{Error, Result};
-use crate::instance::{Instance, TableEntry};
-use crate::local_search;
-use crate::partition::{canonical, canonical_row, Partition};
-use crate::preprocess::{PrepareOptions, Prepared};
-use crate::solution::{Solution, Status};
+use crate::model::instance::{Instance, TableEntry};
+use crate::model::partition::{canonical, canonical_row, Partition};
+use crate::model::solution::{Solution, Status};
+use crate::sat::{Backend, Control, Outcome, Phase, Solver};
+use crate::solve::encode::{encode, Encoding, Projection};
+use crate::solve::preprocess::{PrepareOptions, Prepared};
 use std::time::Instant;
-use varisat::{ExtendFormula, Solver};
 
 /// What to decide beyond finding one partition, and how to preprocess.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,9 +34,11 @@ pub struct SolveOptions {
     pub projection: Projection,
     /// Whether a local search is tried before SAT.
     pub local_search: LocalSearch,
+    /// The SAT backend.
+    pub backend: Backend,
 }
 
-/// The local search tried before SAT (see [`crate::local_search`]). It can only find
+/// The local search tried before SAT (see [`crate::solve::local_search`]). It can only find
 /// partitions, never refute, so on an instance without one its budget is lost time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LocalSearch {
@@ -97,6 +103,7 @@ impl SolveOptions {
             prepare: PrepareOptions::default(),
             projection: Projection::Auto,
             local_search: LocalSearch::Auto,
+            backend: Backend::default(),
         }
     }
 }
@@ -209,15 +216,49 @@ fn verified(instance: &Instance, partition: Partition, what: &str) -> Result<Par
     Ok(partition)
 }
 
-/// Solves `instance`, calling `progress` with the sizes once preprocessing is done
-/// (status `unknown`), then with each improved partial answer (first partition found,
-/// non-uniqueness proven), before returning the final one.
+/// Solves `instance` without a deadline; see [`solve_with`].
+///
+/// ```
+/// use partrec::solve::{solve, SolveOptions};
+/// use partrec::{Instance, Status};
+///
+/// // Two groups of two tokens; the value tells group 0's tokens apart.
+/// let text = r#"{"groups": [{"tokens": 2, "classes": 2}, {"tokens": 2, "classes": 1}],
+///                "samples": [{"x": [0, 0], "y": "a"}, {"x": [1, 1], "y": "b"},
+///                            {"x": [0, 1], "y": "a"}]}"#;
+/// let instance = Instance::from_json(text.as_bytes(), "example")?;
+/// let solution = solve(&instance, &SolveOptions::unique(), &mut |_| {})?;
+/// assert_eq!(solution.status, Status::Sat);
+/// assert_eq!(solution.unique, Some(true));
+/// assert_eq!(solution.partition, Some(vec![vec![0, 1], vec![0, 0]]));
+/// # Ok::<(), partrec::Error>(())
+/// ```
 pub fn solve(
     instance: &Instance,
     options: &SolveOptions,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
-    crate::compact::listable(instance.groups())?;
+    solve_with(instance, options, &Control::new(), progress)
+}
+
+/// Solves `instance`, calling `progress` with the sizes once preprocessing is done
+/// (status `unknown`), then with each improved partial answer (first partition found,
+/// non-uniqueness proven), before returning the final one.
+///
+/// When `control` says stop (its deadline, or [`Control::stop`] from another thread),
+/// the answer keeps what was proven, marks the rest unknown and sets
+/// `stats.timed_out`. An interruptible backend ([`Backend::interruptible`]) stops
+/// within its polling interval; varisat only between SAT calls and phases, so callers
+/// that need a hard deadline with varisat run it in a child ([`crate::worker`]).
+pub fn solve_with(
+    instance: &Instance,
+    options: &SolveOptions,
+    control: &Control,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    crate::model::compact::listable(instance.groups())?;
+    let live = control.live();
+    live.set_phase(Phase::Preprocess);
     let mut out = Solution::new(Status::Unknown);
     let t = Instant::now();
     let prep = Prepared::with_options(instance, options.prepare);
@@ -241,39 +282,49 @@ pub fn solve(
     // A partition found but not yet accounted for: first from the local search, then from SAT.
     let mut next = None;
     if let Some(work) = options.local_search.budget(&prep) {
+        live.set_phase(Phase::LocalSearch);
         let t = Instant::now();
-        next = local_search::search(&prep, work, 0);
+        next = local_search::search(&prep, work, 0, control);
         out.stats.local_search_seconds = t.elapsed().as_secs_f64();
     }
-    let mut sat: Option<(Solver, Encoding)> = None;
+    let mut sat: Option<(Box<dyn Solver>, Encoding)> = None;
     let mut count = 0u64;
     let mut complete = false;
     loop {
         let found = match next.take() {
             Some(p) => Some(p),
             None => {
+                if control.should_stop() {
+                    break;
+                }
                 let (solver, encoding) = match &mut sat {
                     Some(s) => s,
-                    None => sat.insert(encode_into_solver(&prep, options, &mut out)?),
+                    None => match encode_into_solver(&prep, options, control, &mut out)? {
+                        Some(s) => sat.insert(s),
+                        None => break,
+                    },
                 };
+                live.set_phase(if out.partition.is_none() {
+                    Phase::Search
+                } else {
+                    Phase::Unique
+                });
                 let t = Instant::now();
                 out.stats.solver_calls += 1;
-                let found = solver
-                    .solve()
-                    .map_err(|e| Error::Internal(format!("the SAT solver failed: {e}")))?;
+                let outcome = solver.solve(&[])?;
                 let elapsed = t.elapsed().as_secs_f64();
                 if out.partition.is_none() {
                     out.stats.solve_seconds = elapsed;
                 } else {
                     out.stats.unique_seconds += elapsed;
                 }
-                if found {
-                    let model = solver.model().ok_or_else(|| {
-                        Error::Internal("the solver reported sat without a model".into())
-                    })?;
-                    Some(encoding.decode(&model))
-                } else {
-                    None
+                if let Some(learned) = solver.stats().learned {
+                    out.stats.learned = Some(learned);
+                }
+                match outcome {
+                    Outcome::Sat => Some(encoding.decode(solver.as_ref())),
+                    Outcome::Unsat => None,
+                    Outcome::Interrupted => break,
                 }
             }
         };
@@ -281,6 +332,7 @@ pub fn solve(
             complete = true;
             break;
         };
+        live.set_phase(Phase::Check);
         let used = observed_classes(&prep, &found);
         count = count
             .saturating_add(free_extensions(instance, &prep, &used, options.limit))
@@ -332,9 +384,15 @@ pub fn solve(
         }
         record_count(&mut out, options, count, false);
         progress(&out);
+        if control.should_stop() {
+            break;
+        }
         let (solver, encoding) = match &mut sat {
             Some(s) => s,
-            None => sat.insert(encode_into_solver(&prep, options, &mut out)?),
+            None => match encode_into_solver(&prep, options, control, &mut out)? {
+                Some(s) => sat.insert(s),
+                None => break,
+            },
         };
         let clause = encoding.blocking_clause(&found);
         if clause.is_empty() {
@@ -344,26 +402,36 @@ pub fn solve(
         }
         solver.add_clause(&clause);
     }
-    if count == 0 {
+    if count == 0 && complete {
         out.status = Status::Unsat;
+    }
+    if !complete && count < options.limit {
+        out.stats.timed_out = true;
     }
     record_count(&mut out, options, count, complete);
     Ok(out)
 }
 
-/// Encodes the prepared instance into a new solver, recording sizes and time.
+/// Encodes the prepared instance into a new solver of the chosen backend, recording
+/// sizes and time; `None` if `control` stopped the encoding.
 fn encode_into_solver(
     prep: &Prepared,
     options: &SolveOptions,
+    control: &Control,
     out: &mut Solution,
-) -> Result<(Solver<'static>, Encoding)> {
+) -> Result<Option<(Box<dyn Solver>, Encoding)>> {
+    control.live().set_phase(Phase::Encode);
     let t = Instant::now();
-    let mut solver = Solver::new();
-    let encoding = encode(prep, options.projection, &mut solver)?;
-    out.stats.variables = encoding.variables;
-    out.stats.clauses = encoding.clauses;
+    let mut solver = options.backend.solver();
+    solver.set_control(control);
+    out.stats.backend = Some(options.backend);
+    let encoding = encode(prep, options.projection, solver.as_mut(), control)?;
     out.stats.encode_seconds = t.elapsed().as_secs_f64();
-    Ok((solver, encoding))
+    Ok(encoding.map(|encoding| {
+        out.stats.variables = encoding.variables;
+        out.stats.clauses = encoding.clauses;
+        (solver, encoding)
+    }))
 }
 
 /// Per group, the number of classes the observed tokens use.

@@ -1,7 +1,7 @@
 //! Experiments over sample count: for every point (N, ratio, trial) generate a
 //! planted instance exactly as `partrec generate` would, solve it with each
 //! method asked for (`sat`: the exact solver with the uniqueness check; `gd`: the
-//! gradient method of [`crate::learn`]), and record one row per (point, method).
+//! gradient method of [`crate::baseline::learn`]), and record one row per (point, method).
 //!
 //! Points run in parallel on worker threads; each row is handed to the caller
 //! as soon as it is done (so a file can be appended and nothing is lost in a
@@ -10,13 +10,13 @@
 //! Seeds are derived from (SEED, N, ratio, trial), so a shard, a resumed run
 //! and a full run compute the same rows.
 
+use crate::baseline::learn::{learn, LearnOptions, LearnReport};
 use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
-use crate::generate::{generate, samples_for_ratio, GenerateParams};
-use crate::instance::Instance;
-use crate::json::{plain_words, Described, Obj};
-use crate::learn::{learn, LearnOptions, LearnReport};
-use crate::solution::Solution;
+use crate::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use crate::io::json::{plain_words, Described, Obj};
+use crate::model::instance::Instance;
+use crate::model::solution::Solution;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -52,7 +52,7 @@ pub struct SweepConfig {
 pub enum Method {
     /// The exact solver with the uniqueness check (under the sweep's timeout, if any).
     Sat,
-    /// The gradient method ([`crate::learn`], default options, seeded by the point's seed):
+    /// The gradient method ([`crate::baseline::learn`], default options, seeded by the point's seed):
     /// it recovers or not, and never proves uniqueness. It runs in process, without timeout.
     Gd,
 }
@@ -702,7 +702,7 @@ pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
         text.push_str(&format.line(r));
         text.push('\n');
     }
-    crate::output::write_file(path, |w| w.write_all(text.as_bytes()))
+    crate::io::output::write_file(path, |w| w.write_all(text.as_bytes()))
 }
 
 #[cfg(test)]

@@ -6,10 +6,10 @@
 //! carry the same value. Every answer partrec prints has passed through here.
 
 use crate::error::{Error, Result};
-use crate::instance::Instance;
-use crate::json::{self, Described};
-use crate::label::Label;
-use crate::partition::{best_agreement, same_partition, Partition};
+use crate::io::json::{self, Described};
+use crate::model::instance::Instance;
+use crate::model::label::Label;
+use crate::model::partition::{best_agreement, same_partition, Partition};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

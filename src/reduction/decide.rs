@@ -7,14 +7,14 @@
 //! colourable) comes only from a complete search or a clique larger than k.
 
 use crate::error::{Error, Result};
-use crate::graph::{greedy_clique, Graph};
-use crate::reduce::{proper_coloring, Coloring, ColoringReduction};
-use crate::solution::Status;
-use crate::solve::{solve, LocalSearch, SolveOptions};
+use crate::model::solution::Status;
+use crate::reduction::coloring::{proper_coloring, Coloring, ColoringReduction};
+use crate::reduction::graph::{greedy_clique, Graph};
+use crate::sat::{Backend, ClauseSink, Control, Outcome, Var};
+use crate::solve::{solve_with, LocalSearch, SolveOptions};
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 use std::time::Instant;
-use varisat::{ExtendFormula, Solver, Var};
 
 /// How a colouring question is decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +123,7 @@ pub fn dsatur(graph: &Graph) -> Coloring {
 /// colours 0, 1, 2, ... (symmetry breaking). Returns the variables. At-most-one
 /// clauses are not needed: every colour a vertex takes differs from its neighbours',
 /// so the first true one is a proper choice.
-pub fn encode_direct<F: ExtendFormula>(
+pub fn encode_direct<F: ClauseSink + ?Sized>(
     graph: &Graph,
     k: u32,
     clique: &[u32],
@@ -146,15 +146,35 @@ pub fn encode_direct<F: ExtendFormula>(
     x
 }
 
-/// Decides k-colourability in this process, by `via`. The colouring is checked.
-pub fn decide(graph: &Graph, k: u32, via: Via) -> Result<ColorAnswer> {
+/// Decides k-colourability in this process, by `via` on `backend`. The colouring is
+/// checked. When `control` says stop first, the answer is undecided (`timed_out`).
+///
+/// ```
+/// use partrec::reduction::decide::{decide, Via};
+/// use partrec::reduction::graph::petersen;
+/// use partrec::sat::{Backend, Control};
+///
+/// let control = Control::new();
+/// let three = decide(&petersen(), 3, Via::Reduction, Backend::Cadical, &control)?;
+/// assert_eq!(three.colorable, Some(true));
+/// let two = decide(&petersen(), 2, Via::Direct, Backend::Varisat, &control)?;
+/// assert_eq!(two.colorable, Some(false));
+/// # Ok::<(), partrec::Error>(())
+/// ```
+pub fn decide(
+    graph: &Graph,
+    k: u32,
+    via: Via,
+    backend: Backend,
+    control: &Control,
+) -> Result<ColorAnswer> {
     if k == 0 {
         return Err(Error::Usage("--colors must be >= 1".into()));
     }
     let start = Instant::now();
     if let Some((core, kept)) = graph.without_isolated() {
         // Isolated vertices take colour 0; the question is the rest's.
-        let answer = decide(&core, k, via)?;
+        let answer = decide(&core, k, via, backend, control)?;
         let colors = answer.colors.map(|c| {
             let mut full = vec![0; graph.vertices()];
             for (&v, &color) in kept.iter().zip(&c) {
@@ -175,14 +195,21 @@ pub fn decide(graph: &Graph, k: u32, via: Via) -> Result<ColorAnswer> {
             ..answer
         });
     }
-    let colors = if k as usize >= graph.vertices() {
+    let verdict = if k as usize >= graph.vertices() {
         // Every vertex its own colour: no search (and no encoding of size V x k).
-        Some((0..graph.vertices() as u32).collect())
+        Some(Some((0..graph.vertices() as u32).collect()))
     } else {
         match via {
-            Via::Direct => decide_direct(graph, k)?,
-            Via::Reduction => decide_by_reduction(graph, k)?,
+            Via::Direct => decide_direct(graph, k, backend, control)?,
+            Via::Reduction => decide_by_reduction(graph, k, backend, control)?,
         }
+    };
+    let Some(colors) = verdict else {
+        return Ok(ColorAnswer::timed_out(
+            k,
+            via,
+            start.elapsed().as_secs_f64(),
+        ));
     };
     if let Some(c) = &colors {
         proper_coloring(graph, c, k).map_err(|m| {
@@ -201,48 +228,46 @@ pub fn decide(graph: &Graph, k: u32, via: Via) -> Result<ColorAnswer> {
     })
 }
 
-fn decide_direct(graph: &Graph, k: u32) -> Result<Option<Coloring>> {
+/// `Some(colouring)` or `Some(None)` (not colourable) when decided, `None` when stopped.
+type Decided = Option<Option<Coloring>>;
+
+fn decide_direct(graph: &Graph, k: u32, backend: Backend, control: &Control) -> Result<Decided> {
     let clique = greedy_clique(&graph.neighbours());
     if clique.len() > k as usize {
-        return Ok(None);
+        return Ok(Some(None));
     }
-    let mut solver = Solver::new();
-    let x = encode_direct(graph, k, &clique, &mut solver);
-    let sat = solver
-        .solve()
-        .map_err(|e| Error::Internal(format!("the SAT solver failed: {e}")))?;
-    if !sat {
-        return Ok(None);
-    }
-    let model = solver.model().expect("a model after sat");
-    let mut value = vec![false; x.len() * k as usize];
-    for lit in model {
-        if let Some(slot) = value.get_mut(lit.index()) {
-            *slot = lit.is_positive();
-        }
-    }
-    Ok(Some(
-        x.iter()
-            .map(|vars| vars.iter().position(|v| value[v.index()]).unwrap_or(0) as u32)
-            .collect(),
-    ))
+    let mut solver = backend.solver();
+    solver.set_control(control);
+    let x = encode_direct(graph, k, &clique, solver.as_mut());
+    Ok(match solver.solve(&[])? {
+        Outcome::Sat => Some(Some(crate::sat::first_true(solver.as_ref(), &x))),
+        Outcome::Unsat => Some(None),
+        Outcome::Interrupted => None,
+    })
 }
 
-fn decide_by_reduction(graph: &Graph, k: u32) -> Result<Option<Coloring>> {
+fn decide_by_reduction(
+    graph: &Graph,
+    k: u32,
+    backend: Backend,
+    control: &Control,
+) -> Result<Decided> {
     let reduction = ColoringReduction::new(graph, k)?;
     let instance = reduction.reduce("graph");
     // Half the questions of a chromatic search are refutations, where a local search
     // can only lose time: the reduction is decided by the complete search alone.
     let options = SolveOptions {
         local_search: LocalSearch::Off,
+        backend,
         ..SolveOptions::find()
     };
-    let solution = solve(&instance, &options, &mut |_| {})?;
+    let solution = solve_with(&instance, &options, control, &mut |_| {})?;
     match (solution.status, solution.partition) {
         (Status::Sat, Some(partition)) => reduction
             .extract(&partition)
-            .map(Some)
+            .map(|c| Some(Some(c)))
             .map_err(|m| Error::Internal(format!("extraction failed on a checked partition: {m}"))),
+        (Status::Unsat, _) => Ok(Some(None)),
         _ => Ok(None),
     }
 }
@@ -366,7 +391,7 @@ pub fn chromatic(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{complete, cycle, mycielski, petersen, queen};
+    use crate::reduction::graph::{complete, cycle, mycielski, petersen, queen};
 
     #[test]
     fn dsatur_colours_properly() {
@@ -390,7 +415,10 @@ mod tests {
         ];
         for (g, chi) in cases {
             for via in [Via::Reduction, Via::Direct] {
-                let r = chromatic(&g, via, &mut |k| decide(&g, k, via)).unwrap();
+                let r = chromatic(&g, via, &mut |k| {
+                    decide(&g, k, via, Backend::default(), &Control::new())
+                })
+                .unwrap();
                 assert_eq!(r.chromatic, Some(chi), "{via}");
                 assert!(proper_coloring(&g, &r.colors, chi).is_ok());
             }

@@ -14,8 +14,8 @@
 //! by id give the same results in both numberings.
 
 use crate::error::{Error, Result};
-use crate::instance::Group;
-use crate::partition::Partition;
+use crate::model::instance::Group;
+use crate::model::partition::Partition;
 
 /// The most tokens, over all groups, that an answer listing a class per token
 /// may have (2^26, about 67 million: a few hundred megabytes of JSON).

@@ -15,9 +15,9 @@
 //! Everything here is implied by the samples, so the set of consistent
 //! partitions (and their count) is unchanged.
 
-use crate::compact::TokenMap;
-use crate::graph::greedy_clique;
-use crate::instance::{Group, Instance};
+use crate::model::compact::TokenMap;
+use crate::model::instance::{Group, Instance};
+use crate::reduction::graph::greedy_clique;
 
 /// Which optional steps run (all on by default; switched off only to compare variants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ fn sort_samples<'a>(
 
 /// The samples as the encoder sees them, over the observed tokens only.
 ///
-/// Tokens are numbered densely per group (see [`crate::compact`]): `order`,
+/// Tokens are numbered densely per group (see [`crate::model::compact`]): `order`,
 /// `position`, `must_differ` and [`Prepared::samples`] use these compact ids, and
 /// [`Prepared::tokens`] maps them back to the declared ones.
 #[derive(Clone, Debug)]

@@ -24,12 +24,12 @@
 //! consistent partition; [`ColoringReduction::lift`] is the (=>) direction.
 
 use crate::error::{Error, Result};
-use crate::graph::Graph;
-use crate::instance::{Group, Instance, TableEntry};
-use crate::json::{self, Described, Whole};
-use crate::label::Label;
-use crate::partition::Partition;
-use crate::solution::{Solution, Status};
+use crate::io::json::{self, Described, Whole};
+use crate::model::instance::{Group, Instance, TableEntry};
+use crate::model::label::Label;
+use crate::model::partition::Partition;
+use crate::model::solution::{Solution, Status};
+use crate::reduction::graph::Graph;
 use serde::{Deserialize, Serialize};
 
 /// The size of the reduced instance, declared in closed form.
@@ -229,7 +229,7 @@ pub fn proper_coloring(graph: &Graph, coloring: &[u32], k: u32) -> std::result::
 mod tests {
     use super::*;
     use crate::check::check;
-    use crate::graph::{complete, cycle};
+    use crate::reduction::graph::{complete, cycle};
 
     #[test]
     fn declared_size_matches_the_instance() {

@@ -3,8 +3,8 @@
 //! lists every partition (restricted growth strings, at most K_i blocks per
 //! group) and tests every pair of samples directly.
 
-use crate::instance::Instance;
-use crate::partition::Partition;
+use partrec::model::instance::Instance;
+use partrec::model::partition::Partition;
 
 /// Every partition of `n` items into at most `k` blocks, as restricted growth
 /// strings (item 0 in block 0; each item at most one above the largest before it).

@@ -1,0 +1,4 @@
+//! The paper's gradient method on token embeddings, for comparison.
+
+pub mod kmeans;
+pub mod learn;

@@ -1,0 +1,6 @@
+//! Experiments: planted instances, sample-count sweeps, their summary and plot.
+
+pub mod generate;
+pub mod plot;
+pub mod summary;
+pub mod sweep;

@@ -1,0 +1,4 @@
+//! Reading strict JSON and writing results atomically.
+
+pub mod json;
+pub mod output;

@@ -1,0 +1,199 @@
+//! Stopping a search and watching it: one [`Control`] is shared by the caller,
+//! the solve driver and the backend, across threads.
+//!
+//! A deadline or [`Control::stop`] makes an interruptible backend return
+//! [`crate::sat::Outcome::Interrupted`] from the solving thread itself (no
+//! process is killed); the driver also looks at the control between its phases
+//! and inside the encoder's loops, so that a long encoding stops as well.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A shared stop flag, an optional deadline and live statistics.
+#[derive(Clone, Debug, Default)]
+pub struct Control(Arc<Inner>);
+
+#[derive(Debug, Default)]
+struct Inner {
+    stop: AtomicBool,
+    deadline: Option<Instant>,
+    collect: bool,
+    live: LiveStats,
+}
+
+/// What a running solve reports while it runs (read from any thread).
+#[derive(Debug, Default)]
+pub struct LiveStats {
+    phase: AtomicU8,
+    learned: AtomicU64,
+}
+
+/// The stages of a solve, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Reading the samples into the compact form.
+    Preprocess,
+    /// The local search for a first partition.
+    LocalSearch,
+    /// Writing the CNF into the backend.
+    Encode,
+    /// The first SAT call.
+    Search,
+    /// Further SAT calls: uniqueness or counting.
+    Unique,
+    /// Checking an answer.
+    Check,
+}
+
+const PHASES: [Phase; 6] = [
+    Phase::Preprocess,
+    Phase::LocalSearch,
+    Phase::Encode,
+    Phase::Search,
+    Phase::Unique,
+    Phase::Check,
+];
+
+impl Phase {
+    /// A short name for progress lines.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Preprocess => "preprocessing",
+            Phase::LocalSearch => "local search",
+            Phase::Encode => "encoding",
+            Phase::Search => "searching",
+            Phase::Unique => "deciding uniqueness",
+            Phase::Check => "checking",
+        }
+    }
+}
+
+impl Control {
+    /// A control without a deadline, stopped only by [`Control::stop`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A control whose deadline is `timeout` from now (none if `None`).
+    pub fn with_timeout(timeout: Option<Duration>) -> Self {
+        Self::with_deadline(timeout.and_then(|t| Instant::now().checked_add(t)))
+    }
+
+    /// A control with this deadline (none if `None`).
+    pub fn with_deadline(deadline: Option<Instant>) -> Self {
+        Control(Arc::new(Inner {
+            deadline,
+            ..Inner::default()
+        }))
+    }
+
+    /// The same control, also asking the backend to count learnt clauses for
+    /// [`LiveStats::learned`] (a small cost per conflict, so off by default).
+    pub fn collecting(self) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
+            stop: AtomicBool::new(shared.stop.load(Ordering::Relaxed)),
+            deadline: shared.deadline,
+            collect: shared.collect,
+            live: LiveStats::default(),
+        });
+        Control(Arc::new(Inner {
+            collect: true,
+            ..inner
+        }))
+    }
+
+    /// Asks every search under this control to stop.
+    pub fn stop(&self) {
+        self.0.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Control::stop`] was called.
+    pub fn stop_requested(&self) -> bool {
+        self.0.stop.load(Ordering::Relaxed)
+    }
+
+    /// Whether the deadline has passed.
+    pub fn expired(&self) -> bool {
+        self.0.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether the work should stop now: stopped or past the deadline.
+    pub fn should_stop(&self) -> bool {
+        self.stop_requested() || self.expired()
+    }
+
+    /// The deadline, if any.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.0.deadline
+    }
+
+    /// The time left before the deadline (`None` without one).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether backends should count learnt clauses.
+    pub fn collects(&self) -> bool {
+        self.0.collect
+    }
+
+    /// The live statistics.
+    pub fn live(&self) -> &LiveStats {
+        &self.0.live
+    }
+}
+
+impl LiveStats {
+    /// The phase the solve is in.
+    pub fn phase(&self) -> Phase {
+        PHASES[self.phase.load(Ordering::Relaxed) as usize % PHASES.len()]
+    }
+
+    /// Enters `phase`.
+    pub fn set_phase(&self, phase: Phase) {
+        let i = PHASES.iter().position(|&p| p == phase).unwrap_or(0);
+        self.phase.store(i as u8, Ordering::Relaxed);
+    }
+
+    /// Clauses learnt so far (0 unless the control is [`Control::collecting`] and the
+    /// backend reports them).
+    pub fn learned(&self) -> u64 {
+        self.learned.load(Ordering::Relaxed)
+    }
+
+    /// Counts one learnt clause.
+    pub fn add_learned(&self) {
+        self.learned.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_on_request_and_at_the_deadline() {
+        let c = Control::new();
+        assert!(!c.should_stop());
+        let other = c.clone();
+        other.stop();
+        assert!(c.should_stop() && c.stop_requested() && !c.expired());
+        let d = Control::with_timeout(Some(Duration::ZERO));
+        assert!(d.expired() && d.should_stop());
+        assert!(!Control::with_timeout(Some(Duration::from_secs(3600))).should_stop());
+        assert!(!Control::with_timeout(Some(Duration::MAX)).should_stop());
+    }
+
+    #[test]
+    fn phases_round_trip() {
+        let c = Control::new().collecting();
+        assert!(c.collects());
+        for p in PHASES {
+            c.live().set_phase(p);
+            assert_eq!(c.live().phase(), p);
+        }
+    }
+}
