@@ -1,6 +1,7 @@
-//! Differential tests: the SAT solver against exhaustive enumeration on
-//! thousands of seeded tiny instances (YES and NO), for sat/unsat, counts,
-//! uniqueness, witnesses, and the checker's verdict on every answer.
+//! Differential tests: the solver, on every SAT backend, against exhaustive
+//! enumeration on thousands of seeded tiny instances (YES and NO), for
+//! sat/unsat, counts, uniqueness, witnesses, and the checker's verdict on every
+//! answer; and the backends against each other on larger planted instances.
 
 mod common;
 
@@ -9,6 +10,7 @@ use common::tiny_instance;
 use partrec::check::check;
 use partrec::model::partition::canonical;
 use partrec::model::solution::Status;
+use partrec::sat::Backend;
 use partrec::solve::encode::Projection;
 use partrec::solve::preprocess::PrepareOptions;
 use partrec::solve::{solve, LocalSearch, SolveOptions};
@@ -16,10 +18,13 @@ use partrec::solve::{solve, LocalSearch, SolveOptions};
 /// Counting stops here so that instances with many partitions stay quick.
 const COUNT_CAP: u64 = 300;
 
-/// Every preprocessing and encoding variant the solver can run with.
+/// Every preprocessing and encoding variant the solver can run with, on every backend.
 fn variants() -> Vec<SolveOptions> {
     let mut out = Vec::new();
-    for must_differ in [true, false] {
+    for (must_differ, backend) in [true, false]
+        .into_iter()
+        .flat_map(|m| Backend::ALL.map(|b| (m, b)))
+    {
         for projection in [
             Projection::Auto,
             Projection::Off,
@@ -29,6 +34,7 @@ fn variants() -> Vec<SolveOptions> {
             out.push(SolveOptions {
                 prepare: PrepareOptions { must_differ },
                 projection,
+                backend,
                 ..SolveOptions::count(COUNT_CAP)
             });
         }
@@ -82,15 +88,16 @@ fn agrees_with_brute_force(options: SolveOptions) {
 
 #[test]
 fn uniqueness_mode_agrees_with_brute_force() {
-    for seed in 5000..6500 {
+    for (seed, backend) in (5000..6500).flat_map(|s| Backend::ALL.map(|b| (s, b))) {
         let inst = tiny_instance(seed);
         let truth = consistent_partitions(&inst).len();
         let options = SolveOptions {
             local_search: LocalSearch::Work(20_000),
+            backend,
             ..SolveOptions::unique()
         };
         let sol = solve(&inst, &options, &mut |_| {}).unwrap();
-        let ctx = format!("seed {seed}: {}", inst.to_json());
+        let ctx = format!("{backend} seed {seed}: {}", inst.to_json());
         match truth {
             0 => assert_eq!((sol.status, sol.unique), (Status::Unsat, None), "{ctx}"),
             1 => assert_eq!((sol.status, sol.unique), (Status::Sat, Some(true)), "{ctx}"),
@@ -136,11 +143,15 @@ fn wide_instance(seed: u64) -> partrec::Instance {
 #[test]
 fn many_classes_and_free_tokens_agree_with_brute_force() {
     let (mut yes, mut no, mut unique) = (0, 0, 0);
-    for seed in 0..300 {
+    for (seed, backend) in (0..300).flat_map(|s| Backend::ALL.map(|b| (s, b))) {
         let inst = wide_instance(seed);
         let truth = consistent_partitions(&inst).len() as u64;
-        let sol = solve(&inst, &SolveOptions::count(COUNT_CAP), &mut |_| {}).unwrap();
-        let ctx = format!("seed {seed}: {}", inst.to_json());
+        let options = SolveOptions {
+            backend,
+            ..SolveOptions::count(COUNT_CAP)
+        };
+        let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+        let ctx = format!("{backend} seed {seed}: {}", inst.to_json());
         if truth == 0 {
             no += 1;
             assert_eq!(sol.status, Status::Unsat, "{ctx}");
@@ -158,5 +169,77 @@ fn many_classes_and_free_tokens_agree_with_brute_force() {
         assert_eq!(sol.unique, Some(truth == 1), "{ctx}");
     }
     eprintln!("yes {yes}, no {no}, unique {unique}");
-    assert!(yes > 100 && no > 20, "yes {yes}, no {no}");
+    assert!(yes > 200 && no > 40, "yes {yes}, no {no}");
+}
+
+/// The backends agree on planted instances too large for brute force: two and three
+/// groups, below, at and above the identifiability threshold (so sat and unique,
+/// sat and not unique), and with a corrupted sample (often unsat).
+#[test]
+fn the_backends_agree_on_random_planted_instances() {
+    use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+    use partrec::Label;
+    let (mut unsat, mut unique, mut several) = (0, 0, 0);
+    for seed in 0..60u64 {
+        let groups = 2 + (seed % 2) as usize;
+        let n = 10 + (seed % 7) as u32;
+        let ratio = [0.5, 2.5, 5.0][(seed / 2 % 3) as usize];
+        let p = GenerateParams {
+            tokens: vec![n; groups],
+            classes: vec![2 + (seed % 2) as u32; groups],
+            values: 2,
+            samples: samples_for_ratio(&vec![n; groups], ratio).unwrap(),
+            seed,
+        };
+        let Ok(mut inst) = generate(&p, None) else {
+            continue;
+        };
+        if seed % 4 == 3 {
+            // Flip one sample's value: a planted instance made (usually) inconsistent.
+            let mut samples: Vec<(Vec<u32>, Label)> = (0..inst.num_samples())
+                .map(|s| (inst.x(s).to_vec(), inst.y(s).clone()))
+                .collect();
+            if let Some(first) = samples.first_mut() {
+                let flipped = if first.1 == Label::from(0u64) {
+                    1u64
+                } else {
+                    0
+                };
+                first.1 = Label::from(flipped);
+            }
+            inst = partrec::Instance::new(inst.groups().to_vec(), samples).unwrap();
+        }
+        let answers: Vec<_> = Backend::ALL
+            .into_iter()
+            .map(|backend| {
+                let options = SolveOptions {
+                    backend,
+                    ..SolveOptions::count(5)
+                };
+                solve(&inst, &options, &mut |_| {}).unwrap()
+            })
+            .collect();
+        let ctx = format!("seed {seed}: {}", inst.to_json());
+        for a in &answers[1..] {
+            assert_eq!(a.status, answers[0].status, "{ctx}");
+            assert_eq!(a.count, answers[0].count, "{ctx}");
+            assert_eq!(a.count_complete, answers[0].count_complete, "{ctx}");
+            assert_eq!(a.unique, answers[0].unique, "{ctx}");
+        }
+        for a in &answers {
+            if let Some(p) = &a.partition {
+                assert!(check(&inst, p).unwrap().consistent, "{ctx}");
+            }
+        }
+        match (answers[0].status, answers[0].unique) {
+            (Status::Unsat, _) => unsat += 1,
+            (_, Some(true)) => unique += 1,
+            _ => several += 1,
+        }
+    }
+    eprintln!("unsat {unsat}, unique {unique}, several {several}");
+    assert!(
+        unsat >= 5 && unique >= 5 && several >= 5,
+        "unsat {unsat}, unique {unique}, several {several}"
+    );
 }
