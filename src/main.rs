@@ -999,9 +999,17 @@ fn main() -> ExitCode {
             code
         }
         Err(e) => {
-            eprintln!("partrec: {e}");
+            eprintln!("partrec: {}", as_flags(&e));
             e.exit_code()
         }
     };
     ExitCode::from(code as u8)
+}
+
+/// The error in the command line's terms: a library parameter becomes its flag.
+fn as_flags(e: &Error) -> String {
+    match e {
+        Error::Param { name, message } => format!("--{} {message}", name.replace('_', "-")),
+        other => other.to_string(),
+    }
 }

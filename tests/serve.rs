@@ -198,7 +198,7 @@ async fn bad_requests_get_400_404_405_413_and_422_with_the_field() {
         ("/v1/solve", r#"{"groups": [{"tokens": 2, "classes": 0}], "samples": []}"#.to_string(), 400, "groups[0].classes"),
         ("/v1/solve", r#"{"groups": [{"tokens": 2, "classes": 1}], "samples": [], "options": {"timeout": 0}}"#.to_string(), 400, "options.timeout"),
         ("/v1/jobs", r#"{"groups": [{"tokens": 2, "classes": 1}], "smaples": []}"#.to_string(), 400, "smaples"),
-        ("/v1/check", r#"{"instance": {"groups": [{"tokens": 2, "classes": 1}], "samples": []}, "solution": {"partition": [[0]]}}"#.to_string(), 400, "solution.partition"),
+        ("/v1/check", r#"{"instance": {"groups": [{"tokens": 2, "classes": 1}], "samples": []}, "solution": {"partition": [[0]]}}"#.to_string(), 400, "solution.partition[0]"),
         ("/v1/reduce/coloring", r#"{"graph": "p edge 2 1\ne 1 5\n", "colors": 2}"#.to_string(), 400, "graph"),
         ("/v1/solve", "x".repeat(60_000), 413, "body"),
         ("/v1/solve", shipped("planted-small.json"), 422, "samples"),

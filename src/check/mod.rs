@@ -6,6 +6,7 @@
 //! carry the same value. Every answer partrec prints has passed through here.
 
 use crate::error::{Error, Result};
+use crate::error::{InputKind, Invalid, Location};
 use crate::io::json::{self, Described};
 use crate::model::instance::Instance;
 use crate::model::label::Label;
@@ -73,9 +74,9 @@ pub struct Verdict {
 
 /// Judges `partition` against every sample of `instance`.
 ///
-/// Returns `Err` with a message naming the group and token when the partition
-/// has the wrong shape or a class outside `0..K_i`.
-pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result<Verdict, String> {
+/// Returns `Err` naming the group and token (a path relative to the partition,
+/// `[g][t]`) when the partition has the wrong shape or a class outside `0..K_i`.
+pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result<Verdict, Invalid> {
     instance.validate_partition(partition)?;
     let mut conflicts = Vec::new();
     let mut conflicting_samples = 0;
@@ -239,18 +240,26 @@ impl Judgement {
 /// Judges a candidate read from `origin`: shape errors name the file and are bad input.
 pub fn judge(instance: &Instance, candidate: &Candidate, origin: &str) -> Result<Judgement> {
     let partition = candidate.partition.as_ref().ok_or_else(|| {
-        Error::input(
+        Error::input_at(
             origin,
+            InputKind::Shape,
+            Some(Location::Path("partition".into())),
             "no `partition` to check (expected a list of class lists, one per group)",
         )
     })?;
-    let verdict =
-        check(instance, partition).map_err(|m| Error::input(origin, format!("partition {m}")))?;
+    let shape = |field: &str, m: Invalid| {
+        Error::input_at(
+            origin,
+            InputKind::Invalid,
+            Some(Location::Path(format!("{field}{}", m.path))),
+            format!("{field} {}", m.message),
+        )
+    };
+    let verdict = check(instance, partition).map_err(|m| shape("partition", m))?;
     let witness_valid = match &candidate.witness {
         None => None,
         Some(w) => {
-            let wv =
-                check(instance, w).map_err(|m| Error::input(origin, format!("witness {m}")))?;
+            let wv = check(instance, w).map_err(|m| shape("witness", m))?;
             Some(wv.consistent && !same_partition(partition, w))
         }
     };
@@ -304,12 +313,15 @@ mod tests {
         let inst = instance();
         assert!(check(&inst, &[vec![0, 0, 0]])
             .unwrap_err()
+            .message
             .contains("1 groups"));
         assert!(check(&inst, &[vec![0, 0], vec![0, 1]])
             .unwrap_err()
+            .message
             .contains("group 0 lists 2"));
         assert!(check(&inst, &[vec![0, 0, 2], vec![0, 1]])
             .unwrap_err()
+            .message
             .contains("class 2 is not in 0..1"));
     }
 }

@@ -79,14 +79,17 @@ fn slices_distinct(table: &[u32], classes: &[u32]) -> bool {
 fn validate(p: &GenerateParams) -> Result<()> {
     let bad = |m: String| Err(Error::Usage(m));
     if p.tokens.is_empty() || p.tokens.len() != p.classes.len() {
-        return bad(format!(
-            "--tokens and --classes must give one value per group (or one for all): got {} and {}",
-            p.tokens.len(),
-            p.classes.len()
+        return Err(Error::param(
+            "classes",
+            format!(
+                "must give one value per group, as tokens does: got {} tokens and {} classes values",
+                p.tokens.len(),
+                p.classes.len()
+            ),
         ));
     }
     if p.values == 0 {
-        return bad("--values must be >= 1".into());
+        return Err(Error::param("values", "must be >= 1"));
     }
     if p.samples > MAX_SAMPLES {
         return bad(format!(

@@ -202,17 +202,18 @@ pub fn point_seed(seed: u64, p: &Point) -> u64 {
 impl SweepConfig {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: &str| Err(Error::Usage(m.to_string()));
-        if self.groups == 0
-            || self.tokens.is_empty()
-            || self.ratios.is_empty()
-            || self.trials == 0
-            || self.methods.is_empty()
-        {
-            return bad("a sweep needs --groups >= 1, at least one --tokens, --ratios and --method value, and --trials >= 1");
+        let at_least_one = [
+            ("groups", self.groups == 0),
+            ("tokens", self.tokens.is_empty()),
+            ("ratios", self.ratios.is_empty()),
+            ("trials", self.trials == 0),
+            ("method", self.methods.is_empty()),
+        ];
+        if let Some((name, _)) = at_least_one.iter().find(|(_, missing)| *missing) {
+            return Err(Error::param(name, "needs at least one value (>= 1)"));
         }
         if self.ratios.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
-            return bad("--ratios must be finite numbers >= 0");
+            return Err(Error::param("ratios", "must be finite numbers >= 0"));
         }
         let points = (self.tokens.len() as u64)
             .saturating_mul(self.ratios.len() as u64)
@@ -225,7 +226,7 @@ impl SweepConfig {
         }
         if let Some((i, n)) = self.shard {
             if n == 0 || i >= n {
-                return bad("--shard i/n needs 0 <= i < n");
+                return Err(Error::param("shard", "i/n needs 0 <= i < n"));
             }
         }
         // Fail on impossible parameters now, not in a worker.

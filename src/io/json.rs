@@ -3,7 +3,7 @@
 //! a byte order mark or an empty file is named as such, and every message is
 //! one line in the user's terms, never a Rust type name.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputKind, Location, Result};
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -103,19 +103,64 @@ pub fn text_problem(bytes: &[u8], expected: &str) -> Option<String> {
 /// whether the text is not JSON at all or not the expected thing (`what`).
 pub fn parse<T: DeserializeOwned + Described>(bytes: &[u8], origin: &str, what: &str) -> Result<T> {
     if let Some(problem) = text_problem(bytes, T::EXPECTED) {
-        return Err(Error::input(origin, problem));
+        return Err(Error::input_at(origin, InputKind::Syntax, None, problem));
     }
     serde_json::from_slice::<Obj<T>>(bytes)
         .map(|o| o.0)
-        .map_err(|e| {
-            let kind = if e.is_syntax() || e.is_eof() {
-                "not valid JSON".to_string()
-            } else {
-                format!("not a valid {what}")
-            };
-            Error::input(origin, format!("{kind}: {}", plain_words(&e.to_string())))
-        })
+        .map_err(|e| parse_error(origin, what, &e))
 }
+
+/// The [`Error::Input`] for a serde error reading a `what` from `origin`: a syntax
+/// error at its line and column, or a shape error at the JSON path it names.
+pub fn parse_error(origin: &str, what: &str, e: &serde_json::Error) -> Error {
+    let message = plain_words(&e.to_string());
+    let line = Location::Line {
+        line: e.line(),
+        column: Some(e.column()),
+    };
+    let (kind, lead, at) = if e.is_syntax() || e.is_eof() {
+        (InputKind::Syntax, "not valid JSON".to_string(), line)
+    } else {
+        let at = path_in(&message).map_or(line, Location::Path);
+        (InputKind::Shape, format!("not a valid {what}"), at)
+    };
+    Error::input_at(origin, kind, Some(at), format!("{lead}: {message}"))
+}
+
+/// The JSON path a deserialization message is about: the path our own visitors put
+/// first (`samples[3].x[1] = ...`), or the field serde names (missing or unknown field
+/// `x`). serde reports errors as text; this is the one place that text is read.
+fn path_in(message: &str) -> Option<String> {
+    for quoted in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(quoted) {
+            return rest.split_once('`').map(|(name, _)| name.to_string());
+        }
+    }
+    let path: String = message
+        .trim_start_matches('`')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '[' | ']' | '.'))
+        .collect();
+    let top = path.split(['.', '[']).next().unwrap_or("");
+    (TOP_FIELDS.contains(&top) && !path.ends_with('.')).then_some(path)
+}
+
+/// Top-level fields of the documents partrec reads; a message starting with one names it.
+const TOP_FIELDS: [&str; 13] = [
+    "unique",
+    "count",
+    "timeout",
+    "groups",
+    "samples",
+    "planted",
+    "meta",
+    "options",
+    "partition",
+    "witness",
+    "instance",
+    "solution",
+    "colors",
+];
 
 /// `text` on one line (a message quoting input can contain line breaks).
 pub fn one_line(text: &str) -> String {
@@ -233,5 +278,29 @@ mod tests {
         );
         assert_eq!(plain_words("expected u320x"), "expected u320x");
         assert_eq!(plain_words("a\nb"), "a b");
+    }
+
+    #[test]
+    fn finds_the_path_a_message_names() {
+        let cases = [
+            ("samples[3].x[1] = 9: out of range", Some("samples[3].x[1]")),
+            ("missing field `groups` at line 1 column 2", Some("groups")),
+            ("unknown field `sampels`, expected one of", Some("sampels")),
+            ("`groups` must not be empty", Some("groups")),
+            ("EOF while parsing a value at line 1 column 0", None),
+            ("invalid type: a string, expected a list", None),
+        ];
+        for (message, path) in cases {
+            assert_eq!(path_in(message).as_deref(), path, "{message}");
+        }
+        let e = serde_json::from_str::<Vec<u32>>("[1,").unwrap_err();
+        assert!(matches!(
+            parse_error("f", "list", &e),
+            Error::Input {
+                kind: InputKind::Syntax,
+                at: Some(Location::Line { line: 1, .. }),
+                ..
+            }
+        ));
     }
 }

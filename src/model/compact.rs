@@ -13,7 +13,7 @@
 //! Compact ids keep the order of the declared ids, so sorting and tie-breaking
 //! by id give the same results in both numberings.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputKind, Location, Result};
 use crate::model::instance::Group;
 use crate::model::partition::Partition;
 
@@ -189,7 +189,14 @@ impl TokenMap {
 
 /// An error for an answer too large to list, as bad input.
 pub fn listable(groups: &[Group]) -> Result<()> {
-    check_listable(groups, MAX_LISTED_TOKENS).map_err(|e| Error::Usage(e.to_string()))
+    check_listable(groups, MAX_LISTED_TOKENS).map_err(|e| {
+        Error::input_at(
+            "",
+            InputKind::TooLarge,
+            Some(Location::Path(format!("groups[{}].tokens", e.group))),
+            e,
+        )
+    })
 }
 
 #[cfg(test)]

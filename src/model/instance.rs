@@ -6,6 +6,7 @@
 //! megabytes. Every problem in a file is reported as an [`Error::Input`] that
 //! names the file and the field, sample index or JSON line and column.
 
+use crate::error::Invalid;
 use crate::error::{Error, Result};
 use crate::io::json::{self, Described, Obj, Whole};
 use crate::model::compact::TokenMap;
@@ -211,50 +212,55 @@ impl Instance {
     /// Checks that `partition` has the right shape (one class per token, each in `0..K_i`).
     ///
     /// Returns a message naming the first offending group and token.
-    pub fn validate_partition(&self, partition: &[Vec<u32>]) -> std::result::Result<(), String> {
+    /// The [`Invalid`] path is relative (`[g][t]`): the caller prefixes the field.
+    pub fn validate_partition(&self, partition: &[Vec<u32>]) -> std::result::Result<(), Invalid> {
         if partition.len() != self.arity() {
-            return Err(format!(
-                "has {} groups, expected {}",
-                partition.len(),
-                self.arity()
-            ));
+            return Err(Invalid {
+                path: String::new(),
+                message: format!("has {} groups, expected {}", partition.len(), self.arity()),
+            });
         }
         for (g, (row, group)) in partition.iter().zip(&self.groups).enumerate() {
             if row.len() != group.tokens as usize {
-                return Err(format!(
-                    "group {g} lists {} classes, expected one for each of its {} tokens",
-                    row.len(),
-                    group.tokens
-                ));
+                return Err(Invalid {
+                    path: format!("[{g}]"),
+                    message: format!(
+                        "group {g} lists {} classes, expected one for each of its {} tokens",
+                        row.len(),
+                        group.tokens
+                    ),
+                });
             }
             if let Some(t) = row.iter().position(|&c| c >= group.classes) {
-                return Err(format!(
-                    "group {g} token {t}: class {} is not in 0..{}",
-                    row[t],
-                    group.classes - 1
-                ));
+                return Err(Invalid {
+                    path: format!("[{g}][{t}]"),
+                    message: format!(
+                        "group {g} token {t}: class {} is not in 0..{}",
+                        row[t],
+                        group.classes - 1
+                    ),
+                });
             }
         }
         Ok(())
     }
 
-    fn validate(&self) -> std::result::Result<(), String> {
+    fn validate(&self) -> std::result::Result<(), Invalid> {
         if self.groups.is_empty() {
-            return Err("`groups` must not be empty".into());
+            return Err(no_groups());
         }
         for (g, group) in self.groups.iter().enumerate() {
             if group.tokens == 0 {
-                return Err(format!("groups[{g}].tokens must be >= 1"));
+                return Err(Invalid::at(format!("groups[{g}].tokens"), " must be >= 1"));
             }
             if group.classes == 0 {
-                return Err(format!("groups[{g}].classes must be >= 1"));
+                return Err(Invalid::at(format!("groups[{g}].classes"), " must be >= 1"));
             }
             if let Some(names) = &group.token_names {
                 if names.len() != group.tokens as usize {
-                    return Err(format!(
-                        "groups[{g}].token_names has {} names, expected {}",
-                        names.len(),
-                        group.tokens
+                    return Err(Invalid::at(
+                        format!("groups[{g}].token_names"),
+                        format_args!(" has {} names, expected {}", names.len(), group.tokens),
                     ));
                 }
             }
@@ -262,17 +268,23 @@ impl Instance {
         for s in 0..self.num_samples() {
             for (g, (&t, group)) in self.x(s).iter().zip(&self.groups).enumerate() {
                 if t >= group.tokens {
-                    return Err(format!(
-                        "samples[{s}].x[{g}] = {t} is out of range: group {g} has {} tokens (0..{})",
-                        group.tokens,
-                        group.tokens - 1
+                    return Err(Invalid::at(
+                        format!("samples[{s}].x[{g}]"),
+                        format_args!(
+                            " = {t} is out of range: group {g} has {} tokens (0..{})",
+                            group.tokens,
+                            group.tokens - 1
+                        ),
                     ));
                 }
             }
         }
         if let Some(planted) = &self.planted {
             self.validate_partition(&planted.partition)
-                .map_err(|m| format!("planted.partition {m}"))?;
+                .map_err(|m| Invalid {
+                    path: format!("planted.partition{}", m.path),
+                    message: format!("planted.partition {}", m.message),
+                })?;
             for (e, entry) in planted.table.iter().flatten().enumerate() {
                 let ok = entry.cell.len() == self.arity()
                     && entry
@@ -281,8 +293,9 @@ impl Instance {
                         .zip(&self.groups)
                         .all(|(&c, g)| c < g.classes);
                 if !ok {
-                    return Err(format!(
-                        "planted.table[{e}].cell must list one class per group, each below that group's `classes`"
+                    return Err(Invalid::at(
+                        format!("planted.table[{e}].cell"),
+                        " must list one class per group, each below that group's `classes`",
                     ));
                 }
             }
@@ -311,7 +324,7 @@ impl Instance {
         let options = raw.options.take();
         let instance = raw
             .into_instance()
-            .map_err(|m| Error::input(origin, format!("invalid instance: {m}")))?;
+            .map_err(|m| m.into_error(origin, "invalid instance: "))?;
         Ok((instance, options))
     }
 
@@ -491,32 +504,48 @@ impl<'de> Deserialize<'de> for RawSamples {
     }
 }
 
-fn count_field(n: &serde_json::Number, field: &str) -> std::result::Result<u32, String> {
+fn count_field(n: &serde_json::Number, field: String) -> std::result::Result<u32, Invalid> {
     n.as_u64()
         .and_then(|v| u32::try_from(v).ok())
         .filter(|&v| v >= 1)
-        .ok_or_else(|| format!("{field} must be an integer from 1 to {}, got {n}", u32::MAX))
+        .ok_or_else(|| {
+            Invalid::at(
+                field,
+                format_args!(" must be an integer from 1 to {}, got {n}", u32::MAX),
+            )
+        })
+}
+
+/// An instance needs a group.
+fn no_groups() -> Invalid {
+    Invalid {
+        path: "groups".into(),
+        message: "`groups` must not be empty".into(),
+    }
 }
 
 impl RawInstance {
-    fn into_instance(self) -> std::result::Result<Instance, String> {
+    fn into_instance(self) -> std::result::Result<Instance, Invalid> {
         let mut groups = Vec::with_capacity(self.groups.len());
         for (g, Obj(raw)) in self.groups.into_iter().enumerate() {
             groups.push(Group {
-                tokens: count_field(&raw.tokens, &format!("groups[{g}].tokens"))?,
-                classes: count_field(&raw.classes, &format!("groups[{g}].classes"))?,
+                tokens: count_field(&raw.tokens, format!("groups[{g}].tokens"))?,
+                classes: count_field(&raw.classes, format!("groups[{g}].classes"))?,
                 name: raw.name,
                 token_names: raw.token_names,
             });
         }
         if groups.is_empty() {
-            return Err("`groups` must not be empty".into());
+            return Err(no_groups());
         }
         if let Some(arity) = self.samples.arity {
             if arity != groups.len() {
-                return Err(format!(
-                    "samples[0].x has {arity} tokens, expected {} (one per group)",
-                    groups.len()
+                return Err(Invalid::at(
+                    "samples[0].x",
+                    format_args!(
+                        " has {arity} tokens, expected {} (one per group)",
+                        groups.len()
+                    ),
                 ));
             }
         }

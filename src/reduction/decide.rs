@@ -169,7 +169,7 @@ pub fn decide(
     control: &Control,
 ) -> Result<ColorAnswer> {
     if k == 0 {
-        return Err(Error::Usage("--colors must be >= 1".into()));
+        return Err(Error::param("colors", "must be >= 1"));
     }
     let start = Instant::now();
     if let Some((core, kept)) = graph.without_isolated() {

@@ -6,7 +6,7 @@
 //! line and contain self-loops; the reader deduplicates edges, ignores
 //! self-loops with a warning and never trusts the header's edge count.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, InputKind, Location, Result};
 use petgraph::graph::{NodeIndex, UnGraph};
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
@@ -208,8 +208,10 @@ pub struct ColFile {
 /// Parses DIMACS `.col` text; `origin` names the file in errors and warnings.
 pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
     if text.starts_with('\u{feff}') {
-        return Err(Error::input(
+        return Err(Error::input_at(
             origin,
+            InputKind::Syntax,
+            None,
             "starts with a UTF-8 byte order mark (BOM, bytes EF BB BF); save it as UTF-8 without a BOM",
         ));
     }
@@ -219,8 +221,17 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
     let mut loops = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
-        let bad =
-            |what: &str| Error::input(origin, format!("line {lineno}: {what}: {:?}", line.trim()));
+        let bad = |what: &str| {
+            Error::input_at(
+                origin,
+                InputKind::Syntax,
+                Some(Location::Line {
+                    line: lineno,
+                    column: None,
+                }),
+                format!("line {lineno}: {what}: {:?}", line.trim()),
+            )
+        };
         let trimmed = line.trim_start();
         if trimmed.is_empty() || trimmed.starts_with('c') {
             continue;
@@ -268,7 +279,8 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
             _ => return Err(bad("expected a `c`, `p` or `e` line")),
         }
     }
-    let (n, m) = header.ok_or_else(|| Error::input(origin, "no `p edge N M` line"))?;
+    let (n, m) = header
+        .ok_or_else(|| Error::input_at(origin, InputKind::Shape, None, "no `p edge N M` line"))?;
     if !loops.is_empty() {
         warnings.push(format!(
             "{origin}: ignored {} self-loop(s), first at line {}",
@@ -289,7 +301,8 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
 /// Reads a `.col` file (`-` for standard input).
 pub fn read_col(path: &str) -> Result<ColFile> {
     let bytes = crate::model::instance::read_input(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::input(path, "not a text file"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::input_at(path, InputKind::Syntax, None, "not a text file"))?;
     parse_col(&text, path)
 }
 

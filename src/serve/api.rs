@@ -8,8 +8,8 @@
 //! when the body as a whole is not what was expected.
 
 use crate::check::Candidate;
-use crate::error::Error;
-use crate::io::json::{plain_words, text_problem, Described, Obj};
+use crate::error::{Error, InputKind, Location};
+use crate::io::json::{parse_error, plain_words, text_problem, Described, Obj};
 use crate::model::instance::Instance;
 use crate::reduction::coloring::ColoringReduction;
 use crate::reduction::graph::{parse_col, Graph};
@@ -46,11 +46,19 @@ impl ApiError {
     /// 400 for a library error about the request (bad input); 500 for an internal one.
     pub fn from_library(e: &Error) -> Self {
         match e {
-            Error::Input { origin, message } => ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Some(&field_of(origin, message)),
+            Error::Input {
+                origin, kind, at, ..
+            } => ApiError::new(
+                match kind {
+                    InputKind::TooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+                    _ => StatusCode::BAD_REQUEST,
+                },
+                Some(&field_of(origin, at.as_ref())),
                 e.to_string(),
             ),
+            Error::Param { name, .. } => {
+                ApiError::new(StatusCode::BAD_REQUEST, Some(name), e.to_string())
+            }
             Error::Usage(m) => ApiError::new(StatusCode::BAD_REQUEST, None, m.clone()),
             Error::Io { .. } | Error::Internal(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
@@ -110,55 +118,13 @@ impl<T: Serialize> IntoResponse for JsonLine<T> {
     }
 }
 
-/// Top-level fields of the documents the API reads; a message starting with one names it.
-const FIELDS: [&str; 10] = [
-    "groups",
-    "samples",
-    "planted",
-    "meta",
-    "options",
-    "partition",
-    "witness",
-    "instance",
-    "solution",
-    "colors",
-];
-
-/// The JSON path a reader's message is about, prefixed by `origin` unless that is `body`:
-/// the path the message starts with (`samples[3].x[1] = ...`), the field a serde message
-/// names (missing or unknown field `x`), or else `origin` itself.
-pub fn field_of(origin: &str, message: &str) -> String {
-    let prefix = |path: &str| {
-        if origin == "body" {
-            path.to_string()
-        } else {
-            format!("{origin}.{path}")
-        }
-    };
-    let stripped = [
-        "not valid JSON: ",
-        "not a valid instance: ",
-        "invalid instance: ",
-    ]
-    .iter()
-    .fold(message, |m, p| m.strip_prefix(p).unwrap_or(m));
-    for quoted in ["missing field `", "unknown field `"] {
-        if let Some(rest) = stripped.strip_prefix(quoted) {
-            if let Some((name, _)) = rest.split_once('`') {
-                return prefix(name);
-            }
-        }
-    }
-    let lead = stripped.trim_start_matches('`');
-    let path: String = lead
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '[' | ']' | '.'))
-        .collect();
-    let top = path.split(['.', '[']).next().unwrap_or("");
-    if FIELDS.contains(&top) && !path.ends_with('.') {
-        prefix(&path)
-    } else {
-        origin.to_string()
+/// The `field` of an error answer: the location's JSON path, prefixed by `origin`
+/// unless that is the body itself; `origin` alone for a line or no location.
+pub fn field_of(origin: &str, at: Option<&Location>) -> String {
+    match at {
+        Some(Location::Path(path)) if origin == "body" => path.clone(),
+        Some(Location::Path(path)) => format!("{origin}.{path}"),
+        _ => origin.to_string(),
     }
 }
 
@@ -218,7 +184,10 @@ impl SolveRequest {
             None => SolveRequestOptions::default(),
             Some(raw) => serde_json::from_str::<Obj<SolveRequestOptions>>(raw.get()).map(|o| o.0).map_err(|e| {
                 let message = plain_words(&e.to_string());
-                let field = field_of("options", &message);
+                let field = match parse_error("options", "options", &e) {
+                    Error::Input { at, .. } => field_of("options", at.as_ref()),
+                    _ => "options".to_string(),
+                };
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     Some(&field),
@@ -389,9 +358,13 @@ fn strict_body<'a, T: Deserialize<'a> + Described>(body: &'a [u8]) -> Result<T, 
 
 fn body_error(e: &serde_json::Error, expected: &str) -> ApiError {
     let message = plain_words(&e.to_string());
+    let field = match parse_error("body", "body", e) {
+        Error::Input { at, .. } => field_of("body", at.as_ref()),
+        _ => "body".to_string(),
+    };
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        Some(&field_of("body", &message)),
+        Some(&field),
         format!("body: {message} (expected {expected})"),
     )
 }
@@ -401,52 +374,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fields_are_read_off_the_readers_messages() {
-        let cases = [
-            (
-                "body",
-                "invalid instance: samples[3].x[1] = 9 is out of range",
-                "samples[3].x[1]",
-            ),
-            (
-                "body",
-                "not a valid instance: missing field `groups` at line 1 column 2",
-                "groups",
-            ),
-            (
-                "body",
-                "not a valid instance: unknown field `sampels`, expected one of",
-                "sampels",
-            ),
-            (
-                "body",
-                "invalid instance: `groups` must not be empty",
-                "groups",
-            ),
-            (
-                "body",
-                "not valid JSON: EOF while parsing a value at line 1 column 0",
-                "body",
-            ),
-            (
-                "instance",
-                "invalid instance: groups[0].classes must be >= 1",
-                "instance.groups[0].classes",
-            ),
-            (
-                "solution",
-                "partition has 1 groups, expected 2",
-                "solution.partition",
-            ),
-            (
-                "graph",
-                "line 3: expected `e U V` with two vertex numbers",
-                "graph",
-            ),
-        ];
-        for (origin, message, field) in cases {
-            assert_eq!(field_of(origin, message), field, "{message}");
-        }
+    fn fields_follow_the_error_location() {
+        let at = |p: &str| Some(Location::Path(p.into()));
+        assert_eq!(
+            field_of("body", at("samples[3].x[1]").as_ref()),
+            "samples[3].x[1]"
+        );
+        assert_eq!(
+            field_of("instance", at("groups[0]").as_ref()),
+            "instance.groups[0]"
+        );
+        let line = Location::Line {
+            line: 3,
+            column: None,
+        };
+        assert_eq!(field_of("graph", Some(&line)), "graph");
+        assert_eq!(field_of("body", None), "body");
+        let e = SolveRequest::parse(br#"{"groups":[{"tokens":2,"classes":0}],"samples":[]}"#)
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("groups[0].classes"));
+        let e = SolveRequest::parse(
+            br#"{"groups":[{"tokens":2,"classes":1}],"samples":[],"options":{"uniq":true}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("options.uniq"));
     }
 
     fn instance_body(extra: &str) -> String {

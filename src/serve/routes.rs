@@ -246,9 +246,14 @@ fn with_sizes(mut solution: Solution, sizes: Stats) -> Solution {
 /// anything else is 500 saying what happened (a signal, an exit code).
 fn solver_error(e: &Error) -> ApiError {
     match e {
-        Error::Input { message, .. } | Error::Usage(message) => ApiError::new(
+        Error::Input { message, at, .. } => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&field_of("body", message)),
+            Some(&field_of("body", at.as_ref())),
+            format!("body: {message}"),
+        ),
+        Error::Usage(message) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("body"),
             format!("body: {message}"),
         ),
         _ => ApiError::from_library(e),
