@@ -10,7 +10,8 @@ use partrec::{Instance, Result};
 #[derive(Args)]
 #[command(after_help = after_help!(
     "  partrec solve instances/planted-small.json -o answer.json\n  partrec check instances/planted-small.json answer.json",
-    "Exit codes:\n   0  consistent: every sample agrees with the partition (and the witness)\n   1  inconsistent (the report lists the conflicts)"
+    "Exit codes:\n   0  consistent: every sample agrees with the partition (and the witness)\n   1  inconsistent (the report lists the conflicts), or an internal error",
+    shares_1
 ))]
 pub struct CheckArgs {
     /// Instance file (`-` for standard input).

@@ -2,7 +2,7 @@
 
 use super::{after_help, live, own_exe, read_graph, timeout, BackendArg, JsonOutput, Quiet};
 use clap::Args;
-use partrec::reduction::decide::{chromatic, ColorAnswer, Via};
+use partrec::reduction::decide::{chromatic, Chromatic, ColorAnswer, Via};
 use partrec::reduction::graph::Graph;
 use partrec::sat::{Backend, Control};
 use partrec::Result;
@@ -53,6 +53,14 @@ pub fn decider<'a>(
     move |k, via| partrec::worker::decide(graph, k, via, backend, control, Some(exe))
 }
 
+/// What `color` found out.
+enum Answer {
+    /// The answer to `--colors K`.
+    Decided(ColorAnswer),
+    /// The bounds of `--chromatic`.
+    Chromatic(Chromatic),
+}
+
 /// Answers the question, writes the answer and a summary line.
 pub fn run(a: ColorArgs) -> Result<i32> {
     a.json.out.check(&[&a.graph])?;
@@ -62,36 +70,34 @@ pub fn run(a: ColorArgs) -> Result<i32> {
     let shown = a.quiet.live();
     let control = live::control(timeout, shown);
     let mut decide = decider(&graph, a.backend.backend, &control, &exe);
-    let code = live::watch(&control, shown, || -> Result<i32> {
-        match a.colors {
-            Some(k) => {
-                let answer = decide(k, a.via)?;
-                let summary = match answer.colorable {
-                    Some(true) => format!("{k}-colourable"),
-                    Some(false) => format!("not {k}-colourable"),
-                    None => format!("{k}-colourability undecided (timeout)"),
-                };
-                a.json.write(&answer)?;
-                Ok((answer.exit_code(), summary))
-            }
-            None => {
-                let result = chromatic(&graph, a.via, &mut |k| decide(k, a.via))?;
-                let summary = match result.chromatic {
-                    Some(chi) => format!("chromatic number {chi}"),
-                    None => format!(
-                        "chromatic number between {} and {} (timeout)",
-                        result.lower, result.upper
-                    ),
-                };
-                a.json.write(&result)?;
-                Ok((0, summary))
-            }
-        }
-        .map(|(code, summary)| {
-            a.quiet
-                .summary(&a.graph, format_args!("{summary} (via {})", a.via));
-            code
-        })
+    let answer = live::watch(&control, shown, || match a.colors {
+        Some(k) => decide(k, a.via).map(Answer::Decided),
+        None => chromatic(&graph, a.via, &mut |k| decide(k, a.via)).map(Answer::Chromatic),
     })?;
+    let (code, summary) = match &answer {
+        Answer::Decided(answer) => {
+            a.json.write(answer)?;
+            let k = answer.k;
+            let summary = match answer.colorable {
+                Some(true) => format!("{k}-colourable"),
+                Some(false) => format!("not {k}-colourable"),
+                None => format!("{k}-colourability undecided (timeout)"),
+            };
+            (answer.exit_code(), summary)
+        }
+        Answer::Chromatic(result) => {
+            a.json.write(result)?;
+            let summary = match result.chromatic {
+                Some(chi) => format!("chromatic number {chi}"),
+                None => format!(
+                    "chromatic number between {} and {} (timeout)",
+                    result.lower, result.upper
+                ),
+            };
+            (0, summary)
+        }
+    };
+    a.quiet
+        .summary(&a.graph, format_args!("{summary} (via {})", a.via));
     Ok(code)
 }

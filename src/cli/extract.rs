@@ -11,7 +11,8 @@ use partrec::Result;
 #[derive(Args)]
 #[command(after_help = after_help!(
     "  partrec solve instances/petersen-3colors.json -o sol.json\n  partrec extract instances/graphs/petersen.col sol.json -o colouring.json",
-    "Exit codes:\n   0  the colouring is proper\n   1  it is not (the solution is not consistent)"
+    "Exit codes:\n   0  the colouring is proper\n   1  it is not (the solution is not consistent), or an internal error",
+    shares_1
 ))]
 pub struct ExtractArgs {
     /// The graph that was reduced.

@@ -5,7 +5,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use partrec::sat::Control;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often the live line is redrawn.
 const REDRAW: Duration = Duration::from_millis(250);
@@ -27,24 +27,26 @@ pub fn control(timeout: Option<Duration>, shown: bool) -> Control {
 }
 
 /// Runs `work` and, when `shown`, a line on standard error redrawn four times a second
-/// with the elapsed time, the solve's phase and the clauses learnt so far (when the
+/// with the seconds elapsed, the solve's phase and the clauses learnt so far (when the
 /// backend reports them). The line is cleared and its thread ended before this returns.
 pub fn watch<T>(control: &Control, shown: bool, work: impl FnOnce() -> T) -> T {
     if !shown {
         return work();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-            .expect("a valid template"),
-    );
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg}").expect("a valid template"));
     let done = AtomicBool::new(false);
+    let start = Instant::now();
     let result = std::thread::scope(|scope| {
         let drawer = scope.spawn(|| {
             while !done.load(Ordering::Relaxed) {
                 let live = control.live();
                 let learned = live.learned();
-                let mut message = live.phase().name().to_string();
+                let mut message = format!(
+                    "{:.1} s, {}",
+                    start.elapsed().as_secs_f64(),
+                    live.phase().name()
+                );
                 if learned > 0 {
                     message.push_str(&format!(", {learned} learnt clauses"));
                 }

@@ -169,16 +169,25 @@ pub struct BackendArg {
     pub backend: partrec::sat::Backend,
 }
 
-/// Formats a command's `--help` tail: its examples, then its exit codes.
+/// Formats a command's `--help` tail: its examples, then its exit codes, with the
+/// shared ones (1 internal error, 2 bad input) added; `shares_1` for a command whose
+/// own codes already say what 1 means beside an internal error.
 macro_rules! after_help {
     ($examples:expr, $codes:expr) => {
+        after_help!(@ $examples, $codes, "   1  internal error\n")
+    };
+    ($examples:expr, $codes:expr, shares_1) => {
+        after_help!(@ $examples, $codes, "")
+    };
+    (@ $examples:expr, $codes:expr, $one:expr) => {
         concat!(
             "Examples:\n",
             $examples,
             "\n\n",
             $codes,
             "\n",
-            "   1  internal error\n   2  bad input or usage (one line on stderr naming the file, field or flag)"
+            $one,
+            "   2  bad input or usage (one line on stderr naming the file, field or flag)"
         )
     };
 }

@@ -11,7 +11,8 @@ use partrec::Result;
 #[derive(Args)]
 #[command(after_help = after_help!(
     "  partrec verify-reduction instances/graphs/petersen.col --colors 3\n  partrec verify-reduction instances/graphs/petersen.col --colors 2 --timeout 10 -o table.txt",
-    "Exit codes:\n   0  verified: both paths agree, the extracted and lifted answers check\n   1  a disagreement (the table says where)\n   3  undecided within --timeout"
+    "Exit codes:\n   0  verified: both paths agree, the extracted and lifted answers check\n   1  a disagreement (the table says where), or an internal error\n   3  undecided within --timeout",
+    shares_1
 ))]
 pub struct VerifyArgs {
     /// The graph.
