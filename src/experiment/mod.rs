@@ -2,5 +2,6 @@
 
 pub mod generate;
 pub mod plot;
+pub mod resume;
 pub mod summary;
 pub mod sweep;

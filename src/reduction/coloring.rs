@@ -188,6 +188,47 @@ impl<'g> ColoringReduction<'g> {
     }
 }
 
+/// A colouring read off a candidate partition of a reduced instance whose k is not
+/// known: k is taken as the largest colour used plus one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadColoring {
+    /// Group 2's classes: the colour of each vertex.
+    pub colors: Coloring,
+    /// The number of colours used (largest colour + 1).
+    pub k: u32,
+    /// Whether it is proper, or the first edge it breaks.
+    pub proper: std::result::Result<(), String>,
+}
+
+/// Reads the colouring off `partition` (a candidate solution of `graph`'s reduction;
+/// `None` when the candidate has none). Bad input, naming `origin`, unless the
+/// partition has 2 groups of one token per vertex each; an improper colouring is
+/// an answer ([`ReadColoring::proper`]), not an error.
+pub fn read_coloring(
+    graph: &Graph,
+    partition: Option<&[Vec<u32>]>,
+    origin: &str,
+) -> Result<ReadColoring> {
+    let n = graph.vertices();
+    let partition = partition
+        .filter(|p| p.len() == 2 && p.iter().all(|row| row.len() == n))
+        .ok_or_else(|| {
+            Error::input(
+                origin,
+                format!("expected a `partition` of 2 groups with {n} tokens each"),
+            )
+        })?;
+    let k = partition[1].iter().max().map_or(1, |&m| m + 1);
+    let proper = ColoringReduction::new(graph, k)?
+        .extract(partition)
+        .map(|_| ());
+    Ok(ReadColoring {
+        colors: partition[1].clone(),
+        k,
+        proper,
+    })
+}
+
 /// Checks that `coloring` has one colour in `0..k` per vertex.
 pub fn check_shape(graph: &Graph, coloring: &[u32], k: u32) -> std::result::Result<(), String> {
     if coloring.len() != graph.vertices() {

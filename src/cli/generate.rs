@@ -1,0 +1,89 @@
+//! `partrec generate`: a planted instance of the paper's random model.
+
+use super::{after_help, describe, JsonOutput, Quiet};
+use clap::Args;
+use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::{Error, Result};
+
+/// `partrec generate` flags.
+#[derive(Args)]
+#[command(after_help = after_help!(
+    "  partrec generate --tokens 300 --classes 3 --ratio 8 --seed 1 -o p.json\n  partrec generate --groups 3 --tokens 20,30,40 --classes 2,3,4 --values 3 --samples 500",
+    "Exit codes:\n   0  success"
+))]
+pub struct GenerateArgs {
+    /// Number of groups I.
+    #[arg(long, default_value_t = 2)]
+    groups: usize,
+    /// Tokens per group: one value for all groups, or one per group (comma-separated).
+    #[arg(long, value_delimiter = ',', required = true)]
+    tokens: Vec<u32>,
+    /// Classes per group: one value for all groups, or one per group.
+    #[arg(long, value_delimiter = ',', required = true)]
+    classes: Vec<u32>,
+    /// Number of values V (labels 0..V-1).
+    #[arg(long, default_value_t = 2)]
+    values: u32,
+    /// Number of samples S.
+    #[arg(long, conflicts_with = "ratio", required_unless_present = "ratio")]
+    samples: Option<usize>,
+    /// Samples as a multiple of N ln N, N the largest group: S = round(C N ln N).
+    #[arg(long, allow_negative_numbers = true)]
+    ratio: Option<f64>,
+    /// Seed of the random generator.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[command(flatten)]
+    json: JsonOutput,
+    #[command(flatten)]
+    quiet: Quiet,
+}
+
+/// One value for every group, or one per group.
+fn per_group(values: &[u32], groups: usize, name: &str) -> Result<Vec<u32>> {
+    match values.len() {
+        1 => Ok(vec![values[0]; groups]),
+        n if n == groups => Ok(values.to_vec()),
+        n => Err(Error::Usage(format!(
+            "--{name} has {n} values; expected 1 or {groups} (one per group)"
+        ))),
+    }
+}
+
+/// Generates the instance, writes it and a summary line.
+pub fn run(a: GenerateArgs) -> Result<i32> {
+    if a.groups == 0 {
+        return Err(Error::Usage("--groups must be >= 1".into()));
+    }
+    let tokens = per_group(&a.tokens, a.groups, "tokens")?;
+    let classes = per_group(&a.classes, a.groups, "classes")?;
+    if let Some(r) = a.ratio.filter(|r| !(r.is_finite() && *r >= 0.0)) {
+        return Err(Error::Usage(format!(
+            "--ratio must be a finite number >= 0, got {r}"
+        )));
+    }
+    a.json.out.check(&[])?;
+    let samples = match a.samples {
+        Some(s) => s,
+        None => samples_for_ratio(&tokens, a.ratio.unwrap_or(0.0))?,
+    };
+    let params = GenerateParams {
+        tokens,
+        classes,
+        values: a.values,
+        samples,
+        seed: a.seed,
+    };
+    let instance = generate(&params, a.ratio)?;
+    a.json.write(&instance)?;
+    a.quiet.summary(
+        a.json.out.path().unwrap_or("-"),
+        format_args!(
+            "planted, {}, {} values, seed {}",
+            describe(&instance),
+            a.values,
+            a.seed
+        ),
+    );
+    Ok(0)
+}

@@ -1,0 +1,291 @@
+//! The `partrec` command line: one file per command, each translating its flags into
+//! library calls and the answer into output, a summary line and an exit code.
+//!
+//! The same flag means the same thing on every command: `-o/--output FILE` where the
+//! result goes (standard output by default), `--pretty` indented JSON, `-q/--quiet`
+//! no summary line and no live display, `--timeout SECONDS` a wall-clock limit,
+//! `--seed` (default 0) the random seed, `--backend cadical|varisat` the SAT solver.
+
+mod check;
+mod color;
+mod encode;
+mod extract;
+mod generate;
+mod graph;
+mod learn;
+mod lift;
+mod live;
+mod reduce;
+mod serve;
+mod solve;
+mod sweep;
+mod verify_reduction;
+
+use clap::{Args, Parser, Subcommand};
+use partrec::reduction::graph::{read_col, Graph};
+use partrec::{Error, Result};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The command line.
+#[derive(Parser)]
+#[command(
+    name = "partrec",
+    version,
+    about = "Exact partition recovery from context: solve, count, check, generate",
+    after_help = "Examples:\n  partrec solve instances/planted-small.json --unique\n  partrec generate --tokens 100 --classes 3 --ratio 6 -o p.json\n\nExit codes (the SAT-competition convention):\n  10  sat: a consistent partition was found and checked\n  20  unsat: a complete search proved there is none\n   0  unknown (timeout), or success for commands without a verdict\n   1  internal error (for `check`: the candidate is inconsistent)\n   2  bad input or usage\n(each command's --help lists its own)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Generate a planted instance (the paper's random model).
+    Generate(generate::GenerateArgs),
+    /// Find a consistent partition; optionally decide uniqueness or count partitions.
+    Solve(solve::SolveArgs),
+    /// Judge a candidate solution with the independent checker (exit 0 consistent, 1 not, 2 bad input).
+    Check(check::CheckArgs),
+    /// Write the CNF encoding in DIMACS format, with comments mapping class variables.
+    Encode(encode::EncodeArgs),
+    /// Reduce graph k-colouring (a DIMACS .col file) to a partition-recovery instance.
+    Reduce(reduce::ReduceArgs),
+    /// Read the colouring off a solution of the reduced instance and check it is proper (exit 1 if not).
+    Extract(extract::ExtractArgs),
+    /// Turn a colouring ({"colors": [...]}) into a solution of the reduced instance.
+    Lift(lift::LiftArgs),
+    /// Decide k-colourability (exit 10/20/0) or find the chromatic number, through the reduction by default.
+    Color(color::ColorArgs),
+    /// Solve a colouring directly and through the reduction and check that everything agrees (exit 0 verified, 1 disagreement, 3 undecided).
+    VerifyReduction(verify_reduction::VerifyArgs),
+    /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
+    Sweep(sweep::SweepArgs),
+    /// Learn token embeddings by gradient descent and cluster them (the paper's method; never proves anything).
+    Learn(learn::LearnArgs),
+    /// Serve the solver over HTTP/JSON (/v1/solve, /v1/check, /v1/reduce/coloring, /v1/jobs, /metrics).
+    Serve(serve::ServeArgs),
+    /// Write a named graph in DIMACS .col format.
+    Graph(graph::GraphArgs),
+}
+
+/// Runs the command; its exit code, or the error to report.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Cmd::Generate(a) => generate::run(a),
+        Cmd::Solve(a) => solve::run(a),
+        Cmd::Check(a) => check::run(a),
+        Cmd::Encode(a) => encode::run(a),
+        Cmd::Reduce(a) => reduce::run(a),
+        Cmd::Extract(a) => extract::run(a),
+        Cmd::Lift(a) => lift::run(a),
+        Cmd::Color(a) => color::run(a),
+        Cmd::VerifyReduction(a) => verify_reduction::run(a),
+        Cmd::Sweep(a) => sweep::run(a),
+        Cmd::Learn(a) => learn::run(a),
+        Cmd::Serve(a) => serve::run(a),
+        Cmd::Graph(a) => graph::run(a),
+    }
+}
+
+/// Where a result goes: `-o/--output FILE`, or standard output.
+#[derive(Args)]
+pub struct OutputArg {
+    /// Output file (default: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+}
+
+impl OutputArg {
+    /// The output path, if one was given.
+    pub fn path(&self) -> Option<&str> {
+        self.output.as_deref()
+    }
+
+    /// Refuses an output path that would overwrite one of `inputs` or cannot be written.
+    pub fn check(&self, inputs: &[&str]) -> Result<()> {
+        partrec::io::output::check_output(self.path(), inputs, "-o/--output")
+    }
+
+    /// Writes `text` and a newline there.
+    pub fn write(&self, text: &str) -> Result<()> {
+        partrec::io::output::write_text(self.path(), text)
+    }
+}
+
+/// A JSON result: where it goes and whether it is indented.
+#[derive(Args)]
+pub struct JsonOutput {
+    #[command(flatten)]
+    pub out: OutputArg,
+    /// Indented JSON (default: one line).
+    #[arg(long)]
+    pub pretty: bool,
+}
+
+impl JsonOutput {
+    /// Writes `value` as JSON (indented under `--pretty`) and a newline.
+    pub fn write(&self, value: &impl Serialize) -> Result<()> {
+        let text = if self.pretty {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        };
+        self.out.write(&text.expect("results serialize"))
+    }
+}
+
+/// `-q/--quiet`: no summary line and no live display on standard error.
+#[derive(Args)]
+pub struct Quiet {
+    /// No summary line and no live progress on standard error (errors and warnings stay).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl Quiet {
+    /// Prints `partrec: SUBJECT: TEXT` on standard error unless quiet.
+    pub fn summary(&self, subject: &str, text: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("partrec: {subject}: {text}");
+        }
+    }
+
+    /// Whether a live display may be shown: not quiet, and standard error is a terminal.
+    pub fn live(&self) -> bool {
+        !self.quiet && live::terminal()
+    }
+}
+
+/// The SAT backend, `--backend cadical|varisat`.
+#[derive(Args)]
+pub struct BackendArg {
+    /// SAT solver: cadical (interruptible, the faster) or varisat (pure Rust; under
+    /// --timeout it runs in a child process killed at the deadline).
+    #[arg(long, default_value_t = partrec::sat::Backend::default(), value_name = "cadical|varisat")]
+    pub backend: partrec::sat::Backend,
+}
+
+/// Formats a command's `--help` tail: its examples, then its exit codes, with the
+/// shared ones (1 internal error, 2 bad input) added; `shares_1` for a command whose
+/// own codes already say what 1 means beside an internal error.
+macro_rules! after_help {
+    ($examples:expr, $codes:expr) => {
+        after_help!(@ $examples, $codes, "   1  internal error\n")
+    };
+    ($examples:expr, $codes:expr, shares_1) => {
+        after_help!(@ $examples, $codes, "")
+    };
+    (@ $examples:expr, $codes:expr, $one:expr) => {
+        concat!(
+            "Examples:\n",
+            $examples,
+            "\n\n",
+            $codes,
+            "\n",
+            $one,
+            "   2  bad input or usage (one line on stderr naming the file, field or flag)"
+        )
+    };
+}
+pub(crate) use after_help;
+
+/// Warnings held back until the command has succeeded: bad input is one line.
+static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The warnings held back so far (printed by `main` after success).
+pub fn warnings() -> Vec<String> {
+    WARNINGS.lock().map(|w| w.clone()).unwrap_or_default()
+}
+
+/// Reads a `.col` file; the reader's warnings are printed if the command succeeds.
+pub fn read_graph(path: &str) -> Result<Graph> {
+    let col = read_col(path)?;
+    if let Ok(mut held) = WARNINGS.lock() {
+        held.extend(col.warnings);
+    }
+    Ok(col.graph)
+}
+
+/// This executable, which runs solves as supervised child processes.
+pub fn own_exe() -> Result<PathBuf> {
+    std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))
+}
+
+/// The number of cores (1 if unknown): the default number of workers.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
+const MAX_SECONDS: f64 = 1e9;
+
+/// A time limit in seconds, refused (naming `flag`) unless in (0, 1e9].
+pub fn parse_timeout(secs: f64, flag: &str) -> Result<Duration> {
+    if secs > 0.0 && secs <= MAX_SECONDS {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(Error::Usage(format!(
+            "{flag} must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
+        )))
+    }
+}
+
+/// An optional `--timeout`.
+pub fn timeout(secs: Option<f64>) -> Result<Option<Duration>> {
+    secs.map(|t| parse_timeout(t, "--timeout")).transpose()
+}
+
+/// Parses the command line; a usage error is one line naming what is wrong (exit 2),
+/// and `--help` or `--version` print as usual (exit 0).
+pub fn parse() -> std::result::Result<Cli, i32> {
+    Cli::try_parse().map_err(|e| {
+        use clap::error::ErrorKind;
+        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+            let _ = e.print();
+            return 0;
+        }
+        if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            // clap would print the whole help; one line says what is missing.
+            let text = e.render().to_string();
+            let usage = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Usage: "))
+                .unwrap_or("partrec <COMMAND>")
+                .to_string();
+            eprintln!("partrec: a subcommand is missing: usage: {usage} (see --help)");
+            return 2;
+        }
+        // The message and its indented details, up to the first blank line.
+        let text = e.render().to_string();
+        let words: Vec<&str> = text
+            .lines()
+            .skip_while(|l| l.trim().is_empty())
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        let line = words.join(" ");
+        let line = line.trim_start_matches("error: ");
+        eprintln!("partrec: {line} (see --help)");
+        2
+    })
+}
+
+/// A one-line description of an instance for summary lines: groups, tokens,
+/// classes and samples.
+pub fn describe(instance: &partrec::Instance) -> String {
+    let list = |f: fn(&partrec::Group) -> u32| {
+        let v: Vec<String> = instance.groups().iter().map(|g| f(g).to_string()).collect();
+        v.join(",")
+    };
+    format!(
+        "{} groups, tokens {}, classes {}, {} samples",
+        instance.arity(),
+        list(|g| g.tokens),
+        list(|g| g.classes),
+        instance.num_samples()
+    )
+}

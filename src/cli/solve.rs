@@ -1,0 +1,83 @@
+//! `partrec solve`: find a consistent partition, decide uniqueness, count.
+
+use super::{after_help, live, own_exe, timeout, BackendArg, JsonOutput, Quiet};
+use clap::Args;
+use partrec::model::solution::Solution;
+use partrec::solve::SolveOptions;
+use partrec::{Error, Instance, Result};
+use std::io::Write;
+
+/// `partrec solve` flags.
+#[derive(Args)]
+#[command(after_help = after_help!(
+    "  partrec solve instances/planted-small.json --unique\n  partrec solve instances/not-unique.json --count 10 --timeout 5 --pretty -o answer.json",
+    "Exit codes (the SAT-competition convention):\n  10  sat: a consistent partition was found and checked\n  20  unsat: a complete search proved there is none\n   0  unknown (timeout)"
+))]
+pub struct SolveArgs {
+    /// Instance file (`-` for standard input).
+    instance: String,
+    /// Decide whether the partition is unique up to renaming classes (same as --count 2).
+    #[arg(long, conflicts_with = "count")]
+    unique: bool,
+    /// Count distinct consistent partitions up to LIMIT.
+    #[arg(long, value_name = "LIMIT")]
+    count: Option<u64>,
+    /// Wall-clock limit in seconds; what was proven by then is kept, the rest is unknown.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    timeout: Option<f64>,
+    #[command(flatten)]
+    backend: BackendArg,
+    #[command(flatten)]
+    json: JsonOutput,
+    #[command(flatten)]
+    quiet: Quiet,
+    /// Print each partial answer as a JSON line as soon as it is proven (used by --timeout).
+    #[arg(long, hide = true)]
+    progress_lines: bool,
+}
+
+/// Solves, prints the answer and a summary line; the verdict is the exit code.
+pub fn run(a: SolveArgs) -> Result<i32> {
+    if a.count == Some(0) {
+        return Err(Error::Usage(
+            "--count must be at least 1 (1 finds a partition, 2 decides uniqueness)".into(),
+        ));
+    }
+    a.json.out.check(&[&a.instance])?;
+    let options = SolveOptions {
+        backend: a.backend.backend,
+        ..match (a.unique, a.count) {
+            (true, _) => SolveOptions::unique(),
+            (false, Some(n)) => SolveOptions::count(n),
+            (false, None) => SolveOptions::find(),
+        }
+    };
+    let timeout = timeout(a.timeout)?;
+    let instance = Instance::read(&a.instance)?;
+    let progress_lines = a.progress_lines;
+    let mut progress = |partial: &Solution| {
+        if progress_lines {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(partial).expect("serializes")
+            );
+            let _ = out.flush();
+        }
+    };
+    let exe = own_exe()?;
+    let shown = a.quiet.live() && !progress_lines;
+    let control = live::control(timeout, shown);
+    let solution = live::watch(&control, shown, || {
+        partrec::worker::solve(&instance, &options, &control, Some(&exe), &mut progress)
+    })?;
+    if progress_lines {
+        // The protocol's last line: the final answer, one line on standard output.
+        progress(&solution);
+    } else {
+        a.json.write(&solution)?;
+        a.quiet.summary(&a.instance, solution.summary());
+    }
+    Ok(solution.status.exit_code())
+}

@@ -1,0 +1,40 @@
+//! Where a sweep starts: the rows already written to its row file when it resumes,
+//! or a fresh file.
+
+use crate::error::{Error, Result};
+use crate::experiment::sweep::{read_rows, Row, SweepConfig};
+use std::collections::HashSet;
+use std::path::Path;
+
+/// The rows a sweep of `config` starts from, and the (point, method) keys they cover.
+#[derive(Debug, Default)]
+pub struct Start {
+    /// Rows already done (from the row file, when resuming).
+    pub rows: Vec<Row>,
+    /// Their keys ([`Row::key`]): the work to skip.
+    pub done: HashSet<(u32, u64, u32, String)>,
+}
+
+impl Start {
+    /// Reads `out` when `resume` is set, refusing rows of another experiment (see
+    /// [`SweepConfig::check_resumable`]); without `resume` an existing `out` is removed,
+    /// since rows are appended to it as they finish. Without `out` nothing is done.
+    pub fn prepare(config: &SweepConfig, out: Option<&Path>, resume: bool) -> Result<Start> {
+        let rows = match (out, resume) {
+            (Some(out), true) => {
+                let rows = read_rows(out)?;
+                config.check_resumable(&rows, &out.display().to_string())?;
+                rows
+            }
+            (Some(out), false) => {
+                if out.exists() {
+                    std::fs::remove_file(out).map_err(|e| Error::io(out.display(), e))?;
+                }
+                Vec::new()
+            }
+            (None, _) => Vec::new(),
+        };
+        let done = rows.iter().map(Row::key).collect();
+        Ok(Start { rows, done })
+    }
+}
