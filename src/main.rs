@@ -4,6 +4,7 @@
 mod cli;
 
 use partrec::worker::exit_when_orphaned;
+use partrec::Error;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
