@@ -124,6 +124,9 @@ enum Cmd {
         #[arg(short, long, global = true)]
         output: Option<String>,
     },
+    /// Run one request of a supervising partrec (JSON on stdin, JSON lines on stdout).
+    #[command(hide = true)]
+    Worker,
 }
 
 #[derive(Args)]
@@ -422,6 +425,9 @@ struct SolveArgs {
     /// Print each partial answer as a JSON line as soon as it is proven (used by --timeout).
     #[arg(long, hide = true)]
     progress_lines: bool,
+    /// The SAT backend (varisat, which cannot be interrupted, runs in a child process under --timeout).
+    #[arg(long, default_value = "cadical")]
+    backend: Backend,
 }
 
 fn per_group(values: &[u32], groups: usize, name: &str) -> Result<Vec<u32>> {
@@ -473,6 +479,10 @@ fn run_solve(a: SolveArgs) -> Result<i32> {
         (true, _) => SolveOptions::unique(),
         (false, Some(n)) => SolveOptions::count(n),
         (false, None) => SolveOptions::find(),
+    };
+    let options = SolveOptions {
+        backend: a.backend,
+        ..options
     };
     let timeout = a
         .timeout
@@ -793,7 +803,15 @@ fn run_sweep(a: SweepArgs) -> Result<i32> {
     };
     let done: HashSet<_> = rows.iter().map(Row::key).collect();
     let exe = own_exe()?;
-    let solver = |inst: &Instance| solve_in_child(&exe, inst, 2, timeout, &Control::new());
+    let solver = |inst: &Instance| {
+        solve_in_child(
+            &exe,
+            inst,
+            &SolveOptions::unique(),
+            timeout,
+            &Control::new(),
+        )
+    };
     // No more threads than points to run.
     let jobs = a
         .jobs
@@ -871,6 +889,7 @@ fn run_serve(a: ServeArgs) -> Result<i32> {
         max_jobs: a.max_jobs,
         quiet: a.quiet,
         exe: own_exe()?,
+        backend: Backend::default(),
         header_timeout: parse_timeout(a.header_timeout, "--header-timeout")?,
         body_timeout: parse_timeout(a.body_timeout, "--body-timeout")?,
         max_connections: a.max_connections,
@@ -946,6 +965,10 @@ fn run(cli: Cli) -> Result<i32> {
         Cmd::Sweep(a) => run_sweep(a),
         Cmd::Serve(a) => run_serve(a),
         Cmd::Learn(a) => run_learn(a),
+        Cmd::Worker => Ok(partrec::worker::child_main(
+            std::io::stdin(),
+            std::io::stdout(),
+        )),
     }
 }
 
