@@ -221,6 +221,20 @@ async fn bad_requests_get_400_404_405_413_and_422_with_the_field() {
     assert!(!server.stderr().contains("panicked"));
 }
 
+/// How long until the server reports no running solve (`/v1/health`); at most 1 s.
+async fn until_no_solve_runs(server: &Server) -> Duration {
+    let start = Instant::now();
+    loop {
+        let (_, health) = get(server, "/v1/health").await;
+        let health: Value = serde_json::from_str(&health).unwrap();
+        if health["running"] == 0 {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "{health}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Asserts that within `within` the server is back to `idle` threads and has no child
 /// process: every solve has ended. Returns how long that took.
 fn assert_back_to_idle(server: &Server, idle: usize, within: Duration) -> Duration {
@@ -292,8 +306,11 @@ async fn a_client_that_goes_away_stops_its_solve() {
             .send()
             .await
             .is_err());
+        let ended = until_no_solve_runs(&server).await;
         let settled = assert_back_to_idle(&server, idle, Duration::from_secs(1));
-        println!("{backend}: the solve ended {settled:?} after the client went away");
+        println!(
+            "{backend}: the solve returned {ended:?} after the client went away, threads idle {settled:?} later"
+        );
     }
 }
 
@@ -434,8 +451,11 @@ async fn a_job_lives_from_pending_to_fetched_and_can_be_cancelled() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(server.threads() > idle, "no solving thread to stop");
     cancel(&server, hard_id).await;
+    let ended = until_no_solve_runs(&server).await;
     let settled = assert_back_to_idle(&server, idle, Duration::from_secs(1));
-    println!("cadical: the job's solve ended {settled:?} after its cancellation");
+    println!(
+        "cadical: the job's solve returned {ended:?} after its cancellation, threads idle {settled:?} later"
+    );
 
     // The cap: two stored jobs, the third is refused; an unfetched result expires after the TTL.
     for _ in 0..2 {
