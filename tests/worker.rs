@@ -108,6 +108,7 @@ fn an_instance_the_worker_refuses_is_exit_2_with_its_one_line_message() {
         r#"{"groups":[{"tokens":4294967295,"classes":2}],"samples":[{"x":[0],"y":1}]}"#,
     )
     .unwrap();
+    let mut messages = Vec::new();
     for backend in ["cadical", "varisat"] {
         let out = partrec()
             .args(["solve", file.to_str().unwrap(), "--timeout", "20"])
@@ -119,7 +120,12 @@ fn an_instance_the_worker_refuses_is_exit_2_with_its_one_line_message() {
         assert_eq!(stderr.lines().count(), 1, "{backend}: {stderr}");
         assert!(stderr.contains("groups[0].tokens"), "{backend}: {stderr}");
         assert!(out.stdout.is_empty());
+        messages.push(stderr.into_owned());
     }
+    assert_eq!(
+        messages[0], messages[1],
+        "the same refusal in process and in a child"
+    );
 }
 
 /// Solves the hard instance with `options`, stops its control after `after`, and

@@ -265,11 +265,11 @@ impl std::fmt::Display for ChildFailure {
 }
 
 impl From<ChildFailure> for Error {
-    /// A refused input is [`Error::Input`] (origin `-`, the child's own message), anything
-    /// else [`Error::Internal`] saying how the child ended.
+    /// A refused input is [`Error::Usage`] with the child's own message (as the same
+    /// refusal in process reads), anything else [`Error::Internal`] saying how it ended.
     fn from(failure: ChildFailure) -> Error {
         match failure {
-            ChildFailure::Input(message) => Error::input("-", message),
+            ChildFailure::Input(message) => Error::Usage(message),
             other => Error::Internal(other.to_string()),
         }
     }
@@ -401,8 +401,8 @@ fn mismatched(answer: &Response) -> Error {
 /// Solves `instance` with `options` in a child process (`exe worker`) killed at `timeout`
 /// or when `stop` is raised; what was proven before that is kept, the rest is unknown.
 ///
-/// A child that refuses the instance gives [`Error::Input`] (origin `-`, the child's own
-/// message); one that dies otherwise gives [`Error::Internal`] saying how (signal or
+/// A child that refuses the instance gives [`Error::Usage`] with its own message; one
+/// that dies otherwise gives [`Error::Internal`] saying how (signal or
 /// exit code, and its last standard-error line).
 pub fn solve_in_child(
     exe: &Path,
@@ -573,7 +573,7 @@ mod tests {
         );
         assert_eq!(
             Error::from(failure).to_string(),
-            "-: groups[0].tokens = 9: too many"
+            "groups[0].tokens = 9: too many"
         );
     }
 
