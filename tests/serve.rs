@@ -81,6 +81,10 @@ async fn solve_answers_exactly_what_the_command_line_prints() {
         (json!({"timeout": 1e300}), vec![]),
         (json!({"unique": true}), vec!["--unique"]),
         (json!({"count": 3}), vec!["--count", "3"]),
+        (
+            json!({"unique": true, "backend": "varisat"}),
+            vec!["--unique", "--backend", "varisat"],
+        ),
     ] {
         let instance = Instance::read(path.to_str().unwrap()).unwrap();
         let (status, answer) = post(&server, "/v1/solve", with_options(&instance, options)).await;
@@ -169,6 +173,7 @@ async fn check_reduce_health_version_and_metrics_answer() {
         "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"200\"} 1",
         "partrec_http_requests_total{method=\"POST\",route=\"/v1/check\",status=\"200\"} 2",
         "partrec_solves_total{outcome=\"sat\"} 1",
+        "partrec_backend_solves_total{backend=\"cadical\"} 1",
         "partrec_solve_duration_seconds_count 1",
         "partrec_queue_depth 0",
     ] {
@@ -216,25 +221,69 @@ async fn bad_requests_get_400_404_405_413_and_422_with_the_field() {
     assert!(!server.stderr().contains("panicked"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_timeout_answers_unknown_and_kills_the_solve() {
-    let server = Server::start("timeout", &["-q"]);
-    let body = with_options(&hard_instance(), json!({"timeout": 1}));
-    let t = Instant::now();
-    let (status, answer) = post(&server, "/v1/solve", body).await;
-    let elapsed = t.elapsed();
-    assert_eq!(
-        (status, answer["status"].as_str()),
-        (200, Some("unknown")),
-        "{answer}"
-    );
-    assert_eq!(answer["stats"]["timed_out"], true);
-    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+/// How long until the server reports no running solve (`/v1/health`); at most 1 s.
+async fn until_no_solve_runs(server: &Server) -> Duration {
+    let start = Instant::now();
+    loop {
+        let (_, health) = get(server, "/v1/health").await;
+        let health: Value = serde_json::from_str(&health).unwrap();
+        if health["running"] == 0 {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < Duration::from_secs(1), "{health}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Asserts that within `within` the server is back to `idle` threads and has no child
+/// process: every solve has ended. Returns how long that took.
+fn assert_back_to_idle(server: &Server, idle: usize, within: Duration) -> Duration {
+    let start = Instant::now();
+    while (server.threads() > idle || !server.children().is_empty()) && start.elapsed() < within {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(
-        server.wait_for_no_children(Duration::from_secs(2)),
+        server.threads() <= idle,
+        "{} threads, {idle} when idle: a solve is still running",
+        server.threads()
+    );
+    assert!(
+        server.children().is_empty(),
         "an orphaned solve: {:?}",
         server.children()
     );
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_timeout_answers_unknown_and_ends_the_solve() {
+    let server = Server::start("timeout", &["-q"]);
+    let idle = server.idle_threads();
+    // CaDiCaL stops in the server on time; varisat's child is killed (its process takes
+    // longer to start and to end).
+    for (backend, limit) in [("cadical", 1.1), ("varisat", 3.0)] {
+        let body = with_options(
+            &hard_instance(),
+            json!({"unique": true, "timeout": 1, "backend": backend}),
+        );
+        let t = Instant::now();
+        let (status, answer) = post(&server, "/v1/solve", body).await;
+        let elapsed = t.elapsed();
+        assert_eq!(
+            (status, answer["status"].as_str()),
+            (200, Some("unknown")),
+            "{answer}"
+        );
+        assert_eq!(answer["stats"]["timed_out"], true);
+        assert_eq!(answer["count_complete"], false, "{answer}");
+        println!("{backend}: a 1 s timeout answered in {elapsed:?}");
+        assert!(
+            elapsed < Duration::from_secs_f64(limit),
+            "{backend}: {elapsed:?}"
+        );
+        let settled = assert_back_to_idle(&server, idle, Duration::from_secs(1));
+        println!("{backend}: back to {idle} threads, no child, {settled:?} after the answer");
+    }
     // The server itself is idle afterwards.
     let before = server.cpu_ticks();
     std::thread::sleep(Duration::from_millis(500));
@@ -244,22 +293,25 @@ async fn a_timeout_answers_unknown_and_kills_the_solve() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_client_that_goes_away_stops_its_solve() {
     let server = Server::start("disconnect", &["-q"]);
-    let body = with_options(&hard_instance(), json!({"timeout": 60}));
-    let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(700))
-        .build()
-        .unwrap();
-    assert!(impatient
-        .post(server.url("/v1/solve"))
-        .body(body)
-        .send()
-        .await
-        .is_err());
-    assert!(
-        server.wait_for_no_children(Duration::from_secs(2)),
-        "an orphaned solve: {:?}",
-        server.children()
-    );
+    let idle = server.idle_threads();
+    for backend in ["cadical", "varisat"] {
+        let body = with_options(&hard_instance(), json!({"timeout": 60, "backend": backend}));
+        let impatient = reqwest::Client::builder()
+            .timeout(Duration::from_millis(700))
+            .build()
+            .unwrap();
+        assert!(impatient
+            .post(server.url("/v1/solve"))
+            .body(body)
+            .send()
+            .await
+            .is_err());
+        let ended = until_no_solve_runs(&server).await;
+        let settled = assert_back_to_idle(&server, idle, Duration::from_secs(1));
+        println!(
+            "{backend}: the solve returned {ended:?} after the client went away, threads idle {settled:?} later"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,13 +342,16 @@ async fn a_full_queue_answers_503_with_retry_after() {
     assert_eq!(deleted.status().as_u16(), 200);
 }
 
-/// Starts a background job on the hard instance (60 s) and waits for its solve process;
-/// returns that process's id.
+/// Starts a background job on the hard instance (60 s) with varisat and waits for its
+/// solve process; returns that process's id.
 async fn start_hard_job(server: &Server) -> (String, u32) {
     let (status, job) = post(
         server,
         "/v1/jobs",
-        with_options(&hard_instance(), json!({"timeout": 60})),
+        with_options(
+            &hard_instance(),
+            json!({"timeout": 60, "backend": "varisat"}),
+        ),
     )
     .await;
     assert_eq!(status, 202, "{job}");
@@ -307,6 +362,20 @@ async fn start_hard_job(server: &Server) -> (String, u32) {
     let solves = server.children();
     assert_eq!(solves.len(), 1, "one solve process");
     (job["id"].as_str().unwrap().to_string(), solves[0])
+}
+
+/// Cancels the job `id`, which must be pending or running.
+async fn cancel(server: &Server, id: &str) {
+    let response = client()
+        .delete(server.url(&format!("/v1/jobs/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["state"],
+        "cancelled"
+    );
 }
 
 /// Polls a job until it is no longer pending or running.
@@ -353,22 +422,40 @@ async fn a_job_lives_from_pending_to_fetched_and_can_be_cancelled() {
     assert_eq!(get(&server, &format!("/v1/jobs/{id}")).await.0, 404);
 
     // A running hard job is cancelled: its solve process goes away.
+    let idle = server.idle_threads();
     let (hard_id, solve) = start_hard_job(&server).await;
     let (_, state) = get(&server, &format!("/v1/jobs/{hard_id}")).await;
     assert!(state.contains("\"running\""), "{state}");
-    let response = client()
-        .delete(server.url(&format!("/v1/jobs/{hard_id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["state"],
-        "cancelled"
-    );
+    cancel(&server, &hard_id).await;
     assert!(server.wait_for_no_children(Duration::from_secs(2)));
     assert!(!common::server::is_running(solve));
     assert_eq!(get(&server, &format!("/v1/jobs/{hard_id}")).await.0, 404);
+    // So is one solved in the server: its thread ends.
+    let (status, job) = post(
+        &server,
+        "/v1/jobs",
+        with_options(&hard_instance(), json!({"timeout": 60})),
+    )
+    .await;
+    assert_eq!(status, 202, "{job}");
+    let hard_id = job["id"].as_str().unwrap();
+    let start = Instant::now();
+    while !get(&server, &format!("/v1/jobs/{hard_id}"))
+        .await
+        .1
+        .contains("\"running\"")
+    {
+        assert!(start.elapsed() < Duration::from_secs(10), "never ran");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(server.threads() > idle, "no solving thread to stop");
+    cancel(&server, hard_id).await;
+    let ended = until_no_solve_runs(&server).await;
+    let settled = assert_back_to_idle(&server, idle, Duration::from_secs(1));
+    println!(
+        "cadical: the job's solve returned {ended:?} after its cancellation, threads idle {settled:?} later"
+    );
 
     // The cap: two stored jobs, the third is refused; an unfetched result expires after the TTL.
     for _ in 0..2 {

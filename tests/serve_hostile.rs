@@ -579,10 +579,11 @@ async fn check_and_reduce_answer_by_the_deadline() {
     }
 }
 
+/// The hard instance under `timeout`, solved by varisat (in a child process).
 fn hard_body(timeout: f64) -> String {
     let text = std::fs::read_to_string(root().join("instances/hard-three-groups.json")).unwrap();
     let mut body: Value = serde_json::from_str(&text).unwrap();
-    body["options"] = serde_json::json!({ "timeout": timeout });
+    body["options"] = serde_json::json!({ "timeout": timeout, "backend": "varisat" });
     body.to_string()
 }
 
@@ -635,24 +636,27 @@ async fn a_killed_solver_is_reported_as_killed_and_a_timeout_keeps_the_sizes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_solver_refusing_its_input_is_a_4xx_with_its_message() {
-    // With the server's own answer-size check lifted, the solver process refuses the
-    // instance itself (exit 2): that is the client's to fix, so 4xx with its message.
+    // With the server's own answer-size check lifted, the solver refuses the instance
+    // itself (in the server, or in its child process through the worker protocol): that
+    // is the client's to fix, so 4xx with its message.
     let server = Server::start_capped(
         "hostile-refused",
         CAP_MB,
         &["--max-answer-tokens", "100000000000", "-q"],
     );
     let client = reqwest::Client::new();
-    let body = r#"{"groups":[{"tokens":4294967295,"classes":2}],"samples":[{"x":[0],"y":1}]}"#;
-    let (status, text) = post(&client, &server, "/v1/solve", body.into())
-        .await
-        .unwrap();
-    assert!((400..500).contains(&status), "{status}: {text}");
-    let answer: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(answer["field"], "groups[0].tokens", "{text}");
-    assert!(
-        !answer["error"].as_str().unwrap().contains("partrec:"),
-        "{text}"
-    );
-    assert!(server.wait_for_no_children(Duration::from_secs(2)));
+    for backend in ["cadical", "varisat"] {
+        let body = format!(
+            r#"{{"groups":[{{"tokens":4294967295,"classes":2}}],"samples":[{{"x":[0],"y":1}}],"options":{{"backend":"{backend}"}}}}"#
+        );
+        let (status, text) = post(&client, &server, "/v1/solve", body).await.unwrap();
+        assert_eq!(status, 422, "{backend}: {text}");
+        let answer: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answer["field"], "groups[0].tokens", "{backend}: {text}");
+        assert!(
+            !answer["error"].as_str().unwrap().contains("partrec:"),
+            "{text}"
+        );
+        assert!(server.wait_for_no_children(Duration::from_secs(2)));
+    }
 }

@@ -70,6 +70,10 @@ enum Cmd {
     Serve(serve::ServeArgs),
     /// Write a named graph in DIMACS .col format.
     Graph(graph::GraphArgs),
+    /// The child side of the typed worker protocol (see `partrec::worker::protocol`):
+    /// one request on standard input, answer lines on standard output.
+    #[command(hide = true)]
+    Worker,
 }
 
 /// Runs the command; its exit code, or the error to report.
@@ -88,6 +92,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         Cmd::Learn(a) => learn::run(a),
         Cmd::Serve(a) => serve::run(a),
         Cmd::Graph(a) => graph::run(a),
+        Cmd::Worker => Ok(partrec::worker::child_main(
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+        )),
     }
 }
 

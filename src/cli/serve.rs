@@ -1,6 +1,6 @@
 //! `partrec serve`: the solver as an HTTP/JSON service.
 
-use super::{after_help, cores, own_exe, parse_timeout};
+use super::{after_help, cores, own_exe, parse_timeout, BackendArg};
 use clap::Args;
 use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::{Error, Result};
@@ -16,10 +16,13 @@ const MAX_BODY_MB: f64 = 256.0;
     "Exit codes:\n   0  stopped by SIGTERM or Ctrl-C after finishing the running requests"
 ))]
 pub struct ServeArgs {
+    #[command(flatten)]
+    backend: BackendArg,
     /// Address to listen on (port 0 picks a free one; the bound address is printed).
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: std::net::SocketAddr,
-    /// Solves running at once, each in its own child process (default: the number of cores).
+    /// Solves running at once (default: the number of cores); in this process with
+    /// cadical, each in a child process with varisat.
     #[arg(long)]
     workers: Option<usize>,
     /// Solve requests waiting for a worker beyond those; more get 503 with Retry-After.
@@ -103,6 +106,7 @@ pub fn run(a: ServeArgs) -> Result<i32> {
     }
     let max_body_bytes = (a.max_body_mb * 1024.0 * 1024.0) as usize;
     let config = ServeConfig {
+        backend: a.backend.backend,
         addr: a.addr,
         workers: a.workers.unwrap_or_else(cores),
         queue: a.queue,

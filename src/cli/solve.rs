@@ -2,10 +2,8 @@
 
 use super::{after_help, live, own_exe, timeout, BackendArg, JsonOutput, Quiet};
 use clap::Args;
-use partrec::model::solution::Solution;
 use partrec::solve::SolveOptions;
 use partrec::{Error, Instance, Result};
-use std::io::Write;
 
 /// `partrec solve` flags.
 #[derive(Args)]
@@ -31,9 +29,6 @@ pub struct SolveArgs {
     json: JsonOutput,
     #[command(flatten)]
     quiet: Quiet,
-    /// Print each partial answer as a JSON line as soon as it is proven (used by --timeout).
-    #[arg(long, hide = true)]
-    progress_lines: bool,
 }
 
 /// Solves, prints the answer and a summary line; the verdict is the exit code.
@@ -54,30 +49,14 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     };
     let timeout = timeout(a.timeout)?;
     let instance = Instance::read(&a.instance)?;
-    let progress_lines = a.progress_lines;
-    let mut progress = |partial: &Solution| {
-        if progress_lines {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string(partial).expect("serializes")
-            );
-            let _ = out.flush();
-        }
-    };
-    let exe = own_exe()?;
-    let shown = a.quiet.live() && !progress_lines;
+    // Only a deadline needs a child process (for a backend that cannot be interrupted).
+    let exe = timeout.map(|_| own_exe()).transpose()?;
+    let shown = a.quiet.live();
     let control = live::control(timeout, shown);
     let solution = live::watch(&control, shown, || {
-        partrec::worker::solve(&instance, &options, &control, Some(&exe), &mut progress)
+        partrec::worker::solve(&instance, &options, &control, exe.as_deref(), &mut |_| {})
     })?;
-    if progress_lines {
-        // The protocol's last line: the final answer, one line on standard output.
-        progress(&solution);
-    } else {
-        a.json.write(&solution)?;
-        a.quiet.summary(&a.instance, solution.summary());
-    }
+    a.json.write(&solution)?;
+    a.quiet.summary(&a.instance, solution.summary());
     Ok(solution.status.exit_code())
 }

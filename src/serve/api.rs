@@ -13,10 +13,12 @@ use crate::io::json::{parse_error, plain_words, text_problem, Described, Obj};
 use crate::model::instance::Instance;
 use crate::reduction::coloring::ColoringReduction;
 use crate::reduction::graph::{parse_col, Graph};
+use crate::sat::Backend;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// An error answer: its status, message, and the field at fault.
@@ -141,11 +143,17 @@ pub struct SolveRequestOptions {
     /// Seconds the request may take, waiting in the queue included (capped by the server's).
     #[serde(default)]
     pub timeout: Option<f64>,
+    /// The SAT backend; the server's default (`--backend`) if absent.
+    #[serde(default)]
+    pub backend: Option<Backend>,
 }
 
+/// What a solve request's `options` look like, for error messages.
+const OPTIONS: &str =
+    r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat"}"#;
+
 impl Described for SolveRequestOptions {
-    const EXPECTED: &'static str =
-        r#"an options object {"unique": bool, "count": n, "timeout": secs}"#;
+    const EXPECTED: &'static str = OPTIONS;
 }
 
 impl SolveRequestOptions {
@@ -182,20 +190,23 @@ impl SolveRequest {
             .map_err(|e| ApiError::from_library(&e))?;
         let options: SolveRequestOptions = match options {
             None => SolveRequestOptions::default(),
-            Some(raw) => serde_json::from_str::<Obj<SolveRequestOptions>>(raw.get()).map(|o| o.0).map_err(|e| {
-                let message = plain_words(&e.to_string());
-                let field = match parse_error("options", "options", &e) {
-                    Error::Input { at, .. } => field_of("options", at.as_ref()),
-                    _ => "options".to_string(),
-                };
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    Some(&field),
-                    format!(
-                        "body: options: {message} (expected {{\"unique\": bool, \"count\": n, \"timeout\": secs}})"
-                    ),
-                )
-            })?,
+            Some(raw) => {
+                known_backend(raw.get())?;
+                serde_json::from_str::<Obj<SolveRequestOptions>>(raw.get())
+                    .map(|o| o.0)
+                    .map_err(|e| {
+                        let message = plain_words(&e.to_string());
+                        let field = match parse_error("options", "options", &e) {
+                            Error::Input { at, .. } => field_of("options", at.as_ref()),
+                            _ => "options".to_string(),
+                        };
+                        ApiError::new(
+                            StatusCode::BAD_REQUEST,
+                            Some(&field),
+                            format!("body: options: {message} (expected {OPTIONS})"),
+                        )
+                    })?
+            }
         };
         if options.count == Some(0) {
             return Err(ApiError::new(
@@ -219,6 +230,28 @@ impl SolveRequest {
             ));
         }
         Ok(SolveRequest { instance, options })
+    }
+}
+
+/// Refuses (422, naming `options.backend`) a backend name this server does not have; any
+/// other problem with the options is left to their typed reader.
+fn known_backend(options: &str) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Named<'a> {
+        #[serde(borrow)]
+        backend: Option<Cow<'a, str>>,
+    }
+    match serde_json::from_str::<Named>(options) {
+        Ok(Named {
+            backend: Some(name),
+        }) => name.parse::<Backend>().map(drop).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("options.backend"),
+                format!("body: options.backend: {e}"),
+            )
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -426,7 +459,18 @@ mod tests {
                 .limit(),
             1
         );
+        let varisat =
+            SolveRequest::parse(instance_body(r#","options":{"backend":"varisat"}"#).as_bytes())
+                .unwrap();
+        assert_eq!(varisat.options.backend, Some(Backend::Varisat));
+        let e =
+            SolveRequest::parse(instance_body(r#","options":{"backend":"minisat"}"#).as_bytes())
+                .unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.field.as_deref(), Some("options.backend"), "{}", e.error);
+        assert!(e.error.contains("cadical or varisat"), "{}", e.error);
         for (extra, field) in [
+            (r#","options":{"backend":3}"#, "options"),
             (r#","options":{"unique":true,"count":3}"#, "options.count"),
             (r#","options":{"timeout":-1}"#, "options.timeout"),
             (r#","options":{"tmeout":1}"#, "options.tmeout"),

@@ -1,12 +1,12 @@
 //! The store of background solve jobs (`/v1/jobs`): their states, results, TTL and cap.
 //!
-//! A job is pending until a worker takes it, running while its child process
-//! works, then done (or failed). A finished job is kept until its result is
+//! A job is pending until a worker takes it, running while it is solved, then done
+//! (or failed). A finished job is kept until its result is
 //! fetched once or its TTL passes; at most `cap` jobs are stored at a time, and
 //! their answers take at most `budget` bytes together (an answer lists a class per
 //! declared token, so a tiny request can have a large answer: one that does not fit
 //! beside those waiting is dropped and the job fails, saying so).
-//! Cancelling a job raises its stop flag, which kills its child process.
+//! Cancelling a job stops its [`Control`]: the solve stops (a child process is killed).
 
 use crate::model::solution::Solution;
 use crate::sat::Control;

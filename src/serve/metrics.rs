@@ -1,9 +1,10 @@
 //! The service's counters, rendered in the Prometheus text exposition format (`/metrics`).
 //!
 //! Requests are counted by method, route and status; solve durations go into a
-//! histogram and solves are counted by outcome; the queue depth, running solves and
+//! histogram and solves are counted by outcome and by backend; the queue depth, running solves and
 //! stored jobs are gauges read at scrape time.
 
+use crate::sat::Backend;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -15,6 +16,7 @@ pub const BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.
 struct Counters {
     requests: BTreeMap<(String, String, u16), u64>,
     solves: BTreeMap<String, u64>,
+    backends: BTreeMap<&'static str, u64>,
     buckets: [u64; BUCKETS.len()],
     duration_sum: f64,
     duration_count: u64,
@@ -51,10 +53,12 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// Records one finished solve: its outcome (`sat`, `unsat`, `unknown`, `error`) and duration.
-    pub fn solve(&self, outcome: &str, seconds: f64) {
+    /// Records one finished solve: its outcome (`sat`, `unsat`, `unknown`, `error`), its
+    /// backend and duration.
+    pub fn solve(&self, outcome: &str, backend: Backend, seconds: f64) {
         let mut c = self.lock();
         *c.solves.entry(outcome.to_string()).or_default() += 1;
+        *c.backends.entry(backend.name()).or_default() += 1;
         for (bound, count) in BUCKETS.iter().zip(c.buckets.iter_mut()) {
             if seconds <= *bound {
                 *count += 1;
@@ -91,6 +95,18 @@ impl Metrics {
         );
         for (outcome, n) in &c.solves {
             let _ = writeln!(out, "partrec_solves_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        family(
+            &mut out,
+            "partrec_backend_solves_total",
+            "counter",
+            "Solves finished, by SAT backend.",
+        );
+        for (backend, n) in &c.backends {
+            let _ = writeln!(
+                out,
+                "partrec_backend_solves_total{{backend=\"{backend}\"}} {n}"
+            );
         }
         family(
             &mut out,
@@ -139,8 +155,8 @@ mod tests {
         m.request("POST", "/v1/solve", 200);
         m.request("POST", "/v1/solve", 200);
         m.request("POST", "/v1/solve", 400);
-        m.solve("sat", 0.02);
-        m.solve("unknown", 2.0);
+        m.solve("sat", Backend::Cadical, 0.02);
+        m.solve("unknown", Backend::Varisat, 2.0);
         let text = m.render(Gauges {
             queued: 3,
             running: 1,
@@ -150,6 +166,7 @@ mod tests {
             "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"200\"} 2",
             "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"400\"} 1",
             "partrec_solves_total{outcome=\"sat\"} 1",
+            "partrec_backend_solves_total{backend=\"varisat\"} 1",
             "partrec_solve_duration_seconds_bucket{le=\"0.01\"} 0",
             "partrec_solve_duration_seconds_bucket{le=\"0.05\"} 1",
             "partrec_solve_duration_seconds_bucket{le=\"5\"} 2",

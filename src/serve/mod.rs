@@ -4,11 +4,12 @@
 //! a declared `Content-Length` over the limit is 413 at once -> body (size-limited,
 //! 413; within `body_timeout`, else 408) -> parse with the library's readers on a
 //! blocking thread, at most `max_parsing` at once (400) -> encoding-size check (422)
-//! -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve in
-//! a child process ([`crate::worker::solve_in_child`]) killed at the request's
-//! deadline, when the client goes away or when its job is cancelled, so no abandoned
-//! solve keeps a core busy -> the answer, checked by the child exactly as `partrec
-//! solve` checks it. `/v1/check` and `/v1/reduce/coloring` run in the server under the
+//! -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve
+//! ([`crate::worker::solve`]) on a blocking thread under a [`crate::sat::Control`]
+//! whose deadline is the request's, stopped when the client goes away or its job is
+//! cancelled, so no abandoned solve keeps a core busy: in the server itself with an
+//! interruptible backend (CaDiCaL), in a child process killed then with varisat ->
+//! the answer, checked exactly as `partrec solve` checks it. `/v1/check` and `/v1/reduce/coloring` run in the server under the
 //! same deadline (then 503), and a reduction larger than `max_reduce_size` samples is
 //! refused (422) before it is built.
 //!
@@ -61,8 +62,11 @@ pub struct ServeConfig {
     pub max_jobs: usize,
     /// No per-request log lines.
     pub quiet: bool,
-    /// The `partrec` executable that runs each solve as a child process.
+    /// The `partrec` executable that runs solves on a backend that cannot be
+    /// interrupted (varisat) as child processes.
     pub exe: PathBuf,
+    /// The SAT backend of requests that do not name one.
+    pub backend: crate::sat::Backend,
     /// Longest time for a request's head (line and headers) to arrive, counted from
     /// its first byte or from the end of the previous request on the connection (so
     /// it also closes idle connections); then the connection is closed.
@@ -148,12 +152,18 @@ impl ServeConfig {
     }
 }
 
+/// How long an idle blocking thread of the server waits for more work before it exits.
+pub const BLOCKING_KEEP_ALIVE: Duration = Duration::from_millis(250);
+
 /// Binds `config.addr`, prints `partrec: listening on http://ADDR` on standard output,
 /// and serves until SIGTERM or Ctrl-C.
 pub fn run(config: ServeConfig) -> Result<()> {
     config.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // An idle blocking thread (a finished solve's) exits soon, so the thread count
+        // shows what is still running.
+        .thread_keep_alive(BLOCKING_KEEP_ALIVE)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     let served = runtime.block_on(async {
@@ -229,7 +239,8 @@ pub async fn serve(
     drop(closing_rx);
     // Every connection task holds a receiver: when none is left, all have ended.
     closing_tx.closed().await;
-    // Cancelled jobs' children are killed within a poll interval; wait for their threads.
+    // Cancelled jobs stop within a poll interval (their children are killed); wait for
+    // their threads.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while state.pool.running() > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -1,7 +1,8 @@
 //! The bounded pool of solver workers: admission, queueing and running off the async threads.
 //!
-//! At most `workers` solves run at once, each on a blocking thread that waits for
-//! its child process (see [`crate::worker`]); at most `queue` more wait for a turn.
+//! At most `workers` solves run at once, each on a blocking thread (solving there, or
+//! waiting for its child process: see [`crate::worker`]); at most `queue` more wait
+//! for a turn.
 //! A request beyond that is refused at once ([`Pool::admit`] returns `None`, the
 //! service answers 503), so memory and latency stay bounded under any load.
 

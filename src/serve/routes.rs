@@ -15,7 +15,8 @@ use crate::reduction::coloring::ColoringReduction;
 use crate::sat::Control;
 use crate::solve::encode::estimate_clauses;
 use crate::solve::preprocess::Prepared;
-use crate::worker::{solution_from_outcome, solve_in_child, Outcome};
+use crate::solve::SolveOptions;
+use crate::worker::stopped;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{MatchedPath, Path, Request, State};
@@ -175,40 +176,56 @@ impl AppState {
         .await
     }
 
-    /// Runs `request` on a worker in a child process, stopped at its deadline or by `stop`.
+    /// The control of a parsed request's solve: its deadline is the request's (counted
+    /// from now, queueing included); the caller stops it when the answer is no longer
+    /// wanted (client gone, job cancelled).
+    fn control(&self, parsed: &Parsed) -> Control {
+        Control::with_timeout(Some(parsed.request.options.timeout(self.config.timeout)))
+    }
+
+    /// Runs `parsed` on a worker under `control` (see [`AppState::control`]): in this
+    /// process when its backend can be interrupted, else in a child process.
     async fn solve(
         self: &Arc<Self>,
         ticket: Ticket,
         parsed: Parsed,
-        stop: Control,
+        control: Control,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
         let Parsed { request, sizes } = parsed;
-        let deadline = tokio::time::Instant::now() + request.options.timeout(self.config.timeout);
-        let limit = request.options.limit();
+        let deadline = control.deadline().map_or_else(
+            || tokio::time::Instant::now() + self.config.timeout,
+            tokio::time::Instant::from_std,
+        );
+        let options = SolveOptions {
+            backend: request.options.backend.unwrap_or(self.config.backend),
+            ..SolveOptions::count(request.options.limit())
+        };
         let exe = self.config.exe.clone();
         let turn = ticket
-            .run(deadline, on_start, move |left| {
+            .run(deadline, on_start, move |_| {
                 let t = Instant::now();
-                let answer = solve_in_child(&exe, &request.instance, limit, left, &stop);
+                let answer = crate::worker::solve(
+                    &request.instance,
+                    &options,
+                    &control,
+                    Some(&exe),
+                    &mut |_| {},
+                );
                 (answer, t.elapsed().as_secs_f64())
             })
             .await;
         match turn {
             Turn::Done((Ok(solution), seconds)) => {
                 let outcome = format!("{:?}", solution.status).to_lowercase();
-                self.metrics.solve(&outcome, seconds);
+                self.metrics.solve(&outcome, options.backend, seconds);
                 Ok(with_sizes(solution, sizes))
             }
             Turn::Done((Err(e), seconds)) => {
-                self.metrics.solve("error", seconds);
+                self.metrics.solve("error", options.backend, seconds);
                 Err(solver_error(&e))
             }
-            Turn::Expired => Ok(with_sizes(
-                solution_from_outcome(Outcome::TimedOut { last_line: None }, limit)
-                    .expect("a timeout always has an answer"),
-                sizes,
-            )),
+            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), sizes)),
             Turn::Closed => Err(ApiError::unavailable(
                 "the server is shutting down",
                 RETRY_AFTER_SECS,
@@ -229,7 +246,7 @@ fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
     })
 }
 
-/// A timed-out answer given before the child reported its sizes gets the server's own.
+/// A timed-out answer given before the solve reported its sizes gets the server's own.
 fn with_sizes(mut solution: Solution, sizes: Stats) -> Solution {
     let stats = &mut solution.stats;
     if stats.timed_out && stats.samples == 0 && stats.observed_tokens.is_empty() {
@@ -241,9 +258,9 @@ fn with_sizes(mut solution: Solution, sizes: Stats) -> Solution {
     solution
 }
 
-/// The answer for a solve whose child failed: the child refusing the instance (which
-/// the server's reader accepted) is 422 with the child's own message, naming the field;
-/// anything else is 500 saying what happened (a signal, an exit code).
+/// The answer for a failed solve: the solver refusing the instance (which the server's
+/// reader accepted) is 422 with its own message, naming the field; anything else is 500
+/// saying what happened (for a child process: a signal, an exit code).
 fn solver_error(e: &Error) -> ApiError {
     match e {
         Error::Input { message, at, .. } => ApiError::new(
@@ -443,11 +460,12 @@ async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
 async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
     let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
-    let stop = Control::new();
-    // Raised when this handler ends, also when the client disconnects and the
-    // handler is dropped mid-solve: the child process is then killed.
-    let _stop_on_drop = StopOnDrop(stop.clone());
-    Ok(JsonLine(s.solve(ticket, request, stop, || {}).await?))
+    let control = s.control(&request);
+    // Stopped when this handler ends, also when the client disconnects and the
+    // handler is dropped mid-solve: the solve then returns at once (a child process
+    // is killed).
+    let _stop_on_drop = StopOnDrop(control.clone());
+    Ok(JsonLine(s.solve(ticket, request, control, || {}).await?))
 }
 
 async fn check(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
@@ -489,7 +507,7 @@ async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Respons
     let request = s.solve_request(body_of(&s, raw).await?).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
-    let stop = Control::new();
+    let stop = s.control(&request);
     if !s.jobs.insert(&id, stop.clone()) {
         return Err(ApiError::unavailable(
             format!(

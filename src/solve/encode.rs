@@ -32,7 +32,8 @@ use crate::sat::{ClauseSink, Control, Lit, Solver, Var};
 use crate::solve::preprocess::Prepared;
 
 /// How the sample clauses are written (see [`encode_samples`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Projection {
     /// Project on the group that gives the fewest clauses, or not at all if that is fewest.
     #[default]

@@ -24,7 +24,7 @@ use crate::solve::preprocess::{PrepareOptions, Prepared};
 use std::time::Instant;
 
 /// What to decide beyond finding one partition, and how to preprocess.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SolveOptions {
     /// Count consistent partitions up to this many: 1 only finds one, 2 decides uniqueness.
     pub limit: u64,
@@ -40,7 +40,8 @@ pub struct SolveOptions {
 
 /// The local search tried before SAT (see [`crate::solve::local_search`]). It can only find
 /// partitions, never refute, so on an instance without one its budget is lost time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LocalSearch {
     /// Budget [`LOCAL_SEARCH_WORK`], on instances with at least three groups and
     /// [`LOCAL_SEARCH_MIN_TOKENS`] observed tokens, where it affords

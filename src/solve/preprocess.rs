@@ -20,7 +20,7 @@ use crate::model::instance::{Group, Instance};
 use crate::reduction::graph::greedy_clique;
 
 /// Which optional steps run (all on by default; switched off only to compare variants).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PrepareOptions {
     /// Derive must-differ pairs and put a clique of them first in the order.
     pub must_differ: bool,

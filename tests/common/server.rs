@@ -107,6 +107,26 @@ impl Server {
         }
     }
 
+    /// The server's threads now, from /proc.
+    pub fn threads(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.pid())).map_or(0, |d| d.count())
+    }
+
+    /// The server's thread count once it is idle: read after its idle blocking threads
+    /// have exited (see `partrec::serve::BLOCKING_KEEP_ALIVE`) and the count is steady.
+    pub fn idle_threads(&self) -> usize {
+        let settle = partrec::serve::BLOCKING_KEEP_ALIVE + Duration::from_millis(100);
+        let mut last = self.threads();
+        loop {
+            std::thread::sleep(settle);
+            let now = self.threads();
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /// Peak resident memory of the server in kB (VmHWM), from /proc.
     pub fn peak_rss_kb(&self) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;

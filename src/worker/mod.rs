@@ -1,20 +1,25 @@
-//! Running a solve in a child process under a wall-clock deadline.
+//! Solving under a wall-clock deadline: in process when the backend can be
+//! interrupted, else in a child process killed when time is up.
 //!
-//! varisat cannot be interrupted from outside (its issue #111), so a deadline
-//! is enforced by running the solve in a child process and killing it when
-//! time is up: no solve keeps running behind the caller's back. The child
-//! prints one JSON line per improved partial answer; the parent keeps the last
-//! complete line, so a timeout still reports what was proven before it (a
-//! partition found, non-uniqueness shown) and marks the rest unknown. A caller
-//! can also stop a child early through a flag (the HTTP service does this when
-//! a job is cancelled or its client goes away).
+//! [`solve`] and [`decide`] choose. CaDiCaL stops in-process through its
+//! [`Control`]; varisat cannot be interrupted from outside (its issue #111), so
+//! under a deadline it runs in a child process (`partrec worker`, see
+//! [`protocol`]) that is killed at the deadline or when the caller stops the
+//! control: no solve keeps running behind the caller's back. The child streams
+//! typed [`Response`] lines; the parent keeps the last one, so a timeout still
+//! reports what was proven before it (a partition found, non-uniqueness shown)
+//! and marks the rest unknown.
 //!
 //! A child's standard error is passed through line by line, and its last line is
-//! kept: a child that refuses its input (exit 2) is reported with its own one-line
-//! message ([`ChildFailure::Input`]), one killed by a signal as such
-//! ([`ChildFailure::Signal`]), never as a bare exit code.
+//! kept: a child that refuses its input answers [`Response::Failed`] with its
+//! one-line message ([`ChildFailure::Input`]), one killed by a signal is reported
+//! as such ([`ChildFailure::Signal`]), never as a bare exit code.
 
-use crate::error::{Error, Result};
+pub mod protocol;
+
+pub use protocol::{child_main, FailureKind, Request, Response};
+
+use crate::error::{Error, InputKind, Location, Result};
 use crate::model::instance::Instance;
 use crate::model::solution::{Solution, Status};
 use crate::reduction::decide::{ColorAnswer, Via};
@@ -212,12 +217,13 @@ pub fn exit_when_orphaned() {
     let _ = value;
 }
 
-/// Why a child solve gave no answer.
+/// Why a child gave no answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChildFailure {
-    /// It refused its input (exit 2): its one-line message, without the `partrec: `
-    /// prefix and the `-: ` naming its standard input.
-    Input(String),
+    /// It refused its input ([`FailureKind::Input`]): its one-line message and where.
+    Input(String, Option<Location>),
+    /// It failed otherwise and said why ([`FailureKind::Internal`]).
+    Internal(String),
     /// It was killed by this signal (not by the deadline or a cancel, which are answers);
     /// with its last standard-error line, if any.
     Signal {
@@ -226,7 +232,7 @@ pub enum ChildFailure {
         /// Its last standard-error line, if any (`memory allocation of ... failed`).
         message: Option<String>,
     },
-    /// It exited with another code, or with an answer that does not match its exit code.
+    /// It exited without a final answer (a panic, a protocol mismatch).
     Failed {
         /// The exit code.
         code: i32,
@@ -235,21 +241,12 @@ pub enum ChildFailure {
     },
 }
 
-impl ChildFailure {
-    /// The exit code `partrec solve --timeout` passes on: 2 for bad input, else 1.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            ChildFailure::Input(_) => 2,
-            _ => 1,
-        }
-    }
-}
-
 impl std::fmt::Display for ChildFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let tail = |m: &Option<String>| m.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
         match self {
-            ChildFailure::Input(m) => f.write_str(m),
+            ChildFailure::Input(m, _) => f.write_str(m),
+            ChildFailure::Internal(m) => write!(f, "the solver process failed: {m}"),
             ChildFailure::Signal { signal, message } => write!(
                 f,
                 "the solver was killed by signal {signal}{}{}",
@@ -258,13 +255,25 @@ impl std::fmt::Display for ChildFailure {
                     .unwrap_or_default(),
                 tail(message)
             ),
-            ChildFailure::Failed { code, message } => {
-                write!(
-                    f,
-                    "the solver process failed (exit {code}){}",
-                    tail(message)
-                )
+            ChildFailure::Failed { code, message } => write!(
+                f,
+                "the solver process exited without an answer (exit {code}){}",
+                tail(message)
+            ),
+        }
+    }
+}
+
+impl From<ChildFailure> for Error {
+    /// A refused input is [`Error::Input`] with the child's own message and location (as
+    /// the same refusal in process reads), anything else [`Error::Internal`] saying how
+    /// it ended.
+    fn from(failure: ChildFailure) -> Error {
+        match failure {
+            ChildFailure::Input(message, at) => {
+                Error::input_at("", InputKind::Invalid, at, message)
             }
+            other => Error::Internal(other.to_string()),
         }
     }
 }
@@ -307,161 +316,139 @@ fn killed_by(status: &ExitStatus) -> Option<i32> {
     }
 }
 
-/// A child's error line without the `partrec: ` prefix and the `-: ` naming its stdin.
-fn own_message(line: &str) -> &str {
-    let line = line.strip_prefix("partrec: ").unwrap_or(line);
-    line.strip_prefix("-: ").unwrap_or(line)
+/// What a child run gave, read through the [`protocol`].
+#[derive(Debug, PartialEq)]
+pub enum Reply {
+    /// Its final answer ([`Response::Solved`] or [`Response::Decided`]).
+    Answered(Response),
+    /// It was stopped (deadline or cancel) first; its last progress, if any.
+    Stopped(Option<Solution>),
 }
 
-/// Turns the outcome of a child `solve --count LIMIT` run into the answer to report,
-/// or why there is none.
-///
-/// A timeout or a cancel keeps what the child had proven (its last progress line,
-/// with its stats) and marks the answer as timed out. With `limit` 1 nothing was
-/// counted, so the count fields are left out.
-pub fn answer_from_outcome(
-    outcome: Outcome,
-    limit: u64,
-) -> std::result::Result<Solution, ChildFailure> {
+/// Reads a child run's outcome: its final answer, its last progress when it was stopped,
+/// or why it failed.
+pub fn reply(outcome: Outcome) -> std::result::Result<Reply, ChildFailure> {
     let parse =
-        |line: Option<String>| -> Option<Solution> { serde_json::from_str(line.as_deref()?).ok() };
-    let mut sol = match outcome {
+        |line: Option<String>| -> Option<Response> { serde_json::from_str(line.as_deref()?).ok() };
+    let (last, exit) = match outcome {
         Outcome::TimedOut { last_line } | Outcome::Cancelled { last_line } => {
-            let mut sol = parse(last_line).unwrap_or_else(|| Solution::new(Status::Unknown));
-            sol.stats.timed_out = true;
-            if sol.count.is_some() {
-                sol.count_complete = Some(false);
-            }
-            sol
+            (parse(last_line), None)
         }
         Outcome::Exited {
             status,
             last_line,
             last_error,
-        } => match (status.code(), parse(last_line)) {
-            (Some(code), Some(sol)) if code == sol.status.exit_code() => sol,
-            (Some(2), _) => {
-                return Err(ChildFailure::Input(last_error.as_deref().map_or_else(
-                    || "the solver refused its input (exit 2)".to_string(),
-                    |m| own_message(m).to_string(),
-                )))
-            }
-            (Some(code), _) => {
-                return Err(ChildFailure::Failed {
-                    code,
-                    message: last_error,
-                })
-            }
-            (None, _) => {
-                return Err(match killed_by(&status) {
-                    Some(signal) => ChildFailure::Signal {
-                        signal,
-                        message: last_error,
-                    },
-                    None => ChildFailure::Failed {
-                        code: 1,
-                        message: last_error,
-                    },
-                })
-            }
-        },
+        } => (parse(last_line), Some((status, last_error))),
     };
+    match (last, exit) {
+        (Some(Response::Failed { kind, message, at }), _) => Err(match kind {
+            FailureKind::Input => ChildFailure::Input(message, at),
+            FailureKind::Internal => ChildFailure::Internal(message),
+        }),
+        // An answer that arrived just before the deadline is still the answer.
+        (Some(answer @ (Response::Solved(_) | Response::Decided(_))), _) => {
+            Ok(Reply::Answered(answer))
+        }
+        (progress, None) => Ok(Reply::Stopped(match progress {
+            Some(Response::Progress(sol)) => Some(sol),
+            _ => None,
+        })),
+        (_, Some((status, message))) => Err(match killed_by(&status) {
+            Some(signal) => ChildFailure::Signal { signal, message },
+            None => ChildFailure::Failed {
+                code: status.code().unwrap_or(1),
+                message,
+            },
+        }),
+    }
+}
+
+/// The answer of a solve stopped before it finished: what `progress` had proven (or
+/// nothing), marked timed out, as an in-process solve stopped there answers. With
+/// `limit` 1 nothing was counted, so the count fields are left out.
+pub fn stopped(progress: Option<Solution>, limit: u64) -> Solution {
+    let mut sol = progress.unwrap_or_else(|| Solution::new(Status::Unknown));
+    sol.stats.timed_out = true;
     if limit < 2 {
         (sol.count, sol.count_complete) = (None, None);
+    } else {
+        sol.count.get_or_insert(0);
+        sol.count_complete = Some(false);
     }
-    Ok(sol)
+    sol
 }
 
-/// [`answer_from_outcome`] for `partrec solve --timeout`: the failure becomes the exit
-/// code to pass on, and its one-line reason has been printed on standard error (by the
-/// child itself for bad input, which it prints as it exits 2; here for the others).
-pub fn solution_from_outcome(outcome: Outcome, limit: u64) -> std::result::Result<Solution, i32> {
-    answer_from_outcome(outcome, limit).map_err(|failure| {
-        if !matches!(failure, ChildFailure::Input(_)) {
-            let _ = writeln!(std::io::stderr(), "partrec: {failure}");
-        }
-        failure.exit_code()
-    })
+/// Runs `request` in a child process (`exe worker`), killed at `timeout` or when `stop`
+/// is raised.
+fn run_request(
+    exe: &Path,
+    request: &Request<'_>,
+    timeout: Duration,
+    stop: &Control,
+) -> Result<Outcome> {
+    let mut cmd = Command::new(exe);
+    cmd.arg(protocol::COMMAND);
+    let input = serde_json::to_vec(request)
+        .map_err(|e| Error::Internal(format!("cannot write the worker request: {e}")))?;
+    run_with_deadline(cmd, Some(input), timeout, stop)
 }
 
-/// Solves `instance` in a child process (`exe solve - --count LIMIT`) killed at `timeout`
+/// The protocol error for a child that answered a question it was not asked.
+fn mismatched(answer: &Response) -> Error {
+    Error::Internal(format!(
+        "the solver process gave an answer of the wrong kind: {}",
+        serde_json::to_string(answer).unwrap_or_default()
+    ))
+}
+
+/// Solves `instance` with `options` in a child process (`exe worker`) killed at `timeout`
 /// or when `stop` is raised; what was proven before that is kept, the rest is unknown.
 ///
-/// A child that refuses the instance gives [`Error::Input`] (origin `-`, the child's own
-/// message); one that dies otherwise gives [`Error::Internal`] saying how (signal or
+/// A child that refuses the instance gives [`Error::Usage`] with its own message; one
+/// that dies otherwise gives [`Error::Internal`] saying how (signal or
 /// exit code, and its last standard-error line).
 pub fn solve_in_child(
     exe: &Path,
     instance: &Instance,
-    limit: u64,
+    options: &SolveOptions,
     timeout: Duration,
     stop: &Control,
 ) -> Result<Solution> {
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "solve",
-        "-",
-        "--count",
-        &limit.to_string(),
-        "--progress-lines",
-    ]);
-    answer_from_outcome(
-        run_with_deadline(cmd, Some(instance.to_json().into_bytes()), timeout, stop)?,
-        limit,
-    )
-    .map_err(|failure| match failure {
-        ChildFailure::Input(message) => Error::input("-", message),
-        other => Error::Internal(other.to_string()),
-    })
+    let outcome = run_request(exe, &Request::solve(instance, options), timeout, stop)?;
+    match reply(outcome)? {
+        Reply::Answered(Response::Solved(sol)) => Ok(sol),
+        Reply::Answered(other) => Err(mismatched(&other)),
+        Reply::Stopped(progress) => Ok(stopped(progress, options.limit)),
+    }
 }
 
-/// Decides k-colourability of `graph` by `via` in a child process (`exe color - ...`)
-/// killed at `timeout`: an undecided answer then, never a guess.
+/// Decides k-colourability of `graph` by `via` on `backend` in a child process
+/// (`exe worker`) killed at `timeout`: an undecided answer then, never a guess.
 pub fn decide_in_child(
     exe: &Path,
     graph: &Graph,
     k: u32,
     via: Via,
+    backend: Backend,
     timeout: Duration,
 ) -> Result<ColorAnswer> {
     let start = Instant::now();
-    let mut cmd = Command::new(exe);
-    cmd.args([
-        "color",
-        "-",
-        "--colors",
-        &k.to_string(),
-        "--via",
-        &via.to_string(),
-    ]);
-    let never = Control::new();
-    match run_with_deadline(cmd, Some(graph.to_col("").into_bytes()), timeout, &never)? {
-        Outcome::TimedOut { .. } | Outcome::Cancelled { .. } => Ok(ColorAnswer::timed_out(
+    let request = Request::decide(graph, k, via, backend);
+    match reply(run_request(exe, &request, timeout, &Control::new())?)? {
+        Reply::Answered(Response::Decided(answer)) => Ok(answer),
+        Reply::Answered(other) => Err(mismatched(&other)),
+        Reply::Stopped(_) => Ok(ColorAnswer::timed_out(
             k,
             via,
             start.elapsed().as_secs_f64(),
         )),
-        Outcome::Exited {
-            status,
-            last_line,
-            last_error,
-        } => {
-            let answer: Option<ColorAnswer> = last_line.and_then(|l| serde_json::from_str(&l).ok());
-            match answer {
-                Some(a) if status.code() == Some(a.exit_code()) => Ok(a),
-                _ => Err(Error::Internal(format!(
-                    "the colouring process failed ({status}){}",
-                    last_error.map(|m| format!(": {m}")).unwrap_or_default()
-                ))),
-            }
-        }
     }
 }
 
 /// Solves `instance` under `control`: in this process when the backend can be
-/// interrupted (or there is nothing to interrupt: no deadline and `exe` is `None`),
-/// else in a child process running `exe`, killed at the deadline or when `control`
-/// is stopped. Either way a stop keeps what was proven and marks the rest unknown.
+/// interrupted (or `exe` is `None`), else in a child process running `exe`, killed at
+/// the deadline or when `control` is stopped. Either way a stop keeps what was proven
+/// and marks the rest unknown.
 pub fn solve(
     instance: &Instance,
     options: &SolveOptions,
@@ -472,16 +459,15 @@ pub fn solve(
     match exe {
         Some(exe) if !options.backend.interruptible() => {
             let timeout = control.remaining().unwrap_or(Duration::MAX);
-            let mut sol = solve_in_child(exe, instance, options.limit, timeout, control)?;
-            sol.stats.backend = Some(options.backend);
-            Ok(sol)
+            solve_in_child(exe, instance, options, timeout, control)
         }
         _ => crate::solve::solve_with(instance, options, control, progress),
     }
 }
 
 /// Decides k-colourability under `control`, in process when the backend can be
-/// interrupted (or `exe` is `None`), else in a child process running `exe`.
+/// interrupted (or `exe` is `None`, or there is no deadline), else in a child process
+/// running `exe`.
 pub fn decide(
     graph: &Graph,
     k: u32,
@@ -496,7 +482,7 @@ pub fn decide(
             if timeout.is_zero() {
                 return Ok(ColorAnswer::timed_out(k, via, 0.0));
             }
-            decide_in_child(exe, graph, k, via, timeout)
+            decide_in_child(exe, graph, k, via, backend, timeout)
         }
         _ => crate::reduction::decide::decide(graph, k, via, backend, control),
     }
@@ -560,66 +546,97 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(30));
     }
 
+    /// A shell command printing `lines` on stdout, then running `then`.
+    fn printing(lines: &[Response], then: &str) -> Command {
+        let mut script = String::new();
+        for l in lines {
+            let json = serde_json::to_string(l).unwrap();
+            script.push_str(&format!("echo '{json}'; "));
+        }
+        script.push_str(then);
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &script]);
+        cmd
+    }
+
+    fn run(cmd: Command, timeout: Duration) -> std::result::Result<Reply, ChildFailure> {
+        reply(run_with_deadline(cmd, None, timeout, &Control::new()).unwrap())
+    }
+
     #[test]
     fn a_refused_input_keeps_the_childs_message() {
-        let mut cmd = Command::new("sh");
-        cmd.args([
-            "-c",
-            "echo 'partrec: -: groups[0].tokens = 9: too many' >&2; exit 2",
-        ]);
-        let never = Control::new();
-        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
+        let failed = Response::Failed {
+            kind: FailureKind::Input,
+            message: "groups[0].tokens = 9: too many".into(),
+            at: Some(Location::Path("groups[0].tokens".into())),
+        };
+        let failure = run(printing(&[failed], "exit 1"), Duration::from_secs(20)).unwrap_err();
         assert_eq!(
-            answer_from_outcome(outcome, 1),
-            Err(ChildFailure::Input("groups[0].tokens = 9: too many".into()))
+            failure,
+            ChildFailure::Input(
+                "groups[0].tokens = 9: too many".into(),
+                Some(Location::Path("groups[0].tokens".into()))
+            )
+        );
+        assert_eq!(
+            Error::from(failure).to_string(),
+            "groups[0].tokens = 9: too many"
         );
     }
 
     #[test]
     fn a_signal_is_reported_as_a_signal() {
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "echo 'memory allocation failed' >&2; kill -9 $$"]);
-        let never = Control::new();
-        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
-        let failure = answer_from_outcome(outcome, 1).unwrap_err();
+        let progress = Response::Progress(Solution::new(Status::Unknown));
+        let cmd = printing(
+            &[progress],
+            "echo 'memory allocation failed' >&2; kill -9 $$",
+        );
+        let failure = run(cmd, Duration::from_secs(20)).unwrap_err();
         assert_eq!(
             failure.to_string(),
             "the solver was killed by signal 9 (SIGKILL): memory allocation failed"
         );
-        assert_eq!(failure.exit_code(), 1);
-        let mut cmd = Command::new("sh");
-        cmd.args(["-c", "exit 101"]);
-        let outcome = run_with_deadline(cmd, None, Duration::from_secs(20), &never).unwrap();
+        assert!(matches!(Error::from(failure), Error::Internal(_)));
+        let failure = run(printing(&[], "exit 101"), Duration::from_secs(20)).unwrap_err();
         assert_eq!(
-            answer_from_outcome(outcome, 1).unwrap_err().to_string(),
-            "the solver process failed (exit 101)"
+            failure.to_string(),
+            "the solver process exited without an answer (exit 101)"
         );
     }
 
     #[test]
-    fn a_timeout_keeps_the_last_lines_stats() {
+    fn a_timeout_keeps_the_last_progress_and_its_stats() {
         let mut partial = Solution::new(Status::Unknown);
         partial.stats.samples = 7;
         partial.stats.observed_tokens = vec![3, 2];
-        let line = serde_json::to_string(&partial).unwrap();
-        let sol = solution_from_outcome(
-            Outcome::TimedOut {
-                last_line: Some(line),
-            },
-            2,
-        )
-        .unwrap();
+        partial.count = Some(0);
+        let cmd = printing(&[Response::Progress(partial)], "sleep 30");
+        let Ok(Reply::Stopped(progress)) = run(cmd, Duration::from_millis(300)) else {
+            panic!("expected a stop");
+        };
+        let sol = stopped(progress, 2);
         assert_eq!(
             (sol.stats.samples, sol.stats.observed_tokens),
             (7, vec![3, 2])
         );
+        assert_eq!(sol.count_complete, Some(false));
         assert!(sol.stats.timed_out);
+        // An answer printed before the deadline struck is kept whole.
+        let done = Response::Solved(Solution::new(Status::Sat));
+        let cmd = printing(std::slice::from_ref(&done), "sleep 30");
+        assert_eq!(
+            run(cmd, Duration::from_millis(300)),
+            Ok(Reply::Answered(done))
+        );
     }
 
     #[test]
     fn a_timeout_without_progress_is_unknown() {
-        let sol = solution_from_outcome(Outcome::TimedOut { last_line: None }, 2).unwrap();
+        let sol = stopped(None, 1);
         assert_eq!(sol.status, Status::Unknown);
         assert!(sol.stats.timed_out);
+        assert_eq!((sol.count, sol.count_complete), (None, None));
+        let sol = stopped(None, 2);
+        assert_eq!((sol.count, sol.count_complete), (Some(0), Some(false)));
     }
 }

@@ -1,0 +1,241 @@
+//! Deadlines: in process for CaDiCaL (no child, on time, stopped within ~100 ms), in a
+//! child process through the worker protocol for varisat.
+
+mod common;
+
+use common::server::{children_of, is_running};
+use common::{partrec, root, scratch};
+use partrec::reduction::decide::Via;
+use partrec::reduction::graph::Graph;
+use partrec::sat::{Backend, Control};
+use partrec::solve::{solve_with, LocalSearch, SolveOptions};
+use partrec::{Error, Instance, Solution, Status};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn hard() -> Instance {
+    Instance::read(
+        root()
+            .join("instances/hard-three-groups.json")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Runs `partrec ARGS`, watching its child processes while it runs; returns its exit
+/// code, its answer, its wall time and every child it had.
+fn watched(args: &[&str]) -> (Option<i32>, Solution, Duration, Vec<u32>) {
+    let start = Instant::now();
+    let mut child = partrec()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        for c in children_of(child.id()) {
+            if !seen.contains(&c) {
+                seen.push(c);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let wall = start.elapsed();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    let sol = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    (status.code(), sol, wall, seen)
+}
+
+#[test]
+fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
+    let path = root().join("instances/hard-three-groups.json");
+    let args = [
+        "solve",
+        path.to_str().unwrap(),
+        "--unique",
+        "--timeout",
+        "1",
+        "--backend",
+        "cadical",
+    ];
+    let (code, sol, wall, children) = watched(&args);
+    println!("cadical: `partrec solve --timeout 1` took {wall:?}");
+    assert_eq!(code, Some(0));
+    assert_eq!(sol.status, Status::Unknown);
+    assert!(sol.stats.timed_out);
+    assert!(wall < Duration::from_millis(1100), "{wall:?}");
+    assert!(children.is_empty(), "children {children:?}");
+}
+
+#[test]
+fn a_varisat_timeout_kills_its_child_and_keeps_the_sizes() {
+    let path = root().join("instances/hard-three-groups.json");
+    let args = [
+        "solve",
+        path.to_str().unwrap(),
+        "--unique",
+        "--timeout",
+        "1",
+        "--backend",
+        "varisat",
+    ];
+    let (code, sol, wall, children) = watched(&args);
+    println!("varisat: `partrec solve --timeout 1` took {wall:?}");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        (sol.status, sol.count, sol.count_complete),
+        (Status::Unknown, Some(0), Some(false))
+    );
+    assert!(sol.stats.timed_out);
+    assert_eq!(sol.stats.observed_tokens, vec![50, 50, 50]);
+    assert!(wall < Duration::from_secs(3), "{wall:?}");
+    assert_eq!(children.len(), 1, "one worker process: {children:?}");
+    assert!(!is_running(children[0]), "the worker outlived its deadline");
+}
+
+#[test]
+fn an_instance_the_worker_refuses_is_exit_2_with_its_one_line_message() {
+    let file = scratch("worker-refused").join("huge.json");
+    std::fs::write(
+        &file,
+        r#"{"groups":[{"tokens":4294967295,"classes":2}],"samples":[{"x":[0],"y":1}]}"#,
+    )
+    .unwrap();
+    let mut messages = Vec::new();
+    for backend in ["cadical", "varisat"] {
+        let out = partrec()
+            .args(["solve", file.to_str().unwrap(), "--timeout", "20"])
+            .args(["--backend", backend])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{backend}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{backend}: {stderr}");
+        assert!(stderr.contains("groups[0].tokens"), "{backend}: {stderr}");
+        assert!(out.stdout.is_empty());
+        messages.push(stderr.into_owned());
+    }
+    assert_eq!(
+        messages[0], messages[1],
+        "the same refusal in process and in a child"
+    );
+}
+
+/// Solves the hard instance with `options`, stops its control after `after`, and
+/// returns the answer and how long the solve took to return after the stop.
+fn stop_latency(options: &SolveOptions, after: Duration) -> (Solution, Duration) {
+    let instance = hard();
+    let control = Control::new();
+    let stopper = control.clone();
+    let stopped_at = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        stopper.stop();
+        Instant::now()
+    });
+    let sol = solve_with(&instance, options, &control, &mut |_| {}).unwrap();
+    let returned = Instant::now();
+    let stopped_at = stopped_at.join().unwrap();
+    (sol, returned.saturating_duration_since(stopped_at))
+}
+
+#[test]
+fn a_stopped_cadical_solve_returns_within_100_ms_in_every_phase() {
+    let search = SolveOptions {
+        local_search: LocalSearch::Off,
+        ..SolveOptions::unique()
+    };
+    for (what, options, after) in [
+        ("local search", SolveOptions::unique(), 300),
+        ("CDCL search", search, 300),
+        ("CDCL search, later", search, 1500),
+    ] {
+        let (sol, latency) = stop_latency(&options, Duration::from_millis(after));
+        println!("{what}: stop() after {after} ms took {latency:?} to return");
+        assert_eq!(sol.status, Status::Unknown, "{what}");
+        assert!(sol.stats.timed_out, "{what}");
+        assert!(latency < Duration::from_millis(100), "{what}: {latency:?}");
+    }
+}
+
+fn exe() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_partrec"))
+}
+
+#[test]
+fn varisat_decides_in_a_child_under_a_deadline() {
+    // The Petersen graph is 3-colourable, not 2-colourable.
+    let col = std::fs::read_to_string(root().join("instances/graphs/petersen.col")).unwrap();
+    let graph: Graph = partrec::reduction::graph::parse_col(&col, "petersen")
+        .unwrap()
+        .graph;
+    for (k, colorable) in [(3, true), (2, false)] {
+        for via in [Via::Direct, Via::Reduction] {
+            let control = Control::with_timeout(Some(Duration::from_secs(30)));
+            let answer =
+                partrec::worker::decide(&graph, k, via, Backend::Varisat, &control, Some(exe()))
+                    .unwrap();
+            assert_eq!(answer.colorable, Some(colorable), "k = {k} via {via}");
+            assert!(!answer.timed_out);
+        }
+    }
+    // A deadline that strikes first is undecided, never a guess.
+    let control = Control::with_timeout(Some(Duration::from_millis(1)));
+    std::thread::sleep(Duration::from_millis(5));
+    let answer = partrec::worker::decide(
+        &graph,
+        3,
+        Via::Direct,
+        Backend::Varisat,
+        &control,
+        Some(exe()),
+    )
+    .unwrap();
+    assert_eq!((answer.colorable, answer.timed_out), (None, true));
+}
+
+#[test]
+fn a_varisat_solve_in_a_child_answers_what_the_library_answers() {
+    let instance = Instance::read(
+        root()
+            .join("instances/planted-small.json")
+            .to_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let options = SolveOptions {
+        backend: Backend::Varisat,
+        ..SolveOptions::count(3)
+    };
+    let control = Control::with_timeout(Some(Duration::from_secs(60)));
+    let child =
+        partrec::worker::solve(&instance, &options, &control, Some(exe()), &mut |_| {}).unwrap();
+    let own = solve_with(&instance, &options, &Control::new(), &mut |_| {}).unwrap();
+    assert_eq!(
+        (
+            child.status,
+            child.partition,
+            child.count,
+            child.count_complete
+        ),
+        (own.status, own.partition, own.count, own.count_complete)
+    );
+    assert_eq!(child.stats.backend, Some(Backend::Varisat));
+    // A broken executable is an internal error saying how it ended, never a panic.
+    let e = partrec::worker::solve(
+        &instance,
+        &options,
+        &control,
+        Some(Path::new("/bin/false")),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Internal(_)), "{e}");
+    assert!(e.to_string().contains("without an answer (exit 1)"), "{e}");
+}
