@@ -10,6 +10,30 @@
 //! planted instances and sweeps, [`baseline`] the paper's gradient method,
 //! [`worker`] the child-process path for backends that cannot be interrupted,
 //! and [`serve`] the HTTP/JSON service.
+//!
+//! ```
+//! use partrec::check::check;
+//! use partrec::sat::Backend;
+//! use partrec::solve::{solve, SolveOptions};
+//! use partrec::{Instance, Status};
+//!
+//! // One group of three tokens, at most two classes; tokens 0 and 2 share a value.
+//! let text = r#"{"groups": [{"tokens": 3, "classes": 2}],
+//!                "samples": [{"x": [0], "y": "a"}, {"x": [1], "y": "b"}, {"x": [2], "y": "a"}]}"#;
+//! let instance = Instance::from_json(text.as_bytes(), "example")?;
+//! for backend in Backend::ALL {
+//!     let options = SolveOptions { backend, ..SolveOptions::unique() };
+//!     let solution = solve(&instance, &options, &mut |_| {})?;
+//!     assert_eq!(solution.status, Status::Sat);
+//!     assert_eq!(solution.unique, Some(true));
+//!     let partition = solution.partition.unwrap();
+//!     assert_eq!(partition, vec![vec![0, 1, 0]]);
+//!     assert!(check(&instance, &partition).unwrap().consistent);
+//! }
+//! # Ok::<(), partrec::Error>(())
+//! ```
+
+#![warn(missing_docs)]
 
 pub mod baseline;
 pub mod check;

@@ -6,6 +6,9 @@
 //! panic, and keep its peak memory bounded. It prints requests/s and latency percentiles:
 //!
 //!     cargo test --release --test serve_load -- --nocapture
+//!
+//! With `PARTREC_LOAD_BIN=/path/to/partrec` it loads that build instead, so that two
+//! builds can be compared in one run.
 
 mod common;
 
@@ -170,18 +173,25 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_thousand_requests_with_a_hundred_in_flight() {
-    let server = Server::start(
-        "load",
-        &[
-            "--workers",
-            "2",
-            "--queue",
-            "128",
-            "--max-body-mb",
-            MAX_BODY_MB,
-            "-q",
-        ],
-    );
+    let args = [
+        "--workers",
+        "2",
+        "--queue",
+        "128",
+        "--max-body-mb",
+        MAX_BODY_MB,
+        "-q",
+    ];
+    // PARTREC_LOAD_BIN names another build to load (to compare two builds in one run).
+    let server = match std::env::var_os("PARTREC_LOAD_BIN") {
+        Some(bin) => {
+            eprintln!("load test against {}", bin.to_string_lossy());
+            let mut command = std::process::Command::new(bin);
+            command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+            Server::spawn("load", command)
+        }
+        None => Server::start("load", &args),
+    };
     let cases = cases();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))

@@ -19,7 +19,7 @@ struct Arc {
 /// `edges` `(l, r, weight)` with positive weights (vertices may stay unmatched).
 ///
 /// Each connected component is matched on its own (a partition equal to the
-/// planted one is all single edges), by [`component_matching`].
+/// planted one is all single edges), component by component.
 pub fn max_weight_matching(left: usize, right: usize, edges: &[(usize, usize, i64)]) -> i64 {
     let mut parent: Vec<usize> = (0..left + right).collect();
     fn root(parent: &mut [usize], mut v: usize) -> usize {

@@ -31,7 +31,7 @@ use crate::model::partition::{canonical_row, Partition};
 use crate::sat::{ClauseSink, Control, Lit, Solver, Var};
 use crate::solve::preprocess::Prepared;
 
-/// How the sample clauses are written (see [`encode_samples`]).
+/// How the sample clauses are written (one clause per sample, cell and bit, or projected on one group).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Projection {

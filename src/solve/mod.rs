@@ -2,7 +2,7 @@
 //! keep solving with blocking clauses to decide uniqueness or count partitions.
 //!
 //! Counting works on the observed tokens (each partition of them has exactly
-//! one model, see [`crate::solve::encode`]); free tokens are accounted for exactly by
+//! one model, see [`crate::solve::encode`](mod@crate::solve::encode)); free tokens are accounted for exactly by
 //! [`free_extensions`]. Every partition reported (the answer and the witness)
 //! has passed [`crate::check::check`]; a failure there is an internal error,
 //! never output. `unsat` is reported only when the solver finished its search
@@ -119,7 +119,7 @@ const SATURATING_FREE: u64 = 128;
 /// The recurrence `ways_f(m) = m ways_{f-1}(m) + ways_{f-1}(m+1)` (stay in one of
 /// the m classes, or open class m+1 if m < max) only reads classes up to
 /// `used + f`, so the table spans `used..=min(max, used + f)`. Its time does not
-/// follow `free` or `max` beyond [`SATURATING_FREE`]: the counts never decrease
+/// follow `free` or `max` beyond 128 (`SATURATING_FREE`): the counts never decrease
 /// with f, and with `max >= 2` they exceed 2^(f-2) >= any u64 cap once f >= 66,
 /// while with `max = 1` every count is 1. So after that many steps the answer is
 /// the one for all `free` tokens.

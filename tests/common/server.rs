@@ -40,7 +40,7 @@ impl Server {
         Server::spawn(name, command)
     }
 
-    fn spawn(name: &str, mut command: std::process::Command) -> Server {
+    pub fn spawn(name: &str, mut command: std::process::Command) -> Server {
         let stderr = scratch(&format!("server-{name}")).join("stderr.log");
         let mut child = command
             .stdout(Stdio::piped())
