@@ -457,3 +457,45 @@ fn a_supervised_solve_whose_supervisor_is_gone_exits_instead_of_solving() {
     assert!(out.stdout.is_empty());
     assert!(start.elapsed() < std::time::Duration::from_secs(10));
 }
+
+/// On a terminal (a pseudo-terminal from `script`), a long solve shows a live line on
+/// standard error with the elapsed time, the phase and CaDiCaL's learnt clauses, cleared
+/// before the summary; `-q` hides it. Skipped, visibly, without util-linux's `script`.
+#[test]
+fn a_long_solve_on_a_terminal_shows_live_progress() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no `script` (util-linux) to give the solve a terminal");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_partrec");
+    let hard = root().join("instances/hard-three-groups.json");
+    let on_terminal = |extra: &str| {
+        let command = format!(
+            "{bin} solve {} --unique --timeout 5 --backend cadical -o /dev/null {extra}",
+            path(&hard)
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(shown.contains(" s, "), "{shown}");
+    assert!(shown.contains("learnt clauses"), "{shown}");
+    assert!(
+        shown.contains("searching") || shown.contains("deciding uniqueness"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("(timed out)"),
+        "the summary follows: {shown}"
+    );
+    let quiet = on_terminal("-q");
+    assert!(!quiet.contains("learnt clauses"), "{quiet}");
+}
