@@ -101,8 +101,15 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
     })
 }
 
+/// Tables of at most this many cells are checked through a dense array, larger ones
+/// through a hash map.
+const DENSE_CELLS: u64 = 1 << 22;
+
 /// Maps every sample to its class tuple under a (shape-valid) `partition` and returns
 /// the first sample of each tuple; `later(first, s, cell)` sees every later sample.
+///
+/// Written on its own, sharing nothing with the encoder: a tuple is numbered here by
+/// its own mixed radix over the declared classes.
 pub fn cells(
     instance: &Instance,
     partition: &[Vec<u32>],
@@ -110,7 +117,7 @@ pub fn cells(
 ) -> HashMap<Vec<u32>, usize> {
     let mut first_in_cell: HashMap<Vec<u32>, usize> = HashMap::new();
     let mut cell = Vec::with_capacity(instance.arity());
-    for s in 0..instance.num_samples() {
+    let fill = |cell: &mut Vec<u32>, s: usize| {
         cell.clear();
         cell.extend(
             instance
@@ -119,6 +126,42 @@ pub fn cells(
                 .zip(partition)
                 .map(|(&t, row)| row[t as usize]),
         );
+    };
+    let total = instance
+        .groups()
+        .iter()
+        .try_fold(1u64, |acc, g| acc.checked_mul(u64::from(g.classes)))
+        .filter(|&c| c <= DENSE_CELLS);
+    if let Some(total) = total {
+        let radix: Vec<u64> = instance
+            .groups()
+            .iter()
+            .map(|g| u64::from(g.classes))
+            .collect();
+        let mut first = vec![usize::MAX; total as usize];
+        for s in 0..instance.num_samples() {
+            let index = instance
+                .x(s)
+                .iter()
+                .zip(partition)
+                .zip(&radix)
+                .fold(0u64, |acc, ((&t, row), &r)| {
+                    acc * r + u64::from(row[t as usize])
+                });
+            let slot = &mut first[index as usize];
+            if *slot == usize::MAX {
+                *slot = s;
+                fill(&mut cell, s);
+                first_in_cell.insert(cell.clone(), s);
+            } else {
+                fill(&mut cell, s);
+                later(*slot, s, &cell);
+            }
+        }
+        return first_in_cell;
+    }
+    for s in 0..instance.num_samples() {
+        fill(&mut cell, s);
         match first_in_cell.get(cell.as_slice()) {
             None => {
                 first_in_cell.insert(cell.clone(), s);

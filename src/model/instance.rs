@@ -85,6 +85,29 @@ pub struct Instance {
 struct Interner {
     ids: HashMap<LabelKey, u32>,
     values: Vec<Label>,
+    /// `small[n]`: the id of the label written `n` (plain digits, n < [`SMALL_LABELS`]),
+    /// or `u32::MAX`: the common labels skip parsing and hashing.
+    small: Vec<u32>,
+}
+
+/// Labels `0..SMALL_LABELS` written as plain digits are looked up in an array.
+const SMALL_LABELS: usize = 1024;
+
+/// The value of JSON text that is a plain small natural number (`0`, `17`; no sign,
+/// leading zero, fraction or exponent).
+fn small_natural(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 4 || (b.len() > 1 && b[0] == b'0') {
+        return None;
+    }
+    let mut n = 0usize;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + usize::from(c - b'0');
+    }
+    (n < SMALL_LABELS).then_some(n)
 }
 
 impl Interner {
@@ -100,13 +123,29 @@ impl Interner {
 
     /// Interns a label given as JSON text; only a new value is copied.
     fn intern_json(&mut self, text: &str) -> std::result::Result<u32, String> {
-        let key = key_of_json(text)?;
-        if let Some(&id) = self.ids.get(&key) {
+        let small = small_natural(text);
+        if let Some(&id) = small
+            .and_then(|n| self.small.get(n))
+            .filter(|&&id| id != u32::MAX)
+        {
             return Ok(id);
         }
-        let id = self.values.len() as u32;
-        self.values.push(Label::from_json_text(text)?);
-        self.ids.insert(key, id);
+        let key = key_of_json(text)?;
+        let id = match self.ids.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.values.len() as u32;
+                self.values.push(Label::from_json_text(text)?);
+                self.ids.insert(key, id);
+                id
+            }
+        };
+        if let Some(n) = small {
+            if self.small.is_empty() {
+                self.small = vec![u32::MAX; SMALL_LABELS];
+            }
+            self.small[n] = id;
+        }
         Ok(id)
     }
 }
@@ -172,6 +211,16 @@ impl Instance {
     /// The label id of sample `s` (an index into [`Instance::values`]).
     pub fn label_id(&self, s: usize) -> u32 {
         self.labels[s]
+    }
+
+    /// Every sample's tokens, one row of [`Instance::arity`] tokens per sample.
+    pub fn flat_tokens(&self) -> &[u32] {
+        &self.tokens
+    }
+
+    /// Every sample's label id, in order.
+    pub fn label_ids(&self) -> &[u32] {
+        &self.labels
     }
 
     /// The distinct values in order of first occurrence.

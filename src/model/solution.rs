@@ -57,6 +57,13 @@ pub struct Stats {
     pub unique_seconds: f64,
     /// Seconds spent in the checker.
     pub check_seconds: f64,
+    /// Seconds spent in class propagation ([`crate::solve::propagate`]).
+    #[serde(default)]
+    pub propagate_seconds: f64,
+    /// Per group, the observed tokens whose class propagation decided (no SAT needed for
+    /// them), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_tokens: Option<Vec<usize>>,
     /// The deadline struck before the search finished.
     pub timed_out: bool,
     /// The SAT backend that searched, if one did.
@@ -74,6 +81,7 @@ impl Stats {
     /// Seconds spent in all stages together.
     pub fn seconds(&self) -> f64 {
         self.preprocess_seconds
+            + self.propagate_seconds
             + self.local_search_seconds
             + self.encode_seconds
             + self.solve_seconds

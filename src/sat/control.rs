@@ -34,6 +34,8 @@ pub struct LiveStats {
 pub enum Phase {
     /// Reading the samples into the compact form.
     Preprocess,
+    /// Class propagation on the samples.
+    Propagate,
     /// The local search for a first partition.
     LocalSearch,
     /// Writing the CNF into the backend.
@@ -46,8 +48,9 @@ pub enum Phase {
     Check,
 }
 
-const PHASES: [Phase; 6] = [
+const PHASES: [Phase; 7] = [
     Phase::Preprocess,
+    Phase::Propagate,
     Phase::LocalSearch,
     Phase::Encode,
     Phase::Search,
@@ -60,6 +63,7 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Preprocess => "preprocessing",
+            Phase::Propagate => "propagating",
             Phase::LocalSearch => "local search",
             Phase::Encode => "encoding",
             Phase::Search => "searching",

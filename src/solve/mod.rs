@@ -12,15 +12,18 @@ pub mod dimacs;
 pub mod encode;
 pub mod local_search;
 pub mod preprocess;
+pub mod propagate;
 
 use crate::check::check;
 use crate::error::{Error, Result};
+use crate::model::compact::TokenMap;
 use crate::model::instance::{Instance, TableEntry};
 use crate::model::partition::{canonical, canonical_row, Partition};
 use crate::model::solution::{Solution, Status};
 use crate::sat::{Backend, Control, Outcome, Phase, Solver};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::preprocess::{PrepareOptions, Prepared};
+use crate::solve::propagate::{propagate, Propagated};
 use std::time::Instant;
 
 /// What to decide beyond finding one partition, and how to preprocess.
@@ -36,6 +39,14 @@ pub struct SolveOptions {
     pub local_search: LocalSearch,
     /// The SAT backend.
     pub backend: Backend,
+    /// Whether class propagation ([`propagate`]) runs before the search.
+    #[serde(default = "on")]
+    pub propagate: bool,
+}
+
+/// The default of switches that are on unless asked otherwise.
+fn on() -> bool {
+    true
 }
 
 /// The local search tried before SAT (see [`crate::solve::local_search`]). It can only find
@@ -105,6 +116,7 @@ impl SolveOptions {
             projection: Projection::Auto,
             local_search: LocalSearch::Auto,
             backend: Backend::default(),
+            propagate: true,
         }
     }
 }
@@ -148,10 +160,10 @@ pub fn free_placements(free: u64, used: usize, max: usize, cap: u64) -> u64 {
 
 /// Number of full partitions that extend one partition of the observed tokens (using
 /// `used[g]` classes in group g), capped at `cap`.
-pub fn free_extensions(instance: &Instance, prep: &Prepared, used: &[usize], cap: u64) -> u64 {
+pub fn free_extensions(instance: &Instance, map: &TokenMap, used: &[usize], cap: u64) -> u64 {
     let groups = instance.groups();
     groups.iter().enumerate().fold(1u64, |acc, (g, group)| {
-        let free = prep.free_count(g, groups);
+        let free = map.free(g, groups);
         let ways = free_placements(free, used[g], group.classes as usize, cap);
         acc.saturating_mul(ways).min(cap)
     })
@@ -163,11 +175,11 @@ pub fn free_extensions(instance: &Instance, prep: &Prepared, used: &[usize], cap
 /// first free token of that group can go to another class (a used one, or a new one).
 fn free_token_witness(
     instance: &Instance,
-    prep: &Prepared,
+    map: &TokenMap,
     partition: &[Vec<u32>],
 ) -> Option<Partition> {
     for (g, group) in instance.groups().iter().enumerate() {
-        let Some(t) = prep.tokens().first_free(g, instance.groups()) else {
+        let Some(t) = map.first_free(g, instance.groups()) else {
             continue;
         };
         let base = canonical_row(&partition[g]);
@@ -197,11 +209,6 @@ pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableE
         .collect();
     table.sort_by(|a, b| a.cell.cmp(&b.cell));
     table
-}
-
-/// A partition of the observed tokens (compact ids) over all declared tokens, canonical.
-fn expanded(prep: &Prepared, instance: &Instance, compact: &[Vec<u32>]) -> Partition {
-    canonical(&prep.tokens().expand(compact, instance.groups()))
 }
 
 /// Runs the checker on a partition the solver produced; anything but "consistent" is a bug.
@@ -262,21 +269,54 @@ pub fn solve_with(
     live.set_phase(Phase::Preprocess);
     let mut out = Solution::new(Status::Unknown);
     let t = Instant::now();
-    let prep = Prepared::with_options(instance, options.prepare);
+    let mut compact = instance.flat_tokens().to_vec();
+    let map = TokenMap::compact_in_place(&mut compact, instance.groups());
     out.stats.samples = instance.num_samples();
-    out.stats.distinct_samples = prep.len();
-    out.stats.values = prep.values;
-    out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
+    out.stats.values = instance.values().len();
+    out.stats.observed_tokens = (0..instance.arity()).map(|g| map.observed(g)).collect();
     out.stats.preprocess_seconds = t.elapsed().as_secs_f64();
     // The sizes are known: a deadline from now on still reports them.
     progress(&out);
+    let quotient = if options.propagate {
+        live.set_phase(Phase::Propagate);
+        let t = Instant::now();
+        let groups = map.groups(instance.groups());
+        let propagated = propagate(&compact, instance.label_ids(), &groups, control);
+        out.stats.propagate_seconds = t.elapsed().as_secs_f64();
+        match propagated {
+            Propagated::Refuted(reason) => {
+                out.status = Status::Unsat;
+                out.stats.unsat_reason = Some(reason);
+                record_count(&mut out, options, 0, true);
+                return Ok(out);
+            }
+            Propagated::Reduced(q) => {
+                out.stats.decided_tokens = Some(q.decided.clone());
+                Some(q)
+            }
+            Propagated::Skipped => None,
+        }
+    } else {
+        None
+    };
+    drop(compact);
+    let searched = quotient.as_ref().map_or(instance, |q| &q.instance);
+    let t = Instant::now();
+    let prep = Prepared::with_options(searched, options.prepare);
+    out.stats.distinct_samples = prep.len();
+    out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
+    // A partition of the searched instance's observed tokens, over every declared token.
+    let expanded = |found: &[Vec<u32>]| -> Partition {
+        let observed = match &quotient {
+            Some(q) => q.lift(&prep.tokens().expand(found, q.instance.groups())),
+            None => found.to_vec(),
+        };
+        canonical(&map.expand(&observed, instance.groups()))
+    };
     if let Some(reason) = &prep.refutation {
         out.status = Status::Unsat;
         out.stats.unsat_reason = Some(reason.clone());
-        if options.limit > 1 {
-            out.count = Some(0);
-            out.count_complete = Some(true);
-        }
+        record_count(&mut out, options, 0, true);
         return Ok(out);
     }
 
@@ -336,16 +376,12 @@ pub fn solve_with(
         live.set_phase(Phase::Check);
         let used = observed_classes(&prep, &found);
         count = count
-            .saturating_add(free_extensions(instance, &prep, &used, options.limit))
+            .saturating_add(free_extensions(instance, &map, &used, options.limit))
             .min(options.limit);
         let t = Instant::now();
         let mut scan_seconds = 0.0;
         if out.partition.is_none() {
-            let partition = verified(
-                instance,
-                expanded(&prep, instance, &found),
-                "partition found",
-            )?;
+            let partition = verified(instance, expanded(&found), "partition found")?;
             out.status = Status::Sat;
             out.table = Some(observed_table(instance, &partition));
             out.partition = Some(partition);
@@ -357,24 +393,16 @@ pub fn solve_with(
                 scan_seconds = scan.elapsed().as_secs_f64();
                 out.stats.unique_seconds += scan_seconds;
                 if let Some(w) = moved {
-                    out.witness = Some(verified(
-                        instance,
-                        expanded(&prep, instance, &w),
-                        "single-move witness",
-                    )?);
+                    out.witness = Some(verified(instance, expanded(&w), "single-move witness")?);
                     count = 2;
                 }
             }
         } else if out.witness.is_none() {
-            out.witness = Some(verified(
-                instance,
-                expanded(&prep, instance, &found),
-                "second partition",
-            )?);
+            out.witness = Some(verified(instance, expanded(&found), "second partition")?);
         }
         if out.witness.is_none() && count >= 2 {
             let first = out.partition.as_deref().unwrap_or_default();
-            let witness = free_token_witness(instance, &prep, first).ok_or_else(|| {
+            let witness = free_token_witness(instance, &map, first).ok_or_else(|| {
                 Error::Internal("free tokens counted but no witness built".into())
             })?;
             out.witness = Some(verified(instance, witness, "witness")?);
