@@ -13,7 +13,11 @@
 //!   more factor), not softmax, as in the lab's `gd_baseline.py`.
 //!
 //! Loss: mean over samples of |yhat - target|^2 / 2 plus lambda/2 times the sum
-//! of squared parameters. Training is full-batch Adam (betas 0.9, 0.999) for at
+//! of squared parameters. The data term is a mean over samples but the parameters
+//! grow with the tokens, so a fixed lambda overwhelms the data at large N (1e-4
+//! collapses every embedding at N = 1e4); the default is therefore
+//! lambda = [`L2_SCALE`] / N with N the most observed tokens in a group (1e-4 at
+//! N = 100), as in the lab's large-N runs (see [`default_lambda`]). Training is full-batch Adam (betas 0.9, 0.999) for at
 //! most `steps` steps, stopped early once the loss fell by less than `tol`
 //! (relative) over the last `window` steps. Each group's rows are then scaled to
 //! unit length and clustered into K_i classes by [`crate::baseline::kmeans`].
@@ -36,7 +40,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-/// Training and clustering parameters (the lab's defaults).
+/// Training and clustering parameters (the lab's defaults, with the L2 weight scaled
+/// to the data).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LearnOptions {
     /// Embedding width D (default: 2 max K).
@@ -45,8 +50,9 @@ pub struct LearnOptions {
     pub steps: usize,
     /// Adam learning rate.
     pub lr: f64,
-    /// L2 weight lambda.
-    pub lambda: f64,
+    /// L2 weight lambda; `None` (the default) means [`default_lambda`] of the
+    /// instance, [`L2_SCALE`] / N, with N the most observed tokens in a group.
+    pub lambda: Option<f64>,
     /// Standard deviation of the initial entries.
     pub init: f64,
     /// Early stop when the loss fell by less than this fraction over `window` steps.
@@ -67,7 +73,7 @@ impl Default for LearnOptions {
             dim: None,
             steps: 4000,
             lr: 0.03,
-            lambda: 1e-4,
+            lambda: None,
             init: 0.1,
             tol: 1e-4,
             window: 200,
@@ -83,6 +89,9 @@ impl Default for LearnOptions {
 pub struct Training {
     /// Embedding width D.
     pub dim: usize,
+    /// The L2 weight lambda used (the one given, or [`default_lambda`]).
+    #[serde(default)]
+    pub lambda: f64,
     /// Adam steps taken.
     pub steps: usize,
     /// The loss after the last step.
@@ -430,12 +439,34 @@ fn embedding_width(instance: &Instance, dim: Option<usize>) -> Result<usize> {
     Ok(dim)
 }
 
-/// Trains a model on `instance` with embedding width `dim`, calling `progress` with
-/// the step and loss every [`PROGRESS_EVERY`] steps.
+/// The numerator of the default L2 weight: lambda = `L2_SCALE` / N.
+pub const L2_SCALE: f64 = 1e-2;
+
+/// The default L2 weight for `instance`: [`L2_SCALE`] / N, with N the most observed
+/// tokens in a group (at least 1).
+///
+/// Each embedding row gets about S / N_i of the S samples, each weighing 1 / S in the
+/// mean loss, so the data's pull on a row scales as 1 / N_i while the penalty's is
+/// lambda times the row. A weight proportional to 1 / N keeps their balance as N
+/// grows; the largest group, whose rows are pulled least, sets it.
+pub fn default_lambda(instance: &Instance) -> f64 {
+    let tokens = instance
+        .groups()
+        .iter()
+        .map(|g| g.tokens)
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    L2_SCALE / f64::from(tokens)
+}
+
+/// Trains a model on `instance` with embedding width `dim` and L2 weight `lambda`,
+/// calling `progress` with the step and loss every [`PROGRESS_EVERY`] steps.
 pub fn train(
     instance: &Instance,
     options: &LearnOptions,
     dim: usize,
+    lambda: f64,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Trained {
     let data = Data::new(instance);
@@ -458,7 +489,7 @@ pub fn train(
             break;
         }
         steps += 1;
-        let loss = model.loss_and_gradient(&data, options.lambda, &mut grad);
+        let loss = model.loss_and_gradient(&data, lambda, &mut grad);
         history.push_back(loss);
         if history.len() > options.window + 1 {
             history.pop_front();
@@ -545,8 +576,9 @@ pub fn learn_with_progress(
         && options.lr > 0.0
         && options.lr.is_finite()
         && (1..=MAX_RESTARTS).contains(&options.restarts)
-        && options.lambda >= 0.0
-        && options.lambda.is_finite();
+        && options
+            .lambda
+            .is_none_or(|lambda| lambda >= 0.0 && lambda.is_finite());
     if !valid {
         return Err(Error::Usage(format!(
             "steps and learning rate must be > 0, restarts from 1 to {MAX_RESTARTS}, and the L2 weight a number >= 0"
@@ -571,6 +603,7 @@ pub fn learn_with_progress(
     }
     let (compact, map) = instance.compact();
     let dim = embedding_width(&compact, options.dim)?;
+    let lambda = options.lambda.unwrap_or_else(|| default_lambda(&compact));
     let Trained {
         model,
         data,
@@ -578,7 +611,7 @@ pub fn learn_with_progress(
         final_loss,
         stopped_early,
         timed_out,
-    } = train(&compact, options, dim, progress);
+    } = train(&compact, options, dim, lambda, progress);
     let train_seconds = start.elapsed().as_secs_f64();
     let t = Instant::now();
     let clusters = cluster(&compact, &model, options.restarts, options.seed);
@@ -588,6 +621,7 @@ pub fn learn_with_progress(
         .map_err(|m| Error::Internal(format!("the learned partition has the wrong shape: {m}")))?;
     let training = Training {
         dim: model.dim,
+        lambda,
         steps,
         final_loss,
         stopped_early,
@@ -710,6 +744,35 @@ mod tests {
         let again = learn(&instance, &options).unwrap();
         assert_eq!(again.partition, report.partition);
         assert_eq!(again.training.final_loss, report.training.final_loss);
+    }
+
+    #[test]
+    fn the_default_l2_weight_is_scaled_by_the_largest_observed_group() {
+        // 1,000 tokens declared in group 0, of which 4 are observed; group 1 has 3.
+        let samples: Vec<_> = (0..4u32)
+            .map(|t| (vec![t, t % 3], crate::Label::from(u64::from(t % 2))))
+            .collect();
+        let instance = Instance::new(
+            vec![crate::Group::new(1000, 2), crate::Group::new(3, 2)],
+            samples,
+        )
+        .unwrap();
+        let options = LearnOptions {
+            steps: 2,
+            ..LearnOptions::default()
+        };
+        let report = learn(&instance, &options).unwrap();
+        assert_eq!(report.training.lambda, L2_SCALE / 4.0);
+        let given = LearnOptions {
+            lambda: Some(0.25),
+            ..options
+        };
+        assert_eq!(learn(&instance, &given).unwrap().training.lambda, 0.25);
+        let bad = LearnOptions {
+            lambda: Some(-1.0),
+            ..options
+        };
+        assert!(learn(&instance, &bad).is_err());
     }
 
     #[test]

@@ -24,9 +24,9 @@ pub struct LearnArgs {
     /// Adam learning rate.
     #[arg(long, default_value_t = 0.03, allow_negative_numbers = true)]
     lr: f64,
-    /// L2 weight on all parameters.
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    lambda: f64,
+    /// L2 weight on all parameters [default: 1e-2 / N, N = the most observed tokens in a group].
+    #[arg(long, allow_negative_numbers = true)]
+    lambda: Option<f64>,
     /// k-means++ restarts per group.
     #[arg(long, default_value_t = 10)]
     restarts: usize,
