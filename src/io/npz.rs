@@ -784,8 +784,8 @@ impl std::str::FromStr for Dtype {
         let b = descr.as_bytes();
         let kind = b.get(1).copied().unwrap_or(0);
         let refused = match kind {
-            b'f' | b'c' => Some("a floating-point dtype; convert it with .astype(np.int64)"),
-            b'b' | b'?' => Some("a boolean dtype; convert it with .astype(np.int64)"),
+            b'f' | b'c' => Some("a floating-point dtype (convert it with .astype(np.int64))"),
+            b'b' | b'?' => Some("a boolean dtype (convert it with .astype(np.int64))"),
             b'O' => Some("an object dtype"),
             b'U' | b'S' | b'a' => Some("a string dtype (string labels need the JSON format)"),
             _ => None,
