@@ -217,6 +217,86 @@ fn planted_k2000() -> (String, String) {
     (instance, format!(r#"{{"partition":{partition}}}"#))
 }
 
+/// An `.npy` array: a version 1.0 header dictionary, then `data`.
+fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
+    let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}\n");
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// An `.npz` archive of one group (`tokens` tokens, 2 classes) with `x` and `y`,
+/// deflated; with `lie`, every entry's uncompressed size is overwritten by it.
+fn npz(tokens: u32, x: Vec<u8>, y: Vec<u8>, lie: Option<u32>) -> Vec<u8> {
+    use zip::write::{SimpleFileOptions, ZipWriter};
+    let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in [
+        ("tokens.npy", npy("<u4", "(1,)", &tokens.to_le_bytes())),
+        ("classes.npy", npy("|u1", "(1,)", &[2])),
+        ("x.npy", x),
+        ("y.npy", y),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(&bytes).unwrap();
+    }
+    let mut bytes = zip.finish().unwrap().into_inner();
+    if let Some(size) = lie {
+        for at in 0..bytes.len() - 30 {
+            let field = match &bytes[at..at + 4] {
+                b"PK\x01\x02" => at + 24,
+                b"PK\x03\x04" => at + 22,
+                _ => continue,
+            };
+            bytes[field..field + 4].copy_from_slice(&size.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+/// The `.npz` fixtures (name, bytes).
+fn npz_fixtures() -> Vec<(&'static str, Vec<u8>)> {
+    let one = || npy("|u1", "(1,)", &[1]);
+    vec![
+        (
+            "tok4g.npz",
+            npz(u32::MAX, npy("|u1", "(1, 1)", &[0]), one(), None),
+        ),
+        // A header declaring 1e12 x 1 elements over 100 bytes.
+        (
+            "shape1e12.npz",
+            npz(3, npy("<i8", "(1000000000000, 1)", &[0; 100]), one(), None),
+        ),
+        // 4 MB of zeros deflated to a few KB, its entries declaring 4 GB, then 100 bytes.
+        (
+            "bomb4g.npz",
+            npz(
+                3,
+                npy("|u1", "(4000000, 1)", &vec![0; 4_000_000]),
+                npy("|u1", "(4000000,)", &vec![0; 4_000_000]),
+                Some(u32::MAX - 1),
+            ),
+        ),
+        (
+            "bomb100.npz",
+            npz(
+                3,
+                npy("|u1", "(4000000, 1)", &vec![0; 4_000_000]),
+                npy("|u1", "(4000000,)", &vec![0; 4_000_000]),
+                Some(100),
+            ),
+        ),
+        // Truncated: the header promises 8 bytes of data and has 4.
+        (
+            "short.npz",
+            npz(3, npy("<i8", "(1, 1)", &[0; 4]), one(), None),
+        ),
+        ("json.npz", fixture("small3.json").as_bytes().to_vec()),
+    ]
+}
+
 /// The scratch folder and its fixtures.
 struct Fx {
     dir: PathBuf,
@@ -260,6 +340,9 @@ fn write_fixtures() -> Fx {
     let (instance, solution) = planted_k2000();
     std::fs::write(dir.join("pk2000.json"), instance).unwrap();
     std::fs::write(dir.join("sol2000.json"), solution).unwrap();
+    for (name, bytes) in npz_fixtures() {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
 
     let fx = Fx { dir };
     let setup = |args: &str| {
@@ -1819,6 +1902,65 @@ fn cli_cases(fx: &Fx) -> Vec<Case> {
         )
         .not_saying(&["struct", "22 elements"]),
     );
+    // --- .npz: declared shapes and sizes cost nothing; convert loses nothing ----------
+    let npz = |name: &str, args: &str| cli("npz", name, args);
+    cases.push(
+        npz(
+            "4294967295 tokens, one sample",
+            &format!("solve {}", f("tok4g.npz")),
+        )
+        .codes(&[10, 2])
+        .answers("/status", "sat".into()),
+    );
+    cases.push(
+        npz(
+            "a 1e12-element header over 100 bytes",
+            &format!("solve {}", f("shape1e12.npz")),
+        )
+        .within(2.0)
+        .saying(&["holds 100 bytes"]),
+    );
+    for (file, what) in [("bomb4g.npz", "4 GB"), ("bomb100.npz", "100 bytes")] {
+        cases.push(
+            npz(
+                &format!("deflated entries declaring {what}"),
+                &format!("convert {} {}", f(file), f("bomb-out.json")),
+            )
+            .within(2.0)
+            .absent(fx.dir.join("bomb-out.json")),
+        );
+    }
+    cases.push(
+        npz("a truncated array", &format!("solve {}", f("short.npz"))).saying(&["holds 4 bytes"]),
+    );
+    cases.push(
+        npz(
+            "JSON named .npz",
+            &format!("check {} {}", f("json.npz"), f("sol-ok.json")),
+        )
+        .saying(&["not an .npz file"]),
+    );
+    cases.push(
+        npz(
+            "convert string labels to .npz",
+            &format!(
+                "convert {} {}",
+                fx.shipped("instances/mixed-values.json"),
+                f("mixed.npz")
+            ),
+        )
+        .saying(&["keep this instance as JSON"])
+        .absent(fx.dir.join("mixed.npz")),
+    );
+    cases.push(
+        npz(
+            "convert onto its input",
+            &format!("convert {} {}", f("tok4g.npz"), f("tok4g.npz")),
+        )
+        .saying(&["is the input"])
+        .unchanged(fx.dir.join("tok4g.npz")),
+    );
+
     cases.push(cli("second hunt", "partrec with no arguments", ""));
     cases.push(cli("second hunt", "graph with no kind", "graph"));
 

@@ -1,6 +1,6 @@
 //! `partrec generate`: a planted instance of the paper's random model.
 
-use super::{after_help, describe, JsonOutput, Quiet};
+use super::{after_help, describe, write_instance, JsonOutput, Quiet};
 use clap::Args;
 use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::{Error, Result};
@@ -8,7 +8,7 @@ use partrec::{Error, Result};
 /// `partrec generate` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec generate --tokens 300 --classes 3 --ratio 8 --seed 1 -o p.json\n  partrec generate --groups 3 --tokens 20,30,40 --classes 2,3,4 --values 3 --samples 500",
+    "  partrec generate --tokens 300 --classes 3 --ratio 8 --seed 1 -o p.json\n  partrec generate --tokens 1000 --classes 3 --ratio 6 -o p.npz\n  partrec generate --groups 3 --tokens 20,30,40 --classes 2,3,4 --values 3 --samples 500",
     "Exit codes:\n   0  success"
 ))]
 pub struct GenerateArgs {
@@ -75,7 +75,7 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
         seed: a.seed,
     };
     let instance = generate(&params, a.ratio)?;
-    a.json.write(&instance)?;
+    write_instance(&a.json, &instance, "generated instance")?;
     a.quiet.summary(
         a.json.out.path().unwrap_or("-"),
         format_args!(

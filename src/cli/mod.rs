@@ -8,6 +8,7 @@
 
 mod check;
 mod color;
+mod convert;
 mod encode;
 mod extract;
 mod generate;
@@ -50,6 +51,8 @@ enum Cmd {
     Solve(solve::SolveArgs),
     /// Judge a candidate solution with the independent checker (exit 0 consistent, 1 not, 2 bad input).
     Check(check::CheckArgs),
+    /// Convert an instance between JSON and NumPy .npz (by extension).
+    Convert(convert::ConvertArgs),
     /// Write the CNF encoding in DIMACS format, with comments mapping class variables.
     Encode(encode::EncodeArgs),
     /// Reduce graph k-colouring (a DIMACS .col file) to a partition-recovery instance.
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Solve(a) => solve::run(a),
         Cmd::Check(a) => check::run(a),
+        Cmd::Convert(a) => convert::run(a),
         Cmd::Encode(a) => encode::run(a),
         Cmd::Reduce(a) => reduce::run(a),
         Cmd::Extract(a) => extract::run(a),
@@ -143,6 +147,17 @@ impl JsonOutput {
             serde_json::to_string(value)
         };
         self.out.write(&text.expect("results serialize"))
+    }
+}
+
+/// Where an instance goes: `-o FILE.npz` writes NumPy `.npz` (see [`partrec::io::npz`]),
+/// anything else JSON. `origin` names the instance in errors (a label `.npz` cannot hold).
+pub fn write_instance(out: &JsonOutput, instance: &partrec::Instance, origin: &str) -> Result<()> {
+    match out.out.path() {
+        Some(path) if partrec::io::npz::is_npz(path) => {
+            partrec::io::npz::write(instance, path, origin)
+        }
+        _ => out.write(instance),
     }
 }
 

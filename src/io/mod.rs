@@ -1,4 +1,5 @@
-//! Reading strict JSON and writing results atomically.
+//! Reading strict JSON and NumPy `.npz` archives, and writing results atomically.
 
 pub mod json;
+pub mod npz;
 pub mod output;

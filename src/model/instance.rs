@@ -1,5 +1,5 @@
 //! The instance model: groups, samples, optional planted truth; reading and
-//! validating the JSON file format, and writing it back.
+//! validating the JSON file format, and writing it back (`.npz` is in [`crate::io::npz`]).
 //!
 //! Samples are stored flat (one `u32` per token, one label id per sample), so
 //! memory is linear in the number of samples and a million samples cost a few
@@ -9,6 +9,7 @@
 use crate::error::Invalid;
 use crate::error::{Error, Result};
 use crate::io::json::{self, Described, Obj, Whole};
+use crate::io::npz;
 use crate::model::compact::TokenMap;
 use crate::model::label::{key_of_json, Label, LabelKey};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
@@ -352,6 +353,30 @@ impl Instance {
         Ok(())
     }
 
+    /// Builds and validates an instance from flat storage, as a file reader makes it:
+    /// `tokens` holds S x I token ids row by row, `labels` one id into `values` per
+    /// sample (distinct values, none unused). The [`Invalid`] path is the JSON one
+    /// (`samples[3].x[1]`) whatever the file's format.
+    pub(crate) fn from_flat(
+        groups: Vec<Group>,
+        tokens: Vec<u32>,
+        labels: Vec<u32>,
+        values: Vec<Label>,
+        planted: Option<Planted>,
+    ) -> std::result::Result<Instance, Invalid> {
+        debug_assert_eq!(tokens.len(), labels.len() * groups.len());
+        let instance = Instance {
+            groups,
+            tokens,
+            labels,
+            values,
+            planted,
+            meta: None,
+        };
+        instance.validate()?;
+        Ok(instance)
+    }
+
     /// Parses and validates an instance from JSON text; `origin` names the source in errors.
     pub fn from_json(bytes: &[u8], origin: &str) -> Result<Instance> {
         match Instance::from_json_with_options(bytes, origin)? {
@@ -377,8 +402,13 @@ impl Instance {
         Ok((instance, options))
     }
 
-    /// Reads and validates an instance file; `-` reads standard input.
+    /// Reads and validates an instance file: NumPy `.npz` when the name ends in `.npz`
+    /// (any case; see [`crate::io::npz`]), JSON otherwise; `-` reads JSON from
+    /// standard input.
     pub fn read(path: &str) -> Result<Instance> {
+        if npz::is_npz(path) {
+            return npz::read(path);
+        }
         Instance::from_json(&read_input(path)?, path)
     }
 
@@ -598,25 +628,25 @@ impl RawInstance {
                 ));
             }
         }
-        let instance = Instance {
-            groups,
-            tokens: self.samples.tokens,
-            labels: self.samples.labels,
-            values: self.samples.interner.values,
-            planted: self.planted.map(|Obj(p)| Planted {
-                partition: p.partition,
-                table: p.table.map(|t| {
-                    t.into_iter()
-                        .map(|Obj(e)| TableEntry {
-                            cell: e.cell.into_iter().map(|w| w.0).collect(),
-                            y: e.y,
-                        })
-                        .collect()
-                }),
+        let planted = self.planted.map(|Obj(p)| Planted {
+            partition: p.partition,
+            table: p.table.map(|t| {
+                t.into_iter()
+                    .map(|Obj(e)| TableEntry {
+                        cell: e.cell.into_iter().map(|w| w.0).collect(),
+                        y: e.y,
+                    })
+                    .collect()
             }),
-            meta: self.meta,
-        };
-        instance.validate()?;
+        });
+        let mut instance = Instance::from_flat(
+            groups,
+            self.samples.tokens,
+            self.samples.labels,
+            self.samples.interner.values,
+            planted,
+        )?;
+        instance.meta = self.meta;
         Ok(instance)
     }
 }

@@ -136,6 +136,28 @@ impl Label {
         }
     }
 
+    /// The label's value as a whole number, if it is one that fits in an `i128`
+    /// (`2`, `2.0`, `1e3`, `18446744073709551615`); `None` for strings and fractions.
+    pub fn integer(&self) -> Option<i128> {
+        match self.key() {
+            LabelKey::Int(v) => Some(v.into()),
+            LabelKey::Number {
+                negative,
+                digits,
+                exponent,
+            } => {
+                // 0.DIGITS * 10^exponent; an i128 has at most 39 digits.
+                let zeros = usize::try_from(exponent)
+                    .ok()
+                    .filter(|&e| e <= 39)?
+                    .checked_sub(digits.len())?;
+                let v: i128 = format!("{digits}{}", "0".repeat(zeros)).parse().ok()?;
+                Some(if negative { -v } else { v })
+            }
+            LabelKey::Text(_) => None,
+        }
+    }
+
     /// The key under which equal labels coincide.
     pub fn key(&self) -> LabelKey {
         match self {
@@ -266,6 +288,19 @@ mod tests {
             let e = parse(bad).unwrap_err().to_string();
             assert!(e.contains("number or string"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_read_as_integers() {
+        let int = |t: &str| parse(t).unwrap().integer();
+        assert_eq!(int("2.0"), Some(2));
+        assert_eq!(int("-1e3"), Some(-1000));
+        assert_eq!(int("18446744073709551615"), Some(u64::MAX.into()));
+        assert_eq!(int("-9223372036854775808"), Some(i64::MIN.into()));
+        assert_eq!(int("1.5"), None);
+        assert_eq!(int("1e-3"), None);
+        assert_eq!(int("1e400"), None);
+        assert_eq!(int("\"1\""), None);
     }
 
     #[test]
