@@ -80,14 +80,15 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
     instance.validate_partition(partition)?;
     let mut conflicts = Vec::new();
     let mut conflicting_samples = 0;
-    cells(instance, partition, |first, s, cell| {
+    cells(instance, partition, |first, s| {
         if instance.label_id(first) != instance.label_id(s) {
+            let cell = cell_of(instance, partition, s);
             conflicting_samples += 1;
             if conflicts.len() < MAX_LISTED_CONFLICTS {
                 conflicts.push(Conflict {
                     samples: [first, s],
                     x: [instance.x(first).to_vec(), instance.x(s).to_vec()],
-                    cell: cell.to_vec(),
+                    cell,
                     y: [instance.y(first).clone(), instance.y(s).clone()],
                 });
             }
@@ -105,28 +106,28 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
 /// through a hash map.
 const DENSE_CELLS: u64 = 1 << 22;
 
+/// The class tuple of sample `s` under `partition`.
+fn cell_of(instance: &Instance, partition: &[Vec<u32>], s: usize) -> Vec<u32> {
+    instance
+        .x(s)
+        .iter()
+        .zip(partition)
+        .map(|(&t, row)| row[t as usize])
+        .collect()
+}
+
 /// Maps every sample to its class tuple under a (shape-valid) `partition` and returns
-/// the first sample of each tuple; `later(first, s, cell)` sees every later sample.
+/// the first sample of each tuple; `later(first, s)` sees every later sample with the
+/// first of its tuple.
 ///
 /// Written on its own, sharing nothing with the encoder: a tuple is numbered here by
 /// its own mixed radix over the declared classes.
 pub fn cells(
     instance: &Instance,
     partition: &[Vec<u32>],
-    mut later: impl FnMut(usize, usize, &[u32]),
+    mut later: impl FnMut(usize, usize),
 ) -> HashMap<Vec<u32>, usize> {
     let mut first_in_cell: HashMap<Vec<u32>, usize> = HashMap::new();
-    let mut cell = Vec::with_capacity(instance.arity());
-    let fill = |cell: &mut Vec<u32>, s: usize| {
-        cell.clear();
-        cell.extend(
-            instance
-                .x(s)
-                .iter()
-                .zip(partition)
-                .map(|(&t, row)| row[t as usize]),
-        );
-    };
     let total = instance
         .groups()
         .iter()
@@ -138,35 +139,52 @@ pub fn cells(
             .iter()
             .map(|g| u64::from(g.classes))
             .collect();
-        let mut first = vec![usize::MAX; total as usize];
-        for s in 0..instance.num_samples() {
-            let index = instance
+        let index = |s: usize| {
+            instance
                 .x(s)
                 .iter()
                 .zip(partition)
                 .zip(&radix)
                 .fold(0u64, |acc, ((&t, row), &r)| {
                     acc * r + u64::from(row[t as usize])
-                });
-            let slot = &mut first[index as usize];
+                }) as u32
+        };
+        // The cell of every sample, on both cores (the random reads of the partition are
+        // the cost), then one pass in order.
+        let samples = instance.num_samples();
+        let mut of = vec![0u32; samples];
+        let half = samples / 2;
+        let (front, back) = of.split_at_mut(half);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                front
+                    .iter_mut()
+                    .enumerate()
+                    .for_each(|(s, c)| *c = index(s))
+            });
+            back.iter_mut()
+                .enumerate()
+                .for_each(|(s, c)| *c = index(half + s));
+        });
+        let mut first = vec![usize::MAX; total as usize];
+        for (s, &c) in of.iter().enumerate() {
+            let slot = &mut first[c as usize];
             if *slot == usize::MAX {
                 *slot = s;
-                fill(&mut cell, s);
-                first_in_cell.insert(cell.clone(), s);
+                first_in_cell.insert(cell_of(instance, partition, s), s);
             } else {
-                fill(&mut cell, s);
-                later(*slot, s, &cell);
+                later(*slot, s);
             }
         }
         return first_in_cell;
     }
     for s in 0..instance.num_samples() {
-        fill(&mut cell, s);
-        match first_in_cell.get(cell.as_slice()) {
+        let cell = cell_of(instance, partition, s);
+        match first_in_cell.get(&cell) {
             None => {
-                first_in_cell.insert(cell.clone(), s);
+                first_in_cell.insert(cell, s);
             }
-            Some(&first) => later(first, s, &cell),
+            Some(&first) => later(first, s),
         }
     }
     first_in_cell

@@ -199,7 +199,7 @@ fn free_token_witness(
 
 /// The observed cells of `partition` with their values, sorted by cell.
 pub fn observed_table(instance: &Instance, partition: &[Vec<u32>]) -> Vec<TableEntry> {
-    let cells = crate::check::cells(instance, partition, |_, _, _| {});
+    let cells = crate::check::cells(instance, partition, |_, _| {});
     let mut table: Vec<TableEntry> = cells
         .into_iter()
         .map(|(cell, s)| TableEntry {

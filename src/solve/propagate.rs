@@ -128,36 +128,21 @@ impl<'a> Index<'a> {
         let arity = groups.len();
         let samples = y.len();
         let width = arity + usize::from(arity > 2);
-        let mut first = Vec::with_capacity(arity);
-        let mut entries = Vec::with_capacity(arity);
-        for (g, group) in groups.iter().enumerate() {
-            let n = group.tokens as usize;
-            let mut f = vec![0u32; n + 1];
-            for row in x.chunks_exact(arity) {
-                f[row[g] as usize + 1] += 1;
-            }
-            for t in 0..n {
-                f[t + 1] += f[t];
-            }
-            let mut fill = f.clone();
-            let mut e = vec![0u32; samples * width];
-            for (s, row) in x.chunks_exact(arity).enumerate() {
-                let t = row[g] as usize;
-                let at = fill[t] as usize * width;
-                fill[t] += 1;
-                let slot = &mut e[at..at + width];
-                let others = row.iter().enumerate().filter(|&(h, _)| h != g);
-                for (i, (_, &u)) in others.enumerate() {
-                    slot[i] = u;
-                }
-                slot[arity - 1] = y[s];
-                if width > arity {
-                    slot[arity] = s as u32;
-                }
-            }
-            first.push(f);
-            entries.push(e);
-        }
+        // One thread per group: the groups' lists are independent.
+        let (first, entries): (Vec<Vec<u32>>, Vec<Vec<u32>>) = std::thread::scope(|scope| {
+            let built: Vec<_> = groups
+                .iter()
+                .enumerate()
+                .map(|(g, group)| {
+                    let n = group.tokens as usize;
+                    scope.spawn(move || token_lists(x, y, arity, g, n, width))
+                })
+                .collect();
+            built
+                .into_iter()
+                .map(|h| h.join().expect("building a token list does not panic"))
+                .unzip()
+        });
         let classes: Vec<u32> = groups.iter().map(|g| g.classes).collect();
         let sizes: Vec<usize> = classes.iter().map(|&k| k as usize).collect();
         Index {
@@ -193,6 +178,80 @@ impl<'a> Index<'a> {
         let a = self.arity;
         &self.x[s as usize * a..(s as usize + 1) * a]
     }
+}
+
+/// Tokens per bucket of the first scatter pass in [`token_lists`] (a power of two).
+const BUCKET_TOKENS: usize = 1 << 10;
+
+/// Group `g`'s token lists (see [`Index`]): the offsets of each of its `n` tokens'
+/// entries, and the entries, `width` numbers each.
+///
+/// A counting sort by token in two scatter passes: first into buckets of
+/// [`BUCKET_TOKENS`] consecutive tokens (few write streams, so writes stay in cache),
+/// then within each bucket (a region small enough for the cache) to the final places.
+/// One direct scatter over a large instance misses the cache on nearly every write.
+fn token_lists(
+    x: &[u32],
+    y: &[u32],
+    arity: usize,
+    g: usize,
+    n: usize,
+    width: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut first = vec![0u32; n + 1];
+    for row in x.chunks_exact(arity) {
+        first[row[g] as usize + 1] += 1;
+    }
+    for t in 0..n {
+        first[t + 1] += first[t];
+    }
+    let write = |slot: &mut [u32], s: usize, row: &[u32]| {
+        let others = row.iter().enumerate().filter(|&(h, _)| h != g);
+        for (i, (_, &u)) in others.enumerate() {
+            slot[i] = u;
+        }
+        slot[arity - 1] = y[s];
+        if width > arity {
+            slot[arity] = s as u32;
+        }
+    };
+    let mut entries = vec![0u32; y.len() * width];
+    if n <= BUCKET_TOKENS {
+        let mut fill = first.clone();
+        for (s, row) in x.chunks_exact(arity).enumerate() {
+            let t = row[g] as usize;
+            let at = fill[t] as usize * width;
+            fill[t] += 1;
+            write(&mut entries[at..at + width], s, row);
+        }
+        return (first, entries);
+    }
+    // Pass 1: into buckets, each entry with its token in front.
+    let wide = width + 1;
+    let buckets = n.div_ceil(BUCKET_TOKENS);
+    let mut fill: Vec<u32> = (0..buckets).map(|b| first[b * BUCKET_TOKENS]).collect();
+    let mut staged = vec![0u32; y.len() * wide];
+    for (s, row) in x.chunks_exact(arity).enumerate() {
+        let t = row[g] as usize;
+        let b = t / BUCKET_TOKENS;
+        let at = fill[b] as usize * wide;
+        fill[b] += 1;
+        staged[at] = t as u32;
+        write(&mut staged[at + 1..at + wide], s, row);
+    }
+    // Pass 2: within each bucket, to each token's place.
+    let mut place = first.clone();
+    for b in 0..buckets {
+        let lo = first[b * BUCKET_TOKENS] as usize;
+        let hi = first[((b + 1) * BUCKET_TOKENS).min(n)] as usize;
+        for e in staged[lo * wide..hi * wide].chunks_exact(wide) {
+            let t = e[0] as usize;
+            let at = place[t] as usize * width;
+            place[t] += 1;
+            entries[at..at + width].copy_from_slice(&e[1..]);
+        }
+    }
+    (first, entries)
 }
 
 /// Per group, the samples sorted by their tokens outside the group, with runs.
@@ -245,6 +304,9 @@ struct State {
     /// Decided tokens not processed yet, first in first out (so that decisions spread
     /// over the groups and the table fills early).
     queue: std::collections::VecDeque<(u32, u32)>,
+    /// Tokens processed while the table was incomplete: the only ones whose samples a
+    /// new table entry can teach more (the others saw the whole table).
+    early: Vec<(u32, u32)>,
     refutation: Option<String>,
 }
 
@@ -410,6 +472,9 @@ impl State {
             }
             let (g, k) = (g as usize, self.class[g as usize][t as usize]);
             let partners = self.known_cells < self.table.len();
+            if partners {
+                self.early.push((g as u32, t));
+            }
             for i in ix.range(g, t) {
                 let (others, v) = ix.entry(g, i);
                 self.table_rule(ix, g, k, others, v);
@@ -421,23 +486,23 @@ impl State {
         true
     }
 
-    /// The table rule on every sample whose group-0 token is decided or whose other
-    /// tokens are (after new table entries, which may narrow tokens visited before).
+    /// The table rule again on the samples of the tokens processed while the table was
+    /// incomplete (new table entries may narrow their undecided partners).
     fn sweep(&mut self, ix: &Index) {
-        for g in 0..ix.arity {
-            for t in 0..self.class[g].len() as u32 {
-                let k = self.class[g][t as usize];
-                if k == UNKNOWN {
-                    continue;
+        for e in 0..self.early.len() {
+            let (g, t) = self.early[e];
+            let (g, k) = (g as usize, self.class[g as usize][t as usize]);
+            for i in ix.range(g, t) {
+                if self.refutation.is_some() {
+                    return;
                 }
-                for i in ix.range(g, t) {
-                    if self.refutation.is_some() {
-                        return;
-                    }
-                    let (others, v) = ix.entry(g, i);
-                    self.table_rule(ix, g, k, others, v);
-                }
+                let (others, v) = ix.entry(g, i);
+                self.table_rule(ix, g, k, others, v);
             }
+        }
+        if self.known_cells == self.table.len() {
+            // Every later visit sees the whole table.
+            self.early = Vec::new();
         }
     }
 }
@@ -466,6 +531,7 @@ pub fn propagate(x: &[u32], y: &[u32], groups: &[Group], control: &Control) -> P
         table: vec![UNKNOWN; cells],
         known_cells: 0,
         queue: std::collections::VecDeque::new(),
+        early: Vec::new(),
         refutation: None,
     };
     // One representative per group to start (class 0, without loss of generality): the
@@ -534,7 +600,11 @@ impl State {
                 samples.push((x, Label::from(u64::from(value))));
             }
         });
-        for (row, &v) in ix.x.chunks_exact(arity).zip(ix.y) {
+        let undecided = decided
+            .iter()
+            .zip(groups)
+            .any(|(&d, g)| d < g.tokens as usize);
+        for (row, &v) in ix.x.chunks_exact(arity).zip(ix.y).filter(|_| undecided) {
             let open = row
                 .iter()
                 .enumerate()
@@ -603,6 +673,47 @@ mod tests {
         let lifted = q.lift(&reps);
         let planted = inst.planted.unwrap().partition;
         assert!(crate::model::partition::same_partition(&lifted, &planted));
+    }
+
+    #[test]
+    fn token_lists_hold_each_tokens_samples_in_order_on_both_paths() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for (n, arity) in [(40usize, 2usize), (3 * BUCKET_TOKENS + 17, 2), (2500, 3)] {
+            let samples = 20_000;
+            let x: Vec<u32> = (0..samples * arity)
+                .map(|_| rng.random_range(0..n as u32))
+                .collect();
+            let y: Vec<u32> = (0..samples).map(|_| rng.random_range(0..3)).collect();
+            let width = arity + usize::from(arity > 2);
+            for g in 0..arity {
+                let (first, entries) = token_lists(&x, &y, arity, g, n, width);
+                let mut seen = 0;
+                for t in 0..n {
+                    let mine: Vec<&[u32]> = entries
+                        [first[t] as usize * width..first[t + 1] as usize * width]
+                        .chunks_exact(width)
+                        .collect();
+                    let expected: Vec<Vec<u32>> = x
+                        .chunks_exact(arity)
+                        .enumerate()
+                        .filter(|(_, row)| row[g] as usize == t)
+                        .map(|(s, row)| {
+                            let mut e: Vec<u32> =
+                                (0..arity).filter(|&h| h != g).map(|h| row[h]).collect();
+                            e.push(y[s]);
+                            if width > arity {
+                                e.push(s as u32);
+                            }
+                            e
+                        })
+                        .collect();
+                    assert_eq!(mine, expected, "n {n} group {g} token {t}");
+                    seen += mine.len();
+                }
+                assert_eq!(seen, samples);
+            }
+        }
     }
 
     #[test]
