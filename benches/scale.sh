@@ -49,14 +49,20 @@ PY
     done
     if [ "${REFERENCE:-0}" = 1 ] && [ "$n" -le 100000 ] && [ -x target/lab-venv/bin/python ]; then
       [ -f "$base.json" ] || "$B" convert "$base.npz" "$base.json" -q
+      rm -f "$DIR/ref.json"
       /usr/bin/time -v timeout 600 target/lab-venv/bin/python ../shared/lab/ref_sat.py "$base.json" --unique -o "$DIR/ref.json" 2> "$DIR/reftime.txt" || true
-      python3 - "$DIR/reftime.txt" "$n" "$c" >> "$OUT" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read(); n, c = sys.argv[2:]
+      python3 - "$DIR/reftime.txt" "$n" "$c" "$DIR/ref.json" >> "$OUT" <<'PY'
+import json, os, re, sys
+t = open(sys.argv[1]).read(); n, c, answer = sys.argv[2:]
+if os.path.exists(answer):
+    d = json.load(open(answer))
+    status = d["status"] + (", unique" if d.get("unique") else ", not unique" if d.get("unique") is False else "")
+else:
+    status = "failed or timed out (600 s)"
 wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t)
 secs = (int(wall.group(1) or 0) * 3600 + int(wall.group(2)) * 60 + float(wall.group(3))) if wall else float("nan")
 m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", t)
-print(f"| {int(n):.0e} | {c} | | json: PySAT + CaDiCaL reference | | {secs:.2f} | {int(m.group(1))/1024 if m else float('nan'):.0f} | | | | | |")
+print(f"| {int(n):.0e} | {c} | | json: PySAT + CaDiCaL reference | {status} | {secs:.2f} | {int(m.group(1))/1024 if m else float('nan'):.0f} | | | | | |")
 PY
     fi
   done
