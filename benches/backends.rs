@@ -3,7 +3,8 @@
 //!   encoding into the backend, the first SAT call, and the uniqueness call
 //!   (the second, after the blocking clause), each measured on its own;
 //! - the hard band, I = 3, K = 3, V = 2, N = 50, ratios 3 and 4: a whole
-//!   `solve --unique` without the local search (so that only the backend differs).
+//!   `solve --unique` without the local search (so that only the backend differs),
+//!   with class propagation on and off;
 //!   At ratio 2 one such solve takes about a minute on CaDiCaL (criterion's warm-up
 //!   estimate), too long for a bench; `partrec solve --timeout` measures it;
 //! - the colouring questions on the shipped graphs (Petersen k = 2, 3; myciel4
@@ -83,14 +84,21 @@ fn hard(c: &mut Criterion) {
     for ratio in [3.0, 4.0] {
         let instance = planted(3, 50, ratio, 1);
         for backend in Backend::ALL {
-            let options = SolveOptions {
-                local_search: LocalSearch::Off,
-                backend,
-                ..SolveOptions::unique()
-            };
-            g.bench_function(BenchmarkId::new(format!("c={ratio}"), backend), |b| {
-                b.iter(|| solve(&instance, &options, &mut |_| {}).unwrap())
-            });
+            for propagate in [true, false] {
+                let options = SolveOptions {
+                    local_search: LocalSearch::Off,
+                    backend,
+                    propagate,
+                    ..SolveOptions::unique()
+                };
+                let name = format!(
+                    "c={ratio}{}",
+                    if propagate { "" } else { " no propagation" }
+                );
+                g.bench_function(BenchmarkId::new(name, backend), |b| {
+                    b.iter(|| solve(&instance, &options, &mut |_| {}).unwrap())
+                });
+            }
         }
     }
     g.finish();

@@ -292,7 +292,12 @@ pub fn solve_with(
             }
             Propagated::Reduced(q) => {
                 out.stats.decided_tokens = Some(q.decided.clone());
-                Some(q)
+                // The quotient is equivalent whatever its size, but where propagation
+                // decided few tokens (the hard band) it is barely smaller and CDCL was
+                // measured slower on it (benches/backends.rs): search the instance.
+                let decided: usize = q.decided.iter().sum();
+                let observed: usize = out.stats.observed_tokens.iter().sum();
+                (2 * decided >= observed).then_some(q)
             }
             Propagated::Skipped => None,
         }
