@@ -309,6 +309,7 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
     }
 
     /// Checks the archive holds exactly the known arrays; returns the `g` of its `planted_g`.
+    /// Names found in the archive are shown quoted and escaped (they are arbitrary bytes).
     fn check_names(&self) -> Result<Vec<usize>> {
         const EXPECTED: &str =
             "expected the arrays x, y, tokens, classes and optionally planted_0, planted_1, ...";
@@ -318,7 +319,7 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
             let Some(array) = name.strip_suffix(".npy") else {
                 return Err(self.err(
                     InputKind::Shape,
-                    name.as_ref(),
+                    quoted(&name),
                     format_args!("is not an .npy array entry; {EXPECTED}"),
                 ));
             };
@@ -332,7 +333,7 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
                 (other, None) => {
                     return Err(self.err(
                         InputKind::Shape,
-                        other,
+                        quoted(other),
                         format_args!("unknown array; {EXPECTED}"),
                     ))
                 }
@@ -910,6 +911,19 @@ fn read_values(
     Ok(())
 }
 
+/// An archive's entry name as shown in a message: as it is when it is plain (visible
+/// ASCII), else Rust-quoted (control characters and line breaks escaped, so the
+/// message stays on one line); cut at 80 characters either way.
+fn quoted(name: &str) -> String {
+    let cut: String = name.chars().take(80).collect();
+    let more = if cut.len() < name.len() { "..." } else { "" };
+    if cut.chars().all(|c| c.is_ascii_graphic()) {
+        format!("{cut}{more}")
+    } else {
+        format!("{cut:?}{more}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -993,6 +1007,21 @@ mod tests {
             out.extend(le);
         }
         out
+    }
+
+    #[test]
+    fn entry_names_are_quoted_on_one_line() {
+        // Found by the npz fuzz target: a name with a line break broke the one-line rule.
+        for (name, shown) in [
+            ("bad\nname", r#""bad\nname": is not an .npy array entry"#),
+            ("x\r.npy.bak", r#""x\r.npy.bak": is not"#),
+            ("w.npy", "w: unknown array"),
+        ] {
+            let bytes = zip_of(&[(name, vec![1, 2, 3])], CompressionMethod::Stored);
+            let e = read_bytes(&bytes).unwrap_err().to_string();
+            assert!(!e.contains('\n') && !e.contains('\r'), "{e:?}");
+            assert!(e.contains(shown), "{e:?} should contain {shown:?}");
+        }
     }
 
     #[test]
