@@ -44,7 +44,7 @@ pub struct ServeArgs {
         allow_negative_numbers = true
     )]
     timeout: f64,
-    /// Largest estimated CNF size in clauses; larger instances get 422.
+    /// Largest estimated CNF size in clauses, after class propagation; larger instances get 422.
     #[arg(long, default_value_t = 50_000_000)]
     max_clauses: u64,
     /// Seconds a finished job's result is kept when nobody fetches it.

@@ -54,7 +54,8 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// The longest (and default) time a solve request may take, queueing included.
     pub timeout: Duration,
-    /// Largest estimated CNF size in clauses; larger instances get 422.
+    /// Largest estimated CNF size in clauses (of the instance after class propagation, which
+    /// is what gets encoded); larger instances get 422 when their solve starts.
     pub max_clauses: u64,
     /// How long a finished job's result is kept when nobody fetches it.
     pub job_ttl: Duration,

@@ -13,7 +13,6 @@ use crate::model::compact::check_listable;
 use crate::model::solution::{Solution, Stats};
 use crate::reduction::coloring::ColoringReduction;
 use crate::sat::Control;
-use crate::solve::encode::estimate_clauses;
 use crate::solve::preprocess::Prepared;
 use crate::solve::SolveOptions;
 use crate::worker::stopped;
@@ -145,25 +144,15 @@ impl AppState {
         }
     }
 
-    /// Parses a solve body and checks its encoding size, on a blocking thread.
+    /// Parses a solve body, on a blocking thread. (The encoding's size is checked by the
+    /// solve, after propagation: see `SolveOptions::max_clauses`.)
     async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
-        let max = self.config.max_clauses;
         let max_tokens = self.config.max_answer_tokens;
         let deadline = tokio::time::Instant::now() + self.config.timeout;
         self.in_server(deadline, "parsing of the request", move || {
             let request = SolveRequest::parse(&body)?;
             answer_fits(&request, max_tokens)?;
             let prep = Prepared::new(&request.instance);
-            let clauses = estimate_clauses(&prep);
-            if clauses > max {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some("samples"),
-                    format!(
-                        "body: the encoding would have about {clauses} clauses; this server takes at most {max} (--max-clauses)"
-                    ),
-                ));
-            }
             let sizes = Stats {
                 samples: request.instance.num_samples(),
                 distinct_samples: prep.len(),
@@ -199,6 +188,7 @@ impl AppState {
         );
         let options = SolveOptions {
             backend: request.options.backend.unwrap_or(self.config.backend),
+            max_clauses: Some(self.config.max_clauses),
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

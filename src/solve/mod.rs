@@ -15,7 +15,7 @@ pub mod preprocess;
 pub mod propagate;
 
 use crate::check::check;
-use crate::error::{Error, Result};
+use crate::error::{Error, InputKind, Location, Result};
 use crate::model::compact::TokenMap;
 use crate::model::instance::{Instance, TableEntry};
 use crate::model::partition::{canonical, canonical_row, Partition};
@@ -42,6 +42,10 @@ pub struct SolveOptions {
     /// Whether class propagation ([`propagate`]) runs before the search.
     #[serde(default = "on")]
     pub propagate: bool,
+    /// Refuse to build an encoding estimated above this many clauses (after propagation,
+    /// so it bounds what is actually built); `None`: only [`encode::MAX_CLAUSES`].
+    #[serde(default)]
+    pub max_clauses: Option<u64>,
 }
 
 /// The default of switches that are on unless asked otherwise.
@@ -117,6 +121,7 @@ impl SolveOptions {
             local_search: LocalSearch::Auto,
             backend: Backend::default(),
             propagate: true,
+            max_clauses: None,
         }
     }
 }
@@ -455,6 +460,19 @@ fn encode_into_solver(
     out: &mut Solution,
 ) -> Result<Option<(Box<dyn Solver>, Encoding)>> {
     control.live().set_phase(Phase::Encode);
+    if let Some(max) = options.max_clauses {
+        let estimate = encode::estimate_clauses(prep);
+        if estimate > max {
+            return Err(Error::input_at(
+                "",
+                InputKind::TooLarge,
+                Some(Location::Path("samples".into())),
+                format!(
+                    "the encoding would have about {estimate} clauses; at most {max} are built"
+                ),
+            ));
+        }
+    }
     let t = Instant::now();
     let mut solver = options.backend.solver();
     solver.set_control(control);
