@@ -214,7 +214,11 @@ async fn bad_requests_get_400_404_405_413_and_422_with_the_field() {
     // The limit bounds what is encoded after propagation: planted-small's whole CNF is
     // over 3,000 clauses, but propagation decides every token, so it is solved.
     let (status, answer) = post(&server, "/v1/solve", shipped("planted-small.json")).await;
-    assert_eq!((status, answer["unique"].as_bool()), (200, None), "{answer}");
+    assert_eq!(
+        (status, answer["unique"].as_bool()),
+        (200, None),
+        "{answer}"
+    );
     assert_eq!(answer["status"], "sat", "{answer}");
     let (status, answer) = get(&server, "/v1/nowhere").await;
     assert_eq!(status, 404, "{answer}");
