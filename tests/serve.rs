@@ -42,7 +42,7 @@ fn shipped(name: &str) -> String {
 }
 
 /// The shipped hard instance (I = 3, N = 50, K = 3, V = 2 at 1.5 N ln N samples, one
-/// value changed): undecided for minutes, so every deadline strikes mid-search.
+/// value changed): still unknown after a 60 s solve, so every deadline strikes mid-search.
 fn hard_instance() -> Instance {
     Instance::read(
         root()

@@ -102,8 +102,8 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
     })
 }
 
-/// Tables of at most this many cells are checked through a dense array, larger ones
-/// through a hash map.
+/// Tables of at most this many cells (and at most 8 per sample) are checked through a
+/// dense array, larger ones through a hash map.
 const DENSE_CELLS: u64 = 1 << 22;
 
 /// The class tuple of sample `s` under `partition`.
@@ -132,7 +132,9 @@ pub fn cells(
         .groups()
         .iter()
         .try_fold(1u64, |acc, g| acc.checked_mul(u64::from(g.classes)))
-        .filter(|&c| c <= DENSE_CELLS);
+        // Dense only while the array is small beside the samples: the declared classes,
+        // not the data, set its size.
+        .filter(|&c| c <= DENSE_CELLS && c <= 8 * instance.num_samples() as u64 + 1024);
     if let Some(total) = total {
         let radix: Vec<u64> = instance
             .groups()

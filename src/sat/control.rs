@@ -18,7 +18,7 @@ pub struct Control(Arc<Inner>);
 struct Inner {
     stop: AtomicBool,
     deadline: Option<Instant>,
-    collect: bool,
+    collect: AtomicBool,
     live: LiveStats,
 }
 
@@ -94,17 +94,10 @@ impl Control {
 
     /// The same control, also asking the backend to count learnt clauses for
     /// [`LiveStats::learned`] (a small cost per conflict, so off by default).
+    /// Every clone shares the setting (it is read when a backend starts a search).
     pub fn collecting(self) -> Self {
-        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
-            stop: AtomicBool::new(shared.stop.load(Ordering::Relaxed)),
-            deadline: shared.deadline,
-            collect: shared.collect,
-            live: LiveStats::default(),
-        });
-        Control(Arc::new(Inner {
-            collect: true,
-            ..inner
-        }))
+        self.0.collect.store(true, Ordering::Relaxed);
+        self
     }
 
     /// Asks every search under this control to stop.
@@ -141,7 +134,7 @@ impl Control {
 
     /// Whether backends should count learnt clauses.
     pub fn collects(&self) -> bool {
-        self.0.collect
+        self.0.collect.load(Ordering::Relaxed)
     }
 
     /// The live statistics.
@@ -193,8 +186,9 @@ mod tests {
 
     #[test]
     fn phases_round_trip() {
-        let c = Control::new().collecting();
-        assert!(c.collects());
+        let shared = Control::new();
+        let c = shared.clone().collecting();
+        assert!(c.collects() && shared.collects());
         for p in PHASES {
             c.live().set_phase(p);
             assert_eq!(c.live().phase(), p);

@@ -348,12 +348,9 @@ pub fn solve_with(
                 if control.should_stop() {
                     break;
                 }
-                let (solver, encoding) = match &mut sat {
-                    Some(s) => s,
-                    None => match encode_into_solver(&prep, options, control, &mut out)? {
-                        Some(s) => sat.insert(s),
-                        None => break,
-                    },
+                let Some((solver, encoding)) = loaded(&mut sat, &prep, options, control, &mut out)?
+                else {
+                    break;
                 };
                 live.set_phase(if out.partition.is_none() {
                     Phase::Search
@@ -426,12 +423,8 @@ pub fn solve_with(
         if control.should_stop() {
             break;
         }
-        let (solver, encoding) = match &mut sat {
-            Some(s) => s,
-            None => match encode_into_solver(&prep, options, control, &mut out)? {
-                Some(s) => sat.insert(s),
-                None => break,
-            },
+        let Some((solver, encoding)) = loaded(&mut sat, &prep, options, control, &mut out)? else {
+            break;
         };
         let clause = encoding.blocking_clause(&found);
         if clause.is_empty() {
@@ -449,6 +442,21 @@ pub fn solve_with(
     }
     record_count(&mut out, options, count, complete);
     Ok(out)
+}
+
+/// The solver holding the encoding, built on first use; `None` if `control` stopped the
+/// encoding.
+fn loaded<'s>(
+    sat: &'s mut Option<(Box<dyn Solver>, Encoding)>,
+    prep: &Prepared,
+    options: &SolveOptions,
+    control: &Control,
+    out: &mut Solution,
+) -> Result<Option<&'s mut (Box<dyn Solver>, Encoding)>> {
+    if sat.is_none() {
+        *sat = encode_into_solver(prep, options, control, out)?;
+    }
+    Ok(sat.as_mut())
 }
 
 /// Encodes the prepared instance into a new solver of the chosen backend, recording
