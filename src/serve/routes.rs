@@ -10,7 +10,7 @@ use super::ServeConfig;
 use crate::check::judge;
 use crate::error::Error;
 use crate::model::compact::check_listable;
-use crate::model::solution::{Solution, Stats};
+use crate::model::solution::Solution;
 use crate::reduction::coloring::ColoringReduction;
 use crate::sat::Control;
 use crate::solve::preprocess::Prepared;
@@ -42,11 +42,9 @@ pub(crate) struct AppState {
     parsing: Arc<Semaphore>,
 }
 
-/// A parsed solve request with the sizes the server's preprocessing found.
+/// A parsed solve request (shared with the thread that solves it).
 struct Parsed {
-    request: SolveRequest,
-    /// `samples`, `distinct_samples`, `values` and `observed_tokens`, the rest zero.
-    sizes: Stats,
+    request: Arc<SolveRequest>,
 }
 
 /// The job store keeps this many times the body limit of answers waiting to be fetched.
@@ -152,15 +150,9 @@ impl AppState {
         self.in_server(deadline, "parsing of the request", move || {
             let request = SolveRequest::parse(&body)?;
             answer_fits(&request, max_tokens)?;
-            let prep = Prepared::new(&request.instance);
-            let sizes = Stats {
-                samples: request.instance.num_samples(),
-                distinct_samples: prep.len(),
-                values: prep.values,
-                observed_tokens: prep.order.iter().map(Vec::len).collect(),
-                ..Stats::default()
-            };
-            Ok(Parsed { request, sizes })
+            Ok(Parsed {
+                request: Arc::new(request),
+            })
         })
         .await
     }
@@ -181,7 +173,8 @@ impl AppState {
         control: Control,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
-        let Parsed { request, sizes } = parsed;
+        let Parsed { request } = parsed;
+        let solved = Arc::clone(&request);
         let deadline = control.deadline().map_or_else(
             || tokio::time::Instant::now() + self.config.timeout,
             tokio::time::Instant::from_std,
@@ -196,7 +189,7 @@ impl AppState {
             .run(deadline, on_start, move |_| {
                 let t = Instant::now();
                 let answer = crate::worker::solve(
-                    &request.instance,
+                    &solved.instance,
                     &options,
                     &control,
                     Some(&exe),
@@ -209,13 +202,13 @@ impl AppState {
             Turn::Done((Ok(solution), seconds)) => {
                 let outcome = format!("{:?}", solution.status).to_lowercase();
                 self.metrics.solve(&outcome, options.backend, seconds);
-                Ok(with_sizes(solution, sizes))
+                Ok(with_sizes(solution, request).await)
             }
             Turn::Done((Err(e), seconds)) => {
                 self.metrics.solve("error", options.backend, seconds);
                 Err(solver_error(&e))
             }
-            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), sizes)),
+            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), request).await),
             Turn::Closed => Err(ApiError::unavailable(
                 "the server is shutting down",
                 RETRY_AFTER_SECS,
@@ -236,14 +229,28 @@ fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
     })
 }
 
-/// A timed-out answer given before the solve reported its sizes gets the server's own.
-fn with_sizes(mut solution: Solution, sizes: Stats) -> Solution {
-    let stats = &mut solution.stats;
-    if stats.timed_out && stats.samples == 0 && stats.observed_tokens.is_empty() {
-        stats.samples = sizes.samples;
-        stats.distinct_samples = sizes.distinct_samples;
-        stats.values = sizes.values;
-        stats.observed_tokens = sizes.observed_tokens;
+/// A timed-out answer given before the solve reported its sizes (a child killed before
+/// its first line) gets them from the server's own preprocessing, done only then (on a
+/// blocking thread: it sorts the samples).
+async fn with_sizes(mut solution: Solution, request: Arc<SolveRequest>) -> Solution {
+    let stats = &solution.stats;
+    if !(stats.timed_out && stats.samples == 0 && stats.observed_tokens.is_empty()) {
+        return solution;
+    }
+    let sizes = tokio::task::spawn_blocking(move || {
+        let prep = Prepared::new(&request.instance);
+        (
+            request.instance.num_samples(),
+            prep.len(),
+            prep.values,
+            prep.order.iter().map(Vec::len).collect(),
+        )
+    })
+    .await;
+    if let Ok((samples, distinct, values, observed)) = sizes {
+        let stats = &mut solution.stats;
+        (stats.samples, stats.distinct_samples) = (samples, distinct);
+        (stats.values, stats.observed_tokens) = (values, observed);
     }
     solution
 }
