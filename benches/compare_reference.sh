@@ -1,73 +1,98 @@
 #!/usr/bin/env bash
-# The hard regime against the lab's reference, side by side on this machine.
+# The hard band against the lab's reference, on this machine, in one run.
 #
-# For I=3, K=3, V=2, N=50 and each ratio and seed, makes the instance with the lab's
-# independent generator (../shared/lab/gen.py), then runs at the same time, one per
-# core: `partrec solve --unique --timeout LIMIT` and the reference `ref_sat.py --unique
-# --timeout LIMIT` (PySAT + CaDiCaL 1.9.5 on the straightforward encoding). Times are
-# wall-clock seconds of each whole process; a timeout counts as LIMIT. Every decided
-# pair of verdicts must agree, and partrec's answers are judged by ../shared/lab/check.py.
+# I = 3 groups, K = 3 classes, V = 2 values, samples = c N ln N. For each N, ratio c and
+# seed, makes the instance with `partrec generate --seed S`, then runs one after the
+# other, each with the whole machine: `partrec solve --unique --timeout LIMIT` (default
+# strategy) and the reference `ref_sat.py --unique --timeout LIMIT` (PySAT + CaDiCaL
+# 1.9.5 on the straightforward encoding). ../shared/lab/check.py judges both answers;
+# two decided verdicts that disagree stop the run.
 #
-# Usage: PYTHON=/path/to/python-with-python-sat-and-numpy benches/compare_reference.sh [OUT.csv]
-# Environment: RATIOS (default "1.25 1.5 2 3 4"), SEEDS (default "1 2 ... 10"), LIMIT (60),
-# PARTREC_GROUPS and PARTREC_TOKENS (3 and 50).
+# Prints one markdown row per (N, c, solver): decided (sat with uniqueness decided, or
+# unsat) out of the seeds; the median (upper, as the lab reports) and maximum wall
+# time of the whole process, a run that did not decide counting as LIMIT (shown
+# `>= LIMIT`); and how many answers check.py accepted (exit 0, or 4 for an undecided
+# answer: nothing to judge).
+#
+# Usage: benches/compare_reference.sh [OUT.md]. Environment: SIZES (default "50"),
+# RATIOS ("1.25 1.5 2 3"), SEEDS ("1 2 ... 10"), LIMIT (60), REFERENCE (1; 0 runs
+# partrec alone), PYTHON (target/lab-venv/bin/python, with python-sat and numpy, see
+# ../shared/lab/README.md), WORK_DIR (target/compare-reference: instances, answers
+# and the raw rows, rows.tsv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-target/lab-venv/bin/python}
 LAB=../shared/lab
-OUT=${1:-target/compare-reference.csv}
-RATIOS=${RATIOS:-"1.25 1.5 2 3 4"}
+OUT=${1:-target/compare-reference.md}
+SIZES=${SIZES:-"50"}
+RATIOS=${RATIOS:-"1.25 1.5 2 3"}
 SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8 9 10"}
 LIMIT=${LIMIT:-60}
-GROUPS_I=${PARTREC_GROUPS:-3}
-TOKENS=${PARTREC_TOKENS:-50}
+DIR=${WORK_DIR:-target/compare-reference}
+if [ ! -d "$LAB" ] || [ ! -x "$PY" ]; then
+  echo "needs $LAB and $PY (see $LAB/README.md)" >&2
+  exit 2
+fi
 cargo build --release --quiet
 B=target/release/partrec
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$DIR"
+rows="$DIR/rows.tsv"
+: > "$rows"
+solvers="partrec"
+[ "${REFERENCE:-1}" = 1 ] && solvers="partrec reference"
 now() { date +%s.%N; }
-echo "ratio,seed,partrec_status,partrec_unique,partrec_s,ref_status,ref_unique,ref_s,check_py" > "$OUT"
-for c in $RATIOS; do
-  for s in $SEEDS; do
-    i="$WORK/i.json"
-    "$PY" "$LAB/gen.py" --groups "$GROUPS_I" --tokens "$TOKENS" --classes 3 --values 2 --ratio "$c" --seed "$s" -o "$i"
-    (t=$(now); "$B" solve "$i" --unique --timeout "$LIMIT" -o "$WORK/p.json" 2>/dev/null || true
-     echo "$t $(now)" > "$WORK/p.time") &
-    (t=$(now); "$PY" "$LAB/ref_sat.py" "$i" --unique --timeout "$LIMIT" -o "$WORK/r.json" 2>/dev/null || true
-     echo "$t $(now)" > "$WORK/r.time") &
-    wait
-    judge=$("$PY" "$LAB/check.py" "$i" "$WORK/p.json" -q; echo $?) || true
-    "$PY" - "$WORK" "$c" "$s" "$judge" "$LIMIT" >> "$OUT" <<'PY'
-import json, sys
-w, c, s, judge, limit = sys.argv[1:]
-def row(name):
-    sol = json.load(open(f"{w}/{name}.json"))
-    t0, t1 = map(float, open(f"{w}/{name}.time").read().split())
-    secs = min(t1 - t0, float(limit)) if sol["status"] != "unknown" else float(limit)
-    unique = sol.get("unique")
-    return sol["status"], "" if unique is None else str(unique).lower(), f"{secs:.3f}"
-p, r = row("p"), row("r")
-if p[1] and r[1] and p[1] != r[1]:
-    sys.exit(f"DISAGREEMENT at ratio {c} seed {s}: partrec unique={p[1]}, reference unique={r[1]}")
-print(",".join([c, s, *p, *r, judge]))
+for n in $SIZES; do
+  for c in $RATIOS; do
+    for s in $SEEDS; do
+      inst="$DIR/n$n-c$c-s$s.json"
+      [ -f "$inst" ] || "$B" generate --groups 3 --tokens "$n" --classes 3 --values 2 --ratio "$c" --seed "$s" -q -o "$inst"
+      for solver in $solvers; do
+        answer="$DIR/n$n-c$c-s$s.$solver.json"
+        rm -f "$answer"
+        start=$(now)
+        if [ "$solver" = partrec ]; then
+          "$B" solve "$inst" --unique --timeout "$LIMIT" -q -o "$answer" || true
+        else
+          "$PY" "$LAB/ref_sat.py" "$inst" --unique --timeout "$LIMIT" -o "$answer" > /dev/null || true
+        fi
+        end=$(now)
+        verdict=0
+        "$PY" "$LAB/check.py" "$inst" "$answer" > /dev/null 2>&1 || verdict=$?
+        python3 - "$answer" "$n" "$c" "$s" "$solver" "$start" "$end" "$verdict" >> "$rows" <<'PY'
+import json, os, sys
+answer, n, c, s, solver, start, end, verdict = sys.argv[1:]
+d = json.load(open(answer)) if os.path.exists(answer) else {"status": "unknown"}
+decided = d["status"] == "unsat" or (d["status"] == "sat" and d.get("unique") is not None)
+verdict_text = "unsat" if d["status"] == "unsat" else str(d.get("unique")) if decided else ""
+print("\t".join([n, c, s, solver, verdict_text, str(int(decided)),
+                 f"{float(end) - float(start):.3f}", verdict]))
 PY
-    tail -n 1 "$OUT"
+        tail -n 1 "$rows"
+      done
+    done
   done
 done
-"$PY" - "$OUT" <<'PY'
-import csv, statistics, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-print("\n| ratio | runs | partrec decided | partrec median s | partrec max s | reference decided | reference median s | reference max s | median ratio |")
-print("|---|---|---|---|---|---|---|---|---|")
-for c in dict.fromkeys(r["ratio"] for r in rows):
-    sel = [r for r in rows if r["ratio"] == c]
-    def stats(k):
-        t = sorted(float(r[f"{k}_s"]) for r in sel)
-        done = sum(r[f"{k}_status"] != "unknown" and r[f"{k}_unique"] != "" for r in sel)
-        return done, statistics.median(t), max(t)
-    pd, pm, px = stats("partrec"); rd, rm, rx = stats("ref")
-    print(f"| {c} | {len(sel)} | {pd} | {pm:.2f} | {px:.2f} | {rd} | {rm:.2f} | {rx:.2f} | {pm / rm:.3f} |")
-print("\n(decided = status and uniqueness both proven; a timeout counts as the limit)")
-bad = [r for r in rows if r["check_py"] not in ("0",)]
-print(f"check.py on partrec's answers: {len(rows) - len(bad)} of {len(rows)} exit 0" + ("" if not bad else f"; others: {[(r['ratio'], r['seed'], r['check_py']) for r in bad]}"))
+python3 - "$rows" "$LIMIT" > "$OUT" <<'PY'
+import sys
+from collections import defaultdict
+rows, limit = sys.argv[1], float(sys.argv[2])
+cells, verdicts = defaultdict(list), defaultdict(set)
+for line in open(rows):
+    n, c, s, solver, verdict, decided, secs, judged = line.rstrip("\n").split("\t")
+    cells[(int(n), float(c), solver)].append((int(decided), float(secs), judged))
+    if verdict:
+        verdicts[(n, c, s)].add(verdict)
+bad = {k: v for k, v in verdicts.items() if len(v) > 1}
+if bad:
+    sys.exit(f"DISAGREEMENT (N, c, seed): {bad}")
+def show(t, undecided):
+    return f">= {limit:g}" if undecided else f"{t:.2f}"
+print("| N | c | solver | decided | median s | max s | check.py accepted |")
+print("|---|---|---|---|---|---|---|")
+for (n, c, solver), rs in sorted(cells.items()):
+    times = sorted((t if d else max(t, limit), not d) for d, t, _ in rs)
+    ok = sum(j in ("0", "4") for _, _, j in rs)
+    print(f"| {n} | {c:g} | {solver} | {sum(d for d, _, _ in rs)}/{len(rs)} | "
+          f"{show(*times[len(times) // 2])} | {show(*times[-1])} | {ok}/{len(rs)} |")
 PY
+cat "$OUT"

@@ -124,6 +124,77 @@ fn unreadable_path_and_bad_arguments_exit_2() {
 }
 
 #[test]
+fn a_strategy_that_cannot_run_is_exit_2_naming_the_flag() {
+    let dir = scratch("strategy");
+    // 7 + 7 classes: more than the table search's 12.
+    let wide = dir.join("wide.json");
+    std::fs::write(
+        &wide,
+        r#"{"groups":[{"tokens":9,"classes":7},{"tokens":9,"classes":7}],
+            "samples":[{"x":[0,0],"y":0},{"x":[1,1],"y":1},{"x":[2,2],"y":0},{"x":[3,3],"y":1},
+                       {"x":[4,4],"y":0},{"x":[5,5],"y":1},{"x":[6,6],"y":0},{"x":[7,7],"y":1}]}"#,
+    )
+    .unwrap();
+    for (args, says) in [
+        (
+            vec!["solve", path(&wide), "--strategy", "table"],
+            "--strategy table needs at most",
+        ),
+        (
+            vec![
+                "solve",
+                "instances/three-groups.json",
+                "--strategy",
+                "portfolio",
+                "--backend",
+                "varisat",
+            ],
+            "--strategy portfolio needs a backend that can be interrupted",
+        ),
+        (
+            vec![
+                "solve",
+                "instances/three-groups.json",
+                "--strategy",
+                "magic",
+            ],
+            "magic",
+        ),
+    ] {
+        let out = run(&args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // Every strategy gives the same verdict where the table search can run.
+    let small = dir.join("small.json");
+    let line = format!(
+        "generate --groups 3 --tokens 8 --classes 2 --values 2 --ratio 3 --seed 1 -q -o {}",
+        path(&small)
+    );
+    assert_eq!(run(&words(&line)).status.code(), Some(0));
+    let verdicts: Vec<_> = ["auto", "cdcl", "portfolio", "table"]
+        .iter()
+        .map(|strategy| {
+            let out = run(&[
+                "solve",
+                path(&small),
+                "--count",
+                "5",
+                "--strategy",
+                strategy,
+            ]);
+            let sol = solution(&out);
+            assert_eq!(out.status.code(), Some(10), "{strategy}: {}", stderr(&out));
+            (sol.count, sol.count_complete)
+        })
+        .collect();
+    assert!(verdicts.windows(2).all(|w| w[0] == w[1]), "{verdicts:?}");
+}
+
+#[test]
 fn shipped_instances_have_the_documented_verdicts() {
     let cases = [
         ("planted-small.json", Status::Sat, Some(true)),

@@ -13,7 +13,8 @@ use partrec::model::solution::Status;
 use partrec::sat::Backend;
 use partrec::solve::encode::Projection;
 use partrec::solve::preprocess::PrepareOptions;
-use partrec::solve::{solve, LocalSearch, SolveOptions};
+use partrec::solve::preprocess::Prepared;
+use partrec::solve::{solve, table, LocalSearch, SolveOptions, Strategy};
 
 /// Counting stops here so that instances with many partitions stay quick.
 const COUNT_CAP: u64 = 300;
@@ -56,36 +57,155 @@ fn agrees_with_brute_force(options: SolveOptions) {
     for seed in 0..3000 {
         let inst = tiny_instance(seed);
         let all = consistent_partitions(&inst);
-        let truth = all.len() as u64;
         let sol = solve(&inst, &options, &mut |_| {}).unwrap();
         let ctx = format!("{options:?} seed {seed}: {}", inst.to_json());
-        if truth == 0 {
+        if all.is_empty() {
             no += 1;
-            assert_eq!(sol.status, Status::Unsat, "{ctx}");
-            assert_eq!(sol.count, Some(0), "{ctx}");
-            continue;
-        }
-        yes += 1;
-        assert_eq!(sol.status, Status::Sat, "{ctx}");
-        let p = sol.partition.as_ref().unwrap();
-        assert!(check(&inst, p).unwrap().consistent, "{ctx}");
-        assert!(
-            all.contains(p),
-            "the answer is canonical and among the brute-force ones: {ctx}"
-        );
-        assert_eq!(sol.count, Some(truth.min(COUNT_CAP)), "{ctx}");
-        assert_eq!(sol.count_complete, Some(truth < COUNT_CAP), "{ctx}");
-        assert_eq!(sol.unique, Some(truth == 1), "{ctx}");
-        if let Some(w) = &sol.witness {
-            assert!(check(&inst, w).unwrap().consistent, "{ctx}");
-            assert_ne!(canonical(w), *p, "{ctx}");
         } else {
-            assert_eq!(truth, 1, "a non-unique answer carries a witness: {ctx}");
+            yes += 1;
         }
+        assert_counted(&inst, &all, &sol, &ctx);
     }
     // The generator must exercise both sides.
     eprintln!("yes {yes}, no {no}");
     assert!(yes > 1000 && no > 300, "yes {yes}, no {no}");
+}
+
+/// Asserts that `sol`, a count up to [`COUNT_CAP`], agrees with `all`, every
+/// consistent partition of `inst`: status, count, completeness, uniqueness, a checked
+/// canonical answer among them and a checked witness.
+fn assert_counted(
+    inst: &partrec::Instance,
+    all: &[Vec<Vec<u32>>],
+    sol: &partrec::Solution,
+    ctx: &str,
+) {
+    let truth = all.len() as u64;
+    if truth == 0 {
+        assert_eq!(sol.status, Status::Unsat, "{ctx}");
+        assert_eq!(sol.count, Some(0), "{ctx}");
+        return;
+    }
+    assert_eq!(sol.status, Status::Sat, "{ctx}");
+    let p = sol.partition.as_ref().unwrap();
+    assert!(check(inst, p).unwrap().consistent, "{ctx}");
+    assert!(
+        all.contains(p),
+        "the answer is canonical and among the brute-force ones: {ctx}"
+    );
+    assert_eq!(sol.count, Some(truth.min(COUNT_CAP)), "{ctx}");
+    assert_eq!(sol.count_complete, Some(truth < COUNT_CAP), "{ctx}");
+    assert_eq!(sol.unique, Some(truth == 1), "{ctx}");
+    if let Some(w) = &sol.witness {
+        assert!(check(inst, w).unwrap().consistent, "{ctx}");
+        assert_ne!(canonical(w), *p, "{ctx}");
+    } else {
+        assert_eq!(truth, 1, "a non-unique answer carries a witness: {ctx}");
+    }
+}
+
+/// A seeded tiny instance with three groups of 2 to 4 tokens, 2 or 3 classes (3 in at
+/// most two groups, so that the table search ends quickly), two values and 4 to 16
+/// samples; half planted.
+fn tiny_three_groups(seed: u64) -> partrec::Instance {
+    use partrec::{Group, Instance, Label};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let wide = rng.random_range(0..3usize);
+    let groups: Vec<Group> = (0..3)
+        .map(|g| {
+            Group::new(
+                rng.random_range(2..=4),
+                if g == wide {
+                    2
+                } else {
+                    rng.random_range(2..=3)
+                },
+            )
+        })
+        .collect();
+    let classes: Vec<Vec<u32>> = groups
+        .iter()
+        .map(|g| {
+            (0..g.tokens)
+                .map(|_| rng.random_range(0..g.classes))
+                .collect()
+        })
+        .collect();
+    let planted = rng.random_bool(0.5);
+    let mut table = std::collections::HashMap::new();
+    let samples: Vec<_> = (0..rng.random_range(4..=16))
+        .map(|_| {
+            let x: Vec<u32> = groups
+                .iter()
+                .map(|g| rng.random_range(0..g.tokens))
+                .collect();
+            let cell: Vec<u32> = x
+                .iter()
+                .zip(&classes)
+                .map(|(&t, c)| c[t as usize])
+                .collect();
+            let y = if planted {
+                *table
+                    .entry(cell)
+                    .or_insert_with(|| rng.random_range(0..2u32))
+            } else {
+                rng.random_range(0..2u32)
+            };
+            (x, Label::from(u64::from(y)))
+        })
+        .collect();
+    Instance::new(groups, samples).expect("valid by construction")
+}
+
+#[test]
+fn the_table_search_and_the_portfolio_agree_with_brute_force() {
+    let (mut yes, mut no, mut many) = (0, 0, 0);
+    for seed in 0..600 {
+        // Odd seeds: the three-group generator; even: the general one, where it applies.
+        let inst = if seed % 2 == 1 {
+            tiny_three_groups(seed)
+        } else {
+            tiny_instance(seed)
+        };
+        let prep = Prepared::new(&inst);
+        let small = table::table_space(&prep)
+            .is_some_and(|(tables, renamings)| tables / renamings as f64 <= 5e3);
+        if !small {
+            continue;
+        }
+        let all = consistent_partitions(&inst);
+        match all.len() {
+            0 => no += 1,
+            1 => yes += 1,
+            _ => many += 1,
+        }
+        for strategy in [Strategy::Table, Strategy::Portfolio] {
+            for limit in [2, COUNT_CAP] {
+                let options = SolveOptions {
+                    strategy,
+                    ..SolveOptions::count(limit)
+                };
+                let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+                let ctx = format!("{strategy} limit {limit} seed {seed}: {}", inst.to_json());
+                if limit == COUNT_CAP {
+                    assert_counted(&inst, &all, &sol, &ctx);
+                } else {
+                    let expected = match all.len() {
+                        0 => (Status::Unsat, None),
+                        1 => (Status::Sat, Some(true)),
+                        _ => (Status::Sat, Some(false)),
+                    };
+                    assert_eq!((sol.status, sol.unique), expected, "{ctx}");
+                }
+            }
+        }
+    }
+    eprintln!("unique {yes}, unsat {no}, several {many}");
+    assert!(
+        yes > 30 && no > 30 && many > 30,
+        "unique {yes}, unsat {no}, several {many}"
+    );
 }
 
 #[test]

@@ -8,7 +8,7 @@ use common::{partrec, root, scratch};
 use partrec::reduction::decide::Via;
 use partrec::reduction::graph::Graph;
 use partrec::sat::{Backend, Control};
-use partrec::solve::{solve_with, LocalSearch, SolveOptions};
+use partrec::solve::{solve_with, LocalSearch, SolveOptions, Strategy};
 use partrec::{Error, Instance, Solution, Status};
 use std::path::Path;
 use std::process::Stdio;
@@ -72,6 +72,40 @@ fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
     assert!(sol.stats.timed_out);
     assert!(wall < Duration::from_millis(1100), "{wall:?}");
     assert!(children.is_empty(), "children {children:?}");
+}
+
+#[test]
+fn a_table_search_or_portfolio_stopped_by_its_deadline_answers_unknown() {
+    let path = root().join("instances/hard-three-groups.json");
+    for strategy in ["table", "portfolio"] {
+        let args = [
+            "solve",
+            path.to_str().unwrap(),
+            "--unique",
+            "--timeout",
+            "1",
+            "--strategy",
+            strategy,
+        ];
+        let (code, sol, wall, children) = watched(&args);
+        println!("{strategy}: `partrec solve --timeout 1` took {wall:?}");
+        assert_eq!(code, Some(0), "{strategy}");
+        assert_eq!(
+            (sol.status, sol.unique, sol.count_complete),
+            (Status::Unknown, None, Some(false)),
+            "{strategy}"
+        );
+        assert!(sol.stats.timed_out, "{strategy}");
+        assert_eq!(
+            sol.stats.strategy.map(|s| s.to_string()).as_deref(),
+            Some(strategy)
+        );
+        if strategy == "table" {
+            assert!(sol.stats.tables.is_some_and(|t| t > 0), "{:?}", sol.stats);
+        }
+        assert!(wall < Duration::from_millis(1100), "{strategy}: {wall:?}");
+        assert!(children.is_empty(), "{strategy}: children {children:?}");
+    }
 }
 
 #[test]
@@ -151,10 +185,16 @@ fn a_stopped_cadical_solve_returns_within_100_ms_in_every_phase() {
         local_search: LocalSearch::Off,
         ..SolveOptions::unique()
     };
+    let strategy = |strategy| SolveOptions {
+        strategy,
+        ..SolveOptions::unique()
+    };
     for (what, options, after) in [
-        ("local search", SolveOptions::unique(), 300),
+        ("local search", strategy(Strategy::Cdcl), 300),
         ("CDCL search", search, 300),
         ("CDCL search, later", search, 1500),
+        ("table search", strategy(Strategy::Table), 300),
+        ("portfolio", strategy(Strategy::Portfolio), 1500),
     ] {
         let (sol, latency) = stop_latency(&options, Duration::from_millis(after));
         println!("{what}: stop() after {after} ms took {latency:?} to return");

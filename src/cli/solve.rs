@@ -25,6 +25,10 @@ pub struct SolveArgs {
     timeout: Option<f64>,
     #[command(flatten)]
     backend: BackendArg,
+    /// Search strategy, for experiments: auto (chosen from the instance), cdcl (local
+    /// search, then SAT) table (table-first search on every core) or portfolio (both side by side).
+    #[arg(long, default_value_t = partrec::solve::Strategy::Auto, value_name = "auto|cdcl|table|portfolio")]
+    strategy: partrec::solve::Strategy,
     #[command(flatten)]
     json: JsonOutput,
     #[command(flatten)]
@@ -41,6 +45,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     a.json.out.check(&[&a.instance])?;
     let options = SolveOptions {
         backend: a.backend.backend,
+        strategy: a.strategy,
         ..match (a.unique, a.count) {
             (true, _) => SolveOptions::unique(),
             (false, Some(n)) => SolveOptions::count(n),

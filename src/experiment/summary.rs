@@ -1,7 +1,8 @@
-//! Aggregating sweep rows: per (method, N, ratio) the probability that the
-//! partition is proven unique, the probability that it is recovered, the mean
-//! accuracy, time quantiles and timeouts; and the smallest ratio where a
-//! probability reaches a level.
+//! Aggregating sweep rows: per (method, N, ratio) the fraction of trials decided
+//! before the deadline, the probability that the partition is proven unique, the
+//! probability that it is recovered, the mean accuracy and time quantiles (a
+//! timeout counts as the time it ran, the limit, so the hardness peak shows); and the
+//! smallest ratio where a probability reaches a level.
 
 use crate::experiment::sweep::{Method, Row};
 use std::collections::BTreeMap;
@@ -19,22 +20,28 @@ pub struct Cell {
     pub x: f64,
     /// Trials.
     pub trials: usize,
+    /// Fraction of trials that ended before the deadline.
+    pub p_decided: f64,
     /// Fraction of trials proven unique.
     pub p_unique: f64,
     /// Fraction of trials whose partition equals the planted one.
     pub p_recovered: f64,
     /// Mean accuracy over the trials that produced a partition (NaN if none did).
     pub mean_accuracy: f64,
-    /// Median seconds (infinite when the median trial timed out).
+    /// Median seconds, a timeout counting as the seconds it ran (the time limit).
     pub median_s: f64,
-    /// 90th-percentile seconds (infinite when that trial timed out).
+    /// Whether the median trial timed out (the median is then a lower bound).
+    pub median_censored: bool,
+    /// 90th-percentile seconds, counted the same way.
     pub p90_s: f64,
+    /// Whether the 90th-percentile trial timed out.
+    pub p90_censored: bool,
     /// Trials that timed out.
     pub timeouts: usize,
 }
 
 /// Nearest-rank quantile of sorted values.
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+fn quantile<T: Copy>(sorted: &[T], q: f64) -> T {
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
 }
@@ -53,17 +60,11 @@ pub fn aggregate(rows: &[Row]) -> Vec<Cell> {
         .map(|rs| {
             let t = rs.len() as f64;
             let frac = |f: &dyn Fn(&Row) -> bool| rs.iter().filter(|r| f(r)).count() as f64 / t;
-            let mut times: Vec<f64> = rs
-                .iter()
-                .map(|r| {
-                    if r.timed_out {
-                        f64::INFINITY
-                    } else {
-                        r.seconds
-                    }
-                })
-                .collect();
-            times.sort_by(|a, b| a.total_cmp(b));
+            // (seconds, timed out): a timeout sorts after a finished run of equal time.
+            let mut times: Vec<(f64, bool)> = rs.iter().map(|r| (r.seconds, r.timed_out)).collect();
+            times.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let (median_s, median_censored) = quantile(&times, 0.5);
+            let (p90_s, p90_censored) = quantile(&times, 0.9);
             let n = f64::from(rs[0].n);
             Cell {
                 method: rs[0].method.clone(),
@@ -73,14 +74,17 @@ pub fn aggregate(rows: &[Row]) -> Vec<Cell> {
                     / t
                     / (n * n.ln().max(f64::MIN_POSITIVE)),
                 trials: rs.len(),
+                p_decided: frac(&|r| !r.timed_out),
                 p_unique: frac(&|r| r.unique == Some(true)),
                 p_recovered: frac(&|r| r.recovered == Some(true)),
                 mean_accuracy: {
                     let acc: Vec<f64> = rs.iter().filter_map(|r| r.accuracy).collect();
                     acc.iter().sum::<f64>() / acc.len() as f64
                 },
-                median_s: quantile(&times, 0.5),
-                p90_s: quantile(&times, 0.9),
+                median_s,
+                median_censored,
+                p90_s,
+                p90_censored,
                 timeouts: rs.iter().filter(|r| r.timed_out).count(),
             }
         })
@@ -118,11 +122,12 @@ pub fn p_recovered(c: &Cell) -> f64 {
     c.p_recovered
 }
 
-fn seconds(s: f64) -> String {
-    if s.is_finite() {
-        format!("{s:.3}")
+/// Seconds, as `>= s` when the trial timed out (its time is a lower bound).
+fn seconds(s: f64, censored: bool) -> String {
+    if censored {
+        format!(">= {s:.1}")
     } else {
-        "timeout".into()
+        format!("{s:.3}")
     }
 }
 
@@ -140,17 +145,18 @@ fn probability(p: f64, applies: bool) -> String {
 pub fn table(rows: &[Row]) -> String {
     let cells = aggregate(rows);
     let mut s = String::from(
-        "| method | N | ratio | S/(N ln N) | trials | P(unique) | P(recovered) | mean accuracy | median s | p90 s | timeouts |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | N | ratio | S/(N ln N) | trials | decided | P(unique) | P(recovered) | mean accuracy | median s | p90 s |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in &cells {
         let proves = Method::named_proves_uniqueness(&c.method);
         s.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} | {} | {} | {} |\n",
             c.method,
             c.n,
             c.ratio,
             c.x,
             c.trials,
+            c.p_decided,
             probability(c.p_unique, proves),
             c.p_recovered,
             if c.mean_accuracy.is_finite() {
@@ -158,9 +164,8 @@ pub fn table(rows: &[Row]) -> String {
             } else {
                 "no partition".into()
             },
-            seconds(c.median_s),
-            seconds(c.p90_s),
-            c.timeouts
+            seconds(c.median_s, c.median_censored),
+            seconds(c.p90_s, c.p90_censored),
         ));
     }
     let mut keys: Vec<(String, u32)> = cells.iter().map(|c| (c.method.clone(), c.n)).collect();
@@ -230,10 +235,12 @@ mod tests {
         let cells = aggregate(&rows);
         assert_eq!(cells.len(), 3);
         assert_eq!((cells[0].p_unique, cells[0].timeouts), (0.0, 1));
-        assert_eq!(cells[0].median_s, 0.1);
-        assert!(
-            cells[0].p90_s.is_infinite(),
-            "a timeout counts as infinitely slow"
+        assert_eq!((cells[0].p_decided, cells[1].p_decided), (0.5, 1.0));
+        assert_eq!((cells[0].median_s, cells[0].median_censored), (0.1, false));
+        assert_eq!(
+            (cells[0].p90_s, cells[0].p90_censored),
+            (5.0, true),
+            "a timeout counts as the time it ran, marked as a lower bound"
         );
         assert_eq!(cells[1].p_unique, 0.5);
         assert!((cells[2].x - 8.0).abs() < 0.01);
@@ -244,7 +251,7 @@ mod tests {
         let t = table(&rows);
         assert!(
             t.contains(
-                "| sat | 100 | 1 | 1.00 | 2 | 0.00 | 0.00 | no partition | 0.100 | timeout | 1 |"
+                "| sat | 100 | 1 | 1.00 | 2 | 0.50 | 0.00 | 0.00 | no partition | 0.100 | >= 5.0 |"
             ),
             "{t}"
         );
@@ -261,7 +268,7 @@ mod tests {
             .collect();
         let t = table(&gd);
         assert!(
-            t.contains("| gd | 100 | 1 | 1.00 | 2 | - | 0.00 | 0.50 |"),
+            t.contains("| gd | 100 | 1 | 1.00 | 2 | 0.50 | - | 0.00 | 0.50 |"),
             "{t}"
         );
         assert!(t.contains("| gd | 100 | - | - | 8 |"), "{t}");

@@ -75,6 +75,12 @@ pub struct Stats {
     /// Why the answer is unsat without search, if so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsat_reason: Option<String>,
+    /// The search that produced the answer, once one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<crate::solve::Strategy>,
+    /// Full tables the table search visited, when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<u64>,
 }
 
 impl Stats {

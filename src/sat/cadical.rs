@@ -2,7 +2,7 @@
 //! crate with the C++ compiler alone). It is interrupted through CaDiCaL's
 //! terminate callback, which it polls throughout search and inprocessing.
 
-use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Var};
+use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Tuning, Var};
 
 /// The callbacks CaDiCaL calls while it runs: the stop test and learnt clauses.
 struct Hooks {
@@ -36,8 +36,18 @@ pub struct Cadical {
 impl Cadical {
     /// A fresh solver.
     pub fn new() -> Self {
+        Self::tuned(Tuning::Default)
+    }
+
+    /// A fresh solver with one of CaDiCaL's configurations.
+    pub fn tuned(tuning: Tuning) -> Self {
+        let solver = match tuning {
+            Tuning::Default => cadical::Solver::new(),
+            // The names are CaDiCaL's own, so the configuration always exists.
+            named => cadical::Solver::with_config(named.name()).unwrap_or_default(),
+        };
         Cadical {
-            solver: cadical::Solver::new(),
+            solver,
             variables: 0,
             learned_before: 0,
             control: None,

@@ -18,6 +18,8 @@ pub struct Control(Arc<Inner>);
 struct Inner {
     stop: AtomicBool,
     deadline: Option<Instant>,
+    /// A child also stops when its parent does.
+    parent: Option<Control>,
     collect: AtomicBool,
     live: LiveStats,
 }
@@ -96,8 +98,22 @@ impl Control {
     /// [`LiveStats::learned`] (a small cost per conflict, so off by default).
     /// Every clone shares the setting (it is read when a backend starts a search).
     pub fn collecting(self) -> Self {
-        self.0.collect.store(true, Ordering::Relaxed);
+        match &self.0.parent {
+            Some(parent) => drop(parent.clone().collecting()),
+            None => self.0.collect.store(true, Ordering::Relaxed),
+        }
         self
+    }
+
+    /// A control that stops when this one does (or by its own [`Control::stop`], which
+    /// leaves this one running), with the same deadline, live statistics and
+    /// collecting flag: for one member of a portfolio.
+    pub fn child(&self) -> Self {
+        Control(Arc::new(Inner {
+            deadline: self.0.deadline,
+            parent: Some(self.clone()),
+            ..Inner::default()
+        }))
     }
 
     /// Asks every search under this control to stop.
@@ -105,9 +121,10 @@ impl Control {
         self.0.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Whether [`Control::stop`] was called.
+    /// Whether [`Control::stop`] was called (on this control or a parent).
     pub fn stop_requested(&self) -> bool {
         self.0.stop.load(Ordering::Relaxed)
+            || self.0.parent.as_ref().is_some_and(Control::stop_requested)
     }
 
     /// Whether the deadline has passed.
@@ -134,12 +151,18 @@ impl Control {
 
     /// Whether backends should count learnt clauses.
     pub fn collects(&self) -> bool {
-        self.0.collect.load(Ordering::Relaxed)
+        match &self.0.parent {
+            Some(parent) => parent.collects(),
+            None => self.0.collect.load(Ordering::Relaxed),
+        }
     }
 
-    /// The live statistics.
+    /// The live statistics (a child's are its root's).
     pub fn live(&self) -> &LiveStats {
-        &self.0.live
+        match &self.0.parent {
+            Some(parent) => parent.live(),
+            None => &self.0.live,
+        }
     }
 }
 
@@ -178,6 +201,14 @@ mod tests {
         let other = c.clone();
         other.stop();
         assert!(c.should_stop() && c.stop_requested() && !c.expired());
+        // A child stops with its parent, but not the other way round.
+        let parent = Control::new();
+        let child = parent.child();
+        child.stop();
+        assert!(child.should_stop() && !parent.should_stop());
+        let child = parent.child();
+        parent.stop();
+        assert!(child.should_stop());
         let d = Control::with_timeout(Some(Duration::ZERO));
         assert!(d.expired() && d.should_stop());
         assert!(!Control::with_timeout(Some(Duration::from_secs(3600))).should_stop());

@@ -14,6 +14,7 @@ use crate::model::instance::Instance;
 use crate::reduction::coloring::ColoringReduction;
 use crate::reduction::graph::{parse_col, Graph};
 use crate::sat::Backend;
+use crate::solve::Strategy;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -146,11 +147,13 @@ pub struct SolveRequestOptions {
     /// The SAT backend; the server's default (`--backend`) if absent.
     #[serde(default)]
     pub backend: Option<Backend>,
+    /// The search strategy, as `partrec solve --strategy` (default `auto`).
+    #[serde(default)]
+    pub strategy: Strategy,
 }
 
 /// What a solve request's `options` look like, for error messages.
-const OPTIONS: &str =
-    r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat"}"#;
+const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio"}"#;
 
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;

@@ -182,6 +182,7 @@ impl AppState {
         let options = SolveOptions {
             backend: request.options.backend.unwrap_or(self.config.backend),
             max_clauses: Some(self.config.max_clauses),
+            strategy: request.options.strategy,
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

@@ -13,6 +13,7 @@ pub mod encode;
 pub mod local_search;
 pub mod preprocess;
 pub mod propagate;
+pub mod table;
 
 use crate::check::check;
 use crate::error::{Error, InputKind, Location, Result};
@@ -20,7 +21,7 @@ use crate::model::compact::TokenMap;
 use crate::model::instance::{Instance, TableEntry};
 use crate::model::partition::{canonical, canonical_row, Partition};
 use crate::model::solution::{Solution, Status};
-use crate::sat::{Backend, Control, Outcome, Phase, Solver};
+use crate::sat::{Backend, Control, Outcome, Phase, Solver, Tuning};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::preprocess::{PrepareOptions, Prepared};
 use crate::solve::propagate::{propagate, Propagated};
@@ -46,7 +47,74 @@ pub struct SolveOptions {
     /// so it bounds what is actually built); `None`: only [`encode::MAX_CLAUSES`].
     #[serde(default)]
     pub max_clauses: Option<u64>,
+    /// How the search runs (chosen from the instance by default).
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// The backend's parameter preset (the portfolio sets its members' own).
+    #[serde(default)]
+    pub tuning: Tuning,
 }
+
+/// How the search runs after preprocessing and propagation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Chosen from the instance: see [`Strategy::resolve`].
+    #[default]
+    Auto,
+    /// Local search, then CDCL with blocking clauses.
+    Cdcl,
+    /// The table-first search ([`table`]) on every core.
+    Table,
+    /// Two CDCL searches side by side, the first to decide stopping the other: the
+    /// local search then CaDiCaL tuned for satisfiable formulas, and plain CaDiCaL
+    /// from the start.
+    Portfolio,
+}
+
+impl Strategy {
+    /// Every strategy, in `--strategy` order.
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Auto,
+        Strategy::Cdcl,
+        Strategy::Table,
+        Strategy::Portfolio,
+    ];
+
+    /// Its name, as in `--strategy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Auto => "auto",
+            Strategy::Cdcl => "cdcl",
+            Strategy::Table => "table",
+            Strategy::Portfolio => "portfolio",
+        }
+    }
+
+    /// The strategy that runs on `prep` with `backend`. `Auto` becomes
+    /// [`Strategy::Portfolio`] on instances with three or more groups and at most
+    /// [`AUTO_SAMPLES`] distinct samples (the hard band: there one CDCL configuration
+    /// often decides within seconds where the other stalls) when the backend can be
+    /// interrupted (the loser must stop), else [`Strategy::Cdcl`]: with two groups
+    /// CDCL decides the README's sweeps in seconds, and large instances would pay
+    /// for two encodings.
+    pub fn resolve(self, prep: &Prepared, backend: Backend) -> Strategy {
+        match self {
+            Strategy::Auto
+                if prep.groups().len() >= 3
+                    && prep.len() <= AUTO_SAMPLES
+                    && backend.interruptible() =>
+            {
+                Strategy::Portfolio
+            }
+            Strategy::Auto => Strategy::Cdcl,
+            s => s,
+        }
+    }
+}
+
+/// `Auto` runs the portfolio only with at most this many distinct samples.
+pub const AUTO_SAMPLES: usize = 20_000;
 
 /// The default of switches that are on unless asked otherwise.
 fn on() -> bool {
@@ -122,7 +190,27 @@ impl SolveOptions {
             backend: Backend::default(),
             propagate: true,
             max_clauses: None,
+            strategy: Strategy::Auto,
+            tuning: Tuning::Default,
         }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Strategy::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| {
+                format!("unknown strategy {s:?} (expected auto, cdcl, table or portfolio)")
+            })
     }
 }
 
@@ -315,44 +403,319 @@ pub fn solve_with(
     let prep = Prepared::with_options(searched, options.prepare);
     out.stats.distinct_samples = prep.len();
     out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
-    // A partition of the searched instance's observed tokens, over every declared token.
-    let expanded = |found: &[Vec<u32>]| -> Partition {
-        let observed = match &quotient {
-            Some(q) => q.lift(&prep.tokens().expand(found, q.instance.groups())),
-            None => found.to_vec(),
-        };
-        canonical(&map.expand(&observed, instance.groups()))
-    };
     if let Some(reason) = &prep.refutation {
         out.status = Status::Unsat;
         out.stats.unsat_reason = Some(reason.clone());
         record_count(&mut out, options, 0, true);
         return Ok(out);
     }
+    let searched = Searched {
+        instance,
+        map: &map,
+        prep: &prep,
+        quotient: quotient.as_ref(),
+    };
+    match options.strategy.resolve(&prep, options.backend) {
+        Strategy::Portfolio if !options.backend.interruptible() => Err(Error::param(
+            "strategy",
+            format!(
+                "portfolio needs a backend that can be interrupted (cadical), not {}",
+                options.backend
+            ),
+        )),
+        Strategy::Portfolio => portfolio(&searched, options, control, out, progress),
+        Strategy::Table => {
+            let source = table_source(&prep, options, threads(), control, &mut out)?;
+            drive(&searched, source, options, control, out, progress)
+        }
+        _ => {
+            let source = cdcl_source(&prep, options, control, &mut out);
+            drive(&searched, source, options, control, out, progress)
+        }
+    }
+}
 
-    // A partition found but not yet accounted for: first from the local search, then from SAT.
+/// What the search runs on: the instance, its compact tokens, the prepared (possibly
+/// propagated and quotiented) instance.
+struct Searched<'a> {
+    instance: &'a Instance,
+    map: &'a TokenMap,
+    prep: &'a Prepared,
+    quotient: Option<&'a crate::solve::propagate::Quotient>,
+}
+
+impl Searched<'_> {
+    /// A partition of the searched instance's observed tokens, over every declared token.
+    fn expanded(&self, found: &[Vec<u32>]) -> Partition {
+        let observed = match self.quotient {
+            Some(q) => q.lift(&self.prep.tokens().expand(found, q.instance.groups())),
+            None => found.to_vec(),
+        };
+        canonical(&self.map.expand(&observed, self.instance.groups()))
+    }
+}
+
+/// The CDCL source: the local search's partition first (if it runs and finds one),
+/// then SAT's.
+fn cdcl_source(
+    prep: &Prepared,
+    options: &SolveOptions,
+    control: &Control,
+    out: &mut Solution,
+) -> Source {
+    out.stats.strategy = Some(Strategy::Cdcl);
     let mut next = None;
-    if let Some(work) = options.local_search.budget(&prep) {
-        live.set_phase(Phase::LocalSearch);
+    if let Some(work) = options.local_search.budget(prep) {
+        control.live().set_phase(Phase::LocalSearch);
         let t = Instant::now();
-        next = local_search::search(&prep, work, 0, control);
+        next = local_search::search(prep, work, 0, control);
         out.stats.local_search_seconds = t.elapsed().as_secs_f64();
     }
-    let mut sat: Option<(Box<dyn Solver>, Encoding)> = None;
+    Source::Sat { next, sat: None }
+}
+
+/// The table source: runs the table search with `threads` workers to the end (or the
+/// stop), then hands out what it found.
+fn table_source(
+    prep: &Prepared,
+    options: &SolveOptions,
+    threads: usize,
+    control: &Control,
+    out: &mut Solution,
+) -> Result<Source> {
+    control.live().set_phase(Phase::Search);
+    let t = Instant::now();
+    let found = table::search(prep, options.limit, threads, control).ok_or_else(|| {
+        Error::param(
+            "strategy",
+            format!(
+                "table needs at most {} cells, {} classes in all and {} class renamings",
+                table::MAX_CELLS,
+                table::MAX_CLASSES,
+                table::MAX_SYMMETRIES
+            ),
+        )
+    })?;
+    out.stats.solve_seconds = t.elapsed().as_secs_f64();
+    out.stats.tables = Some(found.tables);
+    out.stats.strategy = Some(Strategy::Table);
+    Ok(Source::Table {
+        pending: found.partitions.into(),
+        complete: found.complete,
+    })
+}
+
+/// Runs the portfolio's two CDCL members side by side: on this thread (reporting
+/// progress) the local search then CaDiCaL tuned for satisfiable formulas, on
+/// another plain CaDiCaL without the local search. The first to decide stops the
+/// other. If neither decides, the answer that says more is kept.
+fn portfolio(
+    searched: &Searched,
+    options: &SolveOptions,
+    control: &Control,
+    out: Solution,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    let finder = SolveOptions {
+        tuning: Tuning::Sat,
+        ..*options
+    };
+    let prover = SolveOptions {
+        tuning: Tuning::Default,
+        local_search: LocalSearch::Off,
+        ..*options
+    };
+    let (first_control, second_control) = (control.child(), control.child());
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| -> Result<Solution> {
+            let mut mine = out.clone();
+            let source = cdcl_source(searched.prep, &prover, &second_control, &mut mine);
+            let answer = drive(
+                searched,
+                source,
+                &prover,
+                &second_control,
+                mine,
+                &mut |_| {},
+            );
+            if answer.as_ref().is_ok_and(|s| !s.stats.timed_out) {
+                first_control.stop();
+            }
+            answer
+        });
+        let mut mine = out.clone();
+        let source = cdcl_source(searched.prep, &finder, &first_control, &mut mine);
+        let first = drive(searched, source, &finder, &first_control, mine, progress);
+        if first.as_ref().is_ok_and(|s| !s.stats.timed_out) {
+            second_control.stop();
+        }
+        let second = second
+            .join()
+            .map_err(|_| Error::Internal("a portfolio member panicked".into()))?;
+        let (first, second) = (first?, second?);
+        let mut answer = if !first.stats.timed_out {
+            first
+        } else if !second.stats.timed_out || more(&second, &first) {
+            second
+        } else {
+            first
+        };
+        answer.stats.strategy = Some(Strategy::Portfolio);
+        // A member stopped by the other is not a timeout of the whole.
+        answer.stats.timed_out &= control.should_stop();
+        Ok(answer)
+    })
+}
+
+/// Whether undecided answer `a` says more than `b`: a partition where `b` has none,
+/// or a higher count.
+fn more(a: &Solution, b: &Solution) -> bool {
+    (a.partition.is_some() && b.partition.is_none()) || a.count.unwrap_or(0) > b.count.unwrap_or(0)
+}
+
+/// The driver loop: takes partitions from `source`, checks each, counts them with the
+/// free tokens' placements, excludes them, until `options.limit` or the end.
+fn drive(
+    searched: &Searched,
+    mut source: Source,
+    options: &SolveOptions,
+    control: &Control,
+    mut out: Solution,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    let Searched {
+        instance,
+        map,
+        prep,
+        ..
+    } = *searched;
+    let live = control.live();
+    let expanded = |found: &[Vec<u32>]| searched.expanded(found);
     let mut count = 0u64;
     let mut complete = false;
     loop {
-        let found = match next.take() {
-            Some(p) => Some(p),
-            None => {
-                if control.should_stop() {
-                    break;
+        let found = match source.next(prep, options, control, &mut out)? {
+            Next::Found(p) => p,
+            Next::Exhausted => {
+                complete = true;
+                break;
+            }
+            Next::Stopped => break,
+        };
+        live.set_phase(Phase::Check);
+        let used = observed_classes(prep, &found);
+        count = count
+            .saturating_add(free_extensions(instance, map, &used, options.limit))
+            .min(options.limit);
+        let t = Instant::now();
+        let mut scan_seconds = 0.0;
+        if out.partition.is_none() {
+            let partition = verified(instance, expanded(&found), "partition found")?;
+            out.status = Status::Sat;
+            out.table = Some(observed_table(instance, &partition));
+            out.partition = Some(partition);
+            if options.limit == 2 && count < 2 {
+                // One token that can change class is a proof of non-uniqueness (its
+                // time counts towards deciding uniqueness, not towards checking).
+                let scan = Instant::now();
+                let moved = local_search::single_move_witness(prep, &found);
+                scan_seconds = scan.elapsed().as_secs_f64();
+                out.stats.unique_seconds += scan_seconds;
+                if let Some(w) = moved {
+                    out.witness = Some(verified(instance, expanded(&w), "single-move witness")?);
+                    count = 2;
                 }
-                let Some((solver, encoding)) = loaded(&mut sat, &prep, options, control, &mut out)?
-                else {
-                    break;
+            }
+        } else if out.witness.is_none() {
+            out.witness = Some(verified(instance, expanded(&found), "second partition")?);
+        }
+        if out.witness.is_none() && count >= 2 {
+            let first = out.partition.as_deref().unwrap_or_default();
+            let witness = free_token_witness(instance, map, first).ok_or_else(|| {
+                Error::Internal("free tokens counted but no witness built".into())
+            })?;
+            out.witness = Some(verified(instance, witness, "witness")?);
+        }
+        out.stats.check_seconds += t.elapsed().as_secs_f64() - scan_seconds;
+        if count >= options.limit {
+            break;
+        }
+        record_count(&mut out, options, count, false);
+        progress(&out);
+        match source.exclude(&found, prep, options, control, &mut out)? {
+            Some(Next::Exhausted) => {
+                complete = true;
+                break;
+            }
+            Some(_) => break,
+            None => {}
+        }
+    }
+    if count == 0 && complete {
+        out.status = Status::Unsat;
+    }
+    if !complete && count < options.limit {
+        out.stats.timed_out = true;
+    }
+    record_count(&mut out, options, count, complete);
+    Ok(out)
+}
+
+/// The number of worker threads a search may use: the machine's cores.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Where the driver's partitions come from.
+enum Source {
+    /// A local-search partition first (if any), then CDCL with blocking clauses.
+    Sat {
+        next: Option<Partition>,
+        sat: Option<(Box<dyn Solver>, Encoding)>,
+    },
+    /// The partitions a finished table search found; `complete` if it was not stopped.
+    Table {
+        pending: std::collections::VecDeque<Partition>,
+        complete: bool,
+    },
+}
+
+/// One step of a [`Source`].
+enum Next {
+    /// A partition of the observed tokens not reported before.
+    Found(Partition),
+    /// None is left: what was found is every partition.
+    Exhausted,
+    /// Stopped by the control before the search ended.
+    Stopped,
+}
+
+impl Source {
+    /// The next partition of the observed tokens.
+    fn next(
+        &mut self,
+        prep: &Prepared,
+        options: &SolveOptions,
+        control: &Control,
+        out: &mut Solution,
+    ) -> Result<Next> {
+        match self {
+            Source::Table { pending, complete } => Ok(match pending.pop_front() {
+                Some(p) => Next::Found(p),
+                None if *complete => Next::Exhausted,
+                None => Next::Stopped,
+            }),
+            Source::Sat { next, sat } => {
+                if let Some(p) = next.take() {
+                    return Ok(Next::Found(p));
+                }
+                if control.should_stop() {
+                    return Ok(Next::Stopped);
+                }
+                let Some((solver, encoding)) = loaded(sat, prep, options, control, out)? else {
+                    return Ok(Next::Stopped);
                 };
-                live.set_phase(if out.partition.is_none() {
+                control.live().set_phase(if out.partition.is_none() {
                     Phase::Search
                 } else {
                     Phase::Unique
@@ -369,79 +732,45 @@ pub fn solve_with(
                 if let Some(learned) = solver.stats().learned {
                     out.stats.learned = Some(learned);
                 }
-                match outcome {
-                    Outcome::Sat => Some(encoding.decode(solver.as_ref())),
-                    Outcome::Unsat => None,
-                    Outcome::Interrupted => break,
-                }
+                Ok(match outcome {
+                    Outcome::Sat => Next::Found(encoding.decode(solver.as_ref())),
+                    Outcome::Unsat => Next::Exhausted,
+                    Outcome::Interrupted => Next::Stopped,
+                })
             }
-        };
-        let Some(found) = found else {
-            complete = true;
-            break;
-        };
-        live.set_phase(Phase::Check);
-        let used = observed_classes(&prep, &found);
-        count = count
-            .saturating_add(free_extensions(instance, &map, &used, options.limit))
-            .min(options.limit);
-        let t = Instant::now();
-        let mut scan_seconds = 0.0;
-        if out.partition.is_none() {
-            let partition = verified(instance, expanded(&found), "partition found")?;
-            out.status = Status::Sat;
-            out.table = Some(observed_table(instance, &partition));
-            out.partition = Some(partition);
-            if options.limit == 2 && count < 2 {
-                // One token that can change class is a proof of non-uniqueness (its
-                // time counts towards deciding uniqueness, not towards checking).
-                let scan = Instant::now();
-                let moved = local_search::single_move_witness(&prep, &found);
-                scan_seconds = scan.elapsed().as_secs_f64();
-                out.stats.unique_seconds += scan_seconds;
-                if let Some(w) = moved {
-                    out.witness = Some(verified(instance, expanded(&w), "single-move witness")?);
-                    count = 2;
+        }
+    }
+
+    /// Excludes `found` from what comes next; `Some(Exhausted)` if nothing can follow,
+    /// `Some(Stopped)` if the control stopped the search.
+    fn exclude(
+        &mut self,
+        found: &[Vec<u32>],
+        prep: &Prepared,
+        options: &SolveOptions,
+        control: &Control,
+        out: &mut Solution,
+    ) -> Result<Option<Next>> {
+        match self {
+            // The table search's partitions are distinct already.
+            Source::Table { .. } => Ok(None),
+            Source::Sat { sat, .. } => {
+                if control.should_stop() {
+                    return Ok(Some(Next::Stopped));
                 }
+                let Some((solver, encoding)) = loaded(sat, prep, options, control, out)? else {
+                    return Ok(Some(Next::Stopped));
+                };
+                let clause = encoding.blocking_clause(found);
+                if clause.is_empty() {
+                    // No observed tokens: their only partition has been found.
+                    return Ok(Some(Next::Exhausted));
+                }
+                solver.add_clause(&clause);
+                Ok(None)
             }
-        } else if out.witness.is_none() {
-            out.witness = Some(verified(instance, expanded(&found), "second partition")?);
         }
-        if out.witness.is_none() && count >= 2 {
-            let first = out.partition.as_deref().unwrap_or_default();
-            let witness = free_token_witness(instance, &map, first).ok_or_else(|| {
-                Error::Internal("free tokens counted but no witness built".into())
-            })?;
-            out.witness = Some(verified(instance, witness, "witness")?);
-        }
-        out.stats.check_seconds += t.elapsed().as_secs_f64() - scan_seconds;
-        if count >= options.limit {
-            break;
-        }
-        record_count(&mut out, options, count, false);
-        progress(&out);
-        if control.should_stop() {
-            break;
-        }
-        let Some((solver, encoding)) = loaded(&mut sat, &prep, options, control, &mut out)? else {
-            break;
-        };
-        let clause = encoding.blocking_clause(&found);
-        if clause.is_empty() {
-            // No observed tokens: their only partition has been found.
-            complete = true;
-            break;
-        }
-        solver.add_clause(&clause);
     }
-    if count == 0 && complete {
-        out.status = Status::Unsat;
-    }
-    if !complete && count < options.limit {
-        out.stats.timed_out = true;
-    }
-    record_count(&mut out, options, count, complete);
-    Ok(out)
 }
 
 /// The solver holding the encoding, built on first use; `None` if `control` stopped the
@@ -482,7 +811,7 @@ fn encode_into_solver(
         }
     }
     let t = Instant::now();
-    let mut solver = options.backend.solver();
+    let mut solver = options.backend.tuned(options.tuning);
     solver.set_control(control);
     out.stats.backend = Some(options.backend);
     let encoding = encode(prep, options.projection, solver.as_mut(), control)?;
