@@ -19,7 +19,7 @@ use partrec::reduction::graph::{mycielski, petersen};
 use partrec::sat::{Backend, Control, Outcome, Solver};
 use partrec::solve::encode::{encode, Encoding, Projection};
 use partrec::solve::preprocess::Prepared;
-use partrec::solve::{solve, LocalSearch, SolveOptions};
+use partrec::solve::{solve, LocalSearch, SolveOptions, Strategy};
 use partrec::Instance;
 use std::time::Duration;
 
@@ -85,10 +85,12 @@ fn hard(c: &mut Criterion) {
         let instance = planted(3, 50, ratio, 1);
         for backend in Backend::ALL {
             for propagate in [true, false] {
+                // One CDCL search: the backends compared alone, not the portfolio.
                 let options = SolveOptions {
                     local_search: LocalSearch::Off,
                     backend,
                     propagate,
+                    strategy: Strategy::Cdcl,
                     ..SolveOptions::unique()
                 };
                 let name = format!(
