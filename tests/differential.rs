@@ -108,7 +108,7 @@ fn assert_counted(
 /// most two groups, so that the table search ends quickly), two values and 4 to 16
 /// samples; half planted.
 fn tiny_three_groups(seed: u64) -> partrec::Instance {
-    use partrec::{Group, Instance, Label};
+    use partrec::{Group, Instance};
     use rand::{Rng, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let wide = rng.random_range(0..3usize);
@@ -133,28 +133,8 @@ fn tiny_three_groups(seed: u64) -> partrec::Instance {
         })
         .collect();
     let planted = rng.random_bool(0.5);
-    let mut table = std::collections::HashMap::new();
-    let samples: Vec<_> = (0..rng.random_range(4..=16))
-        .map(|_| {
-            let x: Vec<u32> = groups
-                .iter()
-                .map(|g| rng.random_range(0..g.tokens))
-                .collect();
-            let cell: Vec<u32> = x
-                .iter()
-                .zip(&classes)
-                .map(|(&t, c)| c[t as usize])
-                .collect();
-            let y = if planted {
-                *table
-                    .entry(cell)
-                    .or_insert_with(|| rng.random_range(0..2u32))
-            } else {
-                rng.random_range(0..2u32)
-            };
-            (x, Label::from(u64::from(y)))
-        })
-        .collect();
+    let count = rng.random_range(4..=16);
+    let samples = common::random_samples(&mut rng, &groups, &classes, 2, count, planted);
     Instance::new(groups, samples).expect("valid by construction")
 }
 

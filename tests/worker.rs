@@ -53,8 +53,12 @@ fn watched(args: &[&str]) -> (Option<i32>, Solution, Duration, Vec<u32>) {
     (status.code(), sol, wall, seen)
 }
 
-#[test]
-fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
+/// `partrec solve instances/hard-three-groups.json --unique --timeout 1 FLAG VALUE`,
+/// watched (see [`watched`]).
+fn one_second_on_the_hard_instance(
+    flag: &str,
+    value: &str,
+) -> (Option<i32>, Solution, Duration, Vec<u32>) {
     let path = root().join("instances/hard-three-groups.json");
     let args = [
         "solve",
@@ -62,10 +66,13 @@ fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
         "--unique",
         "--timeout",
         "1",
-        "--backend",
-        "cadical",
     ];
-    let (code, sol, wall, children) = watched(&args);
+    watched(&[&args[..], &[flag, value]].concat())
+}
+
+#[test]
+fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
+    let (code, sol, wall, children) = one_second_on_the_hard_instance("--backend", "cadical");
     println!("cadical: `partrec solve --timeout 1` took {wall:?}");
     assert_eq!(code, Some(0));
     assert_eq!(sol.status, Status::Unknown);
@@ -76,18 +83,8 @@ fn a_cadical_timeout_answers_unknown_on_time_without_a_child() {
 
 #[test]
 fn a_table_search_or_portfolio_stopped_by_its_deadline_answers_unknown() {
-    let path = root().join("instances/hard-three-groups.json");
     for strategy in ["table", "portfolio"] {
-        let args = [
-            "solve",
-            path.to_str().unwrap(),
-            "--unique",
-            "--timeout",
-            "1",
-            "--strategy",
-            strategy,
-        ];
-        let (code, sol, wall, children) = watched(&args);
+        let (code, sol, wall, children) = one_second_on_the_hard_instance("--strategy", strategy);
         println!("{strategy}: `partrec solve --timeout 1` took {wall:?}");
         assert_eq!(code, Some(0), "{strategy}");
         assert_eq!(
@@ -110,17 +107,7 @@ fn a_table_search_or_portfolio_stopped_by_its_deadline_answers_unknown() {
 
 #[test]
 fn a_varisat_timeout_kills_its_child_and_keeps_the_sizes() {
-    let path = root().join("instances/hard-three-groups.json");
-    let args = [
-        "solve",
-        path.to_str().unwrap(),
-        "--unique",
-        "--timeout",
-        "1",
-        "--backend",
-        "varisat",
-    ];
-    let (code, sol, wall, children) = watched(&args);
+    let (code, sol, wall, children) = one_second_on_the_hard_instance("--backend", "varisat");
     println!("varisat: `partrec solve --timeout 1` took {wall:?}");
     assert_eq!(code, Some(0));
     assert_eq!(

@@ -98,11 +98,14 @@ impl Control {
     /// [`LiveStats::learned`] (a small cost per conflict, so off by default).
     /// Every clone shares the setting (it is read when a backend starts a search).
     pub fn collecting(self) -> Self {
-        match &self.0.parent {
-            Some(parent) => drop(parent.clone().collecting()),
-            None => self.0.collect.store(true, Ordering::Relaxed),
-        }
+        self.root().0.collect.store(true, Ordering::Relaxed);
         self
+    }
+
+    /// The control this one is a [`Control::child`] of, transitively (itself if none):
+    /// the owner of the live statistics and the collecting flag.
+    fn root(&self) -> &Control {
+        self.0.parent.as_ref().map_or(self, Control::root)
     }
 
     /// A control that stops when this one does (or by its own [`Control::stop`], which
@@ -151,18 +154,12 @@ impl Control {
 
     /// Whether backends should count learnt clauses.
     pub fn collects(&self) -> bool {
-        match &self.0.parent {
-            Some(parent) => parent.collects(),
-            None => self.0.collect.load(Ordering::Relaxed),
-        }
+        self.root().0.collect.load(Ordering::Relaxed)
     }
 
     /// The live statistics (a child's are its root's).
     pub fn live(&self) -> &LiveStats {
-        match &self.0.parent {
-            Some(parent) => parent.live(),
-            None => &self.0.live,
-        }
+        &self.root().0.live
     }
 }
 

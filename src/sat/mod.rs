@@ -150,9 +150,9 @@ pub enum Tuning {
     /// The backend's defaults.
     #[default]
     Default,
-    /// Tuned for satisfiable formulas (CaDiCaL: stable mode, target phases). Measured
-    /// in the hard band, where deciding is mostly finding a second partition: it found
-    /// one in 12 of 20 instances within 30 s, the default in 6 (`benches/hard.sh`).
+    /// Tuned for satisfiable formulas. In the hard band, where deciding is mostly
+    /// finding a second partition, one CDCL search with it decided 11 of 20 instances
+    /// within 30 s, the default 6 (see the README's hard-band section).
     Sat,
     /// Tuned for unsatisfiable formulas.
     Unsat,

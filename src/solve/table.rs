@@ -46,8 +46,12 @@ pub const MAX_CLASSES: usize = 12;
 /// At most this many class renamings (the orderly generation compares each one).
 pub const MAX_SYMMETRIES: usize = 5_040;
 
-/// The table's first cells that fix one unit of parallel work.
-const SPLIT_DEPTH: usize = 10;
+/// At most this many units of parallel work (table prefixes).
+const MAX_PREFIXES: usize = 1 << 10;
+
+/// At most this many entries in a revision table (`values * 2^classes`), rebuilt for
+/// every table: many distinct values make the search useless long before this.
+pub const MAX_REVISIONS: usize = 1 << 20;
 
 /// Token-search nodes between two looks at the stop flag.
 const POLL_NODES: u64 = 1 << 12;
@@ -63,17 +67,16 @@ pub struct Found {
     pub complete: bool,
     /// Full tables visited.
     pub tables: u64,
-    /// Token-search nodes.
-    pub nodes: u64,
 }
 
 /// The size of the table space of `prep`: `(values^cells, renamings)`, or `None` when
 /// the table search does not apply (more than [`MAX_CELLS`] cells, [`MAX_CLASSES`]
-/// classes or [`MAX_SYMMETRIES`] renamings). `values^cells / renamings` estimates the number of
+/// classes, [`MAX_SYMMETRIES`] renamings or [`MAX_REVISIONS`] revision entries). `values^cells / renamings` estimates the number of
 /// tables visited.
 pub fn table_space(prep: &Prepared) -> Option<(f64, usize)> {
     let sizes = class_sizes(prep);
-    if sizes.iter().sum::<usize>() > MAX_CLASSES {
+    let classes: usize = sizes.iter().sum();
+    if classes > MAX_CLASSES || prep.values.max(1) > MAX_REVISIONS >> classes {
         return None;
     }
     let cells = sizes.iter().try_fold(1usize, |acc, &k| {
@@ -108,11 +111,17 @@ pub fn search(prep: &Prepared, limit: u64, threads: usize, control: &Control) ->
         seen: Mutex::new((HashSet::new(), Vec::new())),
         enough: AtomicBool::new(false),
         tables: AtomicU64::new(0),
-        nodes: AtomicU64::new(0),
         control,
     };
-    // Units of work: the canonical prefixes of the first cells that survive propagation.
-    let split = SPLIT_DEPTH.min(space.cells);
+    // Units of work: the canonical prefixes of the first cells, at most MAX_PREFIXES.
+    let split = (0..space.cells)
+        .take_while(|&d| {
+            space
+                .values
+                .checked_pow(d as u32 + 1)
+                .is_some_and(|n| n <= MAX_PREFIXES)
+        })
+        .count();
     let mut prefixes = Vec::new();
     let mut root = Worker::new(&space, &symmetries, &shared);
     let mut stopped = root.walk(split, &mut |w| {
@@ -147,7 +156,6 @@ pub fn search(prep: &Prepared, limit: u64, threads: usize, control: &Control) ->
         complete: !stopped && !enough,
         partitions,
         tables: shared.tables.load(Ordering::Relaxed),
-        nodes: shared.nodes.load(Ordering::Relaxed),
     })
 }
 
@@ -157,7 +165,6 @@ struct Shared<'c> {
     seen: Mutex<(HashSet<Partition>, Vec<Partition>)>,
     enough: AtomicBool,
     tables: AtomicU64,
-    nodes: AtomicU64,
     control: &'c Control,
 }
 
@@ -451,9 +458,6 @@ impl<'a> Worker<'a> {
                 w.tokens()
             });
         self.table.clear();
-        self.shared
-            .nodes
-            .fetch_add(std::mem::take(&mut self.nodes), Ordering::Relaxed);
         stopped || self.shared.should_stop()
     }
 

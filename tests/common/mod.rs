@@ -26,19 +26,31 @@ pub fn tiny_instance(seed: u64) -> Instance {
                 .collect()
         })
         .collect();
+    let count = rng.random_range(0..=10);
+    let samples = random_samples(&mut rng, &groups, &classes, values, count, planted);
+    Instance::new(groups, samples).expect("valid by construction")
+}
+
+/// `count` random samples over `groups`. With `planted`, each value comes from a
+/// table over `classes` (one partition per group) drawn as cells are met, so the
+/// samples are consistent; otherwise values are random (below `values`).
+pub fn random_samples(
+    rng: &mut ChaCha8Rng,
+    groups: &[Group],
+    classes: &[Vec<u32>],
+    values: u64,
+    count: usize,
+    planted: bool,
+) -> Vec<(Vec<u32>, Label)> {
     let mut table = std::collections::HashMap::new();
-    let samples: Vec<(Vec<u32>, Label)> = (0..rng.random_range(0..=10))
+    (0..count)
         .map(|_| {
             let x: Vec<u32> = groups
                 .iter()
                 .map(|g| rng.random_range(0..g.tokens))
                 .collect();
             let y = if planted {
-                let cell: Vec<u32> = x
-                    .iter()
-                    .zip(&classes)
-                    .map(|(&t, c)| c[t as usize])
-                    .collect();
+                let cell: Vec<u32> = x.iter().zip(classes).map(|(&t, c)| c[t as usize]).collect();
                 *table
                     .entry(cell)
                     .or_insert_with(|| rng.random_range(0..values))
@@ -47,8 +59,7 @@ pub fn tiny_instance(seed: u64) -> Instance {
             };
             (x, Label::from(y))
         })
-        .collect();
-    Instance::new(groups, samples).expect("valid by construction")
+        .collect()
 }
 
 /// A command line written as one string, split at white space.
