@@ -489,10 +489,12 @@ fn table_source(
         Error::param(
             "strategy",
             format!(
-                "table needs at most {} cells, {} classes in all and {} class renamings",
+                "table needs at most {} cells, {} classes in all, {} class renamings and \
+                 values * 2^classes <= {}",
                 table::MAX_CELLS,
                 table::MAX_CLASSES,
-                table::MAX_SYMMETRIES
+                table::MAX_SYMMETRIES,
+                table::MAX_REVISIONS
             ),
         )
     })?;

@@ -675,6 +675,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn many_values_are_refused_before_anything_is_allocated() {
+        use crate::model::instance::{Group, Instance};
+        use crate::model::label::Label;
+        // One group, one class: 2^19 values fit the revision table (2^19 * 2^1), one more not.
+        let with_values = |n: u64| {
+            let samples: Vec<(Vec<u32>, Label)> =
+                (0..n).map(|y| (vec![0], Label::from(y))).collect();
+            Prepared::new(&Instance::new(vec![Group::new(1, 1)], samples).unwrap())
+        };
+        assert!(table_space(&with_values(1 << 19)).is_some());
+        assert!(table_space(&with_values((1 << 19) + 1)).is_none());
+    }
+
+    #[test]
     fn permutations_are_all_distinct_and_start_with_the_identity() {
         for k in 1..=4 {
             let all = permutations(k);
