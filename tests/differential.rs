@@ -38,6 +38,8 @@ fn variants() -> Vec<SolveOptions> {
                 projection,
                 backend,
                 propagate,
+                // Half the variants search a renamed formula.
+                seed: (!must_differ).then_some(7),
                 ..SolveOptions::count(COUNT_CAP)
             });
         }

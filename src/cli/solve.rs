@@ -26,9 +26,14 @@ pub struct SolveArgs {
     #[command(flatten)]
     backend: BackendArg,
     /// Search strategy, for experiments: auto (chosen from the instance), cdcl (local
-    /// search, then SAT) table (table-first search on every core) or portfolio (both side by side).
+    /// search, then SAT), table (table-first search on every core) or portfolio (two
+    /// CDCL searches on differently renamed formulas, side by side).
     #[arg(long, default_value_t = partrec::solve::Strategy::Auto, value_name = "auto|cdcl|table|portfolio")]
     strategy: partrec::solve::Strategy,
+    /// Rename the formula by this seed before CDCL: the same answers by another search
+    /// path (the portfolio's second search uses SEED + 1), for experiments.
+    #[arg(long, value_name = "SEED")]
+    seed: Option<u64>,
     #[command(flatten)]
     json: JsonOutput,
     #[command(flatten)]
@@ -46,6 +51,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let options = SolveOptions {
         backend: a.backend.backend,
         strategy: a.strategy,
+        seed: a.seed,
         ..match (a.unique, a.count) {
             (true, _) => SolveOptions::unique(),
             (false, Some(n)) => SolveOptions::count(n),

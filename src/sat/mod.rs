@@ -22,6 +22,7 @@
 pub mod cadical;
 pub mod cnf;
 pub mod control;
+pub mod shuffle;
 pub mod varisat;
 
 pub use cnf::Cnf;

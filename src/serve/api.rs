@@ -150,10 +150,13 @@ pub struct SolveRequestOptions {
     /// The search strategy, as `partrec solve --strategy` (default `auto`).
     #[serde(default)]
     pub strategy: Strategy,
+    /// Renames the formula before CDCL, as `partrec solve --seed`.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// What a solve request's `options` look like, for error messages.
-const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio"}"#;
+const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n}"#;
 
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;

@@ -183,6 +183,7 @@ impl AppState {
             backend: request.options.backend.unwrap_or(self.config.backend),
             max_clauses: Some(self.config.max_clauses),
             strategy: request.options.strategy,
+            seed: request.options.seed,
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

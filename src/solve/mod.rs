@@ -53,6 +53,11 @@ pub struct SolveOptions {
     /// The backend's parameter preset (the portfolio sets its members' own).
     #[serde(default)]
     pub tuning: Tuning,
+    /// Renames the formula by this seed before CDCL ([`crate::sat::shuffle`]): the same
+    /// answers by another search path. The portfolio's second member is always renamed,
+    /// by this seed + 1 (1 without one).
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// How the search runs after preprocessing and propagation.
@@ -66,9 +71,9 @@ pub enum Strategy {
     Cdcl,
     /// The table-first search ([`table`]) on every core.
     Table,
-    /// Two CDCL searches side by side, the first to decide stopping the other: the
-    /// local search then CaDiCaL tuned for satisfiable formulas, and plain CaDiCaL
-    /// from the start.
+    /// Two CDCL searches side by side, the first to decide stopping the other, both
+    /// with CaDiCaL tuned for satisfiable formulas: the local search then CDCL, and
+    /// CDCL from the start on the formula renamed by another seed.
     Portfolio,
 }
 
@@ -192,6 +197,7 @@ impl SolveOptions {
             max_clauses: None,
             strategy: Strategy::Auto,
             tuning: Tuning::Default,
+            seed: None,
         }
     }
 }
@@ -507,10 +513,13 @@ fn table_source(
     })
 }
 
-/// Runs the portfolio's two CDCL members side by side: on this thread (reporting
-/// progress) the local search then CaDiCaL tuned for satisfiable formulas, on
-/// another plain CaDiCaL without the local search. The first to decide stops the
-/// other. If neither decides, the answer that says more is kept.
+/// Runs the portfolio's two CDCL members side by side, both with CaDiCaL tuned for
+/// satisfiable formulas: on this thread (reporting progress) the local search then
+/// CDCL on the formula (renamed by `options.seed` if set), on another thread CDCL
+/// without the local search on the formula renamed by the next seed. In the hard
+/// band run times are heavy-tailed and one renaming often decides in seconds where
+/// another stalls. The first to decide stops the other. If neither decides, the
+/// answer that says more is kept.
 fn portfolio(
     searched: &Searched,
     options: &SolveOptions,
@@ -522,20 +531,20 @@ fn portfolio(
         tuning: Tuning::Sat,
         ..*options
     };
-    let prover = SolveOptions {
-        tuning: Tuning::Default,
+    let renamed = SolveOptions {
         local_search: LocalSearch::Off,
-        ..*options
+        seed: Some(options.seed.map_or(1, |s| s.wrapping_add(1))),
+        ..finder
     };
     let (first_control, second_control) = (control.child(), control.child());
     std::thread::scope(|scope| {
         let second = scope.spawn(|| -> Result<Solution> {
             let mut mine = out.clone();
-            let source = cdcl_source(searched.prep, &prover, &second_control, &mut mine);
+            let source = cdcl_source(searched.prep, &renamed, &second_control, &mut mine);
             let answer = drive(
                 searched,
                 source,
-                &prover,
+                &renamed,
                 &second_control,
                 mine,
                 &mut |_| {},
@@ -814,6 +823,9 @@ fn encode_into_solver(
     }
     let t = Instant::now();
     let mut solver = options.backend.tuned(options.tuning);
+    if let Some(seed) = options.seed {
+        solver = Box::new(crate::sat::shuffle::Shuffled::new(solver, seed));
+    }
     solver.set_control(control);
     out.stats.backend = Some(options.backend);
     let encoding = encode(prep, options.projection, solver.as_mut(), control)?;

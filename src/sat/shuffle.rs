@@ -1,0 +1,172 @@
+//! A seeded renaming of a formula in front of any backend: the variables are
+//! renumbered and their signs flipped at random, and the clauses given before the
+//! first solve are shuffled. The formula is the same up to renaming, so every
+//! answer is the same, but a CDCL search (whose decisions follow variable order,
+//! initial phases and clause order) takes another path: a seed for backends that
+//! have none, used to diversify a portfolio.
+
+use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Var};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// `inner` behind a seeded renaming of variables, signs and clause order.
+pub struct Shuffled {
+    inner: Box<dyn Solver>,
+    rng: ChaCha8Rng,
+    /// Variables handed out so far.
+    variables: usize,
+    /// The clauses held back until the first solve, in the caller's variables.
+    pending: Option<Vec<Vec<Lit>>>,
+    /// The inner literal of each of the caller's variables (once flushed).
+    renamed: Vec<Lit>,
+}
+
+impl Shuffled {
+    /// `inner` renamed by `seed`.
+    pub fn new(inner: Box<dyn Solver>, seed: u64) -> Self {
+        Shuffled {
+            inner,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            variables: 0,
+            pending: Some(Vec::new()),
+            renamed: Vec::new(),
+        }
+    }
+
+    /// Gives the inner solver a variable for each new one of the caller's, in a random
+    /// order with random signs.
+    fn rename_new(&mut self) {
+        let start = self.renamed.len();
+        let fresh: Vec<Var> = (start..self.variables)
+            .map(|_| self.inner.new_var())
+            .collect();
+        let mut order: Vec<usize> = (0..fresh.len()).collect();
+        order.shuffle(&mut self.rng);
+        for i in order {
+            let sign = self.rng.random::<bool>();
+            self.renamed.push(fresh[i].lit(sign));
+        }
+    }
+
+    /// The inner literal of `lit`.
+    fn map(&self, lit: Lit) -> Lit {
+        let inner = self.renamed[lit.var().index()];
+        if lit.is_positive() {
+            inner
+        } else {
+            !inner
+        }
+    }
+
+    /// Adds the held-back clauses, shuffled, and from now on passes clauses through.
+    fn flush(&mut self) {
+        self.rename_new();
+        if let Some(mut pending) = self.pending.take() {
+            pending.shuffle(&mut self.rng);
+            for clause in pending {
+                let mapped: Vec<Lit> = clause.iter().map(|&l| self.map(l)).collect();
+                self.inner.add_clause(&mapped);
+            }
+        }
+    }
+}
+
+impl ClauseSink for Shuffled {
+    fn new_var(&mut self) -> Var {
+        self.variables += 1;
+        Var::from_index(self.variables - 1)
+    }
+
+    fn add_clause(&mut self, lits: &[Lit]) {
+        match &mut self.pending {
+            Some(pending) => pending.push(lits.to_vec()),
+            None => {
+                self.rename_new();
+                let mapped: Vec<Lit> = lits.iter().map(|&l| self.map(l)).collect();
+                self.inner.add_clause(&mapped);
+            }
+        }
+    }
+}
+
+impl Solver for Shuffled {
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+
+    fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome> {
+        self.flush();
+        let mapped: Vec<Lit> = assumptions.iter().map(|&l| self.map(l)).collect();
+        self.inner.solve(&mapped)
+    }
+
+    fn value(&self, var: Var) -> Option<bool> {
+        let inner = *self.renamed.get(var.index())?;
+        self.inner
+            .value(inner.var())
+            .map(|v| v == inner.is_positive())
+    }
+
+    fn set_control(&mut self, control: &Control) -> bool {
+        self.inner.set_control(control)
+    }
+
+    fn stats(&self) -> Stats {
+        self.inner.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sat::tests::pigeonhole;
+
+    /// Every model of the renamed formula, read through the renaming, is a model of
+    /// the original; clauses added after a solve are renamed too.
+    #[test]
+    fn a_renamed_formula_has_the_same_answers_and_models() {
+        for backend in Backend::ALL {
+            for seed in 0..8 {
+                let mut s = Shuffled::new(backend.solver(), seed);
+                let v: Vec<Var> = (0..6).map(|_| s.new_var()).collect();
+                let clauses = vec![
+                    vec![v[0].positive(), v[1].positive()],
+                    vec![v[0].negative(), v[2].positive()],
+                    vec![v[1].negative(), v[3].negative()],
+                    vec![v[4].positive(), v[5].negative(), v[2].negative()],
+                ];
+                for c in &clauses {
+                    s.add_clause(c);
+                }
+                let holds = |s: &Shuffled, c: &[Lit]| {
+                    c.iter().any(|l| s.value(l.var()) == Some(l.is_positive()))
+                };
+                assert_eq!(s.solve(&[]).unwrap(), Outcome::Sat);
+                assert!(clauses.iter().all(|c| holds(&s, c)));
+                assert_eq!(s.solve(&[v[0].positive()]).unwrap(), Outcome::Sat);
+                assert_eq!(s.value(v[0]), Some(true));
+                assert_eq!(s.value(v[2]), Some(true));
+                // A variable made after the first solve.
+                let w = s.new_var();
+                s.add_clause(&[w.negative(), v[0].negative()]);
+                s.add_clause(&[w.positive()]);
+                assert_eq!(s.solve(&[]).unwrap(), Outcome::Sat);
+                assert_eq!((s.value(w), s.value(v[0])), (Some(true), Some(false)));
+                assert_eq!(s.value(Var::from_index(99)), None);
+                s.add_clause(&[v[2].negative()]);
+                s.add_clause(&[v[1].negative()]);
+                assert_eq!(s.solve(&[]).unwrap(), Outcome::Unsat);
+            }
+        }
+    }
+
+    #[test]
+    fn pigeonhole_stays_unsat_under_every_seed() {
+        for seed in 0..4 {
+            let mut s = Shuffled::new(Backend::Cadical.solver(), seed);
+            pigeonhole(&mut s, 5);
+            assert_eq!(s.solve(&[]).unwrap(), Outcome::Unsat);
+        }
+    }
+}
