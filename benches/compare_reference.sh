@@ -36,7 +36,7 @@ fi
 cargo build --release --quiet
 B=target/release/partrec
 mkdir -p "$DIR"
-rows="$DIR/rows.tsv"
+rows="$DIR/rows-$(basename "$OUT" .md).tsv"
 : > "$rows"
 solvers="partrec"
 [ "${REFERENCE:-1}" = 1 ] && solvers="partrec reference"

@@ -5,7 +5,8 @@
 //! [`model`] (instances, labels, partitions, solutions; read and validated
 //! through [`io`]) -> [`solve`] (preprocess over the observed tokens, encode
 //! into CNF, search through a [`sat`] backend, decode, count) -> [`check`]
-//! (the independent judge) -> the report ([`model::solution`]).
+//! (the independent judge) -> the report ([`model::solution`]); [`proof`]
+//! certifies `unsat`, `unique` and complete counts with DRAT proofs and checks them.
 //! [`reduction`] holds graph colouring and its reduction, [`experiment`] the
 //! planted instances and sweeps, [`baseline`] the paper's gradient method,
 //! [`worker`] the child-process path for backends that cannot be interrupted,
@@ -41,6 +42,7 @@ pub mod error;
 pub mod experiment;
 pub mod io;
 pub mod model;
+pub mod proof;
 pub mod reduction;
 pub mod sat;
 pub mod serve;

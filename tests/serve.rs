@@ -97,6 +97,28 @@ async fn solve_answers_exactly_what_the_command_line_prints() {
     // An unsat instance: K4 is not 3-colourable.
     let (status, answer) = post(&server, "/v1/solve", shipped("k4-3colors.json")).await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("unsat")));
+    // Certified over HTTP: the claim, its CNF and its proof inline, checked here.
+    for (file, claim) in [
+        ("myciel4-4colors.json", "unsat"),
+        ("planted-small.json", "unique"),
+    ] {
+        let instance =
+            Instance::read(root().join("instances").join(file).to_str().unwrap()).unwrap();
+        let body = with_options(&instance, json!({"unique": true, "certify": true}));
+        let (status, answer) = post(&server, "/v1/solve", body).await;
+        assert_eq!(status, 200, "{answer}");
+        let certified: partrec::proof::Certified =
+            serde_json::from_value(answer["certificate"].clone()).unwrap();
+        assert_eq!(serde_json::to_value(certified.entry.claim).unwrap(), claim);
+        let verified = partrec::proof::verify_claim(
+            &instance,
+            &certified.entry,
+            certified.dimacs.as_bytes(),
+            certified.drat.as_bytes(),
+        )
+        .unwrap();
+        assert!(verified.clauses > 0);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

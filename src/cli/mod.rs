@@ -10,6 +10,7 @@ mod check;
 mod color;
 mod convert;
 mod encode;
+mod explain;
 mod extract;
 mod generate;
 mod graph;
@@ -20,6 +21,7 @@ mod reduce;
 mod serve;
 mod solve;
 mod sweep;
+mod verify_certificate;
 mod verify_reduction;
 
 use clap::{Args, Parser, Subcommand};
@@ -65,6 +67,10 @@ enum Cmd {
     Color(color::ColorArgs),
     /// Solve a colouring directly and through the reduction and check that everything agrees (exit 0 verified, 1 disagreement, 3 undecided).
     VerifyReduction(verify_reduction::VerifyArgs),
+    /// Explain inconsistent data: a minimal set of samples that cannot all hold (exit 20), or show it is consistent (exit 10).
+    Explain(explain::ExplainArgs),
+    /// Check a `solve --certify` folder: each claim's CNF re-derived from the instance, each proof checked (exit 0 verified, 2 not).
+    VerifyCertificate(verify_certificate::VerifyCertificateArgs),
     /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
     Sweep(sweep::SweepArgs),
     /// Learn token embeddings by gradient descent and cluster them (the paper's method; never proves anything).
@@ -92,6 +98,8 @@ pub fn run(cli: Cli) -> Result<i32> {
         Cmd::Lift(a) => lift::run(a),
         Cmd::Color(a) => color::run(a),
         Cmd::VerifyReduction(a) => verify_reduction::run(a),
+        Cmd::VerifyCertificate(a) => verify_certificate::run(a),
+        Cmd::Explain(a) => explain::run(a),
         Cmd::Sweep(a) => sweep::run(a),
         Cmd::Learn(a) => learn::run(a),
         Cmd::Serve(a) => serve::run(a),

@@ -8,7 +8,7 @@ use partrec::{Error, Instance, Result};
 /// `partrec solve` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec solve instances/planted-small.json --unique\n  partrec solve instances/not-unique.json --count 10 --timeout 5 --pretty -o answer.json",
+    "  partrec solve instances/planted-small.json --unique\n  partrec solve instances/not-unique.json --count 10 --timeout 5 --pretty -o answer.json\n  partrec solve instances/k4-3colors.json --certify cert && partrec verify-certificate instances/k4-3colors.json cert",
     "Exit codes (the SAT-competition convention):\n  10  sat: a consistent partition was found and checked\n  20  unsat: a complete search proved there is none\n   0  unknown (timeout)"
 ))]
 pub struct SolveArgs {
@@ -34,6 +34,10 @@ pub struct SolveArgs {
     /// path (the portfolio's second search uses SEED + 1), for experiments.
     #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
+    /// Certify the answer's claim (unsat, unique, a complete count) into DIR: the CNF
+    /// refuted, a DRAT proof and manifest.json (checked by `partrec verify-certificate`).
+    #[arg(long, value_name = "DIR")]
+    certify: Option<std::path::PathBuf>,
     #[command(flatten)]
     json: JsonOutput,
     #[command(flatten)]
@@ -48,10 +52,19 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         ));
     }
     a.json.out.check(&[&a.instance])?;
+    if let Some(dir) = &a.certify {
+        if dir.exists() && !dir.is_dir() {
+            return Err(Error::Usage(format!(
+                "--certify {}: exists and is not a folder",
+                dir.display()
+            )));
+        }
+    }
     let options = SolveOptions {
         backend: a.backend.backend,
         strategy: a.strategy,
         seed: a.seed,
+        certify: a.certify.is_some(),
         ..match (a.unique, a.count) {
             (true, _) => SolveOptions::unique(),
             (false, Some(n)) => SolveOptions::count(n),
@@ -67,6 +80,11 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let solution = live::watch(&control, shown, || {
         partrec::worker::solve(&instance, &options, &control, exe.as_deref(), &mut |_| {})
     })?;
+    let mut solution = solution;
+    if let Some(dir) = &a.certify {
+        let claims: Vec<_> = solution.certificate.take().into_iter().collect();
+        partrec::proof::write(dir, &claims)?;
+    }
     a.json.write(&solution)?;
     a.quiet.summary(&a.instance, solution.summary());
     Ok(solution.status.exit_code())

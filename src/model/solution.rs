@@ -81,6 +81,9 @@ pub struct Stats {
     /// Full tables the table search visited, when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tables: Option<u64>,
+    /// Seconds spent certifying the answer ([`crate::proof::certify`]), when asked.
+    #[serde(default)]
+    pub certify_seconds: f64,
 }
 
 impl Stats {
@@ -93,6 +96,7 @@ impl Stats {
             + self.solve_seconds
             + self.unique_seconds
             + self.check_seconds
+            + self.certify_seconds
     }
 }
 
@@ -116,6 +120,10 @@ pub struct Solution {
     pub witness: Option<Partition>,
     /// Sizes and timings.
     pub stats: Stats,
+    /// The proof of the claim the answer makes (`unsat`, `unique`, a complete count),
+    /// when certification was asked for ([`crate::proof`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<crate::proof::Certified>,
 }
 
 impl Solution {
@@ -130,6 +138,7 @@ impl Solution {
             count_complete: None,
             witness: None,
             stats: Stats::default(),
+            certificate: None,
         }
     }
 

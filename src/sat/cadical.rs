@@ -104,6 +104,10 @@ impl Solver for Cadical {
         Some(self.solver.value(var.to_dimacs()).unwrap_or(false))
     }
 
+    fn failed(&self, lit: Lit) -> bool {
+        self.solver.failed(lit.to_dimacs())
+    }
+
     fn set_control(&mut self, control: &Control) -> bool {
         self.learned_before = control.live().learned();
         self.control = Some(control.clone());

@@ -48,9 +48,11 @@ pub enum Phase {
     Unique,
     /// Checking an answer.
     Check,
+    /// Certifying an answer with a proof.
+    Certify,
 }
 
-const PHASES: [Phase; 7] = [
+const PHASES: [Phase; 8] = [
     Phase::Preprocess,
     Phase::Propagate,
     Phase::LocalSearch,
@@ -58,6 +60,7 @@ const PHASES: [Phase; 7] = [
     Phase::Search,
     Phase::Unique,
     Phase::Check,
+    Phase::Certify,
 ];
 
 impl Phase {
@@ -71,6 +74,7 @@ impl Phase {
             Phase::Search => "searching",
             Phase::Unique => "deciding uniqueness",
             Phase::Check => "checking",
+            Phase::Certify => "certifying",
         }
     }
 }

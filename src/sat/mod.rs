@@ -134,6 +134,9 @@ pub trait Solver: ClauseSink {
     /// The value of `var` in the last model (after [`Outcome::Sat`]); `None` for a
     /// variable the solver never saw.
     fn value(&self, var: Var) -> Option<bool>;
+    /// After [`Outcome::Unsat`] under assumptions: whether assumption `lit` is in the
+    /// subset the refutation used (those alone are already unsatisfiable).
+    fn failed(&self, lit: Lit) -> bool;
     /// Lets `control` stop the search and collect live statistics. Returns `false` if this
     /// backend cannot be interrupted (the caller must then enforce deadlines another way).
     fn set_control(&mut self, control: &Control) -> bool;
@@ -310,10 +313,13 @@ pub(crate) mod tests {
                 (Some(false), Some(true), Some(false)),
                 "{backend} {tuning:?}"
             );
-            assert_eq!(
-                s.solve(&[v[2].negative(), v[1].negative()]).unwrap(),
-                Outcome::Unsat
-            );
+            let w = s.new_var();
+            let assumed = [w.positive(), v[2].negative(), v[1].negative()];
+            assert_eq!(s.solve(&assumed).unwrap(), Outcome::Unsat);
+            // The failed assumptions are unsatisfiable by themselves.
+            let failed: Vec<Lit> = assumed.into_iter().filter(|&l| s.failed(l)).collect();
+            assert!(failed.contains(&v[1].negative()), "{backend}");
+            assert_eq!(s.solve(&failed).unwrap(), Outcome::Unsat, "{backend}");
             // Assumptions do not stick.
             assert_eq!(s.solve(&[]).unwrap(), Outcome::Sat);
             assert_eq!(first_true(s.as_ref(), std::slice::from_ref(&v)).len(), 1);

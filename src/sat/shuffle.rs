@@ -108,6 +108,12 @@ impl Solver for Shuffled {
             .map(|v| v == inner.is_positive())
     }
 
+    fn failed(&self, lit: Lit) -> bool {
+        self.renamed
+            .get(lit.var().index())
+            .is_some_and(|_| self.inner.failed(self.map(lit)))
+    }
+
     fn set_control(&mut self, control: &Control) -> bool {
         self.inner.set_control(control)
     }

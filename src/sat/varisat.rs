@@ -11,6 +11,10 @@ pub struct Varisat {
     variables: usize,
     model: Vec<bool>,
     scratch: Vec<varisat::Lit>,
+    /// Assumptions are set in the solver.
+    assumed: bool,
+    /// A proof is being written.
+    proving: bool,
 }
 
 impl Varisat {
@@ -21,7 +25,29 @@ impl Varisat {
             variables: 0,
             model: Vec::new(),
             scratch: Vec::new(),
+            assumed: false,
+            proving: false,
         }
+    }
+}
+
+impl Varisat {
+    /// A fresh solver that writes a textual DRAT proof of every clause it derives to
+    /// `proof` (before any clause is added, as varisat requires). Clauses added after
+    /// a solve (blocking clauses) appear in the proof as lemmas; they are RUP only
+    /// when the CNF checked against the proof contains them too.
+    pub fn proving(proof: impl std::io::Write + 'static) -> Self {
+        let mut v = Self::new();
+        v.solver.write_proof(proof, varisat::ProofFormat::Drat);
+        v.proving = true;
+        v
+    }
+
+    /// Ends the proof and flushes it.
+    pub fn finish_proof(&mut self) -> crate::Result<()> {
+        self.solver
+            .close_proof()
+            .map_err(|e| crate::Error::Internal(format!("writing the proof failed: {e}")))
     }
 }
 
@@ -53,8 +79,18 @@ impl Solver for Varisat {
     }
 
     fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome> {
-        let assumed: Vec<varisat::Lit> = assumptions.iter().map(|&l| to_varisat(l)).collect();
-        self.solver.assume(&assumed);
+        // varisat logs even an empty set of assumptions as a proof step, which its
+        // DRAT writer cannot express: set them only when there are some, or to clear.
+        if !assumptions.is_empty() || self.assumed {
+            if self.proving {
+                return Err(crate::Error::Internal(
+                    "assumptions cannot be used while writing a DRAT proof".into(),
+                ));
+            }
+            let assumed: Vec<varisat::Lit> = assumptions.iter().map(|&l| to_varisat(l)).collect();
+            self.solver.assume(&assumed);
+            self.assumed = !assumptions.is_empty();
+        }
         let sat = self
             .solver
             .solve()
@@ -74,6 +110,12 @@ impl Solver for Varisat {
 
     fn value(&self, var: Var) -> Option<bool> {
         self.model.get(var.index()).copied()
+    }
+
+    fn failed(&self, lit: Lit) -> bool {
+        self.solver
+            .failed_core()
+            .is_some_and(|core| core.contains(&to_varisat(lit)))
     }
 
     fn set_control(&mut self, _control: &Control) -> bool {

@@ -153,10 +153,15 @@ pub struct SolveRequestOptions {
     /// Renames the formula before CDCL, as `partrec solve --seed`.
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Certify the answer's claim, as `partrec solve --certify`: the answer's
+    /// `certificate` holds the manifest entry with the CNF (`dimacs`) and the DRAT
+    /// proof (`drat`) inline.
+    #[serde(default)]
+    pub certify: bool,
 }
 
 /// What a solve request's `options` look like, for error messages.
-const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n}"#;
+const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool}"#;
 
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;

@@ -184,6 +184,7 @@ impl AppState {
             max_clauses: Some(self.config.max_clauses),
             strategy: request.options.strategy,
             seed: request.options.seed,
+            certify: request.options.certify,
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

@@ -199,6 +199,31 @@ pub fn encode<F: ClauseSink + ?Sized>(
     sink: &mut F,
     control: &Control,
 ) -> Result<Option<Encoding>> {
+    Ok(encode_any(prep, projection, false, sink, control)?.map(|(e, _)| e))
+}
+
+/// [`encode`] with one selector variable per distinct sample (in [`Prepared::samples`]
+/// order): each sample's clauses hold only when its selector is true, so solving
+/// under assumptions on the selectors decides subsets of the samples, and failed
+/// assumptions name a subset that is inconsistent by itself. Must-differ clauses,
+/// which follow from pairs of samples, are not guarded: `prep` should be built
+/// without them.
+pub fn encode_with_selectors<F: ClauseSink + ?Sized>(
+    prep: &Prepared,
+    sink: &mut F,
+    control: &Control,
+) -> Result<Option<(Encoding, Vec<Var>)>> {
+    encode_any(prep, Projection::Auto, true, sink, control)
+}
+
+/// The encoder behind [`encode`] and [`encode_with_selectors`].
+fn encode_any<F: ClauseSink + ?Sized>(
+    prep: &Prepared,
+    projection: Projection,
+    guarded: bool,
+    sink: &mut F,
+    control: &Control,
+) -> Result<Option<(Encoding, Vec<Var>)>> {
     let groups = prep.groups();
     let estimate = estimate_clauses(prep);
     if estimate > MAX_CLAUSES {
@@ -219,16 +244,27 @@ pub fn encode<F: ClauseSink + ?Sized>(
         .map(|(order, group)| encode_group(order.len(), group.classes as usize, &mut f))
         .collect();
     encode_must_differ(prep, &class_vars, &mut f);
-    if !encode_samples(prep, &class_vars, projection, &mut f, control) {
+    let guards = guarded.then(|| (0..prep.len()).map(|_| f.new_var()).collect::<Vec<Var>>());
+    if !encode_samples(
+        prep,
+        &class_vars,
+        projection,
+        guards.as_deref(),
+        &mut f,
+        control,
+    ) {
         return Ok(None);
     }
-    Ok(Some(Encoding {
-        order: prep.order.clone(),
-        tokens: groups.iter().map(|g| g.tokens).collect(),
-        variables: f.variables,
-        clauses: f.clauses,
-        class_vars,
-    }))
+    Ok(Some((
+        Encoding {
+            order: prep.order.clone(),
+            tokens: groups.iter().map(|g| g.tokens).collect(),
+            variables: f.variables,
+            clauses: f.clauses,
+            class_vars,
+        },
+        guards.unwrap_or_default(),
+    )))
 }
 
 /// From this many classes on, at-most-one is written as a ladder, not pairwise.
@@ -322,6 +358,7 @@ fn encode_samples<F: ClauseSink + ?Sized>(
     prep: &Prepared,
     class_vars: &[Vec<Vec<Var>>],
     projection: Option<usize>,
+    guards: Option<&[Var]>,
     f: &mut F,
     control: &Control,
 ) -> bool {
@@ -399,6 +436,9 @@ fn encode_samples<F: ClauseSink + ?Sized>(
                 clause.clear();
                 clause.extend(opts.iter().zip(c).map(|(o, &k)| o[k].negative()));
                 clause.push(target[index * bits + j].lit((value >> j) & 1 == 1));
+                if let Some(guards) = guards {
+                    clause.push(guards[i].negative());
+                }
                 f.add_clause(&clause);
             }
         });

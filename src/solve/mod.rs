@@ -10,6 +10,7 @@
 
 pub mod dimacs;
 pub mod encode;
+pub mod explain;
 pub mod local_search;
 pub mod preprocess;
 pub mod propagate;
@@ -53,6 +54,10 @@ pub struct SolveOptions {
     /// The backend's parameter preset (the portfolio sets its members' own).
     #[serde(default)]
     pub tuning: Tuning,
+    /// Certify the claim the answer makes (`unsat`, `unique`, a complete count) with
+    /// a DRAT proof ([`crate::proof::certify`]), in [`Solution::certificate`].
+    #[serde(default)]
+    pub certify: bool,
     /// Renames the formula by this seed before CDCL ([`crate::sat::shuffle`]): the same
     /// answers by another search path. The portfolio's second member is always renamed,
     /// by this seed + 1 (1 without one).
@@ -198,6 +203,7 @@ impl SolveOptions {
             strategy: Strategy::Auto,
             tuning: Tuning::Default,
             seed: None,
+            certify: false,
         }
     }
 }
@@ -357,7 +363,47 @@ pub fn solve(
 /// `stats.timed_out`. An interruptible backend ([`Backend::interruptible`]) stops
 /// within its polling interval; varisat only between SAT calls and phases, so callers
 /// that need a hard deadline with varisat run it in a child ([`crate::worker`]).
+///
+/// With `options.certify`, a claim (`unsat`, `unique`, a complete count) is certified
+/// afterwards ([`crate::proof::certify`]); if `control` stops that, the claim is
+/// withdrawn (unknown), never left unproven.
 pub fn solve_with(
+    instance: &Instance,
+    options: &SolveOptions,
+    control: &Control,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
+    let mut out = search(instance, options, control, progress)?;
+    if options.certify && crate::proof::claim_of(&out).is_some() {
+        let t = Instant::now();
+        control.live().set_phase(Phase::Certify);
+        out.certificate = crate::proof::certify(instance, &out, control)?;
+        out.stats.certify_seconds = t.elapsed().as_secs_f64();
+        if out.certificate.is_none() {
+            withdraw_claims(&mut out);
+        }
+    }
+    Ok(out)
+}
+
+/// Marks an answer's unproven claims unknown: unsat becomes unknown, a complete count
+/// a lower bound, uniqueness undecided.
+fn withdraw_claims(out: &mut Solution) {
+    if out.status == Status::Unsat {
+        out.status = Status::Unknown;
+        out.stats.unsat_reason = None;
+    }
+    if out.count_complete == Some(true) {
+        out.count_complete = Some(false);
+    }
+    if out.unique == Some(true) {
+        out.unique = None;
+    }
+    out.stats.timed_out = true;
+}
+
+/// [`solve_with`] without certification.
+fn search(
     instance: &Instance,
     options: &SolveOptions,
     control: &Control,

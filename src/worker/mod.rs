@@ -457,7 +457,8 @@ pub fn solve(
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
     match exe {
-        Some(exe) if !options.backend.interruptible() => {
+        // Certification runs varisat, which cannot be interrupted either.
+        Some(exe) if !options.backend.interruptible() || options.certify => {
             let timeout = control.remaining().unwrap_or(Duration::MAX);
             solve_in_child(exe, instance, options, timeout, control)
         }

@@ -1,0 +1,53 @@
+//! `partrec explain`: a minimal set of samples that cannot all hold.
+
+use super::{after_help, live, timeout, JsonOutput, Quiet};
+use clap::Args;
+use partrec::solve::explain::{explain, Explained};
+use partrec::{Instance, Result, Status};
+
+/// `partrec explain` flags.
+#[derive(Args)]
+#[command(after_help = after_help!(
+    "  partrec explain instances/k4-3colors.json --pretty",
+    "Exit codes:\n  20  inconsistent: the minimal set of samples is printed (and the reason on stderr)\n  10  consistent: nothing to explain (a checked partition is printed)\n   0  unknown (timeout)"
+))]
+pub struct ExplainArgs {
+    /// Instance file (`-` for standard input).
+    instance: String,
+    /// Wall-clock limit in seconds.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    timeout: Option<f64>,
+    #[command(flatten)]
+    json: JsonOutput,
+    #[command(flatten)]
+    quiet: Quiet,
+}
+
+/// Explains, prints the samples as JSON and the reason on standard error.
+pub fn run(a: ExplainArgs) -> Result<i32> {
+    a.json.out.check(&[&a.instance])?;
+    let timeout = timeout(a.timeout)?;
+    let instance = Instance::read(&a.instance)?;
+    let control = live::control(timeout, false);
+    match explain(&instance, &control)? {
+        Explained::Inconsistent(why) => {
+            a.json.write(&why)?;
+            a.quiet
+                .summary(&a.instance, format_args!("inconsistent: {}", why.text));
+            Ok(Status::Unsat.exit_code())
+        }
+        Explained::Consistent(partition) => {
+            a.json
+                .write(&serde_json::json!({"status": "sat", "partition": partition}))?;
+            a.quiet
+                .summary(&a.instance, "consistent: nothing to explain");
+            Ok(Status::Sat.exit_code())
+        }
+        Explained::Unknown => {
+            a.json.write(&serde_json::json!({"status": "unknown"}))?;
+            a.quiet
+                .summary(&a.instance, "unknown: stopped by the timeout");
+            Ok(Status::Unknown.exit_code())
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Certified answers end to end: `solve --certify` on unsat, unique and complete-count
+//! instances, `verify-certificate` on what it wrote, the external DRAT checker `rate`
+//! on every proof, and tampered certificates rejected. In process: certificates on
+//! tiny instances agree with brute force.
+
+mod common;
+
+use common::brute::consistent_partitions;
+use common::{root, run, scratch, tiny_instance, words};
+use partrec::proof::{verify_claim, ClaimKind, Entry, MANIFEST};
+use partrec::solve::{solve, SolveOptions};
+use partrec::Instance;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The external checker: `$PARTREC_RATE`, `target/tools/bin/rate` (where `.ci/run`
+/// installs it with `cargo install rate`) or `rate` on the PATH.
+fn rate() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("PARTREC_RATE").map(PathBuf::from),
+        Some(root().join("target/tools/bin/rate")),
+        Some(PathBuf::from("rate")),
+    ];
+    let found = candidates.into_iter().flatten().find(|p| {
+        Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        eprintln!("skipped the external check: no `rate` (cargo install rate --root target/tools)");
+    }
+    found
+}
+
+fn manifest(dir: &Path) -> Vec<Entry> {
+    serde_json::from_slice(&std::fs::read(dir.join(MANIFEST)).unwrap()).unwrap()
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Solves `instance` with `flags` and `--certify`, expects `code` and one `claim`, and
+/// checks the certificate with `verify-certificate` and with `rate`.
+fn certified(instance: &Path, flags: &str, code: i32, claim: ClaimKind, dir: &Path) {
+    let mut args = vec!["solve", path(instance), "-q", "--certify", path(dir)];
+    args.extend(words(flags));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{instance:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let entries = manifest(dir);
+    assert_eq!(entries.len(), 1, "{instance:?}");
+    assert_eq!(entries[0].claim, claim, "{instance:?}");
+    let out = run(&["verify-certificate", path(instance), path(dir), "-q"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{instance:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(rate) = rate() {
+        let out = Command::new(rate)
+            .arg(dir.join(&entries[0].cnf))
+            .arg(dir.join(&entries[0].proof))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && said.contains("s VERIFIED"),
+            "{instance:?}: rate says {said}"
+        );
+    }
+}
+
+/// A generated instance, written to `dir/name.json`.
+fn generated(dir: &Path, name: &str, flags: &str) -> PathBuf {
+    let file = dir.join(format!("{name}.json"));
+    let line = format!("generate {flags} -q -o {}", path(&file));
+    assert_eq!(run(&words(&line)).status.code(), Some(0), "{line}");
+    file
+}
+
+#[test]
+fn unsat_unique_and_complete_counts_are_certified_and_verified_twice() {
+    let dir = scratch("certify");
+    let shipped = |f: &str| root().join("instances").join(f);
+    // Reductions of graphs that are not colourable with that many colours.
+    certified(
+        &shipped("k4-3colors.json"),
+        "",
+        20,
+        ClaimKind::Unsat,
+        &dir.join("k4"),
+    );
+    certified(
+        &shipped("myciel4-4colors.json"),
+        "--unique",
+        20,
+        ClaimKind::Unsat,
+        &dir.join("myciel4"),
+    );
+    let petersen = dir.join("petersen.col");
+    assert_eq!(
+        run(&["graph", "petersen", "-o", path(&petersen)])
+            .status
+            .code(),
+        Some(0)
+    );
+    let reduced = dir.join("petersen-2.json");
+    let out = run(&[
+        "reduce",
+        path(&petersen),
+        "--colors",
+        "2",
+        "-o",
+        path(&reduced),
+        "-q",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    certified(&reduced, "", 20, ClaimKind::Unsat, &dir.join("petersen"));
+    // Unique planted instances at I = 2 and I = 3.
+    certified(
+        &shipped("planted-small.json"),
+        "--unique",
+        10,
+        ClaimKind::Unique,
+        &dir.join("planted"),
+    );
+    let three = generated(
+        &dir,
+        "three",
+        "--groups 3 --tokens 20 --classes 2 --values 2 --ratio 6 --seed 4",
+    );
+    certified(
+        &three,
+        "--unique",
+        10,
+        ClaimKind::Unique,
+        &dir.join("three"),
+    );
+    // A planted instance with one label flipped: inconsistent.
+    let planted = generated(
+        &dir,
+        "flip",
+        "--groups 2 --tokens 20 --classes 3 --values 2 --ratio 6 --seed 2",
+    );
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&planted).unwrap()).unwrap();
+    let y = &mut doc["samples"][0]["y"];
+    *y = serde_json::json!(1 - y.as_u64().unwrap());
+    std::fs::write(&planted, doc.to_string()).unwrap();
+    certified(
+        &planted,
+        "--unique",
+        20,
+        ClaimKind::Unsat,
+        &dir.join("flip"),
+    );
+    // Few samples: several partitions, all counted.
+    let sparse = generated(
+        &dir,
+        "sparse",
+        "--groups 2 --tokens 6 --classes 2 --values 2 --ratio 1 --seed 1",
+    );
+    certified(
+        &sparse,
+        "--count 100000",
+        10,
+        ClaimKind::CountComplete,
+        &dir.join("sparse"),
+    );
+    let entries = manifest(&dir.join("sparse"));
+    assert!(entries[0].partitions.len() >= 2, "{:?}", entries[0].count);
+}
+
+#[test]
+fn a_truncated_proof_or_a_dropped_clause_is_rejected() {
+    let dir = scratch("certify-tamper");
+    let instance = root().join("instances/myciel4-4colors.json");
+    let cert = dir.join("cert");
+    certified(&instance, "", 20, ClaimKind::Unsat, &cert);
+    let entry = &manifest(&cert)[0];
+    let (cnf, proof) = (cert.join(&entry.cnf), cert.join(&entry.proof));
+    let original_proof = std::fs::read_to_string(&proof).unwrap();
+    let original_cnf = std::fs::read_to_string(&cnf).unwrap();
+    let rejected = |says: &str| {
+        let out = run(&["verify-certificate", path(&instance), path(&cert)]);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(says), "{err}");
+    };
+    // Cut anywhere: at half, or only the final empty clause.
+    let lines: Vec<&str> = original_proof.lines().collect();
+    for keep in [lines.len() / 2, lines.len() - 1] {
+        std::fs::write(&proof, lines[..keep].join("\n") + "\n").unwrap();
+        rejected(&entry.proof);
+        // rate accepts a proof whose lemmas end in a propagation conflict without the
+        // empty clause written out; partrec's checker asks for it.
+        if let (Some(rate), true) = (rate(), keep == lines.len() / 2) {
+            let out = Command::new(rate).arg(&cnf).arg(&proof).output().unwrap();
+            assert!(!out.status.success(), "rate accepted a proof cut at {keep}");
+        }
+    }
+    std::fs::write(&proof, &original_proof).unwrap();
+    // One clause of the CNF dropped (the header kept, or fixed): not this instance's CNF.
+    let cnf_lines: Vec<&str> = original_cnf.lines().collect();
+    let mut dropped = cnf_lines.clone();
+    dropped.remove(cnf_lines.len() / 2);
+    std::fs::write(&cnf, dropped.join("\n") + "\n").unwrap();
+    rejected(&entry.cnf);
+    let header: Vec<&str> = cnf_lines[0].split_whitespace().collect();
+    let fewer = header[3].parse::<usize>().unwrap() - 1;
+    let fixed = format!("p cnf {} {fewer}\n{}\n", header[2], dropped[1..].join("\n"));
+    std::fs::write(&cnf, fixed).unwrap();
+    rejected(&entry.cnf);
+    std::fs::write(&cnf, &original_cnf).unwrap();
+    // A claim on another instance, and a manifest naming a file outside the folder.
+    let other = root().join("instances/k4-3colors.json");
+    let out = run(&["verify-certificate", path(&other), path(&cert)]);
+    assert_eq!(out.status.code(), Some(2));
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cert.join(MANIFEST)).unwrap()).unwrap();
+    doc[0]["proof"] = serde_json::json!("../../../etc/passwd");
+    std::fs::write(cert.join(MANIFEST), doc.to_string()).unwrap();
+    rejected("not a file name inside the certificate folder");
+    // The untouched certificate still verifies.
+    certified(&instance, "", 20, ClaimKind::Unsat, &cert);
+}
+
+#[test]
+fn certificates_on_tiny_instances_agree_with_brute_force() {
+    let (mut unsat, mut unique, mut counted) = (0, 0, 0);
+    for seed in 0..400 {
+        let instance: Instance = tiny_instance(seed);
+        let options = SolveOptions {
+            certify: true,
+            ..SolveOptions::count(300)
+        };
+        let sol = solve(&instance, &options, &mut |_| {}).unwrap();
+        let all = consistent_partitions(&instance).len() as u64;
+        let Some(cert) = &sol.certificate else {
+            // No claim: the count was capped.
+            assert!(
+                all >= 300 || sol.count_complete != Some(true),
+                "seed {seed}"
+            );
+            continue;
+        };
+        assert_eq!(cert.entry.count, all, "seed {seed}");
+        match cert.entry.claim {
+            ClaimKind::Unsat => unsat += 1,
+            ClaimKind::Unique => unique += 1,
+            ClaimKind::CountComplete => counted += 1,
+        }
+        verify_claim(
+            &instance,
+            &cert.entry,
+            cert.dimacs.as_bytes(),
+            cert.drat.as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        // The proof is not the CNF's by accident: without its last lemma it fails.
+        let cut: Vec<&str> = cert.drat.lines().collect();
+        let cut = cut[..cut.len() - 1].join("\n") + "\n";
+        assert!(
+            verify_claim(
+                &instance,
+                &cert.entry,
+                cert.dimacs.as_bytes(),
+                cut.as_bytes()
+            )
+            .is_err(),
+            "seed {seed}"
+        );
+    }
+    assert!(
+        unsat >= 20 && unique >= 20 && counted >= 20,
+        "{unsat} {unique} {counted}"
+    );
+}
