@@ -13,13 +13,14 @@ use partrec::Instance;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The external checker: `$PARTREC_RATE`, `target/tools/bin/rate` (where `.ci/run`
-/// installs it with `cargo install rate`) or `rate` on the PATH.
+/// The external checker: `$PARTREC_RATE`, `rate` on the PATH (`.ci/run` installs it
+/// with `cargo install rate`) or in `~/.cargo/bin`.
 fn rate() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/rate"));
     let candidates = [
         std::env::var_os("PARTREC_RATE").map(PathBuf::from),
-        Some(root().join("target/tools/bin/rate")),
         Some(PathBuf::from("rate")),
+        home,
     ];
     let found = candidates.into_iter().flatten().find(|p| {
         Command::new(p)
@@ -28,7 +29,7 @@ fn rate() -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
-        eprintln!("skipped the external check: no `rate` (cargo install rate --root target/tools)");
+        eprintln!("skipped the external check: no `rate` (cargo install rate)");
     }
     found
 }
@@ -288,4 +289,43 @@ fn certificates_on_tiny_instances_agree_with_brute_force() {
         unsat >= 20 && unique >= 20 && counted >= 20,
         "{unsat} {unique} {counted}"
     );
+}
+
+#[test]
+fn explain_and_identify_through_the_binary() {
+    let shipped = |f: &str| root().join("instances").join(f);
+    for (file, kind, size) in [
+        ("k4-3colors.json", "too_many_different", 9),
+        ("repeated-x.json", "same_tokens", 2),
+    ] {
+        let out = run(&["explain", path(&shipped(file))]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(20), "{file}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains("inconsistent: "), "{err}");
+        let why: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(why["reason"]["kind"], kind, "{file}");
+        assert_eq!(why["samples"].as_array().unwrap().len(), size, "{file}");
+    }
+    let out = run(&["explain", path(&shipped("planted-small.json")), "-q"]);
+    assert_eq!(out.status.code(), Some(10));
+    let out = run(&["explain", "no-such-file.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    // A unique instance: the identified blocks are the partition, every token pinned.
+    let out = run(&[
+        "solve",
+        path(&shipped("planted-small.json")),
+        "--identify",
+        "-q",
+    ]);
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["identified"], answer["partition"]);
+    let pinned = answer["determined"].as_array().unwrap();
+    assert!(pinned
+        .iter()
+        .all(|g| g.as_array().unwrap().iter().all(|b| b == true)));
+    // Without --identify, neither field.
+    let out = run(&["solve", path(&shipped("planted-small.json")), "-q"]);
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(answer.get("identified").is_none() && answer.get("determined").is_none());
 }

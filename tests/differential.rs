@@ -415,3 +415,140 @@ fn propagation_merges_only_what_every_partition_agrees_on() {
         "refuted {refuted}, merged {decided_some}"
     );
 }
+
+/// The instance with only the samples `keep`.
+fn restricted(instance: &partrec::Instance, keep: &[usize]) -> partrec::Instance {
+    partrec::Instance::new(
+        instance.groups().to_vec(),
+        keep.iter()
+            .map(|&i| (instance.x(i).to_vec(), instance.y(i))),
+    )
+    .unwrap()
+}
+
+#[test]
+fn identify_agrees_with_brute_force_on_every_pair_of_every_group() {
+    let (mut several, mut unique) = (0, 0);
+    for seed in 0..3000 {
+        let inst = tiny_instance(seed);
+        let all = consistent_partitions(&inst);
+        let options = SolveOptions {
+            identify: true,
+            ..SolveOptions::find()
+        };
+        let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+        if all.is_empty() {
+            assert!(sol.identified.is_none(), "seed {seed}");
+            continue;
+        }
+        if all.len() == 1 {
+            unique += 1;
+        } else {
+            several += 1;
+        }
+        let (ids, det) = (sol.identified.unwrap(), sol.determined.unwrap());
+        for (g, group) in inst.groups().iter().enumerate() {
+            let n = group.tokens as usize;
+            let observed: Vec<bool> = (0..n as u32)
+                .map(|t| (0..inst.num_samples()).any(|s| inst.x(s)[g] == t))
+                .collect();
+            let together = |t: usize, u: usize| -> Vec<bool> {
+                all.iter().map(|p| p[g][t] == p[g][u]).collect()
+            };
+            for t in 0..n {
+                for u in 0..n {
+                    let always = together(t, u).iter().all(|&b| b);
+                    assert_eq!(ids[g][t] == ids[g][u], always, "seed {seed} g {g} {t} {u}");
+                }
+                let pinned = if observed[t] {
+                    (0..n)
+                        .filter(|&u| observed[u])
+                        .all(|u| together(t, u).windows(2).all(|w| w[0] == w[1]))
+                } else {
+                    group.classes == 1
+                };
+                assert_eq!(det[g][t], pinned, "seed {seed} g {g} token {t}");
+            }
+        }
+        if all.len() == 1 {
+            // Unique: the blocks are the partition itself.
+            assert_eq!(canonical(&ids), canonical(&all[0]), "seed {seed}");
+        }
+    }
+    assert!(several > 500 && unique > 100, "{several} {unique}");
+}
+
+#[test]
+fn explanations_are_unsat_and_minimal_by_brute_force() {
+    use partrec::sat::Control;
+    use partrec::solve::explain::{explain, Explained};
+    let mut explained = 0;
+    for seed in 0..3000 {
+        let inst = tiny_instance(seed);
+        let all = consistent_partitions(&inst);
+        match explain(&inst, &Control::new()).unwrap() {
+            Explained::Consistent(p) => {
+                assert!(!all.is_empty(), "seed {seed}");
+                assert!(check(&inst, &p).unwrap().consistent, "seed {seed}");
+            }
+            Explained::Inconsistent(why) => {
+                explained += 1;
+                assert!(all.is_empty(), "seed {seed}");
+                let keep: Vec<usize> = why.samples.iter().map(|s| s.index).collect();
+                assert!(consistent_partitions(&restricted(&inst, &keep)).is_empty());
+                for skip in 0..keep.len() {
+                    let mut rest = keep.clone();
+                    rest.remove(skip);
+                    assert!(
+                        !consistent_partitions(&restricted(&inst, &rest)).is_empty(),
+                        "seed {seed}: sample {} is not needed",
+                        keep[skip]
+                    );
+                }
+            }
+            Explained::Unknown => panic!("seed {seed}: no deadline, yet unknown"),
+        }
+    }
+    assert!(explained > 300, "{explained}");
+}
+
+#[test]
+fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solver() {
+    use partrec::sat::Control;
+    use partrec::solve::explain::{explain, Explained};
+    use partrec::{Label, Status};
+    for seed in 0..8 {
+        let params = partrec::experiment::generate::GenerateParams {
+            tokens: vec![30, 30],
+            classes: vec![3, 3],
+            values: 2,
+            samples: 600,
+            seed,
+        };
+        let inst = partrec::experiment::generate::generate(&params, None).unwrap();
+        // Flip every 67th label (about nine).
+        let samples = (0..inst.num_samples()).map(|s| {
+            let (zero, one) = (Label::from(0u64), Label::from(1u64));
+            let y = match inst.y(s) {
+                y if s % 67 != 5 => y.clone(),
+                y if *y == zero => one,
+                _ => zero,
+            };
+            (inst.x(s).to_vec(), y)
+        });
+        let flipped = partrec::Instance::new(inst.groups().to_vec(), samples).unwrap();
+        let Explained::Inconsistent(why) = explain(&flipped, &Control::new()).unwrap() else {
+            panic!("seed {seed}: flipped labels left the instance consistent");
+        };
+        let keep: Vec<usize> = why.samples.iter().map(|s| s.index).collect();
+        let find = SolveOptions::find();
+        let whole = solve(&restricted(&flipped, &keep), &find, &mut |_| {}).unwrap();
+        assert_eq!(whole.status, Status::Unsat, "seed {seed}");
+        for skip in 0..keep.len() {
+            let mut rest = keep.clone();
+            rest.remove(skip);
+            let sol = solve(&restricted(&flipped, &rest), &find, &mut |_| {}).unwrap();
+            assert_eq!(sol.status, Status::Sat, "seed {seed}");
+        }
+    }
+}

@@ -1521,3 +1521,78 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The DRAT proof checker's readers (`proof::drat::check`)
+// ---------------------------------------------------------------------------
+
+/// Clause text from a few literal tokens: digits, signs, `d`, `0`, `p cnf` lines,
+/// comments, stray bytes and huge numbers, in random order and line breaks.
+fn clause_text() -> impl Strategy<Value = Vec<u8>> {
+    let token = prop_oneof![
+        (-6i64..=6).prop_map(|l| l.to_string().into_bytes()),
+        Just(b"0".to_vec()),
+        Just(b"d".to_vec()),
+        Just(b"\n".to_vec()),
+        Just(b"c comment\n".to_vec()),
+        Just(b"p cnf 3 4\n".to_vec()),
+        Just(b"p cnf 99999999999 1\n".to_vec()),
+        Just(b"2147483647".to_vec()),
+        Just(b"-2147483648".to_vec()),
+        Just(b"99999999999999999999".to_vec()),
+        any::<u8>().prop_map(|b| vec![b]),
+    ];
+    proptest::collection::vec(token, 0..40).prop_map(|tokens| tokens.join(&b' '))
+}
+
+proptest! {
+    #![proptest_config(config(2000))]
+
+    /// Any CNF and proof text: the checker answers (accepts or says where it stops)
+    /// without panicking; a rejection names the file.
+    #[test]
+    fn the_drat_checker_never_panics(cnf in clause_text(), proof in clause_text()) {
+        let mut with_header = b"p cnf 6 0\n".to_vec();
+        with_header.extend_from_slice(&cnf);
+        for text in [&cnf, &with_header] {
+            if let Err(e) = partrec::proof::drat::check(text, &proof) {
+                prop_assert!(e.file == "cnf" || e.file == "proof");
+                prop_assert!(!e.to_string().contains('\n'), "{}", e);
+            }
+        }
+    }
+
+    /// Soundness on small formulas: whenever a random proof is accepted, the CNF has
+    /// no satisfying assignment (checked by enumerating all 2^6).
+    #[test]
+    fn an_accepted_proof_refutes_a_formula_that_is_unsat(
+        // Short clauses, so that many formulas are unsat and many proofs pass.
+        clauses in proptest::collection::vec(proptest::collection::vec(-6i64..=6, 1..3), 1..20),
+        lemmas in proptest::collection::vec(proptest::collection::vec(-6i64..=6, 0..3), 0..10),
+    ) {
+        let clauses: Vec<Vec<i64>> =
+            clauses.into_iter().map(|c| c.into_iter().filter(|&l| l != 0).collect()).collect();
+        let mut cnf = format!("p cnf 6 {}\n", clauses.len());
+        for c in &clauses {
+            for l in c {
+                cnf.push_str(&format!("{l} "));
+            }
+            cnf.push_str("0\n");
+        }
+        let mut proof = String::new();
+        for c in &lemmas {
+            for l in c.iter().filter(|&&l| l != 0) {
+                proof.push_str(&format!("{l} "));
+            }
+            proof.push_str("0\n");
+        }
+        if partrec::proof::drat::check(cnf.as_bytes(), proof.as_bytes()).is_ok() {
+            let satisfiable = (0u32..64).any(|m| {
+                clauses.iter().all(|c| {
+                    c.iter().any(|&l| (m >> (l.unsigned_abs() - 1) & 1 == 1) == (l > 0))
+                })
+            });
+            prop_assert!(!satisfiable, "accepted a proof of a satisfiable formula:\n{}\n{}", cnf, proof);
+        }
+    }
+}

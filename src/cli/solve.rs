@@ -38,6 +38,11 @@ pub struct SolveArgs {
     /// refuted, a DRAT proof and manifest.json (checked by `partrec verify-certificate`).
     #[arg(long, value_name = "DIR")]
     certify: Option<std::path::PathBuf>,
+    /// On a sat answer, also report what every consistent partition agrees on:
+    /// `identified` (a block id per token) and `determined` (tokens pinned relative
+    /// to every other observed token).
+    #[arg(long)]
+    identify: bool,
     #[command(flatten)]
     json: JsonOutput,
     #[command(flatten)]
@@ -65,6 +70,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         strategy: a.strategy,
         seed: a.seed,
         certify: a.certify.is_some(),
+        identify: a.identify,
         ..match (a.unique, a.count) {
             (true, _) => SolveOptions::unique(),
             (false, Some(n)) => SolveOptions::count(n),

@@ -84,6 +84,9 @@ pub struct Stats {
     /// Seconds spent certifying the answer ([`crate::proof::certify`]), when asked.
     #[serde(default)]
     pub certify_seconds: f64,
+    /// Seconds spent on `--identify` ([`crate::solve::identify`]), when asked.
+    #[serde(default)]
+    pub identify_seconds: f64,
 }
 
 impl Stats {
@@ -97,6 +100,7 @@ impl Stats {
             + self.unique_seconds
             + self.check_seconds
             + self.certify_seconds
+            + self.identify_seconds
     }
 }
 
@@ -124,6 +128,14 @@ pub struct Solution {
     /// when certification was asked for ([`crate::proof`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<crate::proof::Certified>,
+    /// With `--identify`: per group, a block id per token, shared exactly by tokens in
+    /// the same class in every consistent partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified: Option<Vec<Vec<u32>>>,
+    /// With `--identify`: per group and token, whether its co-membership with every
+    /// other observed token is the same in every consistent partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub determined: Option<Vec<Vec<bool>>>,
 }
 
 impl Solution {
@@ -139,6 +151,8 @@ impl Solution {
             witness: None,
             stats: Stats::default(),
             certificate: None,
+            identified: None,
+            determined: None,
         }
     }
 

@@ -158,10 +158,13 @@ pub struct SolveRequestOptions {
     /// proof (`drat`) inline.
     #[serde(default)]
     pub certify: bool,
+    /// Report what every consistent partition agrees on, as `partrec solve --identify`.
+    #[serde(default)]
+    pub identify: bool,
 }
 
 /// What a solve request's `options` look like, for error messages.
-const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool}"#;
+const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool, "identify": bool}"#;
 
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;

@@ -185,6 +185,7 @@ impl AppState {
             strategy: request.options.strategy,
             seed: request.options.seed,
             certify: request.options.certify,
+            identify: request.options.identify,
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

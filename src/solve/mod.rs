@@ -11,6 +11,7 @@
 pub mod dimacs;
 pub mod encode;
 pub mod explain;
+pub mod identify;
 pub mod local_search;
 pub mod preprocess;
 pub mod propagate;
@@ -58,6 +59,11 @@ pub struct SolveOptions {
     /// a DRAT proof ([`crate::proof::certify`]), in [`Solution::certificate`].
     #[serde(default)]
     pub certify: bool,
+    /// On a sat answer, also compute what every consistent partition agrees on
+    /// ([`identify::identify`]), in [`Solution::identified`] and
+    /// [`Solution::determined`].
+    #[serde(default)]
+    pub identify: bool,
     /// Renames the formula by this seed before CDCL ([`crate::sat::shuffle`]): the same
     /// answers by another search path. The portfolio's second member is always renamed,
     /// by this seed + 1 (1 without one).
@@ -204,6 +210,7 @@ impl SolveOptions {
             tuning: Tuning::Default,
             seed: None,
             certify: false,
+            identify: false,
         }
     }
 }
@@ -382,6 +389,19 @@ pub fn solve_with(
         if out.certificate.is_none() {
             withdraw_claims(&mut out);
         }
+    }
+    if options.identify && out.status == Status::Sat {
+        let t = Instant::now();
+        control.live().set_phase(Phase::Unique);
+        match identify::identify(instance, control)? {
+            Some(found) => {
+                out.identified = Some(found.identified);
+                out.determined = Some(found.determined);
+                out.stats.solver_calls += found.solver_calls;
+            }
+            None => out.stats.timed_out = true,
+        }
+        out.stats.identify_seconds = t.elapsed().as_secs_f64();
     }
     Ok(out)
 }
