@@ -157,11 +157,13 @@ fn rests_on(instance: &Instance, prep: &Prepared, claim: ClaimKind) -> Vec<Strin
 }
 
 /// Certifies the claim `solution` makes about `instance` (none: `Ok(None)`).
-/// CaDiCaL enumerates every partition of the observed tokens on the encoding,
-/// blocking each, until the formula is unsatisfiable; the partitions found must
+/// For a complete count, CaDiCaL enumerates every partition of the observed tokens
+/// on the encoding, blocking each, until the formula is unsatisfiable (for `unique`
+/// the answer's partition is blocked, for `unsat` nothing); the partitions must
 /// account for exactly `solution.count` (else an internal error: the search and the
 /// certificate disagree). Then a proof-logging varisat refutes the encoding plus
-/// all blocking clauses from scratch. `Ok(None)` if `control` stopped the
+/// the blocking clauses from scratch; if it finds a model instead, a partition was
+/// missed, an internal error. `Ok(None)` if `control` stopped the
 /// enumeration; varisat's refutation cannot be interrupted, so callers with a
 /// deadline run this in a child process ([`crate::worker`]).
 pub fn certify(
@@ -177,43 +179,55 @@ pub fn certify(
     let Some((prep, encoding)) = base(instance, &mut cnf, control)? else {
         return Ok(None);
     };
-    // Enumerate the partitions with an interruptible backend, blocking each.
-    let mut search = Backend::Cadical.solver();
-    search.set_control(control);
-    load(search.as_mut(), &cnf);
-    let mut partitions = Vec::new();
-    let mut count = 0u64;
-    loop {
-        match search.solve(&[])? {
-            Outcome::Interrupted => return Ok(None),
-            Outcome::Unsat => break,
-            Outcome::Sat => {}
-        }
-        let compact = encoding.decode(search.as_ref());
-        let full = canonical(&prep.tokens().expand(&compact, instance.groups()));
+    let admit = |compact: &[Vec<u32>]| -> Result<(Partition, u64)> {
+        let full = canonical(&prep.tokens().expand(compact, instance.groups()));
         let verdict = check(instance, &full).map_err(|m| {
             Error::Internal(format!("a certified partition has the wrong shape: {m}"))
         })?;
         if !verdict.consistent {
             return Err(Error::Internal(
-                "the certifying search found an inconsistent partition".into(),
+                "a partition to certify is inconsistent".into(),
             ));
         }
-        count = count.saturating_add(free_extensions(
-            instance,
-            prep.tokens(),
-            &used_classes(&compact),
-            u64::MAX,
-        ));
-        partitions.push(full);
-        if count > expected {
-            break;
+        let ways = free_extensions(instance, prep.tokens(), &used_classes(compact), u64::MAX);
+        Ok((full, ways))
+    };
+    let mut partitions = Vec::new();
+    let mut count = 0u64;
+    match (claim, &solution.partition) {
+        (ClaimKind::Unsat, _) => {}
+        // The answer's partition is the one to block: no search needed.
+        (ClaimKind::Unique, Some(found)) => {
+            let compact = prep.tokens().restrict(found);
+            let (full, ways) = admit(&compact)?;
+            count = ways;
+            partitions.push(full);
+            cnf.add_clause(&encoding.blocking_clause(&compact));
         }
-        let clause = encoding.blocking_clause(&compact);
-        cnf.add_clause(&clause);
-        search.add_clause(&clause);
+        // Enumerate the partitions with an interruptible backend, blocking each.
+        _ => {
+            let mut search = Backend::Cadical.solver();
+            search.set_control(control);
+            load(search.as_mut(), &cnf);
+            loop {
+                match search.solve(&[])? {
+                    Outcome::Interrupted => return Ok(None),
+                    Outcome::Unsat => break,
+                    Outcome::Sat => {}
+                }
+                let compact = encoding.decode(search.as_ref());
+                let (full, ways) = admit(&compact)?;
+                count = count.saturating_add(ways);
+                partitions.push(full);
+                if count > expected {
+                    break;
+                }
+                let clause = encoding.blocking_clause(&compact);
+                cnf.add_clause(&clause);
+                search.add_clause(&clause);
+            }
+        }
     }
-    drop(search);
     if count != expected {
         return Err(Error::Internal(format!(
             "the certifying search counts {count} partitions where the solve counted {expected}"
