@@ -160,6 +160,8 @@ struct Db {
     /// Watch lists: clauses watching each literal (the literal's negation became true
     /// means they must be visited).
     watches: Vec<Vec<u32>>,
+    /// Clauses containing each literal (deleted ones included), for RAT checks.
+    occurs: Vec<Vec<u32>>,
     /// Value of each literal: 1 true, 0 unassigned.
     value: Vec<u8>,
     /// Reason clause of each variable assigned at the root (u32::MAX: none).
@@ -181,6 +183,7 @@ impl Db {
             deleted: Vec::new(),
             index: HashMap::new(),
             watches: Vec::new(),
+            occurs: Vec::new(),
             value: Vec::new(),
             reason: Vec::new(),
             trail: Vec::new(),
@@ -197,6 +200,7 @@ impl Db {
             .or_insert(next);
         if var == next {
             self.watches.extend([Vec::new(), Vec::new()]);
+            self.occurs.extend([Vec::new(), Vec::new()]);
             self.value.extend([0, 0]);
             self.reason.push(u32::MAX);
         }
@@ -324,6 +328,9 @@ impl Db {
         self.len.push(lits.len() as u32);
         self.deleted.push(false);
         self.lits.extend_from_slice(&lits);
+        for &l in &lits {
+            self.occurs[l as usize].push(c);
+        }
         if self.refuted {
             return;
         }
@@ -356,6 +363,9 @@ impl Db {
     fn delete(&mut self, mut lits: Vec<L>) -> Option<bool> {
         lits.sort_unstable();
         lits.dedup();
+        if lits.windows(2).any(|w| w[0] == neg(w[1])) {
+            return Some(false); // tautologies were never stored
+        }
         let c = *self.index.get(&lits)?.last()?;
         let reason = self
             .clause(c)
@@ -375,8 +385,10 @@ impl Db {
 
     /// Clause ids containing literal `l` that are not deleted.
     fn containing(&self, l: L) -> Vec<u32> {
-        (0..self.len.len() as u32)
-            .filter(|&c| !self.deleted[c as usize] && self.clause(c).contains(&l))
+        self.occurs[l as usize]
+            .iter()
+            .copied()
+            .filter(|&c| !self.deleted[c as usize])
             .collect()
     }
 }
@@ -504,6 +516,9 @@ mod tests {
         assert!(e.message.contains("neither RUP"), "{e}");
         let e = check(FOUR.as_bytes(), b"d 1 3 0\n").unwrap_err();
         assert!(e.message.contains("not in the database"), "{e}");
+        // A tautology in the CNF may be deleted (it was never stored).
+        let taut = format!("{FOUR}1 -1 0\n").replace("p cnf 2 4", "p cnf 2 5");
+        assert!(check(taut.as_bytes(), b"d -1 1 0\n1 0\n0\n").is_ok());
         // Literal order does not matter for deletion.
         let five = format!("{FOUR}1 -2 0\n").replace("p cnf 2 4", "p cnf 2 5");
         let ok = check(five.as_bytes(), b"d -2 1 0\n1 0\n0\n").unwrap();
