@@ -329,3 +329,33 @@ fn explain_and_identify_through_the_binary() {
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(answer.get("identified").is_none() && answer.get("determined").is_none());
 }
+
+#[test]
+fn a_deadline_makes_explain_unknown_and_withdraws_a_certified_claim() {
+    let hard = root().join("instances/hard-three-groups.json");
+    let started = std::time::Instant::now();
+    let out = run(&["explain", path(&hard), "--timeout", "1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["status"], "unknown");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // A certified solve cut short claims nothing and writes an empty manifest.
+    let dir = scratch("certify-deadline").join("cert");
+    let out = run(&[
+        "solve",
+        path(&hard),
+        "--unique",
+        "--timeout",
+        "1",
+        "--certify",
+        path(&dir),
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(manifest(&dir).is_empty());
+}

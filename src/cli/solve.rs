@@ -87,11 +87,27 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         partrec::worker::solve(&instance, &options, &control, exe.as_deref(), &mut |_| {})
     })?;
     let mut solution = solution;
-    if let Some(dir) = &a.certify {
-        let claims: Vec<_> = solution.certificate.take().into_iter().collect();
-        partrec::proof::write(dir, &claims)?;
-    }
+    let certified = match &a.certify {
+        Some(dir) => {
+            let claims: Vec<_> = solution.certificate.take().into_iter().collect();
+            partrec::proof::write(dir, &claims)?;
+            let what: Vec<String> = claims
+                .iter()
+                .map(|c| format!("{} in {} and {}", c.entry.claim, c.entry.cnf, c.entry.proof))
+                .collect();
+            Some((dir, what))
+        }
+        None => None,
+    };
     a.json.write(&solution)?;
     a.quiet.summary(&a.instance, solution.summary());
+    if let Some((dir, what)) = certified {
+        let text = if what.is_empty() {
+            "no claim to certify (manifest.json lists none)".to_string()
+        } else {
+            format!("certified {}", what.join(", "))
+        };
+        a.quiet.summary(&dir.display().to_string(), text);
+    }
     Ok(solution.status.exit_code())
 }

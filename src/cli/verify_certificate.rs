@@ -29,14 +29,7 @@ pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
     a.json.write(&verified)?;
     let claims: Vec<String> = verified
         .iter()
-        .map(|v| {
-            let claim = serde_json::to_value(v.claim).unwrap_or_default();
-            format!(
-                "{} ({} lemmas checked)",
-                claim.as_str().unwrap_or("?"),
-                v.lemmas
-            )
-        })
+        .map(|v| format!("{} ({} lemmas checked)", v.claim, v.lemmas))
         .collect();
     a.quiet.summary(
         &a.dir.display().to_string(),

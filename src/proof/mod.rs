@@ -77,6 +77,16 @@ pub struct Certified {
     pub drat: String,
 }
 
+impl std::fmt::Display for ClaimKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ClaimKind::Unsat => "unsat",
+            ClaimKind::Unique => "unique",
+            ClaimKind::CountComplete => "count_complete",
+        })
+    }
+}
+
 /// The name of the manifest in a certificate folder.
 pub const MANIFEST: &str = "manifest.json";
 
@@ -255,11 +265,7 @@ pub fn certify(
     if !drat.lines().any(|l| l.trim() == "0") {
         drat.push_str("0\n");
     }
-    let stem = match claim {
-        ClaimKind::Unsat => "unsat",
-        ClaimKind::Unique => "unique",
-        ClaimKind::CountComplete => "count_complete",
-    };
+    let stem = claim.to_string();
     Ok(Some(Certified {
         entry: Entry {
             claim,
