@@ -235,8 +235,52 @@ fn a_truncated_proof_or_a_dropped_clause_is_rejected() {
     doc[0]["proof"] = serde_json::json!("../../../etc/passwd");
     std::fs::write(cert.join(MANIFEST), doc.to_string()).unwrap();
     rejected("not a file name inside the certificate folder");
+    // rests_on must say what the claim rests on; a file must be a regular file.
+    certified(&instance, "", 20, ClaimKind::Unsat, &cert);
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cert.join(MANIFEST)).unwrap()).unwrap();
+    doc[0]["rests_on"] = serde_json::json!([]);
+    std::fs::write(cert.join(MANIFEST), doc.to_string()).unwrap();
+    rejected("rests_on does not list");
+    certified(&instance, "", 20, ClaimKind::Unsat, &cert);
+    let entry = &manifest(&cert)[0];
+    let outside = dir.join("outside.drat");
+    std::fs::rename(cert.join(&entry.proof), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, cert.join(&entry.proof)).unwrap();
+    rejected("is not a regular file");
     // The untouched certificate still verifies.
     certified(&instance, "", 20, ClaimKind::Unsat, &cert);
+}
+
+#[test]
+fn a_count_beyond_u64_is_not_verified() {
+    let dir = scratch("certify-overflow");
+    let instance = |tokens: u32| {
+        format!(
+            r#"{{"groups":[{{"tokens":{tokens},"classes":2}},{{"tokens":2,"classes":2}}],
+                "samples":[{{"x":[0,0],"y":0}},{{"x":[1,1],"y":1}}]}}"#
+        )
+    };
+    let (small, big) = (dir.join("small.json"), dir.join("big.json"));
+    std::fs::write(&small, instance(4)).unwrap();
+    std::fs::write(&big, instance(80)).unwrap();
+    let cert = dir.join("cert");
+    certified(&small, "--count 1000", 10, ClaimKind::CountComplete, &cert);
+    // The same observed tokens (so the same CNF), 76 more free tokens: about 2^78
+    // partitions, claimed as u64::MAX.
+    let mut doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cert.join(MANIFEST)).unwrap()).unwrap();
+    for p in doc[0]["partitions"].as_array_mut().unwrap() {
+        p[0].as_array_mut()
+            .unwrap()
+            .resize(80, serde_json::json!(0));
+    }
+    doc[0]["count"] = serde_json::json!(u64::MAX);
+    std::fs::write(cert.join(MANIFEST), doc.to_string()).unwrap();
+    let out = run(&["verify-certificate", path(&big), path(&cert)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("too many to certify"), "{err}");
 }
 
 #[test]

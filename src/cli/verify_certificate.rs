@@ -31,14 +31,12 @@ pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
         .iter()
         .map(|v| format!("{} ({} lemmas checked)", v.claim, v.lemmas))
         .collect();
-    a.quiet.summary(
-        &a.dir.display().to_string(),
-        format_args!(
-            "verified {} claim(s){}{}",
-            verified.len(),
-            if claims.is_empty() { "" } else { ": " },
-            claims.join(", ")
-        ),
-    );
+    let text = if claims.is_empty() {
+        "no claim to verify: the answer made none (a sat answer without a complete count)"
+            .to_string()
+    } else {
+        format!("verified {} claim(s): {}", claims.len(), claims.join(", "))
+    };
+    a.quiet.summary(&a.dir.display().to_string(), text);
     Ok(0)
 }

@@ -114,7 +114,10 @@ fn clauses(text: &[u8], file: &'static str) -> Result<Vec<Line>, ProofError> {
                 .parse()
                 .ok()
                 .filter(|l: &i64| l.unsigned_abs() <= i32::MAX as u64)
-                .ok_or_else(|| err(format!("{word:?} is not a literal")))?;
+                .ok_or_else(|| {
+                    let shown: String = format!("{word:?}").chars().take(40).collect();
+                    err(format!("{shown} is not a literal"))
+                })?;
             if lit == 0 {
                 out.extend(current.take());
             } else {
@@ -383,13 +386,12 @@ impl Db {
         Some(true)
     }
 
-    /// Clause ids containing literal `l` that are not deleted.
-    fn containing(&self, l: L) -> Vec<u32> {
-        self.occurs[l as usize]
-            .iter()
-            .copied()
-            .filter(|&c| !self.deleted[c as usize])
-            .collect()
+    /// Clause ids containing literal `l` that are not deleted (deleted ones are
+    /// dropped from the list as they are met).
+    fn containing(&mut self, l: L) -> Vec<u32> {
+        let deleted = &self.deleted;
+        self.occurs[l as usize].retain(|&c| !deleted[c as usize]);
+        self.occurs[l as usize].clone()
     }
 }
 

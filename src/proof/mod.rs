@@ -134,6 +134,12 @@ fn base(
     Ok(encode(&prep, Projection::Auto, sink, control)?.map(|e| (prep, e)))
 }
 
+/// `a + b` when both are exact counts and the sum fits below `u64::MAX` (which
+/// [`free_extensions`] uses for "this many or more").
+fn exact_sum(a: u64, b: u64) -> Option<u64> {
+    a.checked_add(b).filter(|&s| s < u64::MAX && b < u64::MAX)
+}
+
 /// Per group, the number of classes a compact partition uses.
 fn used_classes(compact: &[Vec<u32>]) -> Vec<usize> {
     compact
@@ -227,7 +233,8 @@ pub fn certify(
                 }
                 let compact = encoding.decode(search.as_ref());
                 let (full, ways) = admit(&compact)?;
-                count = count.saturating_add(ways);
+                count = exact_sum(count, ways)
+                    .ok_or_else(|| Error::Internal("a certified count reached 2^64 - 1".into()))?;
                 partitions.push(full);
                 if count > expected {
                     break;
@@ -312,19 +319,29 @@ pub struct Verified {
     pub rests_on: Vec<String>,
 }
 
-/// Reads a file of the certificate folder, at most `max` bytes.
+/// Reads a regular file of the certificate folder: a plain relative name (no `..`,
+/// no control characters), not a symbolic link, a device or a pipe.
 fn read_in(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let shown: String = format!("{name:?}").chars().take(80).collect();
     let plain = !name.is_empty()
+        && !name.chars().any(char::is_control)
         && Path::new(name)
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
     if !plain {
         return Err(Error::input(
             MANIFEST,
-            format!("{name:?} is not a file name inside the certificate folder"),
+            format!("{shown} is not a file name inside the certificate folder"),
         ));
     }
     let path = dir.join(name);
+    let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(path.display(), e))?;
+    if !meta.file_type().is_file() {
+        return Err(Error::input(
+            MANIFEST,
+            format!("{shown} is not a regular file inside the certificate folder"),
+        ));
+    }
     std::fs::read(&path).map_err(|e| Error::io(path.display(), e))
 }
 
@@ -391,12 +408,13 @@ pub fn verify_claim(
                 "a listed partition is inconsistent, or listed twice on the observed tokens".into(),
             ));
         }
-        count = count.saturating_add(free_extensions(
-            instance,
-            prep.tokens(),
-            &used_classes(&compact),
-            u64::MAX,
-        ));
+        let ways = free_extensions(instance, prep.tokens(), &used_classes(&compact), u64::MAX);
+        count = exact_sum(count, ways).ok_or_else(|| {
+            bad(
+                MANIFEST,
+                "the listed partitions count 2^64 - 1 or more: too many to certify".into(),
+            )
+        })?;
         cnf.add_clause(&encoding.blocking_clause(&compact));
     }
     if count != entry.count {
@@ -427,10 +445,20 @@ pub fn verify_claim(
         };
         bad(file, format!("{at}{}", e.message))
     })?;
+    let rests = rests_on(instance, &prep, entry.claim);
+    if entry.rests_on != rests {
+        return Err(bad(
+            MANIFEST,
+            format!(
+                "rests_on does not list what the claim rests on: {}",
+                rests.join("; ")
+            ),
+        ));
+    }
     Ok(Verified {
         claim: entry.claim,
         clauses: checked.clauses,
         lemmas: checked.lemmas,
-        rests_on: entry.rests_on.clone(),
+        rests_on: rests,
     })
 }

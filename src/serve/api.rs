@@ -197,6 +197,17 @@ pub struct SolveRequest {
     pub options: SolveRequestOptions,
 }
 
+/// The first key of a raw `options` object whose value alone does not parse.
+fn failing_option(raw: &str) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(raw).ok()?;
+    map.into_iter().find_map(|(key, value)| {
+        let one = serde_json::Value::Object([(key.clone(), value)].into_iter().collect());
+        serde_json::from_value::<SolveRequestOptions>(one)
+            .is_err()
+            .then_some(key)
+    })
+}
+
 impl SolveRequest {
     /// Parses a solve (or job) body.
     pub fn parse(body: &[u8]) -> Result<SolveRequest, ApiError> {
@@ -210,14 +221,20 @@ impl SolveRequest {
                     .map(|o| o.0)
                     .map_err(|e| {
                         let message = plain_words(&e.to_string());
-                        let field = match parse_error("options", "options", &e) {
+                        let mut field = match parse_error("options", "options", &e) {
                             Error::Input { at, .. } => field_of("options", at.as_ref()),
                             _ => "options".to_string(),
                         };
+                        // A value of the wrong type: serde names the type, not the key.
+                        if field == "options" {
+                            if let Some(key) = failing_option(raw.get()) {
+                                field = format!("options.{key}");
+                            }
+                        }
                         ApiError::new(
                             StatusCode::BAD_REQUEST,
                             Some(&field),
-                            format!("body: options: {message} (expected {OPTIONS})"),
+                            format!("body: {field}: {message} (expected {OPTIONS})"),
                         )
                     })?
             }
@@ -445,6 +462,19 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("options.uniq"));
+        // A value of the wrong type names its key.
+        for (options, key) in [
+            (r#"{"certify":"yes"}"#, "options.certify"),
+            (r#"{"unique":true,"identify":1}"#, "options.identify"),
+            (r#"{"seed":-1}"#, "options.seed"),
+            (r#"{"seed":1.5,"unique":true}"#, "options.seed"),
+        ] {
+            let body = format!(
+                r#"{{"groups":[{{"tokens":2,"classes":1}}],"samples":[],"options":{options}}}"#
+            );
+            let e = SolveRequest::parse(body.as_bytes()).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(key), "{options}");
+        }
     }
 
     fn instance_body(extra: &str) -> String {
@@ -484,11 +514,11 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("options.backend"), "{}", e.error);
         assert!(e.error.contains("cadical or varisat"), "{}", e.error);
         for (extra, field) in [
-            (r#","options":{"backend":3}"#, "options"),
+            (r#","options":{"backend":3}"#, "options.backend"),
             (r#","options":{"unique":true,"count":3}"#, "options.count"),
             (r#","options":{"timeout":-1}"#, "options.timeout"),
             (r#","options":{"tmeout":1}"#, "options.tmeout"),
-            (r#","options":{"count":"many"}"#, "options"),
+            (r#","options":{"count":"many"}"#, "options.count"),
         ] {
             let e = SolveRequest::parse(instance_body(extra).as_bytes()).unwrap_err();
             assert_eq!(e.status, StatusCode::BAD_REQUEST);
