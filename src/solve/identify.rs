@@ -8,6 +8,8 @@
 //! a found partition splits the block instead. Two blocks are never merged if
 //! "these two are together" is refuted; a partition that merges them marks both
 //! undetermined. Each query is one literal guarding a few clauses, retired after.
+//! A first query blocks the partition found: if none other exists, that partition
+//! is the answer and every observed token is determined, in two SAT calls.
 //!
 //! Tokens in no sample can take any class: with two or more classes each is a
 //! block of its own and undetermined; `determined` compares observed tokens.
@@ -138,16 +140,29 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
             .collect(),
         calls: 1,
     };
-    match b.solver.solve(&[])? {
-        Outcome::Sat => b.record(),
+    let first = match b.solver.solve(&[])? {
+        Outcome::Sat => {
+            b.record();
+            b.encoding.decode(b.solver.as_ref())
+        }
         _ => return Ok(None),
-    }
+    };
+    // One query first: if no other partition exists, every pair is decided at once.
+    let blocking = vec![b.encoding.blocking_clause(&first)];
+    let unique = match b.query(&blocking)? {
+        None => return Ok(None),
+        Some(other) => !other,
+    };
     let mut confirmed: HashSet<(usize, u32, u32)> = HashSet::new();
     let mut determined_observed = Vec::with_capacity(arity);
     let mut block_of = Vec::with_capacity(arity);
     for g in 0..arity {
-        // Blocks: confirm every member against its block's first token.
+        // Blocks: confirm every member against its block's first token (nothing to
+        // confirm when the partition is unique).
         loop {
+            if unique {
+                break;
+            }
             let next = b.blocks(g).into_iter().find_map(|block| {
                 let rep = block[0];
                 block
@@ -169,7 +184,7 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
         // Determined: blocks that no consistent partition merges with another.
         let blocks = b.blocks(g);
         let mut merged = vec![false; blocks.len()];
-        for i in 0..blocks.len() {
+        for i in (0..blocks.len()).filter(|_| !unique) {
             for j in i + 1..blocks.len() {
                 if merged[i] && merged[j] {
                     continue;
