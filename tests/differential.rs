@@ -126,14 +126,7 @@ fn tiny_three_groups(seed: u64) -> partrec::Instance {
             )
         })
         .collect();
-    let classes: Vec<Vec<u32>> = groups
-        .iter()
-        .map(|g| {
-            (0..g.tokens)
-                .map(|_| rng.random_range(0..g.classes))
-                .collect()
-        })
-        .collect();
+    let classes = common::random_classes(&mut rng, &groups);
     let planted = rng.random_bool(0.5);
     let count = rng.random_range(4..=16);
     let samples = common::random_samples(&mut rng, &groups, &classes, 2, count, planted);

@@ -20,7 +20,7 @@ pub mod drat;
 use crate::check::check;
 use crate::error::{Error, Result};
 use crate::model::instance::Instance;
-use crate::model::partition::{canonical, Partition};
+use crate::model::partition::{canonical, classes_used, Partition};
 use crate::model::solution::{Solution, Status};
 use crate::sat::varisat::Varisat;
 use crate::sat::{Backend, ClauseSink, Cnf, Control, Outcome, Solver};
@@ -140,19 +140,6 @@ fn exact_sum(a: u64, b: u64) -> Option<u64> {
     a.checked_add(b).filter(|&s| s < u64::MAX && b < u64::MAX)
 }
 
-/// Per group, the number of classes a compact partition uses.
-fn used_classes(compact: &[Vec<u32>]) -> Vec<usize> {
-    compact
-        .iter()
-        .map(|row| {
-            let mut r = row.clone();
-            r.sort_unstable();
-            r.dedup();
-            r.len()
-        })
-        .collect()
-}
-
 /// What a claim rests on besides its proof.
 fn rests_on(instance: &Instance, prep: &Prepared, claim: ClaimKind) -> Vec<String> {
     let mut out = vec![
@@ -205,7 +192,7 @@ pub fn certify(
                 "a partition to certify is inconsistent".into(),
             ));
         }
-        let ways = free_extensions(instance, prep.tokens(), &used_classes(compact), u64::MAX);
+        let ways = free_extensions(instance, prep.tokens(), &classes_used(compact), u64::MAX);
         Ok((full, ways))
     };
     let mut partitions = Vec::new();
@@ -351,12 +338,17 @@ pub fn verify(instance: &Instance, dir: &Path) -> Result<Vec<Verified>> {
     let manifest = read_in(dir, MANIFEST)?;
     let entries: Vec<Entry> = serde_json::from_slice(&manifest)
         .map_err(|e| Error::input(MANIFEST, format!("not a list of claims: {e}")))?;
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One encoding of the instance serves every claim.
+    let encoded = Encoded::new(instance)?;
     entries
         .into_iter()
         .map(|entry| {
             let cnf = read_in(dir, &entry.cnf)?;
             let proof = read_in(dir, &entry.proof)?;
-            verify_claim(instance, &entry, &cnf, &proof)
+            check_claim(instance, &encoded, &entry, &cnf, &proof)
         })
         .collect()
 }
@@ -371,6 +363,41 @@ pub fn verify_claim(
     cnf_bytes: &[u8],
     proof: &[u8],
 ) -> Result<Verified> {
+    check_claim(instance, &Encoded::new(instance)?, entry, cnf_bytes, proof)
+}
+
+/// The instance's certificate base, built once per verification.
+struct Encoded {
+    cnf: Cnf,
+    prep: Prepared,
+    encoding: Encoding,
+}
+
+impl Encoded {
+    fn new(instance: &Instance) -> Result<Encoded> {
+        let mut cnf = Cnf::new();
+        let Some((prep, encoding)) = base(instance, &mut cnf, &Control::new())? else {
+            return Err(Error::Internal(
+                "an encoding without a deadline stopped".into(),
+            ));
+        };
+        Ok(Encoded {
+            cnf,
+            prep,
+            encoding,
+        })
+    }
+}
+
+/// [`verify_claim`] on an instance already encoded.
+fn check_claim(
+    instance: &Instance,
+    encoded: &Encoded,
+    entry: &Entry,
+    cnf_bytes: &[u8],
+    proof: &[u8],
+) -> Result<Verified> {
+    let Encoded { prep, encoding, .. } = encoded;
     let bad = |file: &str, message: String| Error::input(file.to_string(), message);
     if entry.format != "drat" {
         return Err(bad(
@@ -390,12 +417,7 @@ pub fn verify_claim(
             format!("a {:?} claim cannot list {listed} partitions", entry.claim),
         ));
     }
-    let mut cnf = Cnf::new();
-    let Some((prep, encoding)) = base(instance, &mut cnf, &Control::new())? else {
-        return Err(Error::Internal(
-            "an encoding without a deadline stopped".into(),
-        ));
-    };
+    let mut cnf = encoded.cnf.clone();
     let mut count = 0u64;
     let mut seen = std::collections::HashSet::new();
     for p in &entry.partitions {
@@ -408,7 +430,7 @@ pub fn verify_claim(
                 "a listed partition is inconsistent, or listed twice on the observed tokens".into(),
             ));
         }
-        let ways = free_extensions(instance, prep.tokens(), &used_classes(&compact), u64::MAX);
+        let ways = free_extensions(instance, prep.tokens(), &classes_used(&compact), u64::MAX);
         count = exact_sum(count, ways).ok_or_else(|| {
             bad(
                 MANIFEST,
@@ -445,7 +467,7 @@ pub fn verify_claim(
         };
         bad(file, format!("{at}{}", e.message))
     })?;
-    let rests = rests_on(instance, &prep, entry.claim);
+    let rests = rests_on(instance, prep, entry.claim);
     if entry.rests_on != rests {
         return Err(bad(
             MANIFEST,

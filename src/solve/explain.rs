@@ -103,7 +103,8 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
         let same = (1..xs.len())
             .find(|&s| xs[s - 1] == xs[s])
             .ok_or_else(|| Error::Internal("a refutation without its two samples".into()))?;
-        vec![prep.origin[same - 1], prep.origin[same]]
+        let origin = origins(instance, &prep)?;
+        vec![origin[same - 1], origin[same]]
     } else {
         let mut solver = Backend::Cadical.solver();
         solver.set_control(control);
@@ -145,7 +146,8 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
                 }
             }
         }
-        current.into_iter().map(|s| prep.origin[s]).collect()
+        let origin = origins(instance, &prep)?;
+        current.into_iter().map(|s| origin[s]).collect()
     };
     let mut indices = core;
     indices.sort_unstable();
@@ -171,6 +173,28 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
             }))
         }
     }
+}
+
+/// For each distinct sample of `prep`, the first sample of `instance` with its tokens
+/// and value (kept here, not in preprocessing, which every solve runs).
+fn origins(instance: &Instance, prep: &Prepared) -> Result<Vec<usize>> {
+    let mut first = std::collections::HashMap::new();
+    for s in (0..instance.num_samples()).rev() {
+        first.insert((instance.x(s), instance.label_id(s)), s);
+    }
+    prep.samples()
+        .map(|(x, label)| {
+            let declared: Vec<u32> = x
+                .iter()
+                .enumerate()
+                .map(|(g, &t)| prep.tokens().original(g, t))
+                .collect();
+            first
+                .get(&(declared.as_slice(), label))
+                .copied()
+                .ok_or_else(|| Error::Internal("a distinct sample with no origin".into()))
+        })
+        .collect()
 }
 
 /// Checks a partition the explanation's search claims consistent.

@@ -51,14 +51,15 @@ impl Backbone<'_> {
             .class_vars(g, self.prep.position[g][t as usize] as usize)
     }
 
-    /// Records the solver's model as a found partition.
-    fn record(&mut self) {
+    /// Records the solver's model as a found partition, and returns it.
+    fn record(&mut self) -> Vec<Vec<u32>> {
         let found = self.encoding.decode(self.solver.as_ref());
         for (g, row) in found.iter().enumerate() {
             for (t, &class) in row.iter().enumerate() {
                 self.signature[g][t].push(class);
             }
         }
+        found
     }
 
     /// Solves with the clauses `guarded` (each gets `-a` for a fresh `a`) in force;
@@ -141,10 +142,7 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
         calls: 1,
     };
     let first = match b.solver.solve(&[])? {
-        Outcome::Sat => {
-            b.record();
-            b.encoding.decode(b.solver.as_ref())
-        }
+        Outcome::Sat => b.record(),
         _ => return Ok(None),
     };
     // One query first: if no other partition exists, every pair is decided at once.

@@ -99,8 +99,6 @@ pub struct Prepared {
     pub must_differ: Vec<Vec<(u32, u32)>>,
     /// Why the instance is inconsistent without any search, if it is.
     pub refutation: Option<String>,
-    /// For each distinct sample, the index of one sample of the instance it stands for.
-    pub origin: Vec<usize>,
 }
 
 impl Prepared {
@@ -124,7 +122,6 @@ impl Prepared {
         });
         let mut tokens = Vec::new();
         let mut labels = Vec::new();
-        let mut origin = Vec::new();
         let mut refutation = None;
         let mut prev: Option<usize> = None;
         for &s in &idx {
@@ -144,7 +141,6 @@ impl Prepared {
             }
             tokens.extend_from_slice(x(s));
             labels.push(instance.label_id(s));
-            origin.push(s);
             prev = Some(s);
         }
         drop(compact);
@@ -159,7 +155,6 @@ impl Prepared {
             position: Vec::new(),
             must_differ: vec![Vec::new(); arity],
             refutation,
-            origin,
         };
         if options.must_differ && prep.refutation.is_none() {
             for g in 0..arity {

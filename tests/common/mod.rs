@@ -18,17 +18,22 @@ pub fn tiny_instance(seed: u64) -> Instance {
         .collect();
     let values = rng.random_range(1..=3u64);
     let planted = rng.random_bool(0.5);
-    let classes: Vec<Vec<u32>> = groups
+    let classes = random_classes(&mut rng, &groups);
+    let count = rng.random_range(0..=10);
+    let samples = random_samples(&mut rng, &groups, &classes, values, count, planted);
+    Instance::new(groups, samples).expect("valid by construction")
+}
+
+/// A random class for every token of every group (one partition per group).
+pub fn random_classes(rng: &mut ChaCha8Rng, groups: &[Group]) -> Vec<Vec<u32>> {
+    groups
         .iter()
         .map(|g| {
             (0..g.tokens)
                 .map(|_| rng.random_range(0..g.classes))
                 .collect()
         })
-        .collect();
-    let count = rng.random_range(0..=10);
-    let samples = random_samples(&mut rng, &groups, &classes, values, count, planted);
-    Instance::new(groups, samples).expect("valid by construction")
+        .collect()
 }
 
 /// `count` random samples over `groups`. With `planted`, each value comes from a
