@@ -10,7 +10,7 @@ use partrec::reduction::graph::Graph;
 use partrec::sat::{Backend, Control};
 use partrec::solve::{solve_with, LocalSearch, SolveOptions, Strategy};
 use partrec::{Error, Instance, Solution, Status};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -191,8 +191,9 @@ fn a_stopped_cadical_solve_returns_within_100_ms_in_every_phase() {
     }
 }
 
-fn exe() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_partrec"))
+fn exe() -> &'static partrec::worker::Exe {
+    static EXE: std::sync::OnceLock<partrec::worker::Exe> = std::sync::OnceLock::new();
+    EXE.get_or_init(|| PathBuf::from(env!("CARGO_BIN_EXE_partrec")).into())
 }
 
 #[test]
@@ -259,7 +260,7 @@ fn a_varisat_solve_in_a_child_answers_what_the_library_answers() {
         &instance,
         &options,
         &control,
-        Some(Path::new("/bin/false")),
+        Some(&PathBuf::from("/bin/false").into()),
         &mut |_| {},
     )
     .unwrap_err();

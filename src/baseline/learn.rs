@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::model::instance::{Instance, TableEntry};
 use crate::model::partition::{canonical, Partition};
 use crate::model::solution::Status;
+use crate::sat::Control;
 use crate::solve::observed_table;
 use crate::solve::preprocess::Prepared;
 use rand::{Rng, SeedableRng};
@@ -461,12 +462,14 @@ pub fn default_lambda(instance: &Instance) -> f64 {
 }
 
 /// Trains a model on `instance` with embedding width `dim` and L2 weight `lambda`,
-/// calling `progress` with the step and loss every [`PROGRESS_EVERY`] steps.
+/// calling `progress` with the step and loss every [`PROGRESS_EVERY`] steps; stops
+/// early (as at the time limit) when `control` says stop.
 pub fn train(
     instance: &Instance,
     options: &LearnOptions,
     dim: usize,
     lambda: f64,
+    control: &Control,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Trained {
     let data = Data::new(instance);
@@ -484,7 +487,7 @@ pub fn train(
     let mut stopped_early = false;
     let mut steps = 0;
     while steps < options.steps {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
+        if deadline.is_some_and(|d| Instant::now() >= d) || control.should_stop() {
             timed_out = true;
             break;
         }
@@ -558,10 +561,12 @@ pub fn cluster(instance: &Instance, model: &Model, restarts: usize, seed: u64) -
 
 /// Trains, clusters, checks: the whole of `partrec learn`.
 pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport> {
-    learn_with_progress(instance, options, &mut |_, _| {})
+    learn_with_progress(instance, options, &Control::new(), &mut |_, _| {})
 }
 
-/// [`learn`], calling `progress` with the step and the loss as training goes.
+/// [`learn`], calling `progress` with the step and the loss as training goes; when
+/// `control` says stop, training ends there (as at the time limit) and the model
+/// reached is clustered and checked.
 ///
 /// An instance that preprocessing refutes (two samples with the same tokens and
 /// different values, or more tokens that must differ than classes) is answered
@@ -570,6 +575,7 @@ pub fn learn(instance: &Instance, options: &LearnOptions) -> Result<LearnReport>
 pub fn learn_with_progress(
     instance: &Instance,
     options: &LearnOptions,
+    control: &Control,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<LearnReport> {
     let valid = options.steps > 0
@@ -611,7 +617,7 @@ pub fn learn_with_progress(
         final_loss,
         stopped_early,
         timed_out,
-    } = train(&compact, options, dim, lambda, progress);
+    } = train(&compact, options, dim, lambda, control, progress);
     let train_seconds = start.elapsed().as_secs_f64();
     let t = Instant::now();
     let clusters = cluster(&compact, &model, options.restarts, options.seed);

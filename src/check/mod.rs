@@ -300,6 +300,25 @@ impl Judgement {
     }
 }
 
+/// [`check`] for a partition given as `field` of `origin` (a file, or empty for a
+/// caller's value): a wrong shape is bad input naming the field, group and token
+/// (`partition[0][3] ...`).
+pub fn check_field(
+    instance: &Instance,
+    partition: &[Vec<u32>],
+    origin: &str,
+    field: &str,
+) -> Result<Verdict> {
+    check(instance, partition).map_err(|m| {
+        Error::input_at(
+            origin,
+            InputKind::Invalid,
+            Some(Location::Path(format!("{field}{}", m.path))),
+            format!("{field} {}", m.message),
+        )
+    })
+}
+
 /// Judges a candidate read from `origin`: shape errors name the file and are bad input.
 pub fn judge(instance: &Instance, candidate: &Candidate, origin: &str) -> Result<Judgement> {
     let partition = candidate.partition.as_ref().ok_or_else(|| {
@@ -310,19 +329,11 @@ pub fn judge(instance: &Instance, candidate: &Candidate, origin: &str) -> Result
             "no `partition` to check (expected a list of class lists, one per group)",
         )
     })?;
-    let shape = |field: &str, m: Invalid| {
-        Error::input_at(
-            origin,
-            InputKind::Invalid,
-            Some(Location::Path(format!("{field}{}", m.path))),
-            format!("{field} {}", m.message),
-        )
-    };
-    let verdict = check(instance, partition).map_err(|m| shape("partition", m))?;
+    let verdict = check_field(instance, partition, origin, "partition")?;
     let witness_valid = match &candidate.witness {
         None => None,
         Some(w) => {
-            let wv = check(instance, w).map_err(|m| shape("witness", m))?;
+            let wv = check_field(instance, w, origin, "witness")?;
             Some(wv.consistent && !same_partition(partition, w))
         }
     };

@@ -6,7 +6,6 @@ use partrec::reduction::decide::{chromatic, Chromatic, ColorAnswer, Via};
 use partrec::reduction::graph::Graph;
 use partrec::sat::{Backend, Control};
 use partrec::Result;
-use std::path::Path;
 
 /// `partrec color` flags.
 #[derive(Args)]
@@ -48,7 +47,7 @@ pub fn decider<'a>(
     graph: &'a Graph,
     backend: Backend,
     control: &'a Control,
-    exe: &'a Path,
+    exe: &'a partrec::worker::Exe,
 ) -> impl FnMut(u32, Via) -> Result<ColorAnswer> + 'a {
     move |k, via| partrec::worker::decide(graph, k, via, backend, control, Some(exe))
 }

@@ -57,11 +57,6 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
     }
     let tokens = per_group(&a.tokens, a.groups, "tokens")?;
     let classes = per_group(&a.classes, a.groups, "classes")?;
-    if let Some(r) = a.ratio.filter(|r| !(r.is_finite() && *r >= 0.0)) {
-        return Err(Error::Usage(format!(
-            "--ratio must be a finite number >= 0, got {r}"
-        )));
-    }
     a.json.out.check(&[])?;
     let samples = match a.samples {
         Some(s) => s,

@@ -62,13 +62,18 @@ pub fn run(a: LearnArgs) -> Result<i32> {
     };
     let bar = live::status(a.quiet.live());
     let start = Instant::now();
-    let report = learn_with_progress(&instance, &options, &mut |step, loss| {
-        bar.set_message(format!(
-            "training: step {step}/{}, loss {loss:.3e}, {:.1} s",
-            a.steps,
-            start.elapsed().as_secs_f64()
-        ));
-    })?;
+    let report = learn_with_progress(
+        &instance,
+        &options,
+        &partrec::sat::Control::new(),
+        &mut |step, loss| {
+            bar.set_message(format!(
+                "training: step {step}/{}, loss {loss:.3e}, {:.1} s",
+                a.steps,
+                start.elapsed().as_secs_f64()
+            ));
+        },
+    )?;
     bar.finish_and_clear();
     a.json.write(&report)?;
     a.quiet.summary(&a.instance, report.summary());

@@ -28,7 +28,6 @@ use clap::{Args, Parser, Subcommand};
 use partrec::reduction::graph::{read_col, Graph};
 use partrec::{Error, Result};
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -242,8 +241,10 @@ pub fn read_graph(path: &str) -> Result<Graph> {
 }
 
 /// This executable, which runs solves as supervised child processes.
-pub fn own_exe() -> Result<PathBuf> {
-    std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))
+pub fn own_exe() -> Result<partrec::worker::Exe> {
+    std::env::current_exe()
+        .map(partrec::worker::Exe::from)
+        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))
 }
 
 /// The number of cores (1 if unknown): the default number of workers.
@@ -251,18 +252,9 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
-const MAX_SECONDS: f64 = 1e9;
-
 /// A time limit in seconds, refused (naming `flag`) unless in (0, 1e9].
 pub fn parse_timeout(secs: f64, flag: &str) -> Result<Duration> {
-    if secs > 0.0 && secs <= MAX_SECONDS {
-        Ok(Duration::from_secs_f64(secs))
-    } else {
-        Err(Error::Usage(format!(
-            "{flag} must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
-        )))
-    }
+    partrec::sat::control::parse_seconds(secs, flag)
 }
 
 /// An optional `--timeout`.

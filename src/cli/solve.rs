@@ -84,7 +84,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let shown = a.quiet.live();
     let control = live::control(timeout, shown);
     let solution = live::watch(&control, shown, || {
-        partrec::worker::solve(&instance, &options, &control, exe.as_deref(), &mut |_| {})
+        partrec::worker::solve(&instance, &options, &control, exe.as_ref(), &mut |_| {})
     })?;
     let mut solution = solution;
     let certified = match &a.certify {

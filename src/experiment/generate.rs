@@ -34,8 +34,14 @@ pub struct GenerateParams {
 pub const MAX_SAMPLES: usize = 1 << 28;
 
 /// The sample count for `ratio`: round(ratio * N ln N) with N the largest group,
-/// refused when it is not a finite number of at most [`MAX_SAMPLES`].
+/// refused when the ratio is negative or not finite, or the count above [`MAX_SAMPLES`].
 pub fn samples_for_ratio(tokens: &[u32], ratio: f64) -> Result<usize> {
+    if !(ratio.is_finite() && ratio >= 0.0) {
+        return Err(Error::param(
+            "ratio",
+            format!("must be a finite number >= 0, got {ratio}"),
+        ));
+    }
     let n = f64::from(tokens.iter().copied().max().unwrap_or(1));
     let s = (ratio * n * n.ln()).round().max(0.0);
     if !s.is_finite() || s > MAX_SAMPLES as f64 {

@@ -1,5 +1,7 @@
-//! Reading strict JSON and NumPy `.npz` archives, and writing results atomically.
+//! Reading strict JSON, NumPy `.npz` archives and in-memory arrays, and writing
+//! results atomically.
 
+pub mod arrays;
 pub mod json;
 pub mod npz;
 pub mod output;

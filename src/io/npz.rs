@@ -24,10 +24,12 @@
 //! in the smallest integer dtype that holds its values.
 
 use crate::error::{Error, InputKind, Location, Result};
+use crate::io::arrays::{
+    class, count, one_d_want, shape_error, shape_text, token_error, value_error, x_want, IntLabels,
+};
 use crate::io::output;
 use crate::model::instance::{Group, Instance, Planted};
 use crate::model::label::Label;
-use std::collections::HashMap;
 use std::fmt;
 use std::io::{Cursor, Read, Seek, SeekFrom, Write};
 use std::path::Path;
@@ -96,10 +98,7 @@ pub fn from_reader<R: Read + Seek>(mut reader: R, origin: &str) -> Result<Instan
             for (g, &n) in tokens.iter().enumerate() {
                 let name = format!("planted_{g}");
                 let what = format!("tokens[{g}]");
-                partition.push(archive.read_1d(&name, Some((&what, n as usize)), |v| {
-                    u32::try_from(v)
-                        .map_err(|_| format!("is not a class (expected 0 to {})", u32::MAX))
-                })?);
+                partition.push(archive.read_1d(&name, Some((&what, n as usize)), class)?);
             }
             Some(Planted {
                 partition,
@@ -267,14 +266,6 @@ fn header_bytes(dtype: Dtype, shape: &[u64]) -> Vec<u8> {
     out
 }
 
-/// A group size (`tokens`, `classes`): 1 to `u32::MAX`.
-fn count(v: i128) -> std::result::Result<u32, String> {
-    u32::try_from(v)
-        .ok()
-        .filter(|&v| v >= 1)
-        .ok_or_else(|| format!("must be an integer from 1 to {}", u32::MAX))
-}
-
 /// A zip error as one line.
 fn one_line(e: &ZipError) -> String {
     e.to_string().replace(['\n', '\r'], " ")
@@ -440,29 +431,11 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
         let n = match (header.shape.as_slice(), like) {
             ([n], Some((_, want))) if *n == want as u64 => *n,
             ([n], None) if *n >= 1 => *n,
-            (shape, like) => {
-                let want = match like {
-                    Some((other, n)) => format!("({n},), one value for each of the {n} of {other}"),
-                    None => "(I,) with I >= 1, one value per group".into(),
-                };
-                return Err(Error::input_at(
-                    origin,
-                    InputKind::Shape,
-                    Some(Location::Path(name.into())),
-                    format!("{name}: has shape {}, expected {want}", shape_text(shape)),
-                ));
-            }
+            (shape, like) => return Err(shape_error(origin, name, shape, one_d_want(like))),
         };
         let mut out = Vec::new();
         read_values(&mut entry, origin, name, header.dtype, n, |k, v| {
-            let value = convert(v).map_err(|m| {
-                Error::input_at(
-                    origin,
-                    InputKind::Invalid,
-                    Some(Location::Path(format!("{name}[{k}]"))),
-                    format!("{name}[{k}] = {v} {m}"),
-                )
-            })?;
+            let value = convert(v).map_err(|m| value_error(origin, name, k as usize, v, &m))?;
             out.push(value);
             Ok(())
         })?;
@@ -475,17 +448,7 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
         let (mut entry, header) = self.open("x")?;
         let samples = match header.shape.as_slice() {
             [s, i] if *i == arity as u64 => *s,
-            shape => {
-                return Err(Error::input_at(
-                    origin,
-                    InputKind::Shape,
-                    Some(Location::Path("x".into())),
-                    format!(
-                        "x: has shape {}, expected (S, {arity}): one row per sample, one column for each of the {arity} groups in tokens",
-                        shape_text(shape)
-                    ),
-                ))
-            }
+            shape => return Err(shape_error(origin, "x", shape, x_want(arity))),
         };
         let (rows, fortran) = (samples as usize, header.fortran);
         // Element k of the file is sample s, group g.
@@ -507,14 +470,7 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
             |k, v| {
                 let t = u32::try_from(v).map_err(|_| {
                     let (s, g) = place(k);
-                    Error::input_at(
-                        origin,
-                        InputKind::Invalid,
-                        Some(Location::Path(format!("x[{s}][{g}]"))),
-                        format!(
-                            "x[{s}][{g}] = {v} is not a token id (expected a whole number 0..N-1)"
-                        ),
-                    )
+                    token_error(origin, s, g, v)
                 })?;
                 tokens.push(t);
                 Ok(())
@@ -533,15 +489,9 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
 
     /// Reads `y` (one integer per sample): a label id per sample and the distinct labels.
     fn read_y(&mut self, samples: usize) -> Result<(Vec<u32>, Vec<Label>)> {
-        let mut ids: HashMap<i128, u32> = HashMap::new();
-        let mut values = Vec::new();
-        let labels = self.read_1d("y", Some(("x's rows", samples)), |v| {
-            Ok(*ids.entry(v).or_insert_with(|| {
-                values.push(Label::number(&v.to_string()).expect("an integer is a number"));
-                values.len() as u32 - 1
-            }))
-        })?;
-        Ok((labels, values))
+        let mut interner = IntLabels::default();
+        let labels = self.read_1d("y", Some(("x's rows", samples)), |v| Ok(interner.id(v)))?;
+        Ok((labels, interner.into_values()))
     }
 }
 
@@ -552,17 +502,6 @@ fn planted_index(name: &str) -> Option<usize> {
         && digits.bytes().all(|b| b.is_ascii_digit())
         && (digits == "0" || !digits.starts_with('0'));
     ok.then(|| digits.parse().ok()).flatten()
-}
-
-/// A shape as Python writes it: `(3,)`, `(3, 2)`, `()`.
-fn shape_text(shape: &[u64]) -> String {
-    match shape {
-        [n] => format!("({n},)"),
-        _ => {
-            let parts: Vec<String> = shape.iter().map(u64::to_string).collect();
-            format!("({})", parts.join(", "))
-        }
-    }
 }
 
 /// Reads `buf.len()` bytes, or fewer at the end of the data; returns how many.

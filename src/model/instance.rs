@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
+use std::sync::Arc;
 
 /// One group of tokens.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -67,11 +68,57 @@ pub struct Planted {
     pub table: Option<Vec<TableEntry>>,
 }
 
+/// Where an instance's token ids lie, S x I row by row: a vector it owns, or memory
+/// a caller lends for the instance's lifetime (the Python module lends a NumPy
+/// array's buffer, so a large `x` is read in place, never copied).
+pub trait TokenSource: Send + Sync {
+    /// The token ids.
+    fn tokens(&self) -> &[u32];
+
+    /// The token ids as a vector: a copy, unless the source is a vector held nowhere else.
+    fn into_vec(self: Arc<Self>) -> Vec<u32> {
+        self.tokens().to_vec()
+    }
+}
+
+impl TokenSource for Vec<u32> {
+    fn tokens(&self) -> &[u32] {
+        self
+    }
+
+    fn into_vec(self: Arc<Self>) -> Vec<u32> {
+        Arc::try_unwrap(self).unwrap_or_else(|shared| shared.to_vec())
+    }
+}
+
+/// An instance's token storage, shared by its clones.
+#[derive(Clone)]
+struct Tokens(Arc<dyn TokenSource>);
+
+impl From<Vec<u32>> for Tokens {
+    fn from(v: Vec<u32>) -> Tokens {
+        Tokens(Arc::new(v))
+    }
+}
+
+impl std::ops::Deref for Tokens {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        self.0.tokens()
+    }
+}
+
+impl fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tokens({} ids)", self.len())
+    }
+}
+
 /// A validated instance: every sample has one in-range token per group.
 #[derive(Clone, Debug)]
 pub struct Instance {
     groups: Vec<Group>,
-    tokens: Vec<u32>,
+    tokens: Tokens,
     labels: Vec<u32>,
     values: Vec<Label>,
     /// Ground truth, if the file carries it.
@@ -176,7 +223,7 @@ impl Instance {
         }
         let instance = Instance {
             groups,
-            tokens,
+            tokens: tokens.into(),
             labels,
             values: interner.values,
             planted: None,
@@ -219,6 +266,12 @@ impl Instance {
         &self.tokens
     }
 
+    /// Every sample's tokens, row by row, taken out of the instance (no copy when its
+    /// storage is its own and not shared with a clone).
+    pub fn into_flat_tokens(self) -> Vec<u32> {
+        self.tokens.0.into_vec()
+    }
+
     /// Every sample's label id, in order.
     pub fn label_ids(&self) -> &[u32] {
         &self.labels
@@ -238,11 +291,11 @@ impl Instance {
     /// per group (see [`crate::model::compact`]), and the map back to the declared tokens.
     /// Planted truth and metadata are left out.
     pub fn compact(&self) -> (Instance, TokenMap) {
-        let mut tokens = self.tokens.clone();
+        let mut tokens = self.tokens.to_vec();
         let map = TokenMap::compact_in_place(&mut tokens, &self.groups);
         let compact = Instance {
             groups: map.groups(&self.groups),
-            tokens,
+            tokens: tokens.into(),
             labels: self.labels.clone(),
             values: self.values.clone(),
             planted: None,
@@ -364,7 +417,37 @@ impl Instance {
         values: Vec<Label>,
         planted: Option<Planted>,
     ) -> std::result::Result<Instance, Invalid> {
-        debug_assert_eq!(tokens.len(), labels.len() * groups.len());
+        Self::from_source(groups, Arc::new(tokens), labels, values, planted)
+    }
+
+    /// [`Instance::from_flat`] over token ids the caller lends ([`TokenSource`]): they
+    /// are validated in place and never copied. `tokens` must hold `labels.len()` rows
+    /// of one id per group.
+    pub fn from_source(
+        groups: Vec<Group>,
+        tokens: Arc<dyn TokenSource>,
+        labels: Vec<u32>,
+        values: Vec<Label>,
+        planted: Option<Planted>,
+    ) -> std::result::Result<Instance, Invalid> {
+        let tokens = Tokens(tokens);
+        if tokens.len() != labels.len() * groups.len() {
+            return Err(Invalid::at(
+                "samples",
+                format_args!(
+                    ": {} token ids for {} samples of {} groups",
+                    tokens.len(),
+                    labels.len(),
+                    groups.len()
+                ),
+            ));
+        }
+        if let Some(&bad) = labels.iter().find(|&&l| l as usize >= values.len()) {
+            return Err(Invalid::at(
+                "samples",
+                format_args!(": label id {bad} with {} values", values.len()),
+            ));
+        }
         let instance = Instance {
             groups,
             tokens,
@@ -410,6 +493,16 @@ impl Instance {
             return npz::read(path);
         }
         Instance::from_json(&read_input(path)?, path)
+    }
+
+    /// Writes the instance to `path` atomically: NumPy `.npz` when the name ends in
+    /// `.npz` (what it cannot hold is refused, see [`npz::to_bytes`]), JSON otherwise
+    /// (`-`: standard output).
+    pub fn write(&self, path: &str) -> Result<()> {
+        if npz::is_npz(path) {
+            return npz::write(self, path, path);
+        }
+        crate::io::output::write_text(Some(path), &self.to_json())
     }
 
     /// The instance as JSON text in the file format (one line).

@@ -37,6 +37,24 @@ impl Graph {
         Graph { inner }
     }
 
+    /// [`Graph::new`] for edges from a caller that may give any integers: an endpoint
+    /// outside `0..n` is refused, naming the edge.
+    pub fn try_new(n: usize, edges: &[(i64, i64)]) -> Result<Graph> {
+        let mut checked = Vec::with_capacity(edges.len());
+        for (e, &(u, v)) in edges.iter().enumerate() {
+            let inside = |w: i64| u32::try_from(w).ok().filter(|&w| (w as usize) < n);
+            match (inside(u), inside(v)) {
+                (Some(a), Some(b)) => checked.push((a, b)),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "edge {e} ({u}, {v}) has an endpoint outside the vertices 0..{n}"
+                    )))
+                }
+            }
+        }
+        Ok(Graph::new(n, checked))
+    }
+
     /// Number of vertices.
     pub fn vertices(&self) -> usize {
         self.inner.node_count()

@@ -79,6 +79,21 @@ impl Phase {
     }
 }
 
+/// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
+pub const MAX_SECONDS: f64 = 1e9;
+
+/// A time limit in seconds, refused (naming `name`, a flag or a parameter) unless in
+/// (0, [`MAX_SECONDS`]].
+pub fn parse_seconds(secs: f64, name: &str) -> crate::Result<Duration> {
+    if secs > 0.0 && secs <= MAX_SECONDS {
+        Ok(Duration::from_secs_f64(secs))
+    } else {
+        Err(crate::Error::Usage(format!(
+            "{name} must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
+        )))
+    }
+}
+
 impl Control {
     /// A control without a deadline, stopped only by [`Control::stop`].
     pub fn new() -> Self {

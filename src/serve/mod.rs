@@ -35,7 +35,6 @@ use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -65,7 +64,7 @@ pub struct ServeConfig {
     pub quiet: bool,
     /// The `partrec` executable that runs solves on a backend that cannot be
     /// interrupted (varisat) as child processes.
-    pub exe: PathBuf,
+    pub exe: crate::worker::Exe,
     /// The SAT backend of requests that do not name one.
     pub backend: crate::sat::Backend,
     /// Longest time for a request's head (line and headers) to arrive, counted from

@@ -26,8 +26,9 @@ use crate::reduction::decide::{ColorAnswer, Via};
 use crate::reduction::graph::Graph;
 use crate::sat::{Backend, Control};
 use crate::solve::SolveOptions;
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -378,16 +379,36 @@ pub fn stopped(progress: Option<Solution>, limit: u64) -> Solution {
     sol
 }
 
+/// The command that starts a worker child: a program and the arguments before
+/// `worker` (none for the `partrec` executable; `-m partrec._worker` for Python's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exe {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments before `worker`.
+    pub args: Vec<OsString>,
+}
+
+impl From<PathBuf> for Exe {
+    /// The `partrec` executable at this path.
+    fn from(program: PathBuf) -> Exe {
+        Exe {
+            program,
+            args: Vec::new(),
+        }
+    }
+}
+
 /// Runs `request` in a child process (`exe worker`), killed at `timeout` or when `stop`
 /// is raised.
 fn run_request(
-    exe: &Path,
+    exe: &Exe,
     request: &Request<'_>,
     timeout: Duration,
     stop: &Control,
 ) -> Result<Outcome> {
-    let mut cmd = Command::new(exe);
-    cmd.arg(protocol::COMMAND);
+    let mut cmd = Command::new(&exe.program);
+    cmd.args(&exe.args).arg(protocol::COMMAND);
     let input = serde_json::to_vec(request)
         .map_err(|e| Error::Internal(format!("cannot write the worker request: {e}")))?;
     run_with_deadline(cmd, Some(input), timeout, stop)
@@ -408,7 +429,7 @@ fn mismatched(answer: &Response) -> Error {
 /// that dies otherwise gives [`Error::Internal`] saying how (signal or
 /// exit code, and its last standard-error line).
 pub fn solve_in_child(
-    exe: &Path,
+    exe: &Exe,
     instance: &Instance,
     options: &SolveOptions,
     timeout: Duration,
@@ -425,7 +446,7 @@ pub fn solve_in_child(
 /// Decides k-colourability of `graph` by `via` on `backend` in a child process
 /// (`exe worker`) killed at `timeout`: an undecided answer then, never a guess.
 pub fn decide_in_child(
-    exe: &Path,
+    exe: &Exe,
     graph: &Graph,
     k: u32,
     via: Via,
@@ -453,7 +474,7 @@ pub fn solve(
     instance: &Instance,
     options: &SolveOptions,
     control: &Control,
-    exe: Option<&Path>,
+    exe: Option<&Exe>,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
     match exe {
@@ -475,7 +496,7 @@ pub fn decide(
     via: Via,
     backend: Backend,
     control: &Control,
-    exe: Option<&Path>,
+    exe: Option<&Exe>,
 ) -> Result<ColorAnswer> {
     match exe {
         Some(exe) if !backend.interruptible() && control.deadline().is_some() => {

@@ -1,0 +1,667 @@
+"""partrec: exact partition recovery from context, from NumPy.
+
+From samples ``x`` (an (S, I) integer array: one token per group) and values ``y``
+(S integers or strings), find partitions of every group's tokens into at most
+``classes`` classes such that samples whose tokens fall in the same classes have the
+same value (Buchholz, "Learning Partitions from Context", NeurIPS 2024); or prove
+there is none, and decide whether the partition is the only one up to renaming.
+
+Every partition returned has passed partrec's independent checker; ``unsat`` and
+``unique`` come only from a complete search and can carry a DRAT proof
+(``certify=DIR``). Calls release the GIL; Ctrl-C stops a long solve with
+KeyboardInterrupt; a ``timeout`` answers ``unknown``, never a guess.
+
+>>> import partrec
+>>> inst = partrec.generate(tokens=30, classes=3, values=2, groups=2, ratio=8, seed=1)
+>>> r = partrec.solve(inst.x, inst.y, inst.classes, unique=True)
+>>> r.status, r.unique
+('sat', True)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _native
+
+__all__ = [
+    "Instance",
+    "Result",
+    "Verdict",
+    "Explanation",
+    "Identified",
+    "LearnReport",
+    "Solver",
+    "solve",
+    "check",
+    "canonical",
+    "same_partition",
+    "generate",
+    "learn",
+    "explain",
+    "identify",
+    "load",
+    "save",
+    "coloring",
+]
+
+__version__ = _native.__version__
+
+ArrayLike = Any
+PathLike = Union[str, "os.PathLike[str]"]
+
+# The command that runs a solve in a child process when the backend cannot be
+# interrupted in process (varisat) or a proof is asked for: this interpreter.
+_WORKER = [sys.executable, "-m", "partrec._worker"]
+
+
+@dataclass(repr=False)
+class Instance:
+    """An instance: samples ``x`` (S, I), values ``y`` (S,), and per group its
+    number of ``tokens`` and most ``classes``; ``planted`` (one array per group)
+    and ``table`` ({class tuple: value}) when the instance was generated."""
+
+    x: np.ndarray
+    y: Union[np.ndarray, List[Any]]
+    tokens: List[int]
+    classes: List[int]
+    planted: Optional[List[np.ndarray]] = None
+    table: Optional[Dict[Tuple[int, ...], Any]] = None
+    names: Optional[List[List[str]]] = None
+
+    @property
+    def samples(self) -> int:
+        """The number of samples S."""
+        return int(self.x.shape[0])
+
+    def solve(self, **options: Any) -> "Result":
+        """``partrec.solve`` on this instance (same keyword options)."""
+        return solve(self, **options)
+
+    def save(self, path: PathLike) -> None:
+        """``partrec.save(path, self)``."""
+        save(path, self)
+
+    def __repr__(self) -> str:
+        planted = ", planted" if self.planted is not None else ""
+        return (
+            f"Instance(samples={self.samples}, tokens={self.tokens}, "
+            f"classes={self.classes}{planted})"
+        )
+
+
+@dataclass(repr=False)
+class Result:
+    """The answer of :func:`solve`. ``bool(result)`` is true when a partition was
+    found. ``partition`` holds one int64 array per group (the class of every token,
+    canonical: classes numbered by first token), ``table`` maps each observed class
+    tuple to its value, ``unique`` is True/False/None (not asked or undecided),
+    ``count`` counts partitions up to the limit asked (``count_complete`` says whether
+    it is exact), ``witness`` is a second partition when not unique."""
+
+    status: str
+    partition: Optional[List[np.ndarray]]
+    table: Optional[Dict[Tuple[int, ...], Any]]
+    unique: Optional[bool]
+    count: Optional[int]
+    count_complete: Optional[bool]
+    witness: Optional[List[np.ndarray]]
+    stats: Dict[str, Any]
+    identified: Optional[List[np.ndarray]] = None
+    determined: Optional[List[np.ndarray]] = None
+    certificate: Optional[Dict[str, Any]] = None
+
+    def __bool__(self) -> bool:
+        return self.status == "sat"
+
+    def __repr__(self) -> str:
+        parts = [f"status={self.status!r}"]
+        if self.unique is not None:
+            parts.append(f"unique={self.unique}")
+        if self.count is not None:
+            parts.append(f"count={'' if self.count_complete else '>='}{self.count}")
+        if self.partition is not None:
+            used = [int(p.max()) + 1 if len(p) else 0 for p in self.partition]
+            parts.append(f"classes_used={used}")
+        parts.append(f"samples={self.stats.get('samples')}")
+        parts.append(f"seconds={self.seconds:.3f}")
+        if self.stats.get("timed_out"):
+            parts.append("timed_out=True")
+        return f"Result({', '.join(parts)})"
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the solve's phases, in seconds."""
+        return float(
+            sum(v for k, v in self.stats.items() if k.endswith("_seconds") and v)
+        )
+
+
+@dataclass
+class Verdict:
+    """The checker's judgement (:func:`check`): ``consistent``, how many samples
+    contradict an earlier one, the first conflicts, and the comparison with a planted
+    partition when given one."""
+
+    consistent: bool
+    conflicting_samples: int
+    conflicts: List[Dict[str, Any]]
+    planted: Optional[Dict[str, Any]] = None
+
+    def __bool__(self) -> bool:
+        return self.consistent
+
+
+@dataclass
+class Explanation:
+    """What :func:`explain` found: ``status`` ``unsat`` with a minimal inconsistent
+    set of ``samples`` (indices) and its ``reason``; ``sat`` with a consistent
+    ``partition``; or ``unknown`` (timeout)."""
+
+    status: str
+    samples: List[int] = field(default_factory=list)
+    reason: Optional[Dict[str, Any]] = None
+    text: str = ""
+    partition: Optional[List[np.ndarray]] = None
+
+
+@dataclass
+class Identified:
+    """What every consistent partition agrees on (:func:`identify`): per group a
+    block id per token (tokens share a block exactly when they are together in every
+    consistent partition) and whether each token is ``determined``."""
+
+    identified: List[np.ndarray]
+    determined: List[np.ndarray]
+    solver_calls: int
+
+
+@dataclass
+class LearnReport:
+    """The gradient method's answer (:func:`learn`): ``status`` ``sat`` when the
+    learned ``partition`` passed the checker, else ``unknown`` with the inconsistent
+    ``candidate``; ``training`` statistics and the ``planted`` comparison."""
+
+    status: str
+    partition: Optional[List[np.ndarray]]
+    candidate: Optional[List[np.ndarray]]
+    conflicting_samples: int
+    training: Dict[str, Any]
+    planted: Optional[Dict[str, Any]]
+
+    def __bool__(self) -> bool:
+        return self.status == "sat"
+
+
+def _per_group(value: Any, groups: int, name: str) -> np.ndarray:
+    """One integer per group from a scalar or a sequence."""
+    a = np.asarray(value)
+    if a.ndim == 0:
+        a = np.full(groups, a)
+    return np.ascontiguousarray(a)
+
+
+def _ints(a: Any, name: str) -> np.ndarray:
+    """``a`` as a C-contiguous integer array: no copy when it already is one."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0 and arr.dtype.kind == "f":
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"{name}: expected an array of integers, got {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def _labels(y: Any) -> Union[np.ndarray, List[Any]]:
+    """Values as an integer array, or a list of Python labels (strings, numbers):
+    never converted into each other, so 1 and "1" stay two labels."""
+    if isinstance(y, np.ndarray):
+        if y.dtype.kind in "iu":
+            return np.ascontiguousarray(y)
+        if y.ndim != 1:
+            raise ValueError(
+                f"y: has shape {tuple(y.shape)}, expected (S,): one value per sample"
+            )
+        return y.tolist()
+    return list(y)
+
+
+def _arrays(
+    x: Any, y: Any, classes: Any, tokens: Any
+) -> Tuple[np.ndarray, Any, np.ndarray, np.ndarray]:
+    """The four arrays the native module reads."""
+    if isinstance(x, Instance):
+        inst = x
+        x, y = inst.x, inst.y if y is None else y
+        classes = inst.classes if classes is None else classes
+        tokens = inst.tokens if tokens is None else tokens
+    if y is None or classes is None:
+        raise ValueError("solve needs x, y and classes (or an Instance)")
+    xa = _ints(x, "x")
+    groups = xa.shape[1] if xa.ndim == 2 else 1
+    if tokens is None:
+        # The observed tokens: ids 0..max per group.
+        if xa.ndim == 2 and xa.shape[0] > 0:
+            tokens = np.maximum(xa.max(axis=0).astype(np.int64) + 1, 1)
+        else:
+            tokens = 1
+    return (
+        xa,
+        _labels(y),
+        _per_group(tokens, groups, "tokens"),
+        _per_group(classes, groups, "classes"),
+    )
+
+
+def _table(entries: Optional[List[Dict[str, Any]]]) -> Optional[Dict[Tuple[int, ...], Any]]:
+    if entries is None:
+        return None
+    return {tuple(e["cell"]): e["y"] for e in entries}
+
+
+def solve(
+    x: Any,
+    y: Any = None,
+    classes: Any = None,
+    *,
+    tokens: Any = None,
+    unique: bool = False,
+    count: Optional[int] = None,
+    timeout: Optional[float] = None,
+    backend: Optional[str] = None,
+    certify: Optional[PathLike] = None,
+    identify: bool = False,
+    strategy: Optional[str] = None,
+    seed: Optional[int] = None,
+) -> Result:
+    """Find a partition consistent with every sample, or prove there is none.
+
+    Parameters
+    ----------
+    x : (S, I) integer array
+        The token of every sample in every group. A C-contiguous int32 or uint32
+        array is read in place (no copy); other integer arrays are read once.
+        ``x`` may also be an :class:`Instance` (then ``y`` and ``classes`` default
+        to its own).
+    y : (S,) integer array, or a sequence of integers and strings
+        The value of every sample. Labels compare exactly: ``1`` and ``"1"`` differ.
+    classes : int or sequence of int
+        The most classes per group (one number for all groups, or one per group).
+    tokens : int or sequence of int, optional
+        Tokens per group; default: the largest id seen in each column, plus one.
+    unique : bool
+        Also decide whether the partition is the only one up to renaming classes.
+    count : int, optional
+        Count consistent partitions up to this many (``unique`` is ``count=2``).
+    timeout : float, optional
+        Seconds; what was proven by then is kept, the rest answers ``unknown``.
+    backend : "cadical" or "varisat", optional
+        The SAT solver (default cadical). varisat runs in a child process, so a
+        timeout or Ctrl-C still stops it.
+    certify : path, optional
+        A folder to write a DRAT proof of the answer's claim into (``unsat``,
+        ``unique``, a complete count), checked by ``partrec verify-certificate``.
+    identify : bool
+        On sat, also report what every consistent partition agrees on
+        (``identified``, ``determined``).
+    strategy, seed : optional
+        Search strategy (auto, cdcl, table, portfolio) and formula renaming seed,
+        for experiments.
+
+    Returns
+    -------
+    Result
+        ``status`` is ``"sat"``, ``"unsat"`` or ``"unknown"``; ``bool(result)`` is
+        true on sat.
+
+    Raises
+    ------
+    ValueError
+        Bad input, with the command line's one-line message
+        (``invalid instance: samples[3].x[1] = 9 is out of range ...``).
+    KeyboardInterrupt
+        On Ctrl-C: the solve stops within milliseconds.
+
+    Examples
+    --------
+    >>> import numpy as np, partrec
+    >>> x = np.array([[0, 0], [1, 0], [2, 0], [3, 0]])
+    >>> y = ["a", "b", "a", "b"]
+    >>> r = partrec.solve(x, y, classes=2, unique=True)
+    >>> bool(r), r.unique, [p.tolist() for p in r.partition]
+    (True, True, [[0, 1, 0, 1], [0]])
+    >>> r.table
+    {(0, 0): 'a', (1, 0): 'b'}
+    """
+    return _solve(
+        _arrays(x, y, classes, tokens),
+        unique=unique,
+        count=count,
+        timeout=timeout,
+        backend=backend,
+        certify=certify,
+        identify=identify,
+        strategy=strategy,
+        seed=seed,
+    )
+
+
+def _solve(
+    arrays: Tuple[np.ndarray, Any, np.ndarray, np.ndarray],
+    *,
+    unique: bool = False,
+    count: Optional[int] = None,
+    timeout: Optional[float] = None,
+    backend: Optional[str] = None,
+    certify: Optional[PathLike] = None,
+    identify: bool = False,
+    strategy: Optional[str] = None,
+    seed: Optional[int] = None,
+    interrupt: Optional[Any] = None,
+) -> Result:
+    if count is not None and unique:
+        raise ValueError("give unique=True or count=N, not both")
+    limit = 2 if unique else (1 if count is None else int(count))
+    xa, ya, ta, ca = arrays
+    out = _native.solve(
+        xa,
+        ya,
+        ta,
+        ca,
+        limit,
+        timeout,
+        backend,
+        strategy,
+        seed,
+        None if certify is None else os.fspath(certify),
+        bool(identify),
+        _WORKER,
+        interrupt,
+    )
+    answer = json.loads(out["answer"])
+    determined = answer.get("determined")
+    return Result(
+        status=answer["status"],
+        partition=out["partition"],
+        table=_table(answer.get("table")),
+        unique=answer.get("unique"),
+        count=answer.get("count"),
+        count_complete=answer.get("count_complete"),
+        witness=out["witness"],
+        stats=answer["stats"],
+        identified=out["identified"],
+        determined=None
+        if determined is None
+        else [np.asarray(d, dtype=bool) for d in determined],
+        certificate=None if out["certificate"] is None else json.loads(out["certificate"]),
+    )
+
+
+class Solver:
+    """One instance, solved as often as needed, PySAT style::
+
+        with partrec.Solver(x, y, classes=3, backend="cadical") as s:
+            r = s.solve(unique=True, timeout=10)
+
+    The arrays are normalised once. :meth:`interrupt`, from another thread, stops
+    the running solve, which then answers ``unknown`` (Ctrl-C raises
+    KeyboardInterrupt instead); leaving the ``with`` block interrupts too.
+
+    >>> import partrec
+    >>> with partrec.Solver([[0], [1], [2]], ["a", "b", "a"], classes=2) as s:
+    ...     s.solve(unique=True).unique
+    True
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any = None,
+        classes: Any = None,
+        *,
+        tokens: Any = None,
+        backend: Optional[str] = None,
+    ) -> None:
+        self._arrays = _arrays(x, y, classes, tokens)
+        self._backend = backend
+        self._interrupt = _native.Interrupt()
+        self.last: Optional[Result] = None
+
+    def solve(self, **options: Any) -> Result:
+        """:func:`solve` with these options (``unique``, ``count``, ``timeout``,
+        ``certify``, ``identify``, ...); the answer is also kept in ``.last``."""
+        options.setdefault("backend", self._backend)
+        self.last = _solve(self._arrays, interrupt=self._interrupt, **options)
+        return self.last
+
+    def interrupt(self) -> None:
+        """Stop the running solve (safe from any thread); it answers ``unknown``.
+        Solves started later are stopped too until :meth:`clear_interrupt`."""
+        self._interrupt.set()
+
+    def clear_interrupt(self) -> None:
+        """Let later solves run."""
+        self._interrupt.clear()
+
+    def check(self, partition: Sequence[ArrayLike]) -> "Verdict":
+        """:func:`check` a partition against this instance."""
+        x, y, t, c = self._arrays
+        return check(x, y, partition, classes=c, tokens=t)
+
+    def __enter__(self) -> "Solver":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.interrupt()
+
+
+def check(
+    x: Any,
+    y: Any,
+    partition: Sequence[ArrayLike],
+    *,
+    classes: Any = None,
+    tokens: Any = None,
+) -> Verdict:
+    """Judge ``partition`` (one array of classes per group) against every sample with
+    partrec's independent checker. ``classes`` defaults to what the partition uses.
+
+    >>> import partrec
+    >>> bool(partrec.check([[0], [1]], [5, 6], [[0, 0]]))
+    False
+    """
+    rows = [_ints(p, f"partition[{g}]") for g, p in enumerate(partition)]
+    if classes is None:
+        classes = [int(r.max()) + 1 if r.size else 1 for r in rows]
+    if tokens is None:
+        # As many tokens as the partition lists, or as x shows if that is more (the
+        # checker then names the row that is too short).
+        seen = _arrays(x, y, classes, None)[2]
+        tokens = [max(len(r), int(n)) for r, n in zip(rows, seen)] if len(rows) == len(seen) else seen
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    v = json.loads(_native.check(xa, ya, ta, ca, rows))
+    planted = {k: v[k] for k in v if k.startswith(("equals_planted", "accuracy"))}
+    return Verdict(
+        consistent=v["consistent"],
+        conflicting_samples=v["conflicting_samples"],
+        conflicts=v["conflicts"],
+        planted=planted or None,
+    )
+
+
+def canonical(partition: Sequence[ArrayLike]) -> List[np.ndarray]:
+    """The partition with each group's classes renumbered by first token (0 for the
+    first token's class, 1 for the next new class, ...): the form answers come in.
+
+    >>> import partrec
+    >>> [p.tolist() for p in partrec.canonical([[2, 0, 2, 1]])]
+    [[0, 1, 0, 2]]
+    """
+    return _native.canonical([_ints(p, f"partition[{g}]") for g, p in enumerate(partition)])
+
+
+def same_partition(a: Sequence[ArrayLike], b: Sequence[ArrayLike]) -> bool:
+    """Whether two partitions are equal up to renaming classes within each group."""
+    ca, cb = canonical(a), canonical(b)
+    return len(ca) == len(cb) and all(np.array_equal(p, q) for p, q in zip(ca, cb))
+
+
+def _instance(d: Dict[str, Any]) -> Instance:
+    return Instance(
+        x=d["x"],
+        y=d["y"],
+        tokens=list(d["tokens"]),
+        classes=list(d["classes"]),
+        planted=d["planted"],
+        table=None if d["table"] is None else _table(json.loads(d["table"])),
+        names=d["names"],
+    )
+
+
+def generate(
+    tokens: Union[int, Sequence[int]],
+    classes: Union[int, Sequence[int]],
+    values: int = 2,
+    *,
+    groups: Optional[int] = None,
+    samples: Optional[int] = None,
+    ratio: Optional[float] = None,
+    seed: int = 0,
+) -> Instance:
+    """A planted instance, as ``partrec generate`` makes it: random partitions with
+    every class used, a random table, and ``samples`` uniform samples (or
+    ``ratio * N ln N`` of them). The truth is in ``.planted`` and ``.table``.
+
+    >>> import partrec
+    >>> inst = partrec.generate(tokens=20, classes=2, groups=2, samples=100, seed=7)
+    >>> inst.x.shape, len(inst.planted)
+    ((100, 2), 2)
+    """
+    if (samples is None) == (ratio is None):
+        raise ValueError("give samples=S or ratio=R (samples = R * N ln N), not both")
+    if groups is None:
+        groups = next(
+            (len(v) for v in (tokens, classes) if not np.isscalar(v)), 2
+        )
+    t = [int(v) for v in _per_group(tokens, groups, "tokens")]
+    k = [int(v) for v in _per_group(classes, groups, "classes")]
+    if len(t) != groups or len(k) != groups:
+        raise ValueError(
+            f"tokens and classes need 1 or {groups} values (one per group)"
+        )
+    return _instance(_native.generate(t, k, int(values), samples, ratio, int(seed)))
+
+
+def learn(
+    x: Any,
+    y: Any = None,
+    classes: Any = None,
+    *,
+    tokens: Any = None,
+    steps: int = 4000,
+    lr: float = 0.03,
+    l2: Optional[float] = None,
+    restarts: int = 10,
+    seed: int = 0,
+    dim: Optional[int] = None,
+    timeout: Optional[float] = None,
+) -> LearnReport:
+    """The paper's gradient method (embeddings trained with Adam, then k-means), for
+    comparison; its partition is checked like any other."""
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    r = json.loads(
+        _native.learn(xa, ya, ta, ca, steps, lr, l2, restarts, seed, dim, timeout)
+    )
+    rows = lambda p: None if p is None else [np.asarray(c, dtype=np.int64) for c in p]
+    return LearnReport(
+        status=r["status"],
+        partition=rows(r.get("partition")),
+        candidate=rows(r.get("candidate")),
+        conflicting_samples=r["conflicting_samples"],
+        training=r["training"],
+        planted=r.get("planted"),
+    )
+
+
+def explain(
+    x: Any,
+    y: Any = None,
+    classes: Any = None,
+    *,
+    tokens: Any = None,
+    timeout: Optional[float] = None,
+) -> Explanation:
+    """Why the samples are inconsistent: a minimal set of them that no partition
+    fits (every proper subset has one), with its reason; or a consistent partition."""
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    kind, text = _native.explain(xa, ya, ta, ca, timeout)
+    if kind == "inconsistent":
+        e = json.loads(text)
+        return Explanation(
+            status="unsat",
+            samples=[s["index"] for s in e["samples"]],
+            reason=e["reason"],
+            text=e["text"],
+        )
+    if kind == "consistent":
+        return Explanation(
+            status="sat",
+            partition=[np.asarray(c, dtype=np.int64) for c in json.loads(text)],
+        )
+    return Explanation(status="unknown")
+
+
+def identify(
+    x: Any,
+    y: Any = None,
+    classes: Any = None,
+    *,
+    tokens: Any = None,
+    timeout: Optional[float] = None,
+) -> Optional[Identified]:
+    """What every consistent partition agrees on; ``None`` on a timeout or when no
+    partition is consistent (see :func:`solve` for which)."""
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    found = json.loads(_native.identify(xa, ya, ta, ca, timeout))
+    if found is None:
+        return None
+    return Identified(
+        identified=[np.asarray(r, dtype=np.int64) for r in found["identified"]],
+        determined=[np.asarray(r, dtype=bool) for r in found["determined"]],
+        solver_calls=found["solver_calls"],
+    )
+
+
+def load(path: PathLike) -> Instance:
+    """Read an instance file: partrec's JSON, or ``.npz`` (arrays x, y, tokens,
+    classes, optional planted_0..), as ``partrec convert`` writes them."""
+    return _instance(_native.load(os.fspath(path)))
+
+
+def save(
+    path: PathLike,
+    instance: Optional[Instance] = None,
+    *,
+    x: Any = None,
+    y: Any = None,
+    classes: Any = None,
+    tokens: Any = None,
+) -> None:
+    """Write an instance file atomically: ``.npz`` by extension, JSON otherwise.
+    Give an :class:`Instance`, or ``x``, ``y``, ``classes`` (and ``tokens``)."""
+    planted = None
+    if instance is not None:
+        planted = instance.planted
+        x, y, classes, tokens = instance.x, instance.y, instance.classes, instance.tokens
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    rows = None if planted is None else [_ints(p, "planted") for p in planted]
+    _native.save(os.fspath(path), xa, ya, ta, ca, rows)
+
+
+from . import coloring  # noqa: E402  (it builds on the names above)

@@ -1,0 +1,77 @@
+# Type stubs of partrec's native module (python/src/lib.rs). Use the `partrec`
+# package; these functions take the normalised arrays it passes.
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+_Ints = npt.NDArray[np.integer[Any]]
+_Labels = Union[_Ints, List[Any]]
+_Rows = List[npt.NDArray[np.int64]]
+
+__version__: str
+
+def solve(
+    x: _Ints,
+    y: _Labels,
+    tokens: _Ints,
+    classes: _Ints,
+    limit: int,
+    timeout: Optional[float],
+    backend: Optional[str],
+    strategy: Optional[str],
+    seed: Optional[int],
+    certify: Optional[str],
+    identify: bool,
+    worker: Sequence[str],
+    interrupt: Optional[Interrupt] = None,
+) -> Dict[str, Any]: ...
+
+class Interrupt:
+    def __init__(self) -> None: ...
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+
+def check(x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, partition: List[_Ints]) -> str: ...
+def generate(
+    tokens: List[int],
+    classes: List[int],
+    values: int,
+    samples: Optional[int],
+    ratio: Optional[float],
+    seed: int,
+) -> Dict[str, Any]: ...
+def learn(
+    x: _Ints,
+    y: _Labels,
+    tokens: _Ints,
+    classes: _Ints,
+    steps: int,
+    lr: float,
+    l2: Optional[float],
+    restarts: int,
+    seed: int,
+    dim: Optional[int],
+    timeout: Optional[float],
+) -> str: ...
+def explain(
+    x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, timeout: Optional[float]
+) -> Tuple[str, str]: ...
+def identify(
+    x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, timeout: Optional[float]
+) -> str: ...
+def reduce(n: int, edges: List[Tuple[int, int]], k: int, name: str) -> Dict[str, Any]: ...
+def lift(n: int, edges: List[Tuple[int, int]], k: int, coloring: List[int]) -> _Rows: ...
+def extract(n: int, edges: List[Tuple[int, int]], k: int, partition: List[_Ints]) -> List[int]: ...
+def canonical(partition: List[_Ints]) -> _Rows: ...
+def load(path: str) -> Dict[str, Any]: ...
+def save(
+    path: str,
+    x: _Ints,
+    y: _Labels,
+    tokens: _Ints,
+    classes: _Ints,
+    planted: Optional[List[_Ints]],
+) -> None: ...
+def worker_main() -> int: ...

@@ -1,0 +1,745 @@
+//! `partrec._native`: the Python module's native half. It only translates: NumPy
+//! arrays and Python values in, the library's answers out (JSON text for the
+//! Python layer to unpack, NumPy arrays for partitions and samples). Every rule,
+//! message and check lives in the `partrec` crate.
+//!
+//! Long calls run on a separate thread with the GIL released; the calling thread
+//! polls for signals every few milliseconds, so Ctrl-C (KeyboardInterrupt) stops
+//! the solve through its [`Control`] and the interpreter stays usable.
+
+use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use partrec::io::arrays::{self, Arrays, Ints, Labels, Xs};
+use partrec::model::instance::TokenSource;
+use partrec::sat::Control;
+use partrec::solve::SolveOptions;
+use partrec::{Error, Instance, Label};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// How often a waiting call checks for Ctrl-C.
+const SIGNAL_POLL: Duration = Duration::from_millis(5);
+
+/// The library's error as the Python exception users expect: bad input or
+/// parameters `ValueError`, files `OSError`, anything else `RuntimeError`.
+fn py_err(e: Error) -> PyErr {
+    match e {
+        Error::Input { .. } | Error::Param { .. } | Error::Usage(_) => {
+            PyValueError::new_err(e.to_string())
+        }
+        Error::Io { .. } => PyOSError::new_err(e.to_string()),
+        Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// Runs `work` on its own thread with the GIL released, checking for signals while it
+/// runs. On a signal (KeyboardInterrupt), `control` is stopped, the thread is joined
+/// and the signal's exception is raised.
+fn run<T: Send>(
+    py: Python<'_>,
+    control: &Control,
+    interrupt: Option<&Interrupt>,
+    work: impl FnOnce() -> partrec::Result<T> + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (done, finished) = mpsc::channel::<()>();
+        // A receiver is not Sync; the lock lets the GIL-free closure borrow it.
+        let finished = std::sync::Mutex::new(finished);
+        let handle = scope.spawn(move || {
+            let out = work();
+            drop(done);
+            out
+        });
+        loop {
+            let over = py.allow_threads(|| {
+                matches!(
+                    finished
+                        .lock()
+                        .expect("only this thread locks it")
+                        .recv_timeout(SIGNAL_POLL),
+                    Err(mpsc::RecvTimeoutError::Disconnected)
+                )
+            });
+            if over {
+                break;
+            }
+            if interrupt.is_some_and(|i| i.0.load(Ordering::Relaxed)) {
+                control.stop();
+            }
+            if let Err(interrupt) = py.check_signals() {
+                control.stop();
+                let _ = py.allow_threads(move || handle.join());
+                return Err(interrupt);
+            }
+        }
+        match py.allow_threads(move || handle.join()) {
+            Ok(out) => out.map_err(py_err),
+            Err(_) => Err(PyRuntimeError::new_err(
+                "internal error: the solver thread panicked",
+            )),
+        }
+    })
+}
+
+/// A flag another thread raises to stop a running solve, which then answers
+/// `unknown` (PySAT's `interrupt`), rather than raising as Ctrl-C does.
+#[pyclass(module = "partrec._native")]
+#[derive(Default)]
+struct Interrupt(AtomicBool);
+
+#[pymethods]
+impl Interrupt {
+    #[new]
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stops the solve running under this flag (and any started while it is raised).
+    fn set(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Lowers the flag.
+    fn clear(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether it is raised.
+    fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// An integer NumPy array, borrowed read-only in whichever dtype it has.
+enum IntArray<'py> {
+    I8(PyReadonlyArrayDyn<'py, i8>),
+    I16(PyReadonlyArrayDyn<'py, i16>),
+    I32(PyReadonlyArrayDyn<'py, i32>),
+    I64(PyReadonlyArrayDyn<'py, i64>),
+    U8(PyReadonlyArrayDyn<'py, u8>),
+    U16(PyReadonlyArrayDyn<'py, u16>),
+    U32(PyReadonlyArrayDyn<'py, u32>),
+    U64(PyReadonlyArrayDyn<'py, u64>),
+}
+
+impl<'py> IntArray<'py> {
+    /// Borrows `ob` (a NumPy array of an integer dtype; the Python layer makes one).
+    fn new(ob: &Bound<'py, PyAny>, name: &str) -> PyResult<Self> {
+        macro_rules! try_as {
+            ($($variant:ident: $t:ty),*) => {
+                $(if let Ok(a) = ob.downcast::<PyArrayDyn<$t>>() {
+                    return Ok(IntArray::$variant(a.readonly()));
+                })*
+            };
+        }
+        try_as!(I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64);
+        let dtype = ob
+            .getattr("dtype")
+            .map(|d| d.to_string())
+            .unwrap_or_else(|_| ob.get_type().to_string());
+        Err(PyValueError::new_err(format!(
+            "{name}: expected an array of integers, got {dtype}"
+        )))
+    }
+
+    /// Its shape.
+    fn shape(&self) -> Vec<usize> {
+        macro_rules! each {
+            ($($v:ident),*) => { match self { $(IntArray::$v(a) => a.shape().to_vec()),* } };
+        }
+        each!(I8, I16, I32, I64, U8, U16, U32, U64)
+    }
+
+    /// Its values in memory order (C-contiguous arrays only; the Python layer ensures it).
+    fn ints(&self, name: &str) -> PyResult<Ints<'_>> {
+        let not_contiguous = |_| PyValueError::new_err(format!("{name}: not C-contiguous"));
+        Ok(match self {
+            IntArray::I8(a) => Ints::I8(a.as_slice().map_err(not_contiguous)?),
+            IntArray::I16(a) => Ints::I16(a.as_slice().map_err(not_contiguous)?),
+            IntArray::I32(a) => Ints::I32(a.as_slice().map_err(not_contiguous)?),
+            IntArray::I64(a) => Ints::I64(a.as_slice().map_err(not_contiguous)?),
+            IntArray::U8(a) => Ints::U8(a.as_slice().map_err(not_contiguous)?),
+            IntArray::U16(a) => Ints::U16(a.as_slice().map_err(not_contiguous)?),
+            IntArray::U32(a) => Ints::U32(a.as_slice().map_err(not_contiguous)?),
+            IntArray::U64(a) => Ints::U64(a.as_slice().map_err(not_contiguous)?),
+        })
+    }
+}
+
+/// A 32-bit NumPy buffer lent to an instance: read in place, kept alive by a
+/// reference to its array for as long as the instance lives.
+struct Lent {
+    _array: Py<PyAny>,
+    ptr: *const u32,
+    len: usize,
+}
+
+// SAFETY: the buffer is only read, and the reference held keeps it allocated. The
+// array must not be written while a call runs (as for any NumPy function that
+// releases the GIL).
+unsafe impl Send for Lent {}
+unsafe impl Sync for Lent {}
+
+impl TokenSource for Lent {
+    fn tokens(&self) -> &[u32] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: `ptr` points at `len` initialised 4-byte integers of a live array.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+}
+
+/// One label from a Python value: a string, an integer or a finite float.
+fn label(item: &Bound<'_, PyAny>, k: usize) -> PyResult<Label> {
+    let refuse = || {
+        let shown: String = item
+            .repr()
+            .map(|r| r.to_string())
+            .unwrap_or_default()
+            .chars()
+            .take(40)
+            .collect();
+        PyValueError::new_err(format!(
+            "y[{k}] = {shown} is not a label (expected an integer or a string)"
+        ))
+    };
+    if let Ok(s) = item.downcast::<PyString>() {
+        return Ok(Label::Text(s.to_str()?.to_string()));
+    }
+    if item.is_instance_of::<PyBool>() {
+        return Err(refuse());
+    }
+    let text = if item.is_instance_of::<PyInt>() || item.hasattr("__index__")? {
+        item.call_method0("__index__")?.str()?.to_string()
+    } else if item.is_instance_of::<PyFloat>() {
+        let f: f64 = item.extract()?;
+        if !f.is_finite() {
+            return Err(refuse());
+        }
+        item.repr()?.to_string()
+    } else {
+        return Err(refuse());
+    };
+    Label::number(&text).map_err(|_| refuse())
+}
+
+/// The instance of the arrays the Python layer passes: `x` (S, I), `y` an integer
+/// array or a list of labels, `tokens` and `classes` (I,), `planted` a list of (N_g,)
+/// arrays or None. A C-contiguous int32 or uint32 `x` is read in place.
+fn instance(
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    planted: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Instance> {
+    let xa = IntArray::new(x, "x")?;
+    let shape = match xa.shape().as_slice() {
+        &[s, i] => [s, i],
+        other => {
+            let dims: Vec<u64> = other.iter().map(|&d| d as u64).collect();
+            return Err(PyValueError::new_err(format!(
+                "x: has shape {}, expected (S, I): one row per sample, one column per group",
+                arrays::shape_text(&dims)
+            )));
+        }
+    };
+    let xs = match &xa {
+        IntArray::I32(a) => Xs::Shared {
+            source: lend(x, a.as_slice().map(|s| s.as_ptr() as *const u32), shape)?,
+            signed: true,
+        },
+        IntArray::U32(a) => Xs::Shared {
+            source: lend(x, a.as_slice().map(<[u32]>::as_ptr), shape)?,
+            signed: false,
+        },
+        other => Xs::Ints(other.ints("x")?),
+    };
+    let ya;
+    let labels = if y.is_instance_of::<PyList>() {
+        let list = y.downcast::<PyList>()?;
+        Labels::Given(
+            list.iter()
+                .enumerate()
+                .map(|(k, item)| label(&item, k))
+                .collect::<PyResult<_>>()?,
+        )
+    } else {
+        ya = IntArray::new(y, "y")?;
+        if ya.shape().len() != 1 {
+            let dims: Vec<u64> = ya.shape().iter().map(|&d| d as u64).collect();
+            return Err(PyValueError::new_err(format!(
+                "y: has shape {}, expected (S,): one value per sample",
+                arrays::shape_text(&dims)
+            )));
+        }
+        Labels::Ints(ya.ints("y")?)
+    };
+    let ta = IntArray::new(tokens, "tokens")?;
+    let ca = IntArray::new(classes, "classes")?;
+    let pa: Option<Vec<IntArray>> = match planted {
+        None => None,
+        Some(p) => Some(
+            p.downcast::<PyList>()?
+                .iter()
+                .enumerate()
+                .map(|(g, a)| IntArray::new(&a, &format!("planted_{g}")))
+                .collect::<PyResult<_>>()?,
+        ),
+    };
+    let planted_ints = match &pa {
+        None => None,
+        Some(v) => Some(
+            v.iter()
+                .enumerate()
+                .map(|(g, a)| a.ints(&format!("planted_{g}")))
+                .collect::<PyResult<Vec<_>>>()?,
+        ),
+    };
+    let a = Arrays {
+        tokens: ta.ints("tokens")?,
+        classes: ca.ints("classes")?,
+        x: xs,
+        shape,
+        y: labels,
+        planted: planted_ints,
+    };
+    arrays::instance(&a, "").map_err(py_err)
+}
+
+/// Lends the 4-byte buffer at `ptr` (of array `x`, of `shape`) to an instance.
+fn lend(
+    x: &Bound<'_, PyAny>,
+    ptr: Result<*const u32, numpy::NotContiguousError>,
+    shape: [usize; 2],
+) -> PyResult<Arc<dyn TokenSource>> {
+    let ptr = ptr.map_err(|_| PyValueError::new_err("x: not C-contiguous"))?;
+    Ok(Arc::new(Lent {
+        _array: x.clone().unbind(),
+        ptr,
+        len: shape[0] * shape[1],
+    }))
+}
+
+/// A partition's rows as NumPy int64 arrays.
+fn rows_out<'py>(py: Python<'py>, rows: &[Vec<u32>]) -> Vec<Bound<'py, PyArray1<i64>>> {
+    rows.iter()
+        .map(|r| PyArray1::from_iter(py, r.iter().map(|&c| i64::from(c))))
+        .collect()
+}
+
+/// A partition given as one integer array per group.
+fn rows_in(partition: &Bound<'_, PyList>, field: &str) -> PyResult<Vec<Vec<u32>>> {
+    partition
+        .iter()
+        .enumerate()
+        .map(|(g, row)| {
+            let a = IntArray::new(&row, &format!("{field}[{g}]"))?;
+            let ints = a.ints(&format!("{field}[{g}]"))?;
+            (0..ints.len())
+                .map(|t| {
+                    let v = ints.get(t);
+                    u32::try_from(v).map_err(|_| {
+                        PyValueError::new_err(format!(
+                            "{field}[{g}][{t}] = {v} is not a class (expected 0 to {})",
+                            u32::MAX
+                        ))
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A label as a Python value: str, int, or float for a fraction.
+fn label_out(py: Python<'_>, label: &Label) -> PyResult<PyObject> {
+    Ok(match label {
+        Label::Text(s) => s.into_pyobject(py)?.into_any().unbind(),
+        Label::Number(_) => match label.integer() {
+            Some(i) => i.into_pyobject(py)?.into_any().unbind(),
+            None => {
+                let f: f64 = label.to_string().parse().unwrap_or(f64::NAN);
+                f.into_pyobject(py)?.into_any().unbind()
+            }
+        },
+    })
+}
+
+/// An instance as the dict the Python layer's `Instance` is made from.
+fn instance_out(py: Python<'_>, inst: Instance) -> PyResult<Bound<'_, PyDict>> {
+    let d = PyDict::new(py);
+    let values: Vec<PyObject> = inst
+        .values()
+        .iter()
+        .map(|l| label_out(py, l))
+        .collect::<PyResult<_>>()?;
+    let ints: Option<Vec<i64>> = inst
+        .values()
+        .iter()
+        .map(|l| l.integer().and_then(|i| i64::try_from(i).ok()))
+        .collect();
+    match ints {
+        Some(ints) => {
+            let y = PyArray1::from_iter(py, inst.label_ids().iter().map(|&l| ints[l as usize]));
+            d.set_item("y", y)?;
+        }
+        None => {
+            let y = PyList::new(py, inst.label_ids().iter().map(|&l| &values[l as usize]))?;
+            d.set_item("y", y)?;
+        }
+    }
+    let groups = inst.groups();
+    d.set_item(
+        "tokens",
+        groups.iter().map(|g| g.tokens).collect::<Vec<_>>(),
+    )?;
+    d.set_item(
+        "classes",
+        groups.iter().map(|g| g.classes).collect::<Vec<_>>(),
+    )?;
+    let names: Option<Vec<Vec<String>>> = groups.iter().map(|g| g.token_names.clone()).collect();
+    d.set_item("names", names)?;
+    match &inst.planted {
+        Some(p) => {
+            d.set_item("planted", rows_out(py, &p.partition))?;
+            let table = p
+                .table
+                .as_ref()
+                .map(|t| serde_json::to_string(t).expect("a table serializes"));
+            d.set_item("table", table)?;
+        }
+        None => {
+            d.set_item("planted", py.None())?;
+            d.set_item("table", py.None())?;
+        }
+    }
+    // The ids move into NumPy's array without a copy.
+    let shape = [inst.num_samples(), inst.arity()];
+    let x = PyArray1::from_vec(py, inst.into_flat_tokens()).reshape(shape)?;
+    d.set_item("x", x)?;
+    Ok(d)
+}
+
+/// JSON text of a serializable value.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("answers serialize")
+}
+
+/// A deadline from an optional timeout in seconds.
+fn control(timeout: Option<f64>) -> PyResult<Control> {
+    let timeout = timeout
+        .map(|t| partrec::sat::control::parse_seconds(t, "timeout"))
+        .transpose()
+        .map_err(py_err)?;
+    Ok(Control::with_timeout(timeout))
+}
+
+/// Solves; returns the answer as JSON (without the partitions) and the partition,
+/// witness and identified blocks as arrays.
+#[pyfunction]
+#[pyo3(signature = (x, y, tokens, classes, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None))]
+#[allow(clippy::too_many_arguments)]
+fn solve<'py>(
+    py: Python<'py>,
+    x: &Bound<'py, PyAny>,
+    y: &Bound<'py, PyAny>,
+    tokens: &Bound<'py, PyAny>,
+    classes: &Bound<'py, PyAny>,
+    limit: u64,
+    timeout: Option<f64>,
+    backend: Option<&str>,
+    strategy: Option<&str>,
+    seed: Option<u64>,
+    certify: Option<PathBuf>,
+    identify: bool,
+    worker: Vec<String>,
+    interrupt: Option<PyRef<'py, Interrupt>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    if limit == 0 {
+        return Err(PyValueError::new_err(
+            "count must be at least 1 (1 finds a partition, 2 decides uniqueness)",
+        ));
+    }
+    let mut options = SolveOptions::count(limit);
+    if let Some(b) = backend {
+        options.backend = b
+            .parse()
+            .map_err(|m: String| PyValueError::new_err(format!("backend: {m}")))?;
+    }
+    if let Some(s) = strategy {
+        options.strategy = s
+            .parse()
+            .map_err(|m: String| PyValueError::new_err(format!("strategy: {m}")))?;
+    }
+    options.seed = seed;
+    options.certify = certify.is_some();
+    options.identify = identify;
+    if let Some(dir) = &certify {
+        if dir.exists() && !dir.is_dir() {
+            return Err(PyValueError::new_err(format!(
+                "certify {}: exists and is not a folder",
+                dir.display()
+            )));
+        }
+    }
+    let ctl = control(timeout)?;
+    let inst = instance(x, y, tokens, classes, None)?;
+    let exe = worker
+        .split_first()
+        .map(|(program, args)| partrec::worker::Exe {
+            program: program.into(),
+            args: args.iter().map(Into::into).collect(),
+        });
+    let mut sol = run(py, &ctl, interrupt.as_deref(), || {
+        partrec::worker::solve(&inst, &options, &ctl, exe.as_ref(), &mut |_| {})
+    })?;
+    let certificate = sol.certificate.take();
+    if let Some(dir) = &certify {
+        let claims: Vec<_> = certificate.iter().cloned().collect();
+        partrec::proof::write(dir, &claims).map_err(py_err)?;
+    }
+    let d = PyDict::new(py);
+    d.set_item("partition", sol.partition.take().map(|p| rows_out(py, &p)))?;
+    d.set_item("witness", sol.witness.take().map(|p| rows_out(py, &p)))?;
+    d.set_item(
+        "identified",
+        sol.identified.take().map(|p| rows_out(py, &p)),
+    )?;
+    d.set_item("certificate", certificate.map(|c| json(&c.entry)))?;
+    d.set_item("answer", json(&sol))?;
+    Ok(d)
+}
+
+/// Checks a partition against the samples; returns the verdict as JSON.
+#[pyfunction]
+fn check(
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    partition: &Bound<'_, PyList>,
+) -> PyResult<String> {
+    let inst = instance(x, y, tokens, classes, None)?;
+    let rows = rows_in(partition, "partition")?;
+    let verdict = partrec::check::check_field(&inst, &rows, "", "partition").map_err(py_err)?;
+    Ok(json(&verdict))
+}
+
+/// A planted instance, as a dict.
+#[pyfunction]
+#[pyo3(signature = (tokens, classes, values, samples, ratio, seed))]
+fn generate<'py>(
+    py: Python<'py>,
+    tokens: Vec<u32>,
+    classes: Vec<u32>,
+    values: u32,
+    samples: Option<usize>,
+    ratio: Option<f64>,
+    seed: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+    let samples = match samples {
+        Some(s) => s,
+        None => samples_for_ratio(&tokens, ratio.unwrap_or(0.0)).map_err(py_err)?,
+    };
+    let params = GenerateParams {
+        tokens,
+        classes,
+        values,
+        samples,
+        seed,
+    };
+    let inst = generate(&params, ratio).map_err(py_err)?;
+    instance_out(py, inst)
+}
+
+/// The paper's gradient method; returns its report as JSON.
+#[pyfunction]
+#[pyo3(signature = (x, y, tokens, classes, steps, lr, l2, restarts, seed, dim, timeout))]
+#[allow(clippy::too_many_arguments)]
+fn learn(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    steps: usize,
+    lr: f64,
+    l2: Option<f64>,
+    restarts: usize,
+    seed: u64,
+    dim: Option<usize>,
+    timeout: Option<f64>,
+) -> PyResult<String> {
+    let inst = instance(x, y, tokens, classes, None)?;
+    let ctl = control(timeout)?;
+    let options = partrec::baseline::learn::LearnOptions {
+        steps,
+        lr,
+        lambda: l2,
+        restarts,
+        seed,
+        dim,
+        time_limit: ctl.remaining(),
+        ..Default::default()
+    };
+    let report = run(py, &ctl, None, || {
+        partrec::baseline::learn::learn_with_progress(&inst, &options, &ctl, &mut |_, _| {})
+    })?;
+    Ok(json(&report))
+}
+
+/// A minimal inconsistent set of samples; returns (kind, JSON).
+#[pyfunction]
+#[pyo3(signature = (x, y, tokens, classes, timeout))]
+fn explain(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    timeout: Option<f64>,
+) -> PyResult<(String, String)> {
+    use partrec::solve::explain::Explained;
+    let inst = instance(x, y, tokens, classes, None)?;
+    let ctl = control(timeout)?;
+    Ok(
+        match run(py, &ctl, None, || {
+            partrec::solve::explain::explain(&inst, &ctl)
+        })? {
+            Explained::Consistent(p) => ("consistent".into(), json(&p)),
+            Explained::Inconsistent(why) => ("inconsistent".into(), json(&why)),
+            Explained::Unknown => ("unknown".into(), "null".into()),
+        },
+    )
+}
+
+/// What every consistent partition agrees on; JSON, `null` on a timeout or when there
+/// is no consistent partition.
+#[pyfunction]
+#[pyo3(signature = (x, y, tokens, classes, timeout))]
+fn identify(
+    py: Python<'_>,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    timeout: Option<f64>,
+) -> PyResult<String> {
+    let inst = instance(x, y, tokens, classes, None)?;
+    let ctl = control(timeout)?;
+    let found = run(py, &ctl, None, || {
+        partrec::solve::identify::identify(&inst, &ctl)
+    })?;
+    Ok(json(&found))
+}
+
+/// The colouring reduction of a graph on `n` vertices with k colours, as an instance dict.
+#[pyfunction]
+fn reduce<'py>(
+    py: Python<'py>,
+    n: usize,
+    edges: Vec<(i64, i64)>,
+    k: u32,
+    name: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    instance_out(py, r.reduce(name))
+}
+
+/// The partition of the reduced instance that a colouring gives.
+#[pyfunction]
+fn lift<'py>(
+    py: Python<'py>,
+    n: usize,
+    edges: Vec<(i64, i64)>,
+    k: u32,
+    coloring: Vec<u32>,
+) -> PyResult<Vec<Bound<'py, PyArray1<i64>>>> {
+    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    let p = r.lift(&coloring).map_err(PyValueError::new_err)?;
+    Ok(rows_out(py, &p))
+}
+
+/// The colouring a consistent partition of the reduced instance gives.
+#[pyfunction]
+fn extract(
+    n: usize,
+    edges: Vec<(i64, i64)>,
+    k: u32,
+    partition: &Bound<'_, PyList>,
+) -> PyResult<Vec<u32>> {
+    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    let rows = rows_in(partition, "partition")?;
+    r.extract(&rows).map_err(PyValueError::new_err)
+}
+
+/// A partition in canonical form: in each group, classes numbered by first token.
+#[pyfunction]
+fn canonical<'py>(
+    py: Python<'py>,
+    partition: &Bound<'py, PyList>,
+) -> PyResult<Vec<Bound<'py, PyArray1<i64>>>> {
+    let rows = rows_in(partition, "partition")?;
+    Ok(rows_out(py, &partrec::model::partition::canonical(&rows)))
+}
+
+/// Reads an instance file (`.json` or `.npz`), as a dict.
+#[pyfunction]
+fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let path = path.to_string_lossy().into_owned();
+    let inst = Instance::read(&path).map_err(py_err)?;
+    instance_out(py, inst)
+}
+
+/// Writes an instance file (`.npz` by extension, else JSON), atomically.
+#[pyfunction]
+#[pyo3(signature = (path, x, y, tokens, classes, planted))]
+fn save(
+    path: PathBuf,
+    x: &Bound<'_, PyAny>,
+    y: &Bound<'_, PyAny>,
+    tokens: &Bound<'_, PyAny>,
+    classes: &Bound<'_, PyAny>,
+    planted: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
+    let inst = instance(x, y, tokens, classes, planted)?;
+    inst.write(&path.to_string_lossy()).map_err(py_err)
+}
+
+/// The worker child's main (`python -m partrec._worker worker`): reads one request on
+/// standard input, streams answers on standard output; returns the exit code.
+#[pyfunction]
+fn worker_main(py: Python<'_>) -> i32 {
+    partrec::worker::exit_when_orphaned();
+    py.allow_threads(|| partrec::worker::child_main(std::io::stdin().lock(), std::io::stdout()))
+}
+
+/// The module.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(solve, m)?)?;
+    m.add_function(wrap_pyfunction!(check, m)?)?;
+    m.add_function(wrap_pyfunction!(generate, m)?)?;
+    m.add_function(wrap_pyfunction!(learn, m)?)?;
+    m.add_function(wrap_pyfunction!(explain, m)?)?;
+    m.add_function(wrap_pyfunction!(identify, m)?)?;
+    m.add_function(wrap_pyfunction!(reduce, m)?)?;
+    m.add_function(wrap_pyfunction!(lift, m)?)?;
+    m.add_function(wrap_pyfunction!(extract, m)?)?;
+    m.add_function(wrap_pyfunction!(canonical, m)?)?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(save, m)?)?;
+    m.add_function(wrap_pyfunction!(worker_main, m)?)?;
+    m.add_class::<Interrupt>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
