@@ -20,7 +20,9 @@ KeyboardInterrupt; a ``timeout`` answers ``unknown``, never a guess.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import operator
 import os
 import sys
 from dataclasses import dataclass, field
@@ -58,7 +60,51 @@ PathLike = Union[str, "os.PathLike[str]"]
 
 # The command that runs a solve in a child process when the backend cannot be
 # interrupted in process (varisat) or a proof is asked for: this interpreter.
-_WORKER = [sys.executable, "-m", "partrec._worker"]
+# -P (Python 3.11+): the child's sys.path does not start with the current folder, so
+# a `partrec` folder there cannot shadow this package.
+_WORKER = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "partrec._worker"]
+
+_U64 = 2**64 - 1
+
+
+def _int(value: Any, name: str, low: int = 0, high: int = _U64) -> int:
+    """An integer parameter in [low, high], or ValueError naming it."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r:.40}") from None
+    if not low <= v <= high:
+        raise ValueError(f"{name} must be from {low} to {high}, got {v}")
+    return v
+
+
+def _seconds(value: Any, name: str) -> Optional[float]:
+    """A time limit: None or a real number (range checked by the library)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number of seconds, got {value!r:.40}")
+    return float(value)
+
+
+def _name(value: Any, name: str) -> Optional[str]:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string, got {value!r:.40}")
+    return value
+
+
+@contextlib.contextmanager
+def _frozen(a: np.ndarray):
+    """``a`` read-only while the native side reads it in place (writes through ``a``
+    raise instead of racing the solver; other views of its memory must be left alone)."""
+    if not a.flags.writeable:
+        yield
+        return
+    a.flags.writeable = False
+    try:
+        yield
+    finally:
+        a.flags.writeable = True
 
 
 @dataclass(repr=False)
@@ -200,11 +246,13 @@ class LearnReport:
 
 
 def _per_group(value: Any, groups: int, name: str) -> np.ndarray:
-    """One integer per group from a scalar or a sequence."""
-    a = np.asarray(value)
-    if a.ndim == 0:
-        a = np.full(groups, a)
-    return np.ascontiguousarray(a)
+    """One integer per group from a scalar or a flat sequence."""
+    if np.ndim(value) == 0:
+        value = np.full(groups, _int(value, name, -(2**63), 2**64 - 1))
+    a = _ints(value, name)
+    if a.ndim != 1:
+        raise ValueError(f"{name}: expected one integer, or one per group, got shape {a.shape}")
+    return a
 
 
 def _ints(a: Any, name: str) -> np.ndarray:
@@ -215,6 +263,8 @@ def _ints(a: Any, name: str) -> np.ndarray:
             arr = arr.astype(np.int64)
         else:
             raise ValueError(f"{name}: expected an array of integers, got {arr.dtype}")
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # big-endian: one conversion
     return np.ascontiguousarray(arr)
 
 
@@ -222,14 +272,19 @@ def _labels(y: Any) -> Union[np.ndarray, List[Any]]:
     """Values as an integer array, or a list of Python labels (strings, numbers):
     never converted into each other, so 1 and "1" stay two labels."""
     if isinstance(y, np.ndarray):
-        if y.dtype.kind in "iu":
-            return np.ascontiguousarray(y)
         if y.ndim != 1:
             raise ValueError(
                 f"y: has shape {tuple(y.shape)}, expected (S,): one value per sample"
             )
+        if y.dtype.kind in "iu":
+            return _ints(y, "y")
         return y.tolist()
-    return list(y)
+    if isinstance(y, (str, bytes, dict, set, frozenset)) or not hasattr(y, "__iter__"):
+        raise ValueError(
+            f"y must be a sequence of labels (a list or a 1-D array), got {type(y).__name__}"
+        )
+    # NumPy scalars (np.float64(1.0), np.int32(3)) as the Python numbers they are.
+    return [v.item() if isinstance(v, np.generic) else v for v in y]
 
 
 def _arrays(
@@ -367,23 +422,24 @@ def _solve(
 ) -> Result:
     if count is not None and unique:
         raise ValueError("give unique=True or count=N, not both")
-    limit = 2 if unique else (1 if count is None else int(count))
+    limit = 2 if unique else (1 if count is None else _int(count, "count"))
     xa, ya, ta, ca = arrays
-    out = _native.solve(
-        xa,
-        ya,
-        ta,
-        ca,
-        limit,
-        timeout,
-        backend,
-        strategy,
-        seed,
-        None if certify is None else os.fspath(certify),
-        bool(identify),
-        _WORKER,
-        interrupt,
-    )
+    with _frozen(xa):
+        out = _native.solve(
+            xa,
+            ya,
+            ta,
+            ca,
+            limit,
+            _seconds(timeout, "timeout"),
+            _name(backend, "backend"),
+            _name(strategy, "strategy"),
+            None if seed is None else _int(seed, "seed"),
+            None if certify is None else os.fspath(certify),
+            bool(identify),
+            _WORKER,
+            interrupt,
+        )
     answer = json.loads(out["answer"])
     determined = answer.get("determined")
     return Result(
@@ -485,7 +541,8 @@ def check(
         seen = _arrays(x, y, classes, None)[2]
         tokens = [max(len(r), int(n)) for r, n in zip(rows, seen)] if len(rows) == len(seen) else seen
     xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    v = json.loads(_native.check(xa, ya, ta, ca, rows))
+    with _frozen(xa):
+        v = json.loads(_native.check(xa, ya, ta, ca, rows))
     planted = {k: v[k] for k in v if k.startswith(("equals_planted", "accuracy"))}
     return Verdict(
         consistent=v["consistent"],
@@ -549,13 +606,23 @@ def generate(
         groups = next(
             (len(v) for v in (tokens, classes) if not np.isscalar(v)), 2
         )
-    t = [int(v) for v in _per_group(tokens, groups, "tokens")]
-    k = [int(v) for v in _per_group(classes, groups, "classes")]
+    groups = _int(groups, "groups", 1, 1024)
+    t = [_int(v, "tokens", 1, 2**32 - 1) for v in _per_group(tokens, groups, "tokens").tolist()]
+    k = [_int(v, "classes", 1, 2**32 - 1) for v in _per_group(classes, groups, "classes").tolist()]
     if len(t) != groups or len(k) != groups:
         raise ValueError(
             f"tokens and classes need 1 or {groups} values (one per group)"
         )
-    return _instance(_native.generate(t, k, int(values), samples, ratio, int(seed)))
+    return _instance(
+        _native.generate(
+            t,
+            k,
+            _int(values, "values", 1, 2**32 - 1),
+            None if samples is None else _int(samples, "samples"),
+            None if ratio is None else _seconds(ratio, "ratio"),
+            _int(seed, "seed"),
+        )
+    )
 
 
 def learn(
@@ -575,9 +642,22 @@ def learn(
     """The paper's gradient method (embeddings trained with Adam, then k-means), for
     comparison; its partition is checked like any other."""
     xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    r = json.loads(
-        _native.learn(xa, ya, ta, ca, steps, lr, l2, restarts, seed, dim, timeout)
-    )
+    with _frozen(xa):
+        r = json.loads(
+            _native.learn(
+                xa,
+                ya,
+                ta,
+                ca,
+                _int(steps, "steps"),
+                float(lr),
+                None if l2 is None else float(l2),
+                _int(restarts, "restarts"),
+                _int(seed, "seed"),
+                None if dim is None else _int(dim, "dim"),
+                _seconds(timeout, "timeout"),
+            )
+        )
     rows = lambda p: None if p is None else [np.asarray(c, dtype=np.int64) for c in p]
     return LearnReport(
         status=r["status"],
@@ -600,7 +680,8 @@ def explain(
     """Why the samples are inconsistent: a minimal set of them that no partition
     fits (every proper subset has one), with its reason; or a consistent partition."""
     xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    kind, text = _native.explain(xa, ya, ta, ca, timeout)
+    with _frozen(xa):
+        kind, text = _native.explain(xa, ya, ta, ca, _seconds(timeout, "timeout"))
     if kind == "inconsistent":
         e = json.loads(text)
         return Explanation(
@@ -628,7 +709,8 @@ def identify(
     """What every consistent partition agrees on; ``None`` on a timeout or when no
     partition is consistent (see :func:`solve` for which)."""
     xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    found = json.loads(_native.identify(xa, ya, ta, ca, timeout))
+    with _frozen(xa):
+        found = json.loads(_native.identify(xa, ya, ta, ca, _seconds(timeout, "timeout")))
     if found is None:
         return None
     return Identified(

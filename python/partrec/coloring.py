@@ -31,15 +31,18 @@ def _graph(graph: Any, vertices: Optional[int]) -> Tuple[int, List[Tuple[int, in
     if hasattr(graph, "nodes") and hasattr(graph, "edges"):
         nodes = list(graph.nodes)
         index = {v: i for i, v in enumerate(nodes)}
-        edges = [(index[u], index[v]) for u, v in graph.edges]
+        edges = [(index[e[0]], index[e[1]]) for e in graph.edges()]
         return len(nodes), edges, nodes
     a = np.asarray(graph)
     if a.size == 0:
         a = a.reshape(0, 2).astype(np.int64)
     if a.ndim != 2 or a.shape[1] != 2 or a.dtype.kind not in "iu":
         raise ValueError("a graph is a networkx.Graph or a list of (u, v) integer pairs")
+    if a.size and (int(a.min()) < -(2**62) or int(a.max()) > 2**62):
+        raise ValueError("a graph's vertex ids must be integers from 0 to n-1")
     n = int(a.max()) + 1 if a.size else 0
     if vertices is not None:
+        vertices = partrec._int(vertices, "vertices", 0, 2**63 - 1)
         if vertices < n:
             raise ValueError(f"vertices={vertices}, but an edge names vertex {n - 1}")
         n = int(vertices)
@@ -49,7 +52,7 @@ def _graph(graph: Any, vertices: Optional[int]) -> Tuple[int, List[Tuple[int, in
 def reduce(graph: Any, k: int, *, vertices: Optional[int] = None, name: str = "graph") -> "partrec.Instance":
     """The instance whose consistent partitions are the proper k-colourings of ``graph``."""
     n, edges, _ = _graph(graph, vertices)
-    return partrec._instance(_native.reduce(n, edges, int(k), name))
+    return partrec._instance(_native.reduce(n, edges, partrec._int(k, "k", 0, 2**32 - 1), name))
 
 
 def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, vertices: Optional[int] = None) -> List[np.ndarray]:
@@ -60,21 +63,25 @@ def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, 
     if isinstance(coloring, dict):
         if nodes is None:
             nodes = list(range(n))
+        missing = next((v for v in nodes if v not in coloring), None)
+        if missing is not None:
+            raise ValueError(f"coloring: no colour for vertex {missing!r:.40}")
         coloring = [coloring[v] for v in nodes]
-    colors = [int(c) for c in coloring]
+    k = partrec._int(k, "k", 0, 2**32 - 1)
+    colors = [partrec._int(c, f"coloring[{v}]", 0, 2**32 - 1) for v, c in enumerate(coloring)]
     # Named by 0-based index here (the library's messages count DIMACS vertices from 1).
     bad = next((v for v, c in enumerate(colors) if not 0 <= c < k), None)
     if bad is not None and len(colors) == n and k >= 1:
         raise ValueError(f"coloring[{bad}] = {colors[bad]} is not a colour in 0..{k - 1}")
-    return _native.lift(n, edges, int(k), colors)
+    return _native.lift(n, edges, k, colors)
 
 
 def extract(graph: Any, k: int, partition: Sequence[Any], *, vertices: Optional[int] = None) -> Union[np.ndarray, Dict[Any, int]]:
     """The proper colouring a consistent partition of the reduced instance gives: an
     array by vertex id, or a dict by node for a networkx graph."""
     n, edges, nodes = _graph(graph, vertices)
-    rows = [np.ascontiguousarray(np.asarray(p)) for p in partition]
-    colors = _native.extract(n, edges, int(k), rows)
+    rows = [partrec._ints(p, f"partition[{g}]") for g, p in enumerate(partition)]
+    colors = _native.extract(n, edges, partrec._int(k, "k", 0, 2**32 - 1), rows)
     if nodes is not None:
         return {v: c for v, c in zip(nodes, colors)}
     return np.asarray(colors, dtype=np.int64)

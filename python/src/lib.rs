@@ -194,9 +194,12 @@ impl TokenSource for Lent {
     }
 }
 
-/// One label from a Python value: a string, an integer or a finite float.
+/// One label from a Python value: a string, an integer or a finite float. A float is
+/// the number it is exactly (`float(2**70)` is the label `2**70`; `0.1` is
+/// 0.1000000000000000055511151231257827021181583404541015625), as labels compare by
+/// value, never by a rounded spelling.
 fn label(item: &Bound<'_, PyAny>, k: usize) -> PyResult<Label> {
-    let refuse = || {
+    let refuse = |why: &str| {
         let shown: String = item
             .repr()
             .map(|r| r.to_string())
@@ -205,27 +208,42 @@ fn label(item: &Bound<'_, PyAny>, k: usize) -> PyResult<Label> {
             .take(40)
             .collect();
         PyValueError::new_err(format!(
-            "y[{k}] = {shown} is not a label (expected an integer or a string)"
+            "y[{k}] = {shown} is not a label (expected an integer, a finite float or a string){why}"
         ))
     };
     if let Ok(s) = item.downcast::<PyString>() {
-        return Ok(Label::Text(s.to_str()?.to_string()));
+        return s
+            .to_str()
+            .map(|s| Label::Text(s.to_string()))
+            .map_err(|_| refuse(": the string is not valid Unicode"));
     }
     if item.is_instance_of::<PyBool>() {
-        return Err(refuse());
+        return Err(refuse(""));
     }
-    let text = if item.is_instance_of::<PyInt>() || item.hasattr("__index__")? {
-        item.call_method0("__index__")?.str()?.to_string()
+    let text = if item.is_instance_of::<PyInt>() {
+        item.str()
+            .map(|t| t.to_string())
+            .map_err(|_| refuse(": too many digits"))?
     } else if item.is_instance_of::<PyFloat>() {
         let f: f64 = item.extract()?;
         if !f.is_finite() {
-            return Err(refuse());
+            return Err(refuse(""));
         }
-        item.repr()?.to_string()
+        exact_decimal(f)
     } else {
-        return Err(refuse());
+        return Err(refuse(""));
     };
-    Label::number(&text).map_err(|_| refuse())
+    Label::number(&text).map_err(|_| refuse(""))
+}
+
+/// The exact decimal value of a finite float (every binary fraction has one).
+fn exact_decimal(f: f64) -> String {
+    if f.fract() == 0.0 {
+        return format!("{f:.0}");
+    }
+    // 1074 fractional digits hold the smallest subnormal exactly.
+    let text = format!("{f:.1074}");
+    text.trim_end_matches('0').to_string()
 }
 
 /// The instance of the arrays the Python layer passes: `x` (S, I), `y` an integer
@@ -480,6 +498,12 @@ fn solve<'py>(
     options.certify = certify.is_some();
     options.identify = identify;
     if let Some(dir) = &certify {
+        if dir.as_os_str().is_empty() {
+            return Err(PyValueError::new_err(
+                "certify: an empty path (give a folder)",
+            ));
+        }
+        utf8(dir)?;
         if dir.exists() && !dir.is_dir() {
             return Err(PyValueError::new_err(format!(
                 "certify {}: exists and is not a folder",
@@ -692,11 +716,23 @@ fn canonical<'py>(
     Ok(rows_out(py, &partrec::model::partition::canonical(&rows)))
 }
 
+/// A path as UTF-8 text, refused otherwise (a lossy spelling would name another file).
+fn utf8(path: &std::path::Path) -> PyResult<&str> {
+    path.to_str().ok_or_else(|| {
+        PyValueError::new_err(format!("{}: the path is not valid UTF-8", path.display()))
+    })
+}
+
 /// Reads an instance file (`.json` or `.npz`), as a dict.
 #[pyfunction]
 fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let path = path.to_string_lossy().into_owned();
-    let inst = Instance::read(&path).map_err(py_err)?;
+    let path = utf8(&path)?;
+    // A device or a pipe could be read forever (/dev/zero) or block (a FIFO).
+    let meta = std::fs::metadata(path).map_err(|e| py_err(Error::io(path, e)))?;
+    if !meta.is_file() {
+        return Err(PyValueError::new_err(format!("{path}: not a regular file")));
+    }
+    let inst = Instance::read(path).map_err(py_err)?;
     instance_out(py, inst)
 }
 
@@ -712,7 +748,7 @@ fn save(
     planted: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<()> {
     let inst = instance(x, y, tokens, classes, planted)?;
-    inst.write(&path.to_string_lossy()).map_err(py_err)
+    inst.write(utf8(&path)?).map_err(py_err)
 }
 
 /// The worker child's main (`python -m partrec._worker worker`): reads one request on

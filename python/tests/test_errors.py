@@ -67,6 +67,22 @@ def test_bad_arrays_raise_the_cli_message(case, cli, tmp_path):
         (lambda: partrec.coloring.reduce([(0, 1)], 0), "the number of colours must be >= 1"),
         (lambda: partrec.coloring.lift([(0, 1)], 2, [0, 2]), "coloring[1] = 2 is not a colour in 0..1"),
         (lambda: partrec.learn(X, Y, 2, steps=0), "steps and learning rate must be > 0"),
+        (lambda: partrec.coloring.reduce([(0, 0), (0, 1)], 3), "edge 0 (0, 0) is a self-loop"),
+        (lambda: partrec.coloring.reduce([(0, 10**9)], 2), "a graph of 1000000001 vertices"),
+        (lambda: partrec.coloring.reduce([(0, 1)], 2, vertices=10**9), "a graph of 1000000000 vertices"),
+        (lambda: partrec.coloring.lift([(0, 1)], 2, {0: 1}), "coloring: no colour for vertex 1"),
+        (lambda: partrec.solve(X, "aba", 2), "y must be a sequence of labels"),
+        (lambda: partrec.solve(X, 5, 2), "y must be a sequence of labels"),
+        (lambda: partrec.solve(X, np.array(5), 2), "y: has shape ()"),
+        (lambda: partrec.solve(X, Y, 2, count=2.7), "count must be an integer"),
+        (lambda: partrec.solve(X, Y, 2, count=2**64), "count must be from 0 to"),
+        (lambda: partrec.solve(X, Y, 2, seed=-1), "seed must be from 0 to"),
+        (lambda: partrec.solve(X, Y, 2, timeout="5"), "timeout must be a number of seconds"),
+        (lambda: partrec.solve(X, Y, 2, backend=1), "backend must be a string"),
+        (lambda: partrec.solve(X, Y, 2, certify=""), "certify: an empty path"),
+        (lambda: partrec.solve(X, Y, [[2, 2]]), "classes: expected one integer, or one per group"),
+        (lambda: partrec.generate(10, 2, groups=10**9, samples=3), "groups must be from 1 to 1024"),
+        (lambda: partrec.generate(10.7, 2, samples=3), "tokens must be an integer, got 10.7"),
     ],
 )
 def test_bad_parameters_raise_value_error(call, start):
@@ -74,6 +90,51 @@ def test_bad_parameters_raise_value_error(call, start):
         call()
     assert str(err.value).startswith(start), str(err.value)
     assert "\n" not in str(err.value)
+
+
+def test_devices_and_pipes_are_refused_at_once(tmp_path):
+    import os
+
+    with pytest.raises(ValueError, match="/dev/zero: not a regular file"):
+        partrec.load("/dev/zero")
+    fifo = tmp_path / "f.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        partrec.load(fifo)
+
+
+def test_big_endian_and_numpy_scalar_labels_are_read():
+    r = partrec.solve(X.astype(">i4"), Y.astype(">i8"), 2, unique=True)
+    assert r and r.partition[0].tolist() == partrec.solve(X, Y, 2).partition[0].tolist()
+    assert partrec.solve([[0], [1]], [np.float64(1.0), 1], 1)
+    assert partrec.solve([[0], [1]], [np.int32(7), 7], 1)
+
+
+def test_floats_are_labels_by_their_exact_value():
+    assert partrec.solve([[0], [1]], [2**70, float(2**70)], 1)  # equal numbers
+    assert not partrec.solve([[0], [1]], [10**300, 1e300], 1)  # 1e300 is not 10**300
+    assert not partrec.solve([[0], [1]], [0.1, "0.1"], 1)
+    assert partrec.solve([[0], [1]], [0.5, 0.5], 1)
+
+
+def test_x_is_read_only_while_a_call_reads_it_in_place(hard):
+    import threading
+
+    x = np.ascontiguousarray(hard.x, dtype=np.int32)
+    errors = []
+
+    def write():
+        try:
+            x[0, 0] = 2**31 - 1
+        except ValueError as e:
+            errors.append(str(e))
+
+    timer = threading.Timer(0.2, write)
+    timer.start()
+    r = partrec.solve(x, hard.y, hard.classes, tokens=hard.tokens, timeout=0.6)
+    timer.join()
+    assert r.status == "unknown" and errors and "read-only" in errors[0]
+    assert x.flags.writeable  # given back
 
 
 def test_missing_file_is_an_os_error(tmp_path):

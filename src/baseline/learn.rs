@@ -620,7 +620,13 @@ pub fn learn_with_progress(
     } = train(&compact, options, dim, lambda, control, progress);
     let train_seconds = start.elapsed().as_secs_f64();
     let t = Instant::now();
-    let clusters = cluster(&compact, &model, options.restarts, options.seed);
+    // Stopped (deadline, Ctrl-C): one k-means run, not every restart asked for.
+    let restarts = if control.should_stop() {
+        1
+    } else {
+        options.restarts
+    };
+    let clusters = cluster(&compact, &model, restarts, options.seed);
     let learned = canonical(&map.expand(&clusters, instance.groups()));
     let cluster_seconds = t.elapsed().as_secs_f64();
     let verdict = check(instance, &learned)

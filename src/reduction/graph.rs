@@ -37,13 +37,26 @@ impl Graph {
         Graph { inner }
     }
 
-    /// [`Graph::new`] for edges from a caller that may give any integers: an endpoint
-    /// outside `0..n` is refused, naming the edge.
+    /// [`Graph::new`] for edges from a caller that may give any integers. Refused,
+    /// naming the edge: an endpoint outside `0..n`, and a self-loop (a vertex adjacent
+    /// to itself has no proper colour, which [`Graph::new`]'s dropping would hide);
+    /// and more than [`MAX_VERTICES`] vertices or [`MAX_EDGES`] edges, as in a file.
     pub fn try_new(n: usize, edges: &[(i64, i64)]) -> Result<Graph> {
+        if n > MAX_VERTICES || edges.len() as u128 > MAX_EDGES {
+            return Err(Error::Usage(format!(
+                "a graph of {n} vertices and {} edges; partrec takes at most {MAX_VERTICES} vertices and {MAX_EDGES} edges",
+                edges.len()
+            )));
+        }
         let mut checked = Vec::with_capacity(edges.len());
         for (e, &(u, v)) in edges.iter().enumerate() {
             let inside = |w: i64| u32::try_from(w).ok().filter(|&w| (w as usize) < n);
             match (inside(u), inside(v)) {
+                (Some(a), Some(b)) if a == b => {
+                    return Err(Error::Usage(format!(
+                        "edge {e} ({u}, {v}) is a self-loop: no colouring of a vertex adjacent to itself is proper"
+                    )))
+                }
                 (Some(a), Some(b)) => checked.push((a, b)),
                 _ => {
                     return Err(Error::Usage(format!(
@@ -448,6 +461,19 @@ pub fn random(n: usize, p: f64, seed: u64) -> Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn try_new_refuses_outside_endpoints_self_loops_and_huge_graphs() {
+        let g = Graph::try_new(3, &[(0, 1), (2, 1), (1, 0)]).unwrap();
+        assert_eq!((g.vertices(), g.edge_count()), (3, 2));
+        let msg = |r: Result<Graph>| r.err().unwrap().to_string();
+        assert!(
+            msg(Graph::try_new(3, &[(0, 3)])).starts_with("edge 0 (0, 3) has an endpoint outside")
+        );
+        assert!(msg(Graph::try_new(3, &[(0, 1), (-1, 2)])).starts_with("edge 1 (-1, 2)"));
+        assert!(msg(Graph::try_new(3, &[(2, 2)])).contains("is a self-loop"));
+        assert!(msg(Graph::try_new(MAX_VERTICES + 1, &[])).contains("at most"));
+    }
 
     #[test]
     fn reads_real_file_quirks() {
