@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::brute::consistent_partitions;
+use common::brute::{consistent_partitions, least_violations};
 use common::tiny_instance;
 use partrec::check::check;
 use partrec::model::partition::canonical;
@@ -544,4 +544,61 @@ fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solv
             assert_eq!(sol.status, Status::Sat, "seed {seed}");
         }
     }
+}
+
+#[test]
+fn max_consistent_finds_the_least_violations_by_brute_force() {
+    use rand::{Rng, SeedableRng};
+    let (mut noisy, mut not_unique) = (0, 0);
+    for seed in 0..1500u64 {
+        let mut instance = tiny_instance(seed);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        if seed % 2 == 1 {
+            let weights = (0..instance.num_samples())
+                .map(|_| rng.random_range(1..=3))
+                .collect();
+            instance = instance.with_weights(weights).unwrap();
+        }
+        let (least, optimal) = least_violations(&instance);
+        let backend = [Backend::Cadical, Backend::Varisat][seed as usize % 2];
+        let options = SolveOptions {
+            max_consistent: true,
+            backend,
+            ..SolveOptions::unique()
+        };
+        let sol = solve(&instance, &options, &mut |_| {}).unwrap();
+        let report = sol.max_consistent.as_ref().unwrap();
+        assert_eq!(sol.status, Status::Sat, "seed {seed}");
+        assert!(report.optimal, "seed {seed}");
+        assert_eq!(
+            (report.cost, report.lower_bound),
+            (least, least),
+            "seed {seed}"
+        );
+        let dropped: u64 = report.dropped.iter().map(|&s| instance.weight(s)).sum();
+        assert_eq!(dropped, least, "seed {seed}");
+        let partition = sol.partition.clone().unwrap();
+        assert!(
+            optimal.contains(&partition),
+            "seed {seed}: not an optimal partition"
+        );
+        let kept: Vec<usize> = (0..instance.num_samples())
+            .filter(|s| !report.dropped.contains(s))
+            .collect();
+        assert!(
+            check(&restricted(&instance, &kept), &partition)
+                .unwrap()
+                .consistent
+        );
+        assert_eq!(sol.unique, Some(optimal.len() == 1), "seed {seed}");
+        if let Some(w) = &sol.witness {
+            assert!(optimal.contains(w) && *w != partition, "seed {seed}");
+        }
+        noisy += usize::from(least > 0);
+        not_unique += usize::from(optimal.len() > 1);
+    }
+    assert!(
+        noisy > 200 && not_unique > 300,
+        "{noisy} noisy, {not_unique} not unique"
+    );
 }

@@ -1596,3 +1596,60 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// CSV/TSV tables (`partrec import`)
+// ---------------------------------------------------------------------------
+
+/// Imports `bytes` with groups `a`, `b` and values `y`: an instance, or bad input in
+/// one line naming the file; never a panic.
+fn feed_table(bytes: &[u8]) -> TestResult {
+    use partrec::io::table::{import, ImportOptions};
+    let options = ImportOptions::new(&["a", "b"], "y");
+    match import(bytes, "prop.csv", &options) {
+        Ok(inst) => {
+            prop_assert_eq!(inst.arity(), 2);
+            prop_assert_eq!(inst.named(), inst.num_samples() > 0);
+            round_trips(&inst, bytes)
+        }
+        Err(e) => one_line_error(&e, "prop.csv", bytes),
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2048))]
+
+    /// Arbitrary bytes after a valid header.
+    #[test]
+    fn tables_of_random_bytes(body in prop::collection::vec(any::<u8>(), 0..200)) {
+        let mut bytes = b"a,b,y\n".to_vec();
+        bytes.extend(body);
+        feed_table(&bytes)?;
+    }
+
+    /// Tables of CSV-ish characters: quotes, separators, line breaks, empty cells.
+    #[test]
+    fn tables_of_csv_characters(text in "[ab y,\"\t\n\r;x0-9]{0,120}") {
+        feed_table(text.as_bytes())?;
+    }
+
+    /// Well-formed tables: every row read, cells exactly as written (after quoting).
+    #[test]
+    fn well_formed_tables_keep_every_cell(rows in prop::collection::vec(
+        ("[a-z,\" ]{1,6}", "[a-z]{1,3}", "[0-9xy]{1,2}"), 0..20)) {
+        use partrec::io::table::{import, ImportOptions};
+        let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+        let mut text = String::from("a,b,y\n");
+        for (a, b, y) in &rows {
+            text.push_str(&format!("{},{},{}\n", quote(a), b, y));
+        }
+        let inst = import(text.as_bytes(), "t.csv", &ImportOptions::new(&["a", "b"], "y"))
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(inst.num_samples(), rows.len());
+        for (s, (a, b, y)) in rows.iter().enumerate() {
+            prop_assert_eq!(&inst.token_name(0, inst.x(s)[0]), a);
+            prop_assert_eq!(&inst.token_name(1, inst.x(s)[1]), b);
+            prop_assert_eq!(inst.y(s).to_string(), format!("{y:?}"));
+        }
+    }
+}

@@ -149,7 +149,10 @@ class Result:
     canonical: classes numbered by first token), ``table`` maps each observed class
     tuple to its value, ``unique`` is True/False/None (not asked or undecided),
     ``count`` counts partitions up to the limit asked (``count_complete`` says whether
-    it is exact), ``witness`` is a second partition when not unique."""
+    it is exact), ``witness`` is a second partition when not unique. When the
+    instance names its tokens, ``names`` lists each class as its tokens' names. With
+    ``max_consistent=True``, ``max_consistent`` holds ``cost``, ``lower_bound``,
+    ``optimal`` and the ``dropped`` sample indices."""
 
     status: str
     partition: Optional[List[np.ndarray]]
@@ -162,6 +165,9 @@ class Result:
     identified: Optional[List[np.ndarray]] = None
     determined: Optional[List[np.ndarray]] = None
     certificate: Optional[Dict[str, Any]] = None
+    names: Optional[List[List[List[str]]]] = None
+    identified_names: Optional[List[List[List[str]]]] = None
+    max_consistent: Optional[Dict[str, Any]] = None
 
     def __bool__(self) -> bool:
         return self.status == "sat"
@@ -179,6 +185,9 @@ class Result:
         parts.append(f"seconds={self.seconds:.3f}")
         if self.stats.get("timed_out"):
             parts.append("timed_out=True")
+        if self.max_consistent is not None:
+            m = self.max_consistent
+            parts.append(f"dropped={len(m['dropped'])}, optimal={m['optimal']}")
         return f"Result({', '.join(parts)})"
 
     @property
@@ -334,6 +343,7 @@ def solve(
     identify: bool = False,
     strategy: Optional[str] = None,
     seed: Optional[int] = None,
+    max_consistent: bool = False,
 ) -> Result:
     """Find a partition consistent with every sample, or prove there is none.
 
@@ -368,6 +378,10 @@ def solve(
     strategy, seed : optional
         Search strategy (auto, cdcl, table, portfolio) and formula renaming seed,
         for experiments.
+    max_consistent : bool
+        For noisy samples: a partition violating the fewest samples, with the
+        samples to drop (``result.max_consistent``); with ``unique``, whether the
+        optimal partition is the only one.
 
     Returns
     -------
@@ -396,6 +410,8 @@ def solve(
     """
     return _solve(
         _arrays(x, y, classes, tokens),
+        names=x.names if isinstance(x, Instance) and tokens is None else None,
+        max_consistent=max_consistent,
         unique=unique,
         count=count,
         timeout=timeout,
@@ -419,6 +435,8 @@ def _solve(
     strategy: Optional[str] = None,
     seed: Optional[int] = None,
     interrupt: Optional[Any] = None,
+    names: Optional[List[List[str]]] = None,
+    max_consistent: bool = False,
 ) -> Result:
     if count is not None and unique:
         raise ValueError("give unique=True or count=N, not both")
@@ -439,6 +457,8 @@ def _solve(
             bool(identify),
             _WORKER,
             interrupt,
+            names,
+            bool(max_consistent),
         )
     answer = json.loads(out["answer"])
     determined = answer.get("determined")
@@ -456,6 +476,9 @@ def _solve(
         if determined is None
         else [np.asarray(d, dtype=bool) for d in determined],
         certificate=None if out["certificate"] is None else json.loads(out["certificate"]),
+        names=answer.get("names"),
+        identified_names=answer.get("identified_names"),
+        max_consistent=answer.get("max_consistent"),
     )
 
 

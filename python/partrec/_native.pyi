@@ -25,6 +25,8 @@ def solve(
     identify: bool,
     worker: Sequence[str],
     interrupt: Optional[Interrupt] = None,
+    names: Optional[List[List[str]]] = None,
+    max_consistent: bool = False,
 ) -> Dict[str, Any]: ...
 
 class Interrupt:

@@ -460,7 +460,7 @@ fn control(timeout: Option<f64>) -> PyResult<Control> {
 /// Solves; returns the answer as JSON (without the partitions) and the partition,
 /// witness and identified blocks as arrays.
 #[pyfunction]
-#[pyo3(signature = (x, y, tokens, classes, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None))]
+#[pyo3(signature = (x, y, tokens, classes, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
 #[allow(clippy::too_many_arguments)]
 fn solve<'py>(
     py: Python<'py>,
@@ -477,6 +477,8 @@ fn solve<'py>(
     identify: bool,
     worker: Vec<String>,
     interrupt: Option<PyRef<'py, Interrupt>>,
+    names: Option<Vec<Vec<String>>>,
+    max_consistent: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     if limit == 0 {
         return Err(PyValueError::new_err(
@@ -497,6 +499,7 @@ fn solve<'py>(
     options.seed = seed;
     options.certify = certify.is_some();
     options.identify = identify;
+    options.max_consistent = max_consistent;
     if let Some(dir) = &certify {
         if dir.as_os_str().is_empty() {
             return Err(PyValueError::new_err(
@@ -512,7 +515,12 @@ fn solve<'py>(
         }
     }
     let ctl = control(timeout)?;
-    let inst = instance(x, y, tokens, classes, None)?;
+    let mut inst = instance(x, y, tokens, classes, None)?;
+    if let Some(names) = names {
+        inst = inst
+            .with_names(names)
+            .map_err(|m| PyValueError::new_err(m.to_string()))?;
+    }
     let exe = worker
         .split_first()
         .map(|(program, args)| partrec::worker::Exe {

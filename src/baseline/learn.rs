@@ -134,6 +134,9 @@ pub struct LearnReport {
     pub training: Training,
     /// Recovery and accuracy against the planted partition, when the instance has one.
     pub planted: Option<PlantedComparison>,
+    /// When the instance names its tokens: the learned partition's classes as names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<Vec<Vec<String>>>>,
 }
 
 impl LearnReport {
@@ -605,6 +608,7 @@ pub fn learn_with_progress(
                 ..Training::default()
             },
             planted: None,
+            names: None,
         });
     }
     let (compact, map) = instance.compact();
@@ -644,6 +648,9 @@ pub fn learn_with_progress(
         seconds: start.elapsed().as_secs_f64(),
     };
     let planted = compare_with_planted(instance, &learned);
+    let names = instance
+        .named()
+        .then(|| crate::model::solution::class_names(instance, &learned));
     Ok(if verdict.consistent {
         LearnReport {
             status: Status::Sat,
@@ -654,6 +661,7 @@ pub fn learn_with_progress(
             conflicting_samples: 0,
             training,
             planted,
+            names,
         }
     } else {
         LearnReport {
@@ -665,6 +673,7 @@ pub fn learn_with_progress(
             conflicting_samples: verdict.conflicting_samples,
             training,
             planted,
+            names,
         }
     })
 }

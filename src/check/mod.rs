@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::error::{InputKind, Invalid, Location};
 use crate::io::json::{self, Described};
-use crate::model::instance::Instance;
+use crate::model::instance::{Instance, TableEntry};
 use crate::model::label::Label;
 use crate::model::partition::{best_agreement, same_partition, Partition};
 use serde::{Deserialize, Serialize};
@@ -298,6 +298,82 @@ impl Judgement {
         }
         s
     }
+}
+
+/// What a partition costs on noisy samples ([`violations`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violations {
+    /// Total weight of the dropped samples.
+    pub cost: u64,
+    /// The samples to drop, in order: in each class tuple, those whose value is not
+    /// the tuple's heaviest (by total weight; a tie goes to the value seen first).
+    pub dropped: Vec<usize>,
+    /// Each observed class tuple with the value kept, sorted by tuple.
+    pub table: Vec<TableEntry>,
+}
+
+/// The fewest samples (by weight) that `partition` must drop to be consistent, and
+/// the table it then has: no table can keep more of the samples for this partition.
+pub fn violations(
+    instance: &Instance,
+    partition: &[Vec<u32>],
+) -> std::result::Result<Violations, Invalid> {
+    instance.validate_partition(partition)?;
+    let mut cell_ids: HashMap<Vec<u32>, usize> = HashMap::new();
+    let mut weights: Vec<Vec<(u32, u64)>> = Vec::new();
+    let mut cell_of = Vec::with_capacity(instance.num_samples());
+    for s in 0..instance.num_samples() {
+        let cell: Vec<u32> = instance
+            .x(s)
+            .iter()
+            .zip(partition)
+            .map(|(&t, row)| row[t as usize])
+            .collect();
+        let next = weights.len();
+        let c = *cell_ids.entry(cell).or_insert(next);
+        if c == next {
+            weights.push(Vec::new());
+        }
+        let (label, w) = (instance.label_id(s), instance.weight(s));
+        match weights[c].iter_mut().find(|(l, _)| *l == label) {
+            Some(entry) => entry.1 = entry.1.saturating_add(w),
+            None => weights[c].push((label, w)),
+        }
+        cell_of.push(c);
+    }
+    let kept: Vec<u32> = weights
+        .iter()
+        .map(|ws| {
+            let mut best = ws[0];
+            for &(l, w) in &ws[1..] {
+                if w > best.1 {
+                    best = (l, w);
+                }
+            }
+            best.0
+        })
+        .collect();
+    let mut cost = 0u64;
+    let mut dropped = Vec::new();
+    for (s, &c) in cell_of.iter().enumerate() {
+        if instance.label_id(s) != kept[c] {
+            cost = cost.saturating_add(instance.weight(s));
+            dropped.push(s);
+        }
+    }
+    let mut table: Vec<TableEntry> = cell_ids
+        .into_iter()
+        .map(|(cell, c)| TableEntry {
+            cell,
+            y: instance.values()[kept[c] as usize].clone(),
+        })
+        .collect();
+    table.sort_by(|a, b| a.cell.cmp(&b.cell));
+    Ok(Violations {
+        cost,
+        dropped,
+        table,
+    })
 }
 
 /// [`check`] for a partition given as `field` of `origin` (a file, or empty for a

@@ -2,7 +2,7 @@
 
 use super::{after_help, describe, write_instance, JsonOutput, Quiet};
 use clap::Args;
-use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::experiment::generate::{add_noise, generate, samples_for_ratio, GenerateParams};
 use partrec::{Error, Result};
 
 /// `partrec generate` flags.
@@ -30,6 +30,10 @@ pub struct GenerateArgs {
     /// Samples as a multiple of N ln N, N the largest group: S = round(C N ln N).
     #[arg(long, allow_negative_numbers = true)]
     ratio: Option<f64>,
+    /// Flip each value to another one with probability P (recorded in `meta.flipped`;
+    /// the planted truth is kept): noisy data for `solve --max-consistent`.
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    noise: Option<f64>,
     /// Seed of the random generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -69,7 +73,10 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
         samples,
         seed: a.seed,
     };
-    let instance = generate(&params, a.ratio)?;
+    let mut instance = generate(&params, a.ratio)?;
+    if let Some(noise) = a.noise {
+        instance = add_noise(instance, noise, a.values, a.seed)?;
+    }
     write_instance(&a.json, &instance, "generated instance")?;
     a.quiet.summary(
         a.json.out.path().unwrap_or("-"),

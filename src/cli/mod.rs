@@ -14,6 +14,7 @@ mod explain;
 mod extract;
 mod generate;
 mod graph;
+mod import;
 mod learn;
 mod lift;
 mod live;
@@ -54,6 +55,8 @@ enum Cmd {
     Check(check::CheckArgs),
     /// Convert an instance between JSON and NumPy .npz (by extension).
     Convert(convert::ConvertArgs),
+    /// Make an instance from a CSV or TSV table (named tokens, optional weights).
+    Import(import::ImportArgs),
     /// Write the CNF encoding in DIMACS format, with comments mapping class variables.
     Encode(encode::EncodeArgs),
     /// Reduce graph k-colouring (a DIMACS .col file) to a partition-recovery instance.
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Cmd::Solve(a) => solve::run(a),
         Cmd::Check(a) => check::run(a),
         Cmd::Convert(a) => convert::run(a),
+        Cmd::Import(a) => import::run(a),
         Cmd::Encode(a) => encode::run(a),
         Cmd::Reduce(a) => reduce::run(a),
         Cmd::Extract(a) => extract::run(a),

@@ -43,6 +43,12 @@ pub struct SolveArgs {
     /// to every other observed token).
     #[arg(long)]
     identify: bool,
+    /// For noisy samples: a partition violating the fewest samples (by their weights
+    /// `"w"`, 1 each by default), with the samples to drop (`max_consistent.dropped`),
+    /// the least cost and whether it is proven optimal; with --unique, whether the
+    /// optimal partition is the only one.
+    #[arg(long, conflicts_with_all = ["certify", "identify"])]
+    max_consistent: bool,
     #[command(flatten)]
     json: JsonOutput,
     #[command(flatten)]
@@ -71,6 +77,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         seed: a.seed,
         certify: a.certify.is_some(),
         identify: a.identify,
+        max_consistent: a.max_consistent,
         ..match (a.unique, a.count) {
             (true, _) => SolveOptions::unique(),
             (false, Some(n)) => SolveOptions::count(n),

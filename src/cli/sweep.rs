@@ -57,6 +57,11 @@ pub struct SweepArgs {
     /// Master seed; each point's seed is derived from (SEED, N, ratio, trial).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Flip each value with probability P (as `generate --noise`); the exact method
+    /// then finds the partitions violating the fewest samples (`solve --max-consistent`)
+    /// and rows record `noise` and the samples `dropped`.
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
+    noise: Option<f64>,
     /// Methods run on every instance: sat (exact, with uniqueness), gd (the gradient method).
     #[arg(long, value_delimiter = ',', default_value = "sat")]
     method: Vec<Method>,
@@ -174,6 +179,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         seed: a.seed,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         methods: a.method,
+        noise: a.noise.unwrap_or(0.0),
     };
     config.validate()?;
     let timeout: Duration = parse_timeout(a.timeout, "--timeout")?;
@@ -181,6 +187,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let exe = own_exe()?;
     let options = SolveOptions {
         backend: a.backend.backend,
+        max_consistent: config.noise > 0.0,
         ..SolveOptions::unique()
     };
     let solver = |inst: &Instance| {

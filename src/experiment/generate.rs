@@ -221,6 +221,53 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
     Ok(instance)
 }
 
+/// Flips each sample's value, with probability `noise`, to one of the other `values`
+/// values (labels `0..values`), drawn uniformly; the planted truth is kept and
+/// `meta` records `noise` and the indices of the flipped samples (`flipped`). The
+/// random stream is its own (from `seed`), so the flips fall on the instance the
+/// same seed gives without noise.
+pub fn add_noise(instance: Instance, noise: f64, values: u32, seed: u64) -> Result<Instance> {
+    if !(0.0..=1.0).contains(&noise) {
+        return Err(Error::param(
+            "noise",
+            format!("must be a probability from 0 to 1, got {noise}"),
+        ));
+    }
+    if noise > 0.0 && values < 2 {
+        return Err(Error::param(
+            "noise",
+            "needs at least 2 values to flip between",
+        ));
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6e6f_6973_6521);
+    let labels: Vec<Label> = (0..values).map(|v| Label::from(u64::from(v))).collect();
+    let mut flipped = Vec::new();
+    let mut samples = Vec::with_capacity(instance.num_samples());
+    for s in 0..instance.num_samples() {
+        let y = instance.y(s);
+        let label = if rng.random_bool(noise) {
+            let current = y.integer().and_then(|v| u32::try_from(v).ok());
+            let others: Vec<u32> = (0..values).filter(|&v| Some(v) != current).collect();
+            flipped.push(s);
+            &labels[others[rng.random_range(0..others.len())] as usize]
+        } else {
+            y
+        };
+        samples.push((instance.x(s).to_vec(), label));
+    }
+    let mut noisy = Instance::new(instance.groups().to_vec(), samples)?;
+    noisy.planted = instance.planted.clone();
+    let mut meta: serde_json::Value = instance
+        .meta
+        .as_ref()
+        .and_then(|m| serde_json::from_str(m.get()).ok())
+        .unwrap_or_else(|| serde_json::json!({}));
+    meta["noise"] = noise.into();
+    meta["flipped"] = flipped.into();
+    noisy.meta = Some(serde_json::value::to_raw_value(&meta).expect("metadata serializes"));
+    Ok(noisy)
+}
+
 fn redraw<T>(mut draw: impl FnMut() -> Option<T>) -> Option<T> {
     (0..MAX_REDRAWS).find_map(|_| draw())
 }

@@ -219,6 +219,8 @@ mod tests {
             unique_s: 0.0,
             seconds,
             timed_out,
+            noise: 0.0,
+            dropped: None,
         }
     }
 

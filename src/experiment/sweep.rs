@@ -13,7 +13,7 @@
 use crate::baseline::learn::{learn, LearnOptions, LearnReport};
 use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
-use crate::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use crate::experiment::generate::{add_noise, generate, samples_for_ratio, GenerateParams};
 use crate::io::json::{plain_words, Described, Obj};
 use crate::model::instance::Instance;
 use crate::model::solution::Solution;
@@ -45,6 +45,9 @@ pub struct SweepConfig {
     pub shard: Option<(usize, usize)>,
     /// The methods run on every instance.
     pub methods: Vec<Method>,
+    /// Each value flipped with this probability ([`add_noise`]); above 0 the exact
+    /// method finds the partitions violating the fewest samples (`--max-consistent`).
+    pub noise: f64,
 }
 
 /// How a sweep solves an instance.
@@ -159,6 +162,12 @@ pub struct Row {
     pub seconds: f64,
     /// The deadline struck.
     pub timed_out: bool,
+    /// The probability each value was flipped with.
+    #[serde(default)]
+    pub noise: f64,
+    /// Samples the exact method dropped (with noise; empty otherwise).
+    #[serde(default)]
+    pub dropped: Option<usize>,
 }
 
 impl Row {
@@ -202,6 +211,15 @@ pub fn point_seed(seed: u64, p: &Point) -> u64 {
 impl SweepConfig {
     /// Checks the parameters.
     pub fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.noise) || (self.noise > 0.0 && self.values < 2) {
+            return Err(Error::param(
+                "noise",
+                format!(
+                    "must be a probability from 0 to 1 (with at least 2 values), got {}",
+                    self.noise
+                ),
+            ));
+        }
         let at_least_one = [
             ("groups", self.groups == 0),
             ("tokens", self.tokens.is_empty()),
@@ -259,17 +277,18 @@ impl SweepConfig {
                 ratio: r.ratio,
                 trial: r.trial,
             };
-            let differs =
-                if (r.groups, r.classes, r.values) != (self.groups, self.classes, self.values) {
-                    Some(format!(
-                        "groups {}, classes {}, values {} (this sweep: {}, {}, {})",
-                        r.groups, r.classes, r.values, self.groups, self.classes, self.values
-                    ))
-                } else if r.seed != point_seed(self.seed, &point) {
-                    Some("its seed is not this sweep's seed for its point (another --seed)".into())
-                } else {
-                    None
-                };
+            let differs = if r.noise != self.noise {
+                Some(format!("noise {} (this sweep: {})", r.noise, self.noise))
+            } else if (r.groups, r.classes, r.values) != (self.groups, self.classes, self.values) {
+                Some(format!(
+                    "groups {}, classes {}, values {} (this sweep: {}, {}, {})",
+                    r.groups, r.classes, r.values, self.groups, self.classes, self.values
+                ))
+            } else if r.seed != point_seed(self.seed, &point) {
+                Some("its seed is not this sweep's seed for its point (another --seed)".into())
+            } else {
+                None
+            };
             if let Some(d) = differs {
                 return Err(Error::input(
                     origin,
@@ -305,10 +324,12 @@ impl SweepConfig {
     pub fn instance(&self, p: &Point) -> Result<Instance> {
         let tokens = vec![p.n; self.groups];
         let samples = samples_for_ratio(&tokens, p.ratio)?;
-        generate(
-            &self.params(p.n, samples, point_seed(self.seed, p)),
-            Some(p.ratio),
-        )
+        let seed = point_seed(self.seed, p);
+        let instance = generate(&self.params(p.n, samples, seed), Some(p.ratio))?;
+        match self.noise > 0.0 {
+            true => add_noise(instance, self.noise, self.values, seed),
+            false => Ok(instance),
+        }
     }
 
     /// The columns every method fills alike; the rest are zero or empty.
@@ -340,6 +361,8 @@ impl SweepConfig {
             unique_s: 0.0,
             seconds: 0.0,
             timed_out: false,
+            noise: self.noise,
+            dropped: None,
         }
     }
 
@@ -362,6 +385,7 @@ impl SweepConfig {
             unique_s: st.unique_seconds,
             seconds: st.seconds(),
             timed_out: st.timed_out,
+            dropped: solution.max_consistent.as_ref().map(|m| m.dropped.len()),
             ..self.base_row(p, Method::Sat, instance)
         }
     }
@@ -475,7 +499,7 @@ pub fn sort_rows(rows: &mut [Row]) {
 }
 
 /// The columns of the CSV format, in order.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 24] = [
     "n",
     "ratio",
     "trial",
@@ -498,7 +522,12 @@ pub const CSV_COLUMNS: [&str; 22] = [
     "unique_s",
     "seconds",
     "timed_out",
+    "noise",
+    "dropped",
 ];
+
+/// The columns before `noise` was added: files with this header still read (noise 0).
+const LEGACY_COLUMNS: usize = CSV_COLUMNS.len() - 2;
 
 /// Row files: CSV (by default) or JSON lines (a `.jsonl` name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -544,10 +573,14 @@ impl Format {
             .lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty());
+        let mut columns: &[&str] = &CSV_COLUMNS;
         if self == Format::Csv {
             match lines.next() {
                 None => return Ok(rows),
                 Some((_, header)) if header == CSV_COLUMNS.join(",") => {}
+                Some((_, header)) if header == CSV_COLUMNS[..LEGACY_COLUMNS].join(",") => {
+                    columns = &CSV_COLUMNS[..LEGACY_COLUMNS];
+                }
                 Some(_) => {
                     return Err(Error::input(
                         origin,
@@ -559,7 +592,7 @@ impl Format {
         for (i, line) in lines {
             let value = match self {
                 Format::Jsonl => serde_json::from_str(line).map_err(|e| e.to_string()),
-                Format::Csv => csv_value(line),
+                Format::Csv => csv_value(line, columns),
             };
             let row = value
                 .and_then(|v| {
@@ -578,17 +611,17 @@ impl Format {
 }
 
 /// A CSV line as a JSON object, typed by column.
-fn csv_value(line: &str) -> std::result::Result<serde_json::Value, String> {
+fn csv_value(line: &str, columns: &[&str]) -> std::result::Result<serde_json::Value, String> {
     let cells: Vec<&str> = line.split(',').collect();
-    if cells.len() != CSV_COLUMNS.len() {
+    if cells.len() != columns.len() {
         return Err(format!(
             "{} fields, expected {}",
             cells.len(),
-            CSV_COLUMNS.len()
+            columns.len()
         ));
     }
     let mut map = serde_json::Map::new();
-    for (c, cell) in CSV_COLUMNS.iter().zip(cells) {
+    for (c, cell) in columns.iter().zip(cells) {
         let v = if cell.is_empty() {
             serde_json::Value::Null
         } else if matches!(*c, "method" | "status") {
@@ -722,6 +755,7 @@ mod tests {
             seed: 5,
             shard: None,
             methods: vec![Method::Sat],
+            noise: 0.0,
         }
     }
 

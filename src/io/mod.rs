@@ -1,7 +1,8 @@
-//! Reading strict JSON, NumPy `.npz` archives and in-memory arrays, and writing
-//! results atomically.
+//! Reading strict JSON, NumPy `.npz` archives, in-memory arrays and CSV/TSV tables,
+//! and writing results atomically.
 
 pub mod arrays;
 pub mod json;
 pub mod npz;
 pub mod output;
+pub mod table;

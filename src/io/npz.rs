@@ -147,6 +147,12 @@ pub fn to_bytes(instance: &Instance, origin: &str) -> Result<Vec<u8>> {
             ": an .npz file has no array for group or token names".into(),
         ));
     }
+    if instance.weighted() {
+        return Err(refuse(
+            "samples[0].w".into(),
+            ": an .npz file has no array for sample weights".into(),
+        ));
+    }
     let labels: Vec<i128> = instance
         .values()
         .iter()

@@ -121,6 +121,8 @@ pub struct Instance {
     tokens: Tokens,
     labels: Vec<u32>,
     values: Vec<Label>,
+    /// Per-sample weights (`"w"`), when any sample has one (1 for those without).
+    weights: Option<Vec<u64>>,
     /// Ground truth, if the file carries it.
     pub planted: Option<Planted>,
     /// Free-form metadata (generator, seed, ...), carried along unchanged as its JSON
@@ -226,6 +228,7 @@ impl Instance {
             tokens: tokens.into(),
             labels,
             values: interner.values,
+            weights: None,
             planted: None,
             meta: None,
         };
@@ -277,6 +280,69 @@ impl Instance {
         &self.labels
     }
 
+    /// The weight of sample `s` (its `"w"`, 1 when the instance has none).
+    pub fn weight(&self, s: usize) -> u64 {
+        self.weights.as_ref().map_or(1, |w| w[s])
+    }
+
+    /// Whether any sample carries a weight.
+    pub fn weighted(&self) -> bool {
+        self.weights.is_some()
+    }
+
+    /// The instance with these per-sample weights (each >= 1, one per sample).
+    pub fn with_weights(mut self, weights: Vec<u64>) -> std::result::Result<Instance, Invalid> {
+        if weights.len() != self.num_samples() {
+            return Err(Invalid::at(
+                "samples",
+                format_args!(
+                    ": {} weights for {} samples",
+                    weights.len(),
+                    self.num_samples()
+                ),
+            ));
+        }
+        if let Some(s) = weights.iter().position(|&w| w == 0) {
+            return Err(Invalid::at(
+                format!("samples[{s}].w"),
+                " must be a whole number >= 1",
+            ));
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// The instance with these token names (one list per group, one name per token).
+    pub fn with_names(mut self, names: Vec<Vec<String>>) -> std::result::Result<Instance, Invalid> {
+        if names.len() != self.arity() {
+            return Err(Invalid::at(
+                "names",
+                format_args!(
+                    " has {} lists, expected one per group ({})",
+                    names.len(),
+                    self.arity()
+                ),
+            ));
+        }
+        for (g, (list, group)) in names.iter().zip(&self.groups).enumerate() {
+            if list.len() != group.tokens as usize {
+                return Err(Invalid::at(
+                    format!("names[{g}]"),
+                    format_args!(" has {} names, expected {}", list.len(), group.tokens),
+                ));
+            }
+        }
+        for (group, list) in self.groups.iter_mut().zip(names) {
+            group.token_names = Some(list);
+        }
+        Ok(self)
+    }
+
+    /// Whether every group has token names.
+    pub fn named(&self) -> bool {
+        self.groups.iter().all(|g| g.token_names.is_some())
+    }
+
     /// The distinct values in order of first occurrence.
     pub fn values(&self) -> &[Label] {
         &self.values
@@ -298,6 +364,7 @@ impl Instance {
             tokens: tokens.into(),
             labels: self.labels.clone(),
             values: self.values.clone(),
+            weights: self.weights.clone(),
             planted: None,
             meta: None,
         };
@@ -453,6 +520,7 @@ impl Instance {
             tokens,
             labels,
             values,
+            weights: None,
             planted,
             meta: None,
         };
@@ -539,14 +607,36 @@ impl Serialize for Instance {
         }
         impl Serialize for Sample<'_> {
             fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(Some(2))?;
+                let mut map = s.serialize_map(None)?;
                 map.serialize_entry("x", self.0.x(self.1))?;
                 map.serialize_entry("y", self.0.y(self.1))?;
+                if self.0.weighted() {
+                    map.serialize_entry("w", &self.0.weight(self.1))?;
+                }
                 map.end()
             }
         }
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("groups", &self.groups)?;
+        if self.named() {
+            // Every group named: the names in one top-level list, as `partrec import` writes.
+            let groups: Vec<Group> = self
+                .groups
+                .iter()
+                .map(|g| Group {
+                    token_names: None,
+                    ..g.clone()
+                })
+                .collect();
+            let names: Vec<&Vec<String>> = self
+                .groups
+                .iter()
+                .filter_map(|g| g.token_names.as_ref())
+                .collect();
+            map.serialize_entry("groups", &groups)?;
+            map.serialize_entry("names", &names)?;
+        } else {
+            map.serialize_entry("groups", &self.groups)?;
+        }
         map.serialize_entry("samples", &Samples(self))?;
         if let Some(planted) = &self.planted {
             map.serialize_entry("planted", planted)?;
@@ -565,6 +655,8 @@ impl Serialize for Instance {
 struct RawInstance {
     groups: Vec<Obj<RawGroup>>,
     samples: RawSamples,
+    #[serde(default)]
+    names: Option<Vec<Vec<String>>>,
     #[serde(default)]
     planted: Option<Obj<RawPlanted>>,
     #[serde(default)]
@@ -606,6 +698,8 @@ struct RawSample<'a> {
     x: Vec<serde_json::Number>,
     #[serde(borrow)]
     y: &'a RawValue,
+    #[serde(default)]
+    w: Option<serde_json::Number>,
 }
 
 impl Described for RawInstance {
@@ -621,7 +715,8 @@ impl Described for RawTableEntry {
     const EXPECTED: &'static str = r#"a table entry object {"cell": [...], "y": ...}"#;
 }
 impl Described for RawSample<'_> {
-    const EXPECTED: &'static str = r#"a sample object {"x": [...], "y": ...}"#;
+    const EXPECTED: &'static str =
+        r#"a sample object {"x": [...], "y": ..., optionally "w": weight}"#;
 }
 
 /// Samples read straight into flat storage.
@@ -631,6 +726,8 @@ struct RawSamples {
     tokens: Vec<u32>,
     labels: Vec<u32>,
     interner: Interner,
+    /// Filled (1 for the samples before) from the first sample with a `"w"`.
+    weights: Option<Vec<u64>>,
 }
 
 impl<'de> Deserialize<'de> for RawSamples {
@@ -667,6 +764,16 @@ impl<'de> Deserialize<'de> for RawSamples {
                         .interner
                         .intern_json(sample.y.get())
                         .map_err(|m| de::Error::custom(format!("samples[{s}].y: {m}")))?;
+                    if let Some(w) = &sample.w {
+                        let w = w.as_u64().filter(|&w| w >= 1).ok_or_else(|| {
+                            de::Error::custom(format!(
+                                "samples[{s}].w = {w} is not a weight (expected a whole number >= 1)"
+                            ))
+                        })?;
+                        out.weights.get_or_insert_with(|| vec![1; s]).push(w);
+                    } else if let Some(weights) = &mut out.weights {
+                        weights.push(1);
+                    }
                     out.labels.push(id);
                 }
                 Ok(out)
@@ -699,12 +806,32 @@ fn no_groups() -> Invalid {
 impl RawInstance {
     fn into_instance(self) -> std::result::Result<Instance, Invalid> {
         let mut groups = Vec::with_capacity(self.groups.len());
+        if let Some(names) = &self.names {
+            if names.len() != self.groups.len() {
+                return Err(Invalid::at(
+                    "names",
+                    format_args!(
+                        " has {} lists, expected one per group ({})",
+                        names.len(),
+                        self.groups.len()
+                    ),
+                ));
+            }
+        }
+        let mut names = self.names.map(|n| n.into_iter());
         for (g, Obj(raw)) in self.groups.into_iter().enumerate() {
+            let listed = names.as_mut().and_then(Iterator::next);
+            if listed.is_some() && raw.token_names.is_some() {
+                return Err(Invalid::at(
+                    format!("groups[{g}].token_names"),
+                    ": the names are given twice (here and in `names`)",
+                ));
+            }
             groups.push(Group {
                 tokens: count_field(&raw.tokens, format!("groups[{g}].tokens"))?,
                 classes: count_field(&raw.classes, format!("groups[{g}].classes"))?,
                 name: raw.name,
-                token_names: raw.token_names,
+                token_names: listed.or(raw.token_names),
             });
         }
         if groups.is_empty() {
@@ -739,6 +866,7 @@ impl RawInstance {
             self.samples.interner.values,
             planted,
         )?;
+        instance.weights = self.samples.weights;
         instance.meta = self.meta;
         Ok(instance)
     }

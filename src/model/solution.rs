@@ -136,7 +136,53 @@ pub struct Solution {
     /// other observed token is the same in every consistent partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub determined: Option<Vec<Vec<bool>>>,
+    /// When the instance names its tokens: per group, each class of `partition` as the
+    /// list of its tokens' names (classes in order, tokens in id order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<Vec<Vec<String>>>>,
+    /// When the instance names its tokens and `identified` is given: per group, each
+    /// identified block as the list of its tokens' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified_names: Option<Vec<Vec<Vec<String>>>>,
+    /// With `--max-consistent`: what the partition drops and whether that is optimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_consistent: Option<MaxReport>,
 }
+
+/// The outcome of a maximum-consistency search (`solve --max-consistent`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaxReport {
+    /// Total weight of the samples the partition violates (1 per sample unweighted).
+    pub cost: u64,
+    /// A proven lower bound on the least cost of any partition.
+    pub lower_bound: u64,
+    /// Whether `cost` is proven least (`cost == lower_bound`).
+    pub optimal: bool,
+    /// Indices of the violated samples: drop them and the partition is consistent.
+    pub dropped: Vec<usize>,
+    /// Unsatisfiable cores found on the way.
+    pub cores: usize,
+}
+
+/// Per group, each class of `partition` as the names of its tokens (ids where the
+/// instance has no names), classes numbered as in `partition`.
+pub fn class_names(instance: &crate::Instance, partition: &[Vec<u32>]) -> Vec<Vec<Vec<String>>> {
+    partition
+        .iter()
+        .enumerate()
+        .map(|(g, row)| {
+            let classes = row.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+            let mut out = vec![Vec::new(); classes];
+            for (t, &c) in row.iter().enumerate() {
+                out[c as usize].push(instance.token_name(g, t as u32));
+            }
+            out
+        })
+        .collect()
+}
+
+/// Names shown in a summary line at most (more: see the JSON).
+const SHOWN_NAMES: usize = 200;
 
 impl Solution {
     /// An empty answer with the given status.
@@ -153,6 +199,9 @@ impl Solution {
             certificate: None,
             identified: None,
             determined: None,
+            names: None,
+            identified_names: None,
+            max_consistent: None,
         }
     }
 
@@ -182,6 +231,36 @@ impl Solution {
         }
         if st.timed_out {
             s.push_str(" (timed out)");
+        }
+        if let Some(m) = &self.max_consistent {
+            s.push_str(&format!(
+                "; drops {} samples (cost {}{}, lower bound {})",
+                m.dropped.len(),
+                m.cost,
+                if m.optimal {
+                    ", optimal"
+                } else {
+                    ", not proven optimal"
+                },
+                m.lower_bound
+            ));
+        }
+        if let Some(names) = &self.names {
+            let total: usize = names.iter().flatten().map(Vec::len).sum();
+            if total <= SHOWN_NAMES {
+                let groups: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(g, classes)| {
+                        let list: Vec<String> = classes
+                            .iter()
+                            .map(|c| format!("{{{}}}", c.join(", ")))
+                            .collect();
+                        format!("group {g}: {}", list.join(" "))
+                    })
+                    .collect();
+                s.push_str(&format!("; classes: {}", groups.join("; ")));
+            }
         }
         s
     }

@@ -161,10 +161,13 @@ pub struct SolveRequestOptions {
     /// Report what every consistent partition agrees on, as `partrec solve --identify`.
     #[serde(default)]
     pub identify: bool,
+    /// Find the partition violating the fewest samples, as `partrec solve --max-consistent`.
+    #[serde(default)]
+    pub max_consistent: bool,
 }
 
 /// What a solve request's `options` look like, for error messages.
-const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool, "identify": bool}"#;
+const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool, "identify": bool, "max_consistent": bool}"#;
 
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;

@@ -186,6 +186,7 @@ impl AppState {
             seed: request.options.seed,
             certify: request.options.certify,
             identify: request.options.identify,
+            max_consistent: request.options.max_consistent,
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();

@@ -29,6 +29,9 @@ pub struct Sample {
     pub x: Vec<u32>,
     /// Its value.
     pub y: Label,
+    /// Its tokens' names, when the instance names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
 }
 
 /// What sort of reason an explanation is.
@@ -160,6 +163,14 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
                     index: i,
                     x: instance.x(i).to_vec(),
                     y: instance.y(i).clone(),
+                    names: instance.named().then(|| {
+                        instance
+                            .x(i)
+                            .iter()
+                            .enumerate()
+                            .map(|(g, &t)| instance.token_name(g, t))
+                            .collect()
+                    }),
                 })
                 .collect();
             let reason = classify(instance, &samples);

@@ -13,6 +13,7 @@ pub mod encode;
 pub mod explain;
 pub mod identify;
 pub mod local_search;
+pub mod maxsat;
 pub mod preprocess;
 pub mod propagate;
 pub mod table;
@@ -69,6 +70,11 @@ pub struct SolveOptions {
     /// by this seed + 1 (1 without one).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Find a partition violating the fewest samples (by weight) instead of one
+    /// violating none ([`maxsat`]); with `limit >= 2`, also whether it is the only
+    /// optimal one.
+    #[serde(default)]
+    pub max_consistent: bool,
 }
 
 /// How the search runs after preprocessing and propagation.
@@ -211,6 +217,7 @@ impl SolveOptions {
             seed: None,
             certify: false,
             identify: false,
+            max_consistent: false,
         }
     }
 }
@@ -285,7 +292,7 @@ pub fn free_extensions(instance: &Instance, map: &TokenMap, used: &[usize], cap:
 ///
 /// Moving one free token suffices: with two or more placements in some group, the
 /// first free token of that group can go to another class (a used one, or a new one).
-fn free_token_witness(
+pub(crate) fn free_token_witness(
     instance: &Instance,
     map: &TokenMap,
     partition: &[Vec<u32>],
@@ -380,7 +387,16 @@ pub fn solve_with(
     control: &Control,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
-    let mut out = search(instance, options, control, progress)?;
+    if options.max_consistent && (options.certify || options.identify) {
+        return Err(Error::Usage(
+            "--max-consistent answers are neither certified nor identified: certificates and --identify speak of partitions consistent with every sample".into(),
+        ));
+    }
+    let mut out = if options.max_consistent {
+        maxsat::solve(instance, options, control)?
+    } else {
+        search(instance, options, control, progress)?
+    };
     if options.certify && crate::proof::claim_of(&out).is_some() {
         let t = Instant::now();
         control.live().set_phase(Phase::Certify);
@@ -402,6 +418,11 @@ pub fn solve_with(
             None => out.stats.timed_out = true,
         }
         out.stats.identify_seconds = t.elapsed().as_secs_f64();
+    }
+    if instance.named() {
+        use crate::model::solution::class_names;
+        out.names = out.partition.as_ref().map(|p| class_names(instance, p));
+        out.identified_names = out.identified.as_ref().map(|p| class_names(instance, p));
     }
     Ok(out)
 }

@@ -46,6 +46,8 @@ pub const COMMAND: &str = "worker";
 /// (the parent enforces the deadline by killing the child).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+// One request per child process: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Request<'a> {
     /// Solve `instance` (in the instance file format) with `options`.
     Solve {

@@ -75,6 +75,60 @@ pub fn consistent_partitions(instance: &Instance) -> Vec<Partition> {
     }
 }
 
+/// The least total weight of samples that any partition and any table must violate,
+/// and every partition (canonical) reaching it. Every partition is tried; for each,
+/// the least over all tables is taken cell by cell (a table's cost is a sum over the
+/// class tuples, each choosing its value freely): for every observed class tuple,
+/// every value 0..V is tried and the cheapest kept.
+pub fn least_violations(instance: &Instance) -> (u64, Vec<Partition>) {
+    let rows: Vec<Vec<Vec<u32>>> = instance
+        .groups()
+        .iter()
+        .map(|g| set_partitions(g.tokens as usize, g.classes as usize))
+        .collect();
+    let values = instance.values().len();
+    let mut best = (u64::MAX, Vec::new());
+    let mut pick = vec![0usize; rows.len()];
+    loop {
+        let partition: Partition = pick.iter().zip(&rows).map(|(&i, r)| r[i].clone()).collect();
+        let mut cells: std::collections::BTreeMap<Vec<u32>, Vec<u64>> = Default::default();
+        for s in 0..instance.num_samples() {
+            let cell: Vec<u32> = instance
+                .x(s)
+                .iter()
+                .enumerate()
+                .map(|(g, &t)| partition[g][t as usize])
+                .collect();
+            cells.entry(cell).or_insert_with(|| vec![0; values])[instance.label_id(s) as usize] +=
+                instance.weight(s);
+        }
+        let least: u64 = cells
+            .values()
+            .map(|w| {
+                let total: u64 = w.iter().sum();
+                (0..values).map(|v| total - w[v]).min().unwrap_or(0)
+            })
+            .sum();
+        if least < best.0 {
+            best = (least, vec![partition]);
+        } else if least == best.0 {
+            best.1.push(partition);
+        }
+        let mut g = 0;
+        loop {
+            if g == pick.len() {
+                return best;
+            }
+            pick[g] += 1;
+            if pick[g] < rows[g].len() {
+                break;
+            }
+            pick[g] = 0;
+            g += 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
