@@ -415,3 +415,119 @@ fn the_gender_example_recovers_the_genders_and_names_the_doubtful_nouns() {
     assert_eq!(noisy["max_consistent"]["optimal"], true);
     assert!(accuracy_noisy >= 0.89, "accuracy {accuracy_noisy}");
 }
+
+#[test]
+fn a_timeout_reports_the_best_partition_seen_as_unknown_never_optimal() {
+    let dir = scratch("maxsat-timeout");
+    let noisy = dir.join("hard.json");
+    let o = run(&[
+        "generate",
+        "--groups",
+        "3",
+        "--tokens",
+        "50",
+        "--classes",
+        "3",
+        "--values",
+        "2",
+        "--ratio",
+        "1.25",
+        "--seed",
+        "3",
+        "--noise",
+        "0.05",
+        "-q",
+        "-o",
+        s(&noisy),
+    ]);
+    assert!(o.status.success());
+    let out = dir.join("a.json");
+    let o = run(&[
+        "solve",
+        s(&noisy),
+        "--max-consistent",
+        "--timeout",
+        "0.5",
+        "-q",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "unknown");
+    let a = json(&out);
+    let m = &a["max_consistent"];
+    assert_eq!(a["status"], "unknown");
+    assert_eq!(m["optimal"], false);
+    assert_eq!(a["stats"]["timed_out"], true);
+    assert!(m["cost"].as_u64().unwrap() >= m["lower_bound"].as_u64().unwrap());
+    // The partition reported does violate exactly the samples it lists.
+    let dropped = m["dropped"].as_array().unwrap().len() as u64;
+    assert_eq!(dropped, m["cost"].as_u64().unwrap());
+    // Without the dropped samples, the partition is consistent.
+    let mut inst = json(&noisy);
+    let gone: BTreeSet<u64> = m["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let kept: Vec<Value> = inst["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !gone.contains(&(*i as u64)))
+        .map(|(_, v)| v.clone())
+        .collect();
+    inst["samples"] = Value::Array(kept);
+    let kept_path = dir.join("kept.json");
+    std::fs::write(&kept_path, inst.to_string()).unwrap();
+    let o = run(&["check", s(&kept_path), s(&out), "-q"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+#[test]
+fn sweeps_with_noise_record_it_and_refuse_to_resume_another_level() {
+    let dir = scratch("sweep-noise");
+    let rows = dir.join("rows.csv");
+    let sweep = |noise: &str| {
+        run(&[
+            "sweep",
+            "--groups",
+            "2",
+            "--tokens",
+            "20",
+            "--classes",
+            "2",
+            "--values",
+            "2",
+            "--ratios",
+            "6",
+            "--trials",
+            "2",
+            "--noise",
+            noise,
+            "-q",
+            "-o",
+            s(&rows),
+            "--resume",
+        ])
+    };
+    let o = sweep("0.05");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&rows).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert_eq!(&header[header.len() - 2..], &["noise", "dropped"]);
+    for line in text.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[cells.len() - 2], "0.05");
+        assert!(!cells[cells.len() - 1].is_empty(), "{line}");
+    }
+    let o = sweep("0.1");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("noise 0.05 (this sweep: 0.1)"));
+}

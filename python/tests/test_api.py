@@ -132,3 +132,22 @@ def test_load_and_save_round_trip(tmp_path, suffix):
     assert back.tokens == [7, 5] and back.classes == [3, 2]
     assert [p.tolist() for p in back.planted] == [p.tolist() for p in inst.planted]
     assert partrec.solve(back, unique=True).unique == partrec.solve(inst, unique=True).unique
+
+
+def test_names_and_max_consistency(cli, tmp_path):
+    from conftest import ROOT
+
+    out = tmp_path / "g.json"
+    done = cli("import", ROOT / "instances/german/gender-noisy.csv", "--group", "noun",
+               "--group", "context", "--value", "article", "--classes", "3,7", "-q", "-o", out)
+    assert done.returncode == 0, done.stderr
+    inst = partrec.load(out)
+    assert inst.names is not None and "Hund" in inst.names[0]
+    assert not partrec.solve(inst)
+    r = partrec.solve(inst, max_consistent=True)
+    assert r and r.max_consistent["optimal"]
+    corrupted = [int(v) for v in (ROOT / "instances/german/corrupted.txt").read_text().split()]
+    assert r.max_consistent["dropped"] == corrupted
+    genders = [set(c) for c in r.names[0]]
+    assert any({"Hund", "Mann", "Vater"} <= c for c in genders)
+    assert "dropped=4" in repr(r)

@@ -469,6 +469,7 @@ mod tests {
         for (options, key) in [
             (r#"{"certify":"yes"}"#, "options.certify"),
             (r#"{"unique":true,"identify":1}"#, "options.identify"),
+            (r#"{"max_consistent":"yes"}"#, "options.max_consistent"),
             (r#"{"seed":-1}"#, "options.seed"),
             (r#"{"seed":1.5,"unique":true}"#, "options.seed"),
         ] {

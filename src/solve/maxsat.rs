@@ -7,8 +7,9 @@
 //! soft constraint; each unsatisfiable core raises the lower bound by its smallest
 //! weight, and its members are relaxed through a totalizer whose next output
 //! ("at most one more violated") becomes a new soft constraint. The first model found
-//! under all assumptions is optimal. A deadline ends the search with the best
-//! partition seen and the lower bound proven so far, never a claim of optimality.
+//! under all assumptions is optimal (status `sat`). A deadline ends the search with
+//! status `unknown`, the best partition seen and the lower bound proven so far, never
+//! a claim of optimality.
 //!
 //! The cost of a partition is computed by the checker ([`crate::check::violations`]),
 //! not read off the model: for each class tuple, the samples of every value but the
@@ -273,7 +274,12 @@ pub fn solve(instance: &Instance, options: &SolveOptions, control: &Control) -> 
         out.stats.unique_seconds = t.elapsed().as_secs_f64();
     }
     out.stats.solver_calls = calls;
-    out.status = Status::Sat;
+    // Proven optimal: sat. Stopped first: unknown, with the best partition seen.
+    out.status = if optimal {
+        Status::Sat
+    } else {
+        Status::Unknown
+    };
     out.table = Some(best.found.table);
     out.max_consistent = Some(MaxReport {
         cost: best.found.cost,

@@ -389,7 +389,7 @@ pub fn solve_with(
 ) -> Result<Solution> {
     if options.max_consistent && (options.certify || options.identify) {
         return Err(Error::Usage(
-            "--max-consistent answers are neither certified nor identified: certificates and --identify speak of partitions consistent with every sample".into(),
+            "a maximum-consistency answer is neither certified nor identified: certificates and identify speak of partitions consistent with every sample".into(),
         ));
     }
     let mut out = if options.max_consistent {
