@@ -14,6 +14,16 @@ use crate::model::partition::{best_agreement, same_partition, Partition};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
+/// The names of sample `s`'s tokens.
+pub fn sample_names(instance: &Instance, s: usize) -> Vec<String> {
+    instance
+        .x(s)
+        .iter()
+        .enumerate()
+        .map(|(g, &t)| instance.token_name(g, t))
+        .collect()
+}
+
 /// How many conflicting pairs a verdict lists (the count covers all of them).
 pub const MAX_LISTED_CONFLICTS: usize = 10;
 
@@ -28,6 +38,9 @@ pub struct Conflict {
     pub cell: Vec<u32>,
     /// Their (different) values.
     pub y: [Label; 2],
+    /// Their tokens' names, when the instance names them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub names: Option<[Vec<String>; 2]>,
 }
 
 /// How a partition compares with the planted one.
@@ -90,6 +103,9 @@ pub fn check(instance: &Instance, partition: &[Vec<u32>]) -> std::result::Result
                     x: [instance.x(first).to_vec(), instance.x(s).to_vec()],
                     cell,
                     y: [instance.y(first).clone(), instance.y(s).clone()],
+                    names: instance
+                        .named()
+                        .then(|| [sample_names(instance, first), sample_names(instance, s)]),
                 });
             }
         }

@@ -163,14 +163,9 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
                     index: i,
                     x: instance.x(i).to_vec(),
                     y: instance.y(i).clone(),
-                    names: instance.named().then(|| {
-                        instance
-                            .x(i)
-                            .iter()
-                            .enumerate()
-                            .map(|(g, &t)| instance.token_name(g, t))
-                            .collect()
-                    }),
+                    names: instance
+                        .named()
+                        .then(|| crate::check::sample_names(instance, i)),
                 })
                 .collect();
             let reason = classify(instance, &samples);
