@@ -531,3 +531,63 @@ fn sweeps_with_noise_record_it_and_refuse_to_resume_another_level() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("noise 0.05 (this sweep: 0.1)"));
 }
+
+#[test]
+fn refusals_of_the_review() {
+    let dir = scratch("import-review");
+    // Weights whose total passes 2^64 - 1.
+    let heavy = dir.join("heavy.json");
+    let w = u64::MAX;
+    std::fs::write(
+        &heavy,
+        format!(r#"{{"groups":[{{"tokens":2,"classes":1}}],"samples":[{{"x":[0],"y":0,"w":{w}}},{{"x":[1],"y":1,"w":{w}}}]}}"#),
+    )
+    .unwrap();
+    let o = run(&["solve", s(&heavy), "--max-consistent"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("add up to more than 2^64 - 1"));
+    let o = run(&["solve", s(&heavy), "--max-consistent", "--count", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    // One column in two roles; two tokens with one name.
+    let (code, err) = import(
+        &dir,
+        "twice.csv",
+        b"a,y\n1,2\n",
+        &["--group", "a", "--value", "a"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("column \"a\" is named twice"), "{err}");
+    let dup = dir.join("dup.json");
+    std::fs::write(
+        &dup,
+        r#"{"groups":[{"tokens":2,"classes":1}],"names":[["a","a"]],"samples":[]}"#,
+    )
+    .unwrap();
+    let o = run(&["solve", s(&dup)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("also names token 0"));
+    // Names with line breaks and escapes keep the summary on one line.
+    let (code, err) = import(
+        &dir,
+        "odd.csv",
+        b"a,b,y\n\"x\ny\",\"\x1b[2J\",0\nz,k,1\n",
+        &[
+            "--group",
+            "a",
+            "--group",
+            "b",
+            "--value",
+            "y",
+            "--classes",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let o = run(&["solve", s(&dir.join("odd.csv.json"))]);
+    let summary = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(summary.trim_end().lines().count(), 1, "{summary}");
+    assert!(
+        summary.contains(r#""x\ny""#) && !summary.contains('\x1b'),
+        "{summary}"
+    );
+}

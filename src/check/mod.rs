@@ -286,7 +286,7 @@ impl Judgement {
                 let names: Vec<String> = c.x[k]
                     .iter()
                     .enumerate()
-                    .map(|(g, &t)| instance.token_name(g, t))
+                    .map(|(g, &t)| crate::model::solution::shown_name(&instance.token_name(g, t)))
                     .collect();
                 format!(
                     "sample {} (x = [{}], y = {})",

@@ -621,7 +621,13 @@ fn parse_header(text: &str) -> std::result::Result<Header, String> {
     };
     let (descr, fortran, shape) = (take("descr"), take("fortran_order"), take("shape"));
     if let Some((key, _)) = entries.first() {
-        return Err(bad(&format!("has the unknown or repeated key '{key}'")));
+        // A plain key as written; any other escaped, so the message stays one line.
+        let shown = quoted(key);
+        let shown = match shown.starts_with('"') {
+            true => shown,
+            false => format!("'{shown}'"),
+        };
+        return Err(bad(&format!("has the unknown or repeated key {shown}")));
     }
     let descr = match descr {
         Some(Py::Str(d)) => d,
@@ -1057,6 +1063,10 @@ mod tests {
             (
                 "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), 'x': True}",
                 "unknown or repeated key 'x'",
+            ),
+            (
+                "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), 'a\nb': True}",
+                "unknown or repeated key \"a\\nb\"",
             ),
             (
                 "{'descr': '<i8', 'fortran_order': False, 'shape': (-1,)}",

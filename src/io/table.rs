@@ -154,6 +154,23 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
         .as_deref()
         .map(|w| column(w, "weight"))
         .transpose()?;
+    let mut used: Vec<usize> = group_cols
+        .iter()
+        .copied()
+        .chain([value_col])
+        .chain(weight_col)
+        .collect();
+    used.sort_unstable();
+    if let Some(w) = used.windows(2).find(|w| w[0] == w[1]) {
+        return Err(at(
+            origin,
+            1,
+            format_args!(
+                "column {} is named twice among --group, --value and --weight (each is one role)",
+                shown(&header[w[0]])
+            ),
+        ));
+    }
     let arity = group_cols.len();
     let mut ids: Vec<HashMap<String, u32>> = vec![HashMap::new(); arity];
     let mut names: Vec<Vec<String>> = vec![Vec::new(); arity];

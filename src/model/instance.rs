@@ -335,6 +335,7 @@ impl Instance {
         for (group, list) in self.groups.iter_mut().zip(names) {
             group.token_names = Some(list);
         }
+        self.validate()?;
         Ok(self)
     }
 
@@ -432,6 +433,19 @@ impl Instance {
                         format!("groups[{g}].token_names"),
                         format_args!(" has {} names, expected {}", names.len(), group.tokens),
                     ));
+                }
+                // A name stands for one token: answers in names must not be ambiguous.
+                let mut seen = HashMap::with_capacity(names.len());
+                for (t, name) in names.iter().enumerate() {
+                    if let Some(first) = seen.insert(name.as_str(), t) {
+                        return Err(Invalid::at(
+                            format!("groups[{g}].token_names[{t}]"),
+                            format_args!(
+                                " = {} also names token {first}; names must differ",
+                                crate::model::solution::shown_name(name)
+                            ),
+                        ));
+                    }
                 }
             }
         }
@@ -821,6 +835,17 @@ impl RawInstance {
         let mut names = self.names.map(|n| n.into_iter());
         for (g, Obj(raw)) in self.groups.into_iter().enumerate() {
             let listed = names.as_mut().and_then(Iterator::next);
+            if let (Some(list), Some(n)) = (&listed, raw.tokens.as_u64()) {
+                if list.len() as u64 != n {
+                    return Err(Invalid::at(
+                        format!("names[{g}]"),
+                        format_args!(
+                            " has {} names, expected {n} (groups[{g}].tokens)",
+                            list.len()
+                        ),
+                    ));
+                }
+            }
             if listed.is_some() && raw.token_names.is_some() {
                 return Err(Invalid::at(
                     format!("groups[{g}].token_names"),

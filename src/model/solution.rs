@@ -184,6 +184,28 @@ pub fn class_names(instance: &crate::Instance, partition: &[Vec<u32>]) -> Vec<Ve
 /// Names shown in a summary line at most (more: see the JSON).
 const SHOWN_NAMES: usize = 200;
 
+/// Characters of class lists shown in a summary line at most (more: see the JSON).
+const SHOWN_CHARS: usize = 4000;
+
+/// A token name as a human line shows it: as written when it is plain (no control,
+/// format or separator characters), else quoted and escaped; cut at 40 characters.
+pub fn shown_name(name: &str) -> String {
+    let cut: String = name.chars().take(40).collect();
+    let more = if cut.len() < name.len() { "..." } else { "" };
+    let plain = cut.chars().all(|c| {
+        !c.is_control()
+            && !matches!(c, ',' | '{' | '}' | '[' | ']' | '"')
+            && !('\u{200b}'..='\u{200f}').contains(&c)
+            && !('\u{202a}'..='\u{202e}').contains(&c)
+            && !('\u{2066}'..='\u{2069}').contains(&c)
+    });
+    if plain {
+        format!("{cut}{more}")
+    } else {
+        format!("{cut:?}{more}")
+    }
+}
+
 impl Solution {
     /// An empty answer with the given status.
     pub fn new(status: Status) -> Self {
@@ -254,12 +276,18 @@ impl Solution {
                     .map(|(g, classes)| {
                         let list: Vec<String> = classes
                             .iter()
-                            .map(|c| format!("{{{}}}", c.join(", ")))
+                            .map(|c| {
+                                let names: Vec<String> = c.iter().map(|n| shown_name(n)).collect();
+                                format!("{{{}}}", names.join(", "))
+                            })
                             .collect();
                         format!("group {g}: {}", list.join(" "))
                     })
                     .collect();
-                s.push_str(&format!("; classes: {}", groups.join("; ")));
+                let text = groups.join("; ");
+                if text.len() <= SHOWN_CHARS {
+                    s.push_str(&format!("; classes: {text}"));
+                }
             }
         }
         s

@@ -166,6 +166,43 @@ fn to_partition(class: &[Vec<usize>]) -> Partition {
 /// [`crate::model::compact`]) with at most `work` sample updates, seeded by `seed`.
 /// Returns it or `None` (also when `control` says stop); the caller checks it.
 pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Option<Partition> {
+    let mut consistent = None;
+    tabu(prep, work, seed, control, &mut |class, cost| {
+        if cost == 0 {
+            consistent = Some(to_partition(class));
+        }
+    })?;
+    consistent
+}
+
+/// The partition with the fewest pairs of conflicting samples that a search of `work`
+/// sample updates meets (compact ids): a good start for maximum consistency on noisy
+/// samples, where no partition is consistent. `None` when the table is too large to
+/// search or `control` stops it before a first step.
+pub fn fewest_conflicts(
+    prep: &Prepared,
+    work: u64,
+    seed: u64,
+    control: &Control,
+) -> Option<Partition> {
+    let mut best = None;
+    tabu(prep, work, seed, control, &mut |class, _| {
+        best = Some(to_partition(class));
+    });
+    best
+}
+
+/// The tabu search behind [`search`] and [`fewest_conflicts`]: calls `improved` with
+/// the assignment and its cost at the start and whenever the cost falls below every
+/// cost seen before; stops at cost 0, after `work`, or when `control` says stop
+/// (then `None`).
+fn tabu(
+    prep: &Prepared,
+    work: u64,
+    seed: u64,
+    control: &Control,
+    improved: &mut dyn FnMut(&[Vec<usize>], i64),
+) -> Option<()> {
     let groups = prep.groups();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let class: Vec<Vec<usize>> = groups
@@ -189,6 +226,8 @@ pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Optio
         .collect();
     let (mut spent, mut step) = (0u64, 0u64);
     let (mut best, mut since_best) = (st.cost, 0u64);
+    let mut lowest = st.cost;
+    improved(&st.class, lowest);
     let stagnation = 20 * tokens.len() as u64 + 100;
     while st.cost > 0 && spent < work {
         if step % 16 == 0 && control.should_stop() {
@@ -227,6 +266,10 @@ pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Optio
         let from = st.class[g][t];
         st.shift(g, t, to);
         tabu[g][t][from] = step + 5 + rng.random_range(0..10) + tokens.len() as u64 / 10;
+        if st.cost < lowest {
+            lowest = st.cost;
+            improved(&st.class, lowest);
+        }
         if st.cost < best {
             best = st.cost;
             since_best = 0;
@@ -246,7 +289,7 @@ pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Optio
             }
         }
     }
-    (st.cost == 0).then(|| to_partition(&st.class))
+    Some(())
 }
 
 /// A consistent partition that differs from the consistent `partition` (of the

@@ -28,6 +28,10 @@ use crate::solve::{free_extensions, free_token_witness, SolveOptions};
 use std::collections::HashMap;
 use std::time::Instant;
 
+/// The tabu search's budget for a first upper bound, in sample updates (a few
+/// hundredths of a second here).
+const LOCAL_WORK: u64 = 2_000_000;
+
 /// A soft constraint: an assumption and its remaining weight; for a totalizer's
 /// bound, which totalizer and which output.
 struct Soft {
@@ -94,25 +98,56 @@ struct Best {
     found: Violations,
 }
 
+/// `out` with `best` as its partition and what it drops; `sat` when `optimal`,
+/// else `unknown`.
+fn report(out: &Solution, best: &Best, lower: u64, cores: usize, optimal: bool) -> Solution {
+    let mut out = out.clone();
+    out.status = if optimal {
+        Status::Sat
+    } else {
+        Status::Unknown
+    };
+    out.table = Some(best.found.table.clone());
+    out.partition = Some(best.partition.clone());
+    out.max_consistent = Some(MaxReport {
+        cost: best.found.cost,
+        lower_bound: lower,
+        optimal,
+        dropped: best.found.dropped.clone(),
+        cores,
+    });
+    out
+}
+
 /// Finds a partition violating the fewest samples (by weight); see the module docs.
 /// With `options.limit >= 2`, also decides whether the optimal partition is unique.
-pub fn solve(instance: &Instance, options: &SolveOptions, control: &Control) -> Result<Solution> {
+/// `progress` receives each better partition found, as an `unknown` answer (what a
+/// stopped search reports).
+pub fn solve(
+    instance: &Instance,
+    options: &SolveOptions,
+    control: &Control,
+    progress: &mut dyn FnMut(&Solution),
+) -> Result<Solution> {
     let start = Instant::now();
     crate::model::compact::listable(instance.groups())?;
     let live = control.live();
     live.set_phase(Phase::Preprocess);
     let prep = Prepared::with_options(instance, PrepareOptions { must_differ: false });
+    // Every cost below is at most the total weight, so no sum overflows after this.
+    (0..instance.num_samples())
+        .try_fold(0u64, |total, s| total.checked_add(instance.weight(s)))
+        .ok_or_else(|| Error::Usage("the sample weights add up to more than 2^64 - 1".into()))?;
     let of = distinct_of(instance, &prep)?;
     let mut weight = vec![0u64; prep.len()];
     for (s, &d) in of.iter().enumerate() {
-        weight[d] = weight[d].checked_add(instance.weight(s)).ok_or_else(|| {
-            Error::Usage("the sample weights add up to more than 2^64 - 1".into())
-        })?;
+        weight[d] += instance.weight(s);
     }
     let mut out = Solution::new(Status::Unknown);
     out.stats.samples = instance.num_samples();
     out.stats.distinct_samples = prep.len();
     out.stats.values = prep.values;
+    out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
     out.stats.backend = Some(options.backend);
     out.stats.preprocess_seconds = start.elapsed().as_secs_f64();
     live.set_phase(Phase::Encode);
@@ -143,7 +178,11 @@ pub fn solve(instance: &Instance, options: &SolveOptions, control: &Control) -> 
     // Any partition is an upper bound: first the one the hard clauses alone give.
     calls += 1;
     let mut best = match solver.solve(&[])? {
-        Outcome::Sat => Some(evaluate(encoding.decode(solver.as_ref()))?),
+        Outcome::Sat => {
+            let found = evaluate(encoding.decode(solver.as_ref()))?;
+            progress(&report(&out, &found, 0, 0, false));
+            Some(found)
+        }
         Outcome::Interrupted => None,
         Outcome::Unsat => {
             return Err(Error::Internal(
@@ -151,6 +190,20 @@ pub fn solve(instance: &Instance, options: &SolveOptions, control: &Control) -> 
             ))
         }
     };
+    // A better start: the assignment with the fewest conflicting pairs a short tabu
+    // search meets (nothing trusted: the checker prices it like any other).
+    if let Some(compact) =
+        crate::solve::local_search::fewest_conflicts(&prep, LOCAL_WORK, 1, control)
+    {
+        let found = evaluate(compact)?;
+        if best
+            .as_ref()
+            .is_none_or(|b| found.found.cost < b.found.cost)
+        {
+            progress(&report(&out, &found, 0, 0, false));
+            best = Some(found);
+        }
+    }
     let mut softs: Vec<Soft> = selectors
         .iter()
         .zip(&weight)
@@ -275,19 +328,5 @@ pub fn solve(instance: &Instance, options: &SolveOptions, control: &Control) -> 
     }
     out.stats.solver_calls = calls;
     // Proven optimal: sat. Stopped first: unknown, with the best partition seen.
-    out.status = if optimal {
-        Status::Sat
-    } else {
-        Status::Unknown
-    };
-    out.table = Some(best.found.table);
-    out.max_consistent = Some(MaxReport {
-        cost: best.found.cost,
-        lower_bound: lower,
-        optimal,
-        dropped: best.found.dropped,
-        cores,
-    });
-    out.partition = Some(best.partition);
-    Ok(out)
+    Ok(report(&out, &best, lower, cores, optimal))
 }

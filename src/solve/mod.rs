@@ -387,13 +387,19 @@ pub fn solve_with(
     control: &Control,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
+    if options.max_consistent && options.limit > 2 {
+        return Err(Error::Usage(
+            "a maximum-consistency search decides uniqueness (unique) but does not count further"
+                .into(),
+        ));
+    }
     if options.max_consistent && (options.certify || options.identify) {
         return Err(Error::Usage(
             "a maximum-consistency answer is neither certified nor identified: certificates and identify speak of partitions consistent with every sample".into(),
         ));
     }
     let mut out = if options.max_consistent {
-        maxsat::solve(instance, options, control)?
+        maxsat::solve(instance, options, control, progress)?
     } else {
         search(instance, options, control, progress)?
     };
