@@ -414,7 +414,10 @@ fn the_gender_example_recovers_the_genders_and_names_the_doubtful_nouns() {
     assert_eq!(dropped, corrupted);
     assert_eq!(noisy["max_consistent"]["optimal"], true);
     // The 64 nouns the clean samples pin down are right whatever the optimal model.
-    assert!(accuracy_noisy >= 64.0 / 74.0 - 1e-9, "accuracy {accuracy_noisy}");
+    assert!(
+        accuracy_noisy >= 64.0 / 74.0 - 1e-9,
+        "accuracy {accuracy_noisy}"
+    );
 }
 
 #[test]

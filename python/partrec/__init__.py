@@ -50,6 +50,7 @@ __all__ = [
     "identify",
     "load",
     "save",
+    "read_table",
     "coloring",
 ]
 
@@ -747,6 +748,47 @@ def load(path: PathLike) -> Instance:
     """Read an instance file: partrec's JSON, or ``.npz`` (arrays x, y, tokens,
     classes, optional planted_0..), as ``partrec convert`` writes them."""
     return _instance(_native.load(os.fspath(path)))
+
+
+def read_table(
+    path: PathLike,
+    groups: Sequence[str],
+    value: str,
+    *,
+    classes: Any = None,
+    delimiter: Optional[str] = None,
+) -> Instance:
+    """A CSV/TSV table with a header as an instance, as ``partrec import`` reads it:
+    each of the ``groups`` columns' distinct cells become that group's tokens
+    (numbered in first-seen order, named in ``.names``), ``value`` is the column of
+    the values. ``classes``: one bound for every group, or one per group (default: no
+    bound). Answers to the instance list classes by name (``Result.names``).
+
+    >>> import partrec, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(path, "w").write("word,context,y\\ndog,the,a\\ncat,the,b\\n")
+    >>> inst = partrec.read_table(path, ["word", "context"], "y", classes=2)
+    >>> inst.names
+    [['dog', 'cat'], ['the']]
+    """
+    if isinstance(groups, str):
+        raise ValueError("groups must be a list of column names")
+    if classes is None:
+        bound: List[int] = []
+    elif np.ndim(classes) == 0:
+        bound = [_int(classes, "classes", 1, 2**32 - 1)]
+    else:
+        bound = [_int(k, "classes", 1, 2**32 - 1) for k in classes]
+    return _instance(
+        _native.import_table(
+            os.fspath(path),
+            [_name(g, "groups") for g in groups],
+            _name(value, "value"),
+            None,
+            bound,
+            _name(delimiter, "delimiter"),
+        )
+    )
 
 
 def save(

@@ -731,6 +731,45 @@ fn utf8(path: &std::path::Path) -> PyResult<&str> {
     })
 }
 
+/// Reads a CSV/TSV table into an instance with named tokens (as `partrec import`).
+#[pyfunction]
+#[pyo3(signature = (path, groups, value, weight=None, classes=Vec::new(), delimiter=None))]
+fn import_table<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    groups: Vec<String>,
+    value: String,
+    weight: Option<String>,
+    classes: Vec<u32>,
+    delimiter: Option<char>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let path = utf8(&path)?;
+    let delimiter = match delimiter {
+        None => None,
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return Err(PyValueError::new_err(format!(
+                "delimiter {c:?}: expected one ASCII character"
+            )))
+        }
+    };
+    let options = partrec::io::table::ImportOptions {
+        groups,
+        value,
+        weight,
+        classes,
+        delimiter,
+    };
+    let bytes = partrec::model::instance::read_input(path).map_err(py_err)?;
+    let inst = partrec::io::table::import(&bytes, path, &options).map_err(py_err)?;
+    if inst.weighted() {
+        return Err(PyValueError::new_err(
+            "weighted tables are read by `partrec import` (the Python Instance holds no weights yet)",
+        ));
+    }
+    instance_out(py, inst)
+}
+
 /// Reads an instance file (`.json` or `.npz`), as a dict.
 #[pyfunction]
 fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
@@ -781,6 +820,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(extract, m)?)?;
     m.add_function(wrap_pyfunction!(canonical, m)?)?;
     m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(import_table, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(worker_main, m)?)?;
     m.add_class::<Interrupt>()?;

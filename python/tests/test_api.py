@@ -151,3 +151,18 @@ def test_names_and_max_consistency(cli, tmp_path):
     genders = [set(c) for c in r.names[0]]
     assert any({"Hund", "Mann", "Vater"} <= c for c in genders)
     assert "dropped=4" in repr(r)
+
+
+def test_read_table_names_the_classes(tmp_path):
+    from conftest import ROOT
+
+    inst = partrec.read_table(ROOT / "instances/german/gender.csv", ["noun", "context"], "article", classes=[3, 7])
+    assert len(inst.names[0]) == 74 and inst.classes == [3, 7]
+    r = partrec.solve(inst, unique=True)
+    assert r and r.names is not None
+    contexts = [set(c) for c in r.names[1]]
+    assert {"nom.pl", "acc.pl"} in contexts and len(contexts) == 7
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,y\n1,,2\n")
+    with pytest.raises(ValueError, match="line 2: column \"b\" \\(a token\\) is empty"):
+        partrec.read_table(bad, ["a", "b"], "y")
