@@ -144,3 +144,10 @@ def test_missing_file_is_an_os_error(tmp_path):
     bad.write_text('{"groups": [{"tokens": 2, "classes": 0}], "samples": []}')
     with pytest.raises(ValueError, match="groups.0..classes must be an integer from 1"):
         partrec.load(bad)
+
+
+def test_weighted_instances_are_refused_rather_than_solved_unweighted(tmp_path):
+    path = tmp_path / "w.json"
+    path.write_text('{"groups":[{"tokens":2,"classes":1}],"samples":[{"x":[0],"y":0,"w":5},{"x":[1],"y":1}]}')
+    with pytest.raises(ValueError, match="weights"):
+        partrec.load(path)
