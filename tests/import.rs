@@ -552,6 +552,15 @@ fn refusals_of_the_review() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("add up to more than 2^64 - 1"));
     let o = run(&["solve", s(&heavy), "--max-consistent", "--count", "3"]);
     assert_eq!(o.status.code(), Some(2));
+    // Devices are refused at once, not read forever.
+    for args in [
+        &["solve", "/dev/zero"][..],
+        &["import", "/dev/zero", "--group", "a", "--value", "b"][..],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("/dev/zero: is a device"));
+    }
     // One column in two roles; two tokens with one name.
     let (code, err) = import(
         &dir,

@@ -724,6 +724,17 @@ fn canonical<'py>(
     Ok(rows_out(py, &partrec::model::partition::canonical(&rows)))
 }
 
+/// A path to a regular file, as UTF-8 text: a device or a pipe could be read
+/// forever (`/dev/zero`) or block (a FIFO) with no way to interrupt the read.
+fn regular_file(path: &std::path::Path) -> PyResult<&str> {
+    let path = utf8(path)?;
+    let meta = std::fs::metadata(path).map_err(|e| py_err(Error::io(path, e)))?;
+    if !meta.is_file() {
+        return Err(PyValueError::new_err(format!("{path}: not a regular file")));
+    }
+    Ok(path)
+}
+
 /// A path as UTF-8 text, refused otherwise (a lossy spelling would name another file).
 fn utf8(path: &std::path::Path) -> PyResult<&str> {
     path.to_str().ok_or_else(|| {
@@ -743,7 +754,7 @@ fn import_table<'py>(
     classes: Vec<u32>,
     delimiter: Option<char>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let path = utf8(&path)?;
+    let path = regular_file(&path)?;
     let delimiter = match delimiter {
         None => None,
         Some(c) if c.is_ascii() => Some(c as u8),
@@ -773,12 +784,7 @@ fn import_table<'py>(
 /// Reads an instance file (`.json` or `.npz`), as a dict.
 #[pyfunction]
 fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let path = utf8(&path)?;
-    // A device or a pipe could be read forever (/dev/zero) or block (a FIFO).
-    let meta = std::fs::metadata(path).map_err(|e| py_err(Error::io(path, e)))?;
-    if !meta.is_file() {
-        return Err(PyValueError::new_err(format!("{path}: not a regular file")));
-    }
+    let path = regular_file(&path)?;
     let inst = Instance::read(path).map_err(py_err)?;
     if inst.weighted() {
         // Dropping them would change what --max-consistent optimises.

@@ -97,6 +97,8 @@ def test_devices_and_pipes_are_refused_at_once(tmp_path):
 
     with pytest.raises(ValueError, match="/dev/zero: not a regular file"):
         partrec.load("/dev/zero")
+    with pytest.raises(ValueError, match="/dev/zero: not a regular file"):
+        partrec.read_table("/dev/zero", ["a"], "b")
     fifo = tmp_path / "f.json"
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match="not a regular file"):

@@ -602,8 +602,28 @@ pub fn read_input(path: &str) -> Result<Vec<u8>> {
             .map_err(|e| Error::io("-", e))?;
         Ok(bytes)
     } else {
+        refuse_devices(path)?;
         std::fs::read(path).map_err(|e| Error::io(path, e))
     }
+}
+
+/// Refuses a character or block device (`/dev/zero` would be read forever); files,
+/// pipes and `-` are read.
+fn refuse_devices(path: &str) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let kind = meta.file_type();
+            if kind.is_char_device() || kind.is_block_device() {
+                return Err(Error::input(
+                    path,
+                    "is a device, not a file (give - to read standard input)",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Serialize for Instance {
