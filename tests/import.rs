@@ -17,6 +17,15 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `partrec generate ARGS -q -o PATH`, which must succeed.
+fn generated(path: &Path, args: &str) {
+    let mut all: Vec<&str> = vec!["generate"];
+    all.extend(args.split_whitespace());
+    all.extend(["-q", "-o", s(path)]);
+    let o = run(&all);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
 /// Imports `text` (written to `name`) with `args`; the exit code and stderr.
 fn import(dir: &Path, name: &str, text: &[u8], args: &[&str]) -> (i32, String) {
     let file = dir.join(name);
@@ -154,25 +163,10 @@ fn named_classes(classes: &Value) -> Vec<BTreeSet<BTreeSet<String>>> {
 fn a_csv_made_from_an_instance_solves_to_its_partition_with_names() {
     let dir = scratch("import-roundtrip");
     let inst_path = dir.join("p.json");
-    let o = run(&[
-        "generate",
-        "--groups",
-        "2",
-        "--tokens",
-        "30",
-        "--classes",
-        "3",
-        "--values",
-        "2",
-        "--ratio",
-        "8",
-        "--seed",
-        "4",
-        "-q",
-        "-o",
-        s(&inst_path),
-    ]);
-    assert!(o.status.success());
+    generated(
+        &inst_path,
+        "--groups 2 --tokens 30 --classes 3 --values 2 --ratio 8 --seed 4",
+    );
     let inst = json(&inst_path);
     // Names that sort differently from the ids, so first-seen numbering differs.
     let name = |g: usize, t: u64| format!("{}{}", ["w", "c"][g], 97 - t);
@@ -236,27 +230,7 @@ fn noisy_planted_instances_are_recovered_by_max_consistency() {
     let mut recovered = 0;
     for seed in 1..=3 {
         let noisy = dir.join(format!("n{seed}.json"));
-        let o = run(&[
-            "generate",
-            "--groups",
-            "2",
-            "--tokens",
-            "100",
-            "--classes",
-            "3",
-            "--values",
-            "2",
-            "--ratio",
-            "8",
-            "--seed",
-            &seed.to_string(),
-            "--noise",
-            "0.01",
-            "-q",
-            "-o",
-            s(&noisy),
-        ]);
-        assert!(o.status.success());
+        generated(&noisy, &format!("--groups 2 --tokens 100 --classes 3 --values 2 --ratio 8 --seed {seed} --noise 0.01"));
         let flipped = json(&noisy)["meta"]["flipped"].as_array().unwrap().len();
         assert!(flipped > 10, "{flipped} flipped");
         assert_eq!(
@@ -424,27 +398,10 @@ fn the_gender_example_recovers_the_genders_and_names_the_doubtful_nouns() {
 fn a_timeout_reports_the_best_partition_seen_as_unknown_never_optimal() {
     let dir = scratch("maxsat-timeout");
     let noisy = dir.join("hard.json");
-    let o = run(&[
-        "generate",
-        "--groups",
-        "3",
-        "--tokens",
-        "50",
-        "--classes",
-        "3",
-        "--values",
-        "2",
-        "--ratio",
-        "1.25",
-        "--seed",
-        "3",
-        "--noise",
-        "0.05",
-        "-q",
-        "-o",
-        s(&noisy),
-    ]);
-    assert!(o.status.success());
+    generated(
+        &noisy,
+        "--groups 3 --tokens 50 --classes 3 --values 2 --ratio 1.25 --seed 3 --noise 0.05",
+    );
     let out = dir.join("a.json");
     let o = run(&[
         "solve",

@@ -442,13 +442,9 @@ def _solve(
     if count is not None and unique:
         raise ValueError("give unique=True or count=N, not both")
     limit = 2 if unique else (1 if count is None else _int(count, "count"))
-    xa, ya, ta, ca = arrays
-    with _frozen(xa):
+    with _frozen(arrays[0]):
         out = _native.solve(
-            xa,
-            ya,
-            ta,
-            ca,
+            arrays,
             limit,
             _seconds(timeout, "timeout"),
             _name(backend, "backend"),
@@ -559,14 +555,13 @@ def check(
     rows = [_ints(p, f"partition[{g}]") for g, p in enumerate(partition)]
     if classes is None:
         classes = [int(r.max()) + 1 if r.size else 1 for r in rows]
-    if tokens is None:
+    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+    if tokens is None and len(rows) == len(ta):
         # As many tokens as the partition lists, or as x shows if that is more (the
         # checker then names the row that is too short).
-        seen = _arrays(x, y, classes, None)[2]
-        tokens = [max(len(r), int(n)) for r, n in zip(rows, seen)] if len(rows) == len(seen) else seen
-    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
+        ta = np.maximum(ta, [len(r) for r in rows])
     with _frozen(xa):
-        v = json.loads(_native.check(xa, ya, ta, ca, rows))
+        v = json.loads(_native.check((xa, ya, ta, ca), rows))
     planted = {k: v[k] for k in v if k.startswith(("equals_planted", "accuracy"))}
     return Verdict(
         consistent=v["consistent"],
@@ -665,14 +660,11 @@ def learn(
 ) -> LearnReport:
     """The paper's gradient method (embeddings trained with Adam, then k-means), for
     comparison; its partition is checked like any other."""
-    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    with _frozen(xa):
+    arrays = _arrays(x, y, classes, tokens)
+    with _frozen(arrays[0]):
         r = json.loads(
             _native.learn(
-                xa,
-                ya,
-                ta,
-                ca,
+                arrays,
                 _int(steps, "steps"),
                 float(lr),
                 None if l2 is None else float(l2),
@@ -703,9 +695,9 @@ def explain(
 ) -> Explanation:
     """Why the samples are inconsistent: a minimal set of them that no partition
     fits (every proper subset has one), with its reason; or a consistent partition."""
-    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    with _frozen(xa):
-        kind, text = _native.explain(xa, ya, ta, ca, _seconds(timeout, "timeout"))
+    arrays = _arrays(x, y, classes, tokens)
+    with _frozen(arrays[0]):
+        kind, text = _native.explain(arrays, _seconds(timeout, "timeout"))
     if kind == "inconsistent":
         e = json.loads(text)
         return Explanation(
@@ -732,9 +724,9 @@ def identify(
 ) -> Optional[Identified]:
     """What every consistent partition agrees on; ``None`` on a timeout or when no
     partition is consistent (see :func:`solve` for which)."""
-    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
-    with _frozen(xa):
-        found = json.loads(_native.identify(xa, ya, ta, ca, _seconds(timeout, "timeout")))
+    arrays = _arrays(x, y, classes, tokens)
+    with _frozen(arrays[0]):
+        found = json.loads(_native.identify(arrays, _seconds(timeout, "timeout")))
     if found is None:
         return None
     return Identified(
@@ -806,9 +798,8 @@ def save(
     if instance is not None:
         planted = instance.planted
         x, y, classes, tokens = instance.x, instance.y, instance.classes, instance.tokens
-    xa, ya, ta, ca = _arrays(x, y, classes, tokens)
     rows = None if planted is None else [_ints(p, "planted") for p in planted]
-    _native.save(os.fspath(path), xa, ya, ta, ca, rows)
+    _native.save(os.fspath(path), _arrays(x, y, classes, tokens), rows)
 
 
 from . import coloring  # noqa: E402  (it builds on the names above)

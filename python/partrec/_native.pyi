@@ -8,14 +8,13 @@ import numpy.typing as npt
 _Ints = npt.NDArray[np.integer[Any]]
 _Labels = Union[_Ints, List[Any]]
 _Rows = List[npt.NDArray[np.int64]]
+# x (S, I), y, tokens (I,), classes (I,)
+_Arrays = Tuple[_Ints, _Labels, _Ints, _Ints]
 
 __version__: str
 
 def solve(
-    x: _Ints,
-    y: _Labels,
-    tokens: _Ints,
-    classes: _Ints,
+    arrays: _Arrays,
     limit: int,
     timeout: Optional[float],
     backend: Optional[str],
@@ -35,7 +34,7 @@ class Interrupt:
     def clear(self) -> None: ...
     def is_set(self) -> bool: ...
 
-def check(x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, partition: List[_Ints]) -> str: ...
+def check(arrays: _Arrays, partition: List[_Ints]) -> str: ...
 def generate(
     tokens: List[int],
     classes: List[int],
@@ -45,10 +44,7 @@ def generate(
     seed: int,
 ) -> Dict[str, Any]: ...
 def learn(
-    x: _Ints,
-    y: _Labels,
-    tokens: _Ints,
-    classes: _Ints,
+    arrays: _Arrays,
     steps: int,
     lr: float,
     l2: Optional[float],
@@ -58,10 +54,10 @@ def learn(
     timeout: Optional[float],
 ) -> str: ...
 def explain(
-    x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, timeout: Optional[float]
+    arrays: _Arrays, timeout: Optional[float]
 ) -> Tuple[str, str]: ...
 def identify(
-    x: _Ints, y: _Labels, tokens: _Ints, classes: _Ints, timeout: Optional[float]
+    arrays: _Arrays, timeout: Optional[float]
 ) -> str: ...
 def reduce(n: int, edges: List[Tuple[int, int]], k: int, name: str) -> Dict[str, Any]: ...
 def lift(n: int, edges: List[Tuple[int, int]], k: int, coloring: List[int]) -> _Rows: ...
@@ -78,10 +74,7 @@ def import_table(
 def load(path: str) -> Dict[str, Any]: ...
 def save(
     path: str,
-    x: _Ints,
-    y: _Labels,
-    tokens: _Ints,
-    classes: _Ints,
+    arrays: _Arrays,
     planted: Optional[List[_Ints]],
 ) -> None: ...
 def worker_main() -> int: ...

@@ -220,42 +220,29 @@ fn label(item: &Bound<'_, PyAny>, k: usize) -> PyResult<Label> {
     if item.is_instance_of::<PyBool>() {
         return Err(refuse(""));
     }
-    let text = if item.is_instance_of::<PyInt>() {
-        item.str()
-            .map(|t| t.to_string())
-            .map_err(|_| refuse(": too many digits"))?
+    if item.is_instance_of::<PyInt>() {
+        let text = item.str().map_err(|_| refuse(": too many digits"))?;
+        Label::number(&text.to_string()).map_err(|_| refuse(""))
     } else if item.is_instance_of::<PyFloat>() {
-        let f: f64 = item.extract()?;
-        if !f.is_finite() {
-            return Err(refuse(""));
-        }
-        exact_decimal(f)
+        Label::from_f64(item.extract()?).ok_or_else(|| refuse(""))
     } else {
-        return Err(refuse(""));
-    };
-    Label::number(&text).map_err(|_| refuse(""))
-}
-
-/// The exact decimal value of a finite float (every binary fraction has one).
-fn exact_decimal(f: f64) -> String {
-    if f.fract() == 0.0 {
-        return format!("{f:.0}");
+        Err(refuse(""))
     }
-    // 1074 fractional digits hold the smallest subnormal exactly.
-    let text = format!("{f:.1074}");
-    text.trim_end_matches('0').to_string()
 }
 
-/// The instance of the arrays the Python layer passes: `x` (S, I), `y` an integer
-/// array or a list of labels, `tokens` and `classes` (I,), `planted` a list of (N_g,)
-/// arrays or None. A C-contiguous int32 or uint32 `x` is read in place.
-fn instance(
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
-    planted: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Instance> {
+/// The arrays the Python layer passes for an instance, in this order: `x` (S, I), `y`
+/// an integer array or a list of labels, `tokens` and `classes` (I,).
+type PyArrays<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+);
+
+/// The instance of `arrays`, with `planted` a list of (N_g,) arrays or None. A
+/// C-contiguous int32 or uint32 `x` is read in place.
+fn instance(arrays: &PyArrays<'_>, planted: Option<&Bound<'_, PyAny>>) -> PyResult<Instance> {
+    let (x, y, tokens, classes) = (&arrays.0, &arrays.1, &arrays.2, &arrays.3);
     let xa = IntArray::new(x, "x")?;
     let shape = match xa.shape().as_slice() {
         &[s, i] => [s, i],
@@ -460,14 +447,11 @@ fn control(timeout: Option<f64>) -> PyResult<Control> {
 /// Solves; returns the answer as JSON (without the partitions) and the partition,
 /// witness and identified blocks as arrays.
 #[pyfunction]
-#[pyo3(signature = (x, y, tokens, classes, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
+#[pyo3(signature = (arrays, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
 #[allow(clippy::too_many_arguments)]
 fn solve<'py>(
     py: Python<'py>,
-    x: &Bound<'py, PyAny>,
-    y: &Bound<'py, PyAny>,
-    tokens: &Bound<'py, PyAny>,
-    classes: &Bound<'py, PyAny>,
+    arrays: PyArrays<'_>,
     limit: u64,
     timeout: Option<f64>,
     backend: Option<&str>,
@@ -515,7 +499,7 @@ fn solve<'py>(
         }
     }
     let ctl = control(timeout)?;
-    let mut inst = instance(x, y, tokens, classes, None)?;
+    let mut inst = instance(&arrays, None)?;
     if let Some(names) = names {
         inst = inst
             .with_names(names)
@@ -549,14 +533,8 @@ fn solve<'py>(
 
 /// Checks a partition against the samples; returns the verdict as JSON.
 #[pyfunction]
-fn check(
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
-    partition: &Bound<'_, PyList>,
-) -> PyResult<String> {
-    let inst = instance(x, y, tokens, classes, None)?;
+fn check(arrays: PyArrays<'_>, partition: &Bound<'_, PyList>) -> PyResult<String> {
+    let inst = instance(&arrays, None)?;
     let rows = rows_in(partition, "partition")?;
     let verdict = partrec::check::check_field(&inst, &rows, "", "partition").map_err(py_err)?;
     Ok(json(&verdict))
@@ -592,14 +570,11 @@ fn generate<'py>(
 
 /// The paper's gradient method; returns its report as JSON.
 #[pyfunction]
-#[pyo3(signature = (x, y, tokens, classes, steps, lr, l2, restarts, seed, dim, timeout))]
+#[pyo3(signature = (arrays, steps, lr, l2, restarts, seed, dim, timeout))]
 #[allow(clippy::too_many_arguments)]
 fn learn(
     py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
+    arrays: PyArrays<'_>,
     steps: usize,
     lr: f64,
     l2: Option<f64>,
@@ -608,7 +583,7 @@ fn learn(
     dim: Option<usize>,
     timeout: Option<f64>,
 ) -> PyResult<String> {
-    let inst = instance(x, y, tokens, classes, None)?;
+    let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
     let options = partrec::baseline::learn::LearnOptions {
         steps,
@@ -628,17 +603,14 @@ fn learn(
 
 /// A minimal inconsistent set of samples; returns (kind, JSON).
 #[pyfunction]
-#[pyo3(signature = (x, y, tokens, classes, timeout))]
+#[pyo3(signature = (arrays, timeout))]
 fn explain(
     py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
+    arrays: PyArrays<'_>,
     timeout: Option<f64>,
 ) -> PyResult<(String, String)> {
     use partrec::solve::explain::Explained;
-    let inst = instance(x, y, tokens, classes, None)?;
+    let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
     Ok(
         match run(py, &ctl, None, || {
@@ -654,16 +626,9 @@ fn explain(
 /// What every consistent partition agrees on; JSON, `null` on a timeout or when there
 /// is no consistent partition.
 #[pyfunction]
-#[pyo3(signature = (x, y, tokens, classes, timeout))]
-fn identify(
-    py: Python<'_>,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
-    timeout: Option<f64>,
-) -> PyResult<String> {
-    let inst = instance(x, y, tokens, classes, None)?;
+#[pyo3(signature = (arrays, timeout))]
+fn identify(py: Python<'_>, arrays: PyArrays<'_>, timeout: Option<f64>) -> PyResult<String> {
+    let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
     let found = run(py, &ctl, None, || {
         partrec::solve::identify::identify(&inst, &ctl)
@@ -797,16 +762,9 @@ fn load<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyDict>> {
 
 /// Writes an instance file (`.npz` by extension, else JSON), atomically.
 #[pyfunction]
-#[pyo3(signature = (path, x, y, tokens, classes, planted))]
-fn save(
-    path: PathBuf,
-    x: &Bound<'_, PyAny>,
-    y: &Bound<'_, PyAny>,
-    tokens: &Bound<'_, PyAny>,
-    classes: &Bound<'_, PyAny>,
-    planted: Option<&Bound<'_, PyAny>>,
-) -> PyResult<()> {
-    let inst = instance(x, y, tokens, classes, planted)?;
+#[pyo3(signature = (path, arrays, planted))]
+fn save(path: PathBuf, arrays: PyArrays<'_>, planted: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    let inst = instance(&arrays, planted)?;
     inst.write(utf8(&path)?).map_err(py_err)
 }
 

@@ -128,6 +128,23 @@ impl Label {
             .map_err(|_| format!("{text} is not a number"))
     }
 
+    /// The label of a finite float: the number it is exactly (every binary fraction has
+    /// a finite decimal expansion), so `2^70 as f64` is the label `2^70` and `0.1` is
+    /// 0.1000000000000000055511151231257827021181583404541015625, never a rounded
+    /// spelling. `None` for NaN and infinities.
+    pub fn from_f64(f: f64) -> Option<Label> {
+        if !f.is_finite() {
+            return None;
+        }
+        let text = if f.fract() == 0.0 {
+            format!("{f:.0}")
+        } else {
+            // 1074 fractional digits hold the smallest subnormal exactly.
+            format!("{f:.1074}").trim_end_matches('0').to_string()
+        };
+        Label::number(&text).ok()
+    }
+
     /// The label written as JSON text `text` (a number or a string literal), checked.
     pub fn from_json_text(text: &str) -> Result<Label, String> {
         match key_of_json(text)? {
@@ -237,6 +254,19 @@ fn short(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_are_labels_by_their_exact_value() {
+        let key = |f: f64| Label::from_f64(f).unwrap().key();
+        let two_70 = Label::number("1180591620717411303424").unwrap().key();
+        assert_eq!(key(2f64.powi(70)), two_70);
+        assert_eq!(key(1.0), Label::number("1").unwrap().key());
+        assert_eq!(key(0.5), Label::number("0.5").unwrap().key());
+        assert_ne!(key(0.1), Label::number("0.1").unwrap().key());
+        assert_ne!(key(1e300), Label::number("1e300").unwrap().key());
+        assert!(Label::from_f64(f64::MIN_POSITIVE / 4.0).is_some());
+        assert!(Label::from_f64(f64::NAN).is_none() && Label::from_f64(f64::INFINITY).is_none());
+    }
 
     fn parse(s: &str) -> Result<Label, serde_json::Error> {
         serde_json::from_str(s)

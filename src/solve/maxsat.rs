@@ -28,9 +28,9 @@ use crate::solve::{free_extensions, free_token_witness, SolveOptions};
 use std::collections::HashMap;
 use std::time::Instant;
 
-/// The tabu search's budget for a first upper bound, in sample updates (a few
-/// hundredths of a second here).
-const LOCAL_WORK: u64 = 2_000_000;
+/// The tabu search's budget for a first upper bound, in sample updates (a fiftieth of
+/// [`crate::solve::LOCAL_SEARCH_WORK`]).
+const LOCAL_WORK: u64 = crate::solve::LOCAL_SEARCH_WORK / 50;
 
 /// A soft constraint: an assumption and its remaining weight; for a totalizer's
 /// bound, which totalizer and which output.
@@ -38,6 +38,15 @@ struct Soft {
     lit: Lit,
     weight: u64,
     bound: Option<(usize, usize)>,
+}
+
+/// The assumptions of the soft constraints that still carry weight.
+fn assumed(softs: &[Soft]) -> Vec<Lit> {
+    softs
+        .iter()
+        .filter(|s| s.weight > 0)
+        .map(|s| s.lit)
+        .collect()
 }
 
 /// The unary counter of `inputs`: `out[j]` is implied by "at least j + 1 inputs true".
@@ -222,11 +231,7 @@ pub fn solve(
             optimal = true;
             break;
         }
-        let assumptions: Vec<Lit> = softs
-            .iter()
-            .filter(|s| s.weight > 0)
-            .map(|s| s.lit)
-            .collect();
+        let assumptions = assumed(&softs);
         calls += 1;
         match solver.solve(&assumptions)? {
             Outcome::Interrupted => break,
@@ -295,11 +300,7 @@ pub fn solve(
         live.set_phase(Phase::Unique);
         let t = Instant::now();
         solver.add_clause(&encoding.blocking_clause(&best.compact));
-        let assumptions: Vec<Lit> = softs
-            .iter()
-            .filter(|s| s.weight > 0)
-            .map(|s| s.lit)
-            .collect();
+        let assumptions = assumed(&softs);
         calls += 1;
         match solver.solve(&assumptions)? {
             Outcome::Sat => {
