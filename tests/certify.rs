@@ -403,3 +403,307 @@ fn a_deadline_makes_explain_unknown_and_withdraws_a_certified_claim() {
     assert_eq!(out.status.code(), Some(0));
     assert!(manifest(&dir).is_empty());
 }
+
+/// A copy of certificate folder `from` at `to`, its manifest parsed.
+fn copy_certificate(from: &Path, to: &Path) -> serde_json::Value {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+    serde_json::from_slice(&std::fs::read(to.join(MANIFEST)).unwrap()).unwrap()
+}
+
+/// Runs `verify-certificate instance dir` and expects a refusal: exit 2, one line on
+/// standard error that says `says`.
+fn refused(instance: &Path, dir: &Path, says: &str, case: &str) {
+    let out = run(&["verify-certificate", path(instance), path(dir)]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{case}: {err}");
+    assert_eq!(err.lines().count(), 1, "{case}: {err}");
+    assert!(err.contains(says), "{case}: expected {says:?} in {err}");
+}
+
+/// Drops the last clause of a DIMACS file and fixes its header.
+fn drop_last_clause(cnf: &Path) {
+    let text = std::fs::read_to_string(cnf).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header: Vec<String> = lines[0].split_whitespace().map(String::from).collect();
+    let fewer = header[3].parse::<usize>().unwrap() - 1;
+    lines.pop();
+    let fixed = format!("p cnf {} {fewer}\n{}\n", header[2], lines[1..].join("\n"));
+    std::fs::write(cnf, fixed).unwrap();
+}
+
+/// Every field of a certificate is re-derived: a forged claim kind, count, partition
+/// list, file layout, `rests_on` or proof is refused, whatever else is left intact.
+#[test]
+fn forged_certificates_are_refused() {
+    let dir = scratch("certify-forged");
+    let write = |name: &str, text: &str| {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        file
+    };
+    // Token 2 of group 0 is in no sample: two partitions, a complete count of 2.
+    let free = write(
+        "free.json",
+        r#"{"groups":[{"tokens":3,"classes":2},{"tokens":1,"classes":1}],
+            "samples":[{"x":[0,0],"y":0},{"x":[1,0],"y":1}]}"#,
+    );
+    // The same samples with two free tokens: the same CNF, another count.
+    let freer = write(
+        "freer.json",
+        r#"{"groups":[{"tokens":4,"classes":2},{"tokens":1,"classes":1}],
+            "samples":[{"x":[0,0],"y":0},{"x":[1,0],"y":1}]}"#,
+    );
+    let count2 = dir.join("count2");
+    certified(&free, "--count 10", 10, ClaimKind::CountComplete, &count2);
+    let unique = dir.join("unique");
+    let planted = root().join("instances/planted-small.json");
+    certified(&planted, "--unique", 10, ClaimKind::Unique, &unique);
+    let unsat = dir.join("unsat");
+    let k4 = root().join("instances/k4-3colors.json");
+    certified(&k4, "", 20, ClaimKind::Unsat, &unsat);
+    let sparse = generated(
+        &dir,
+        "sparse",
+        "--groups 2 --tokens 6 --classes 2 --values 2 --ratio 1 --seed 1",
+    );
+    let many = dir.join("many");
+    certified(
+        &sparse,
+        "--count 100000",
+        10,
+        ClaimKind::CountComplete,
+        &many,
+    );
+    assert!(manifest(&many)[0].partitions.len() >= 3);
+
+    let forged = dir.join("forged");
+    let save = |doc: &serde_json::Value| {
+        std::fs::write(forged.join(MANIFEST), doc.to_string()).unwrap();
+    };
+    let rename = |from: &str, to: &str| {
+        std::fs::rename(forged.join(from), forged.join(to)).unwrap();
+    };
+
+    // A count of 2 renamed to a unique claim (the files renamed too): the free token
+    // doubles the count, so the claim cannot be unique.
+    let mut doc = copy_certificate(&count2, &forged);
+    rename("count_complete.cnf", "unique.cnf");
+    rename("count_complete.drat", "unique.drat");
+    doc[0]["claim"] = "unique".into();
+    doc[0]["cnf"] = "unique.cnf".into();
+    doc[0]["proof"] = "unique.drat".into();
+    save(&doc);
+    refused(
+        &free,
+        &forged,
+        "a count_complete claim",
+        "count renamed unique",
+    );
+    doc[0]["count"] = 1.into();
+    save(&doc);
+    refused(
+        &free,
+        &forged,
+        "a count_complete claim",
+        "count renamed unique, count 1",
+    );
+    // The count changed, the claim kept.
+    let mut doc = copy_certificate(&count2, &forged);
+    doc[0]["count"] = 1.into();
+    save(&doc);
+    refused(&free, &forged, "count 2, not 1", "count lowered");
+    doc[0]["count"] = 3.into();
+    save(&doc);
+    refused(&free, &forged, "count 2, not 3", "count raised");
+    // The honest certificate (its partition given the extra token), checked against an
+    // instance with one more free token: 4 partitions, not 2.
+    let mut doc = copy_certificate(&count2, &forged);
+    doc[0]["partitions"][0][0]
+        .as_array_mut()
+        .unwrap()
+        .push(0.into());
+    save(&doc);
+    refused(&freer, &forged, "count 4, not 2", "another instance");
+
+    // A unique claim renamed to a count, or to unsat without its partition.
+    let mut doc = copy_certificate(&unique, &forged);
+    doc[0]["claim"] = "count_complete".into();
+    save(&doc);
+    refused(&planted, &forged, "a unique claim", "unique renamed count");
+    let mut doc = copy_certificate(&unique, &forged);
+    doc[0]["claim"] = "unsat".into();
+    doc[0]["partitions"] = serde_json::json!([]);
+    doc[0]["count"] = 0.into();
+    save(&doc);
+    refused(&planted, &forged, "unique.cnf", "unique renamed unsat");
+    // A listed partition of the wrong shape, or inconsistent.
+    let mut doc = copy_certificate(&unique, &forged);
+    doc[0]["partitions"][0][0].as_array_mut().unwrap().pop();
+    save(&doc);
+    refused(&planted, &forged, "a listed partition", "short partition");
+    let mut doc = copy_certificate(&unsat, &forged);
+    let k4_instance: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&k4).unwrap()).unwrap();
+    let zeros: Vec<Vec<u32>> = k4_instance["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| vec![0; g["tokens"].as_u64().unwrap() as usize])
+        .collect();
+    doc[0]["claim"] = "unique".into();
+    doc[0]["partitions"] = serde_json::json!([zeros]);
+    doc[0]["count"] = 1.into();
+    save(&doc);
+    refused(&k4, &forged, "inconsistent", "unsat claimed unique");
+
+    // Partitions dropped, duplicated, or repeated with a free token moved.
+    let mut doc = copy_certificate(&many, &forged);
+    let listed = doc[0]["partitions"].as_array().unwrap().len() as u64;
+    let total = doc[0]["count"].as_u64().unwrap();
+    doc[0]["partitions"].as_array_mut().unwrap().pop();
+    save(&doc);
+    refused(&sparse, &forged, "count", "a partition dropped");
+    // ... with the count lowered and the CNF's blocking clause dropped to match: the CNF
+    // is then the right one, and the proof no longer refutes it.
+    let dropped = partrec::proof::verify_claim(
+        &Instance::read(path(&sparse)).unwrap(),
+        &serde_json::from_value(doc[0].clone()).unwrap(),
+        b"",
+        b"",
+    )
+    .unwrap_err()
+    .to_string();
+    let recount: u64 = dropped
+        .split("count ")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{dropped}"));
+    assert!(recount < total && listed >= 3);
+    doc[0]["count"] = recount.into();
+    save(&doc);
+    drop_last_clause(&forged.join("count_complete.cnf"));
+    refused(
+        &sparse,
+        &forged,
+        "count_complete.drat",
+        "a partition and its clause dropped",
+    );
+    let mut doc = copy_certificate(&many, &forged);
+    let first = doc[0]["partitions"][0].clone();
+    doc[0]["partitions"].as_array_mut().unwrap().push(first);
+    save(&doc);
+    refused(&sparse, &forged, "listed twice", "a partition listed twice");
+    let mut doc = copy_certificate(&count2, &forged);
+    let mut moved = doc[0]["partitions"][0].clone();
+    moved[0][2] = (1 - moved[0][2].as_u64().unwrap()).into();
+    doc[0]["partitions"].as_array_mut().unwrap().push(moved);
+    save(&doc);
+    refused(&free, &forged, "listed twice", "a free token moved");
+
+    // rests_on: an item left out, one added, the order changed.
+    for (case, edit) in [
+        ("rests_on shortened", 0),
+        ("rests_on lengthened", 1),
+        ("rests_on reordered", 2),
+    ] {
+        let mut doc = copy_certificate(&count2, &forged);
+        let items = doc[0]["rests_on"].as_array_mut().unwrap();
+        match edit {
+            0 => {
+                items.pop();
+            }
+            1 => items.push("nothing else".into()),
+            _ => items.swap(0, 1),
+        }
+        save(&doc);
+        refused(&free, &forged, "rests_on does not list", case);
+    }
+
+    // The format, the file layout, and the manifest itself.
+    let mut doc = copy_certificate(&unsat, &forged);
+    doc[0]["format"] = "lrat".into();
+    save(&doc);
+    refused(&k4, &forged, "only \"drat\"", "another format");
+    let mut doc = copy_certificate(&unsat, &forged);
+    doc[0]["proof"] = "unsat.cnf".into();
+    save(&doc);
+    refused(
+        &k4,
+        &forged,
+        "three different files",
+        "the CNF as its proof",
+    );
+    let mut doc = copy_certificate(&unsat, &forged);
+    doc[0]["cnf"] = MANIFEST.into();
+    save(&doc);
+    refused(
+        &k4,
+        &forged,
+        "three different files",
+        "the manifest as the CNF",
+    );
+    let mut doc = copy_certificate(&unsat, &forged);
+    let again = doc[0].clone();
+    doc.as_array_mut().unwrap().push(again);
+    save(&doc);
+    refused(&k4, &forged, "lists 2 claims", "a claim twice");
+    let mut doc = copy_certificate(&unsat, &forged);
+    doc[0]["extra"] = true.into();
+    save(&doc);
+    refused(&k4, &forged, "not a list of claims", "an unknown field");
+    // A name through a folder, even one inside DIR that links outside it.
+    let outside = dir.join("outside");
+    copy_certificate(&unsat, &outside);
+    let mut doc = copy_certificate(&unsat, &forged);
+    std::os::unix::fs::symlink(&outside, forged.join("sub")).unwrap();
+    doc[0]["cnf"] = "sub/unsat.cnf".into();
+    save(&doc);
+    refused(&k4, &forged, "not a file name inside", "a symlinked folder");
+    // Another claim's proof (of a smaller formula, which does not refute this one).
+    let myciel = dir.join("myciel");
+    let myciel4 = root().join("instances/myciel4-4colors.json");
+    certified(&myciel4, "", 20, ClaimKind::Unsat, &myciel);
+    copy_certificate(&myciel, &forged);
+    std::fs::copy(unsat.join("unsat.drat"), forged.join("unsat.drat")).unwrap();
+    refused(&myciel4, &forged, "unsat.drat", "another instance's proof");
+
+    // The honest certificates still verify.
+    for (instance, cert) in [(&free, &count2), (&planted, &unique), (&k4, &unsat)] {
+        let out = run(&["verify-certificate", path(instance), path(cert), "-q"]);
+        assert_eq!(out.status.code(), Some(0), "{cert:?}");
+    }
+}
+
+/// A certificate's claim kind follows from its count, and a unique claim may rest on
+/// free tokens that cannot move (a group with one class).
+#[test]
+fn a_unique_claim_with_free_tokens_that_cannot_move_verifies() {
+    let dir = scratch("certify-fixed-free");
+    let file = dir.join("i.json");
+    std::fs::write(
+        &file,
+        r#"{"groups":[{"tokens":2,"classes":2},{"tokens":5,"classes":1}],
+            "samples":[{"x":[0,0],"y":0},{"x":[1,0],"y":1}]}"#,
+    )
+    .unwrap();
+    let cert = dir.join("cert");
+    certified(&file, "--unique", 10, ClaimKind::Unique, &cert);
+    let out = run(&["verify-certificate", path(&file), path(&cert)]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "verified");
+    assert_eq!(report["claims"][0]["count"], 1);
+    for (count, kind) in [
+        (0, ClaimKind::Unsat),
+        (1, ClaimKind::Unique),
+        (2, ClaimKind::CountComplete),
+        (u64::MAX - 1, ClaimKind::CountComplete),
+    ] {
+        assert_eq!(ClaimKind::of_count(count), kind);
+    }
+}

@@ -2,8 +2,10 @@
 
 use super::{after_help, live, own_exe, timeout, BackendArg, JsonOutput, Quiet};
 use clap::Args;
+use partrec::io::output::check_apart;
 use partrec::solve::SolveOptions;
 use partrec::{Error, Instance, Result};
+use std::path::Path;
 
 /// `partrec solve` flags.
 #[derive(Args)]
@@ -64,12 +66,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     }
     a.json.out.check(&[&a.instance])?;
     if let Some(dir) = &a.certify {
-        if dir.exists() && !dir.is_dir() {
-            return Err(Error::Usage(format!(
-                "--certify {}: exists and is not a folder",
-                dir.display()
-            )));
-        }
+        check_certify_folder(dir, &a.instance, a.json.out.path())?;
     }
     let options = SolveOptions {
         backend: a.backend.backend,
@@ -117,4 +114,42 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         a.quiet.summary(&dir.display().to_string(), text);
     }
     Ok(solution.status.exit_code())
+}
+
+/// Refuses a `--certify` folder that is not a folder, or whose files would overwrite
+/// the instance or collide with `-o`, before anything is solved or written.
+fn check_certify_folder(dir: &Path, instance: &str, output: Option<&str>) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "--certify {}: exists and is not a folder",
+            dir.display()
+        )));
+    }
+    let files = partrec::proof::files(dir);
+    let input = [(Path::new(instance), format!("the input {instance}"))];
+    for file in &files {
+        if instance != "-" {
+            check_apart(file, "--certify", &input)?;
+        }
+        if file.is_dir() {
+            return Err(Error::Usage(format!(
+                "--certify {}: {} is a folder, where the certificate writes a file",
+                dir.display(),
+                file.display()
+            )));
+        }
+    }
+    if let Some(out) = output.filter(|o| *o != "-") {
+        let written: Vec<_> = files
+            .iter()
+            .map(|f| {
+                (
+                    f.as_path(),
+                    format!("{}, which --certify writes", f.display()),
+                )
+            })
+            .collect();
+        check_apart(Path::new(out), "-o/--output", &written)?;
+    }
+    Ok(())
 }

@@ -105,14 +105,26 @@ pub fn check_output(path: Option<&str>, inputs: &[&str], flag: &str) -> Result<(
     if !std::fs::metadata(out).map_or(true, |m| m.is_file()) {
         return Ok(()); // a device or a pipe: written in place, never an input's file
     }
-    for input in inputs.iter().filter(|i| **i != "-") {
-        if same_file(out, Path::new(input)) {
-            return Err(Error::Usage(format!(
-                "{flag} {p}: is the input {input}; write the output to another file"
-            )));
-        }
+    let named: Vec<(&Path, String)> = inputs
+        .iter()
+        .filter(|i| **i != "-")
+        .map(|i| (Path::new(*i), format!("the input {i}")))
+        .collect();
+    check_apart(out, flag, &named)
+}
+
+/// Refuses `path`, which `flag` writes, when it names the same file as one of `taken`:
+/// the command's inputs and its other outputs, each with what it is for the message
+/// ("the input a.json", "a file --certify writes"). Paths that do not exist yet clash
+/// when their folders resolve to the same place and their names are equal.
+pub fn check_apart(path: &Path, flag: &str, taken: &[(&Path, String)]) -> Result<()> {
+    match taken.iter().find(|(other, _)| same_file(path, other)) {
+        Some((_, what)) => Err(Error::Usage(format!(
+            "{flag} {}: is {what}; write the output to another file",
+            path.display()
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// True when both paths name one file: the same file on disk (through links, hard

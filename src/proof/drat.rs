@@ -398,6 +398,26 @@ impl Db {
 /// Checks `proof` (textual DRAT) against `cnf` (DIMACS): accepted only if every lemma
 /// is RUP or RAT and the empty clause is derived.
 pub fn check(cnf: &[u8], proof: &[u8]) -> Result<Checked, ProofError> {
+    check_until(cnf, proof, &|| false).map(|done| done.expect("never stopped"))
+}
+
+/// How often (in clauses or RAT candidates) [`check_until`] asks whether to stop.
+const POLL: usize = 1 << 10;
+
+/// [`check`] that asks `stop` every thousand or so clauses, lemmas and RAT candidates
+/// and returns `Ok(None)` (nothing accepted) once it says yes. Forward checking is
+/// quadratic at worst: a RAT lemma is checked against every clause with its pivot's
+/// negation, so a proof made of many RAT lemmas on one literal costs their product.
+pub fn check_until(
+    cnf: &[u8],
+    proof: &[u8],
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<Checked>, ProofError> {
+    let mut ticks = 0usize;
+    let mut tick = || {
+        ticks += 1;
+        ticks.is_multiple_of(POLL) && stop()
+    };
     let formula = clauses(cnf, "cnf")?;
     let steps = clauses(proof, "proof")?;
     let mut db = Db::new();
@@ -406,11 +426,17 @@ pub fn check(cnf: &[u8], proof: &[u8]) -> Result<Checked, ProofError> {
         ..Checked::default()
     };
     for clause in formula {
+        if tick() {
+            return Ok(None);
+        }
         let lits = clause.literals.iter().map(|&l| db.lit(l)).collect();
         db.add(lits);
     }
     let mut empty = false;
     for step in steps {
+        if tick() {
+            return Ok(None);
+        }
         if db.refuted {
             // Every lemma follows now; only look for the empty clause.
             empty |= !step.delete && step.literals.is_empty();
@@ -435,7 +461,10 @@ pub fn check(cnf: &[u8], proof: &[u8]) -> Result<Checked, ProofError> {
         }
         checked.lemmas += 1;
         if !db.rup(&lits) {
-            if !rat(&mut db, &lits) {
+            let Some(holds) = rat(&mut db, &lits, stop) else {
+                return Ok(None);
+            };
+            if !holds {
                 return Err(ProofError {
                     file: "proof",
                     line: step.number,
@@ -456,20 +485,26 @@ pub fn check(cnf: &[u8], proof: &[u8]) -> Result<Checked, ProofError> {
             message: "the proof ends without deriving the empty clause (truncated?)".into(),
         });
     }
-    Ok(checked)
+    Ok(Some(checked))
 }
 
 /// Whether `lemma` is RAT on its first literal `p`: for every clause `D` with `-p`,
-/// `lemma OR (D - {-p})` is RUP.
-fn rat(db: &mut Db, lemma: &[L]) -> bool {
+/// `lemma OR (D - {-p})` is RUP. `None` if `stop` said yes first.
+fn rat(db: &mut Db, lemma: &[L], stop: &dyn Fn() -> bool) -> Option<bool> {
     let Some(&p) = lemma.first() else {
-        return false;
+        return Some(false);
     };
-    db.containing(neg(p)).into_iter().all(|d| {
+    for (i, d) in db.containing(neg(p)).into_iter().enumerate() {
+        if i % POLL == POLL - 1 && stop() {
+            return None;
+        }
         let mut resolvent = lemma.to_vec();
         resolvent.extend(db.clause(d).iter().copied().filter(|&l| l != neg(p)));
-        db.rup(&resolvent)
-    })
+        if !db.rup(&resolvent) {
+            return Some(false);
+        }
+    }
+    Some(true)
 }
 
 #[cfg(test)]
