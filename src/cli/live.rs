@@ -3,8 +3,10 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use partrec::sat::Control;
+use partrec::Solution;
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How often the live line is redrawn.
@@ -62,6 +64,41 @@ pub fn watch<T>(control: &Control, shown: bool, work: impl FnOnce() -> T) -> T {
     });
     bar.finish_and_clear();
     result
+}
+
+/// How long past the deadline a command waits for its solve to notice it before
+/// answering with what was proven so far.
+pub const GRACE: Duration = Duration::from_millis(40);
+
+/// Runs a solve (`work`, given the control and a progress callback) under
+/// [`watch`], and holds the deadline whatever the solve is doing: if it has not
+/// returned [`GRACE`] after the control said stop, the answer is its last progress
+/// (what was proven by then), marked unknown as a stopped solve's answer is
+/// ([`partrec::worker::stopped`]). The solve's thread ends with the process.
+pub fn bounded(
+    control: &Control,
+    shown: bool,
+    limit: u64,
+    work: impl FnOnce(&Control, &mut dyn FnMut(&Solution)) -> partrec::Result<Solution> + Send + 'static,
+) -> partrec::Result<Solution> {
+    let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
+    let (mine, seen) = (control.clone(), latest.clone());
+    let done = watch(control, shown, || {
+        control.within(GRACE, move || {
+            work(&mine, &mut |s: &Solution| {
+                if let Ok(mut last) = seen.lock() {
+                    *last = Some(s.clone());
+                }
+            })
+        })
+    });
+    match done {
+        Some(answer) => answer,
+        None => {
+            let last = latest.lock().ok().and_then(|mut l| l.take());
+            Ok(partrec::worker::stopped(last, limit))
+        }
+    }
 }
 
 /// A one-line live status on standard error for callers that report their own

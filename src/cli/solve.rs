@@ -82,15 +82,16 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         }
     };
     let timeout = timeout(a.timeout)?;
-    let instance = Instance::read(&a.instance)?;
     // Only a deadline needs a child process (for a backend that cannot be interrupted).
     let exe = timeout.map(|_| own_exe()).transpose()?;
     let shown = a.quiet.live();
+    // The deadline counts from here: reading the instance is part of the time.
     let control = live::control(timeout, shown);
-    let solution = live::watch(&control, shown, || {
-        partrec::worker::solve(&instance, &options, &control, exe.as_ref(), &mut |_| {})
+    let path = a.instance.clone();
+    let mut solution = live::bounded(&control, shown, options.limit, move |control, progress| {
+        let instance = Instance::read(&path)?;
+        partrec::worker::solve(&instance, &options, control, exe.as_ref(), progress)
     })?;
-    let mut solution = solution;
     let certified = match &a.certify {
         Some(dir) => {
             let claims: Vec<_> = solution.certificate.take().into_iter().collect();

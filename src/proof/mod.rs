@@ -26,7 +26,7 @@ use crate::sat::varisat::Varisat;
 use crate::sat::{Backend, ClauseSink, Cnf, Control, Outcome, Solver};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::free_extensions;
-use crate::solve::preprocess::Prepared;
+use crate::solve::preprocess::{PrepareOptions, Prepared};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::path::Path;
@@ -142,7 +142,9 @@ fn base(
     sink: &mut dyn ClauseSink,
     control: &Control,
 ) -> Result<Option<(Prepared, Encoding)>> {
-    let prep = Prepared::new(instance);
+    let Some(prep) = Prepared::until(instance, PrepareOptions::default(), control) else {
+        return Ok(None);
+    };
     Ok(encode(&prep, Projection::Auto, sink, control)?.map(|e| (prep, e)))
 }
 

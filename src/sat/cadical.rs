@@ -2,7 +2,9 @@
 //! crate with the C++ compiler alone). It is interrupted through CaDiCaL's
 //! terminate callback, which it polls throughout search and inprocessing.
 
-use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Tuning, Var};
+use super::{
+    Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Tuning, Var, FREE_APART_FROM,
+};
 
 /// The callbacks CaDiCaL calls while it runs: the stop test and learnt clauses.
 struct Hooks {
@@ -27,10 +29,24 @@ impl cadical::Callbacks for Hooks {
 
 /// A CaDiCaL solver.
 pub struct Cadical {
-    solver: cadical::Solver<Hooks>,
+    /// Always `Some` but while being dropped.
+    solver: Option<cadical::Solver<Hooks>>,
     variables: usize,
+    clauses: usize,
     learned_before: u64,
     control: Option<Control>,
+}
+
+/// Freeing millions of clauses takes a noticeable fraction of a second, which the
+/// answer (and a deadline) should not wait for: large solvers are freed apart.
+impl Drop for Cadical {
+    fn drop(&mut self) {
+        if let Some(solver) = self.solver.take() {
+            if self.clauses >= FREE_APART_FROM {
+                std::thread::spawn(move || drop(solver));
+            }
+        }
+    }
 }
 
 impl Cadical {
@@ -47,11 +63,22 @@ impl Cadical {
             named => cadical::Solver::with_config(named.name()).unwrap_or_default(),
         };
         Cadical {
-            solver,
+            solver: Some(solver),
             variables: 0,
+            clauses: 0,
             learned_before: 0,
             control: None,
         }
+    }
+
+    /// The solver (present until drop).
+    fn inner(&self) -> &cadical::Solver<Hooks> {
+        self.solver.as_ref().expect("present until drop")
+    }
+
+    /// The solver, mutably.
+    fn inner_mut(&mut self) -> &mut cadical::Solver<Hooks> {
+        self.solver.as_mut().expect("present until drop")
     }
 }
 
@@ -67,7 +94,9 @@ impl ClauseSink for Cadical {
         Var::from_index(self.variables - 1)
     }
     fn add_clause(&mut self, lits: &[Lit]) {
-        self.solver.add_clause(lits.iter().map(|l| l.to_dimacs()));
+        self.clauses += 1;
+        self.inner_mut()
+            .add_clause(lits.iter().map(|l| l.to_dimacs()));
     }
 }
 
@@ -82,11 +111,12 @@ impl Solver for Cadical {
         }
         // Every variable made is known to the solver, even one in no clause.
         if self.variables > 0 {
-            self.solver.reserve(self.variables as i32);
+            let variables = self.variables as i32;
+            self.inner_mut().reserve(variables);
         }
         Ok(
             match self
-                .solver
+                .inner_mut()
                 .solve_with(assumptions.iter().map(|l| l.to_dimacs()))
             {
                 Some(true) => Outcome::Sat,
@@ -101,17 +131,17 @@ impl Solver for Cadical {
             return None;
         }
         // CaDiCaL leaves a variable free when either value satisfies the formula.
-        Some(self.solver.value(var.to_dimacs()).unwrap_or(false))
+        Some(self.inner().value(var.to_dimacs()).unwrap_or(false))
     }
 
     fn failed(&self, lit: Lit) -> bool {
-        self.solver.failed(lit.to_dimacs())
+        self.inner().failed(lit.to_dimacs())
     }
 
     fn set_control(&mut self, control: &Control) -> bool {
         self.learned_before = control.live().learned();
         self.control = Some(control.clone());
-        self.solver.set_callbacks(Some(Hooks {
+        self.inner_mut().set_callbacks(Some(Hooks {
             control: control.clone(),
         }));
         true

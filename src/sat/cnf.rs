@@ -33,6 +33,11 @@ impl Cnf {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts.zip(&self.ends).map(|(a, &b)| &self.literals[a..b])
     }
+    /// Clause `i` (in the order added).
+    pub fn clause(&self, i: usize) -> &[Lit] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.literals[start..self.ends[i]]
+    }
     /// Writes the `p cnf` header and the clauses.
     pub fn write_dimacs(&self, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "p cnf {} {}", self.variables, self.len())?;

@@ -79,6 +79,9 @@ impl Phase {
     }
 }
 
+/// How often [`Control::within`] looks at the control while it waits.
+const WITHIN_POLL: Duration = Duration::from_millis(2);
+
 /// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
 pub const MAX_SECONDS: f64 = 1e9;
 
@@ -176,9 +179,80 @@ impl Control {
         self.root().0.collect.load(Ordering::Relaxed)
     }
 
+    /// Runs `work` on a thread of its own and waits for it; if the control has said
+    /// stop (its deadline passed, or [`Control::stop`]) for longer than `grace` before
+    /// `work` returns, gives up waiting and returns `None`. The thread then runs on
+    /// unobserved until `work` notices the stop itself, so `work` must look at this
+    /// control; this bounds how late the caller answers even in a step that does not.
+    pub fn within<T: Send + 'static>(
+        &self,
+        grace: Duration,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+            let _ = tx.send(done);
+        });
+        let mut stopped_at: Option<Instant> = None;
+        loop {
+            match rx.recv_timeout(WITHIN_POLL) {
+                Ok(Ok(done)) => return Some(done),
+                // A panic is the caller's, as if `work` had run on its own thread.
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return None,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            let now = Instant::now();
+            let since = match (self.0.deadline, self.stop_requested()) {
+                (_, true) => *stopped_at.get_or_insert(now),
+                (Some(d), false) if now >= d => d,
+                _ => continue,
+            };
+            if now.saturating_duration_since(since) >= grace {
+                return None;
+            }
+        }
+    }
+
     /// The live statistics (a child's are its root's).
     pub fn live(&self) -> &LiveStats {
         &self.root().0.live
+    }
+}
+
+/// Counts work done in a loop and looks at a [`Control`] once every
+/// [`Ticker::EVERY`] units of it: for loops whose steps are too cheap to read the
+/// clock at each one, however unevenly the work falls on them.
+#[derive(Debug)]
+pub struct Ticker<'a> {
+    control: &'a Control,
+    done: u64,
+    next: u64,
+}
+
+impl<'a> Ticker<'a> {
+    /// Units of work between two looks at the control.
+    pub const EVERY: u64 = 1 << 14;
+
+    /// A ticker for `control`; the first [`Ticker::tick`] looks at it.
+    pub fn new(control: &'a Control) -> Self {
+        Ticker {
+            control,
+            done: 0,
+            next: 0,
+        }
+    }
+
+    /// Records `work` more units; whether the work should stop (looked up only when
+    /// [`Ticker::EVERY`] units have passed since the last look).
+    pub fn tick(&mut self, work: u64) -> bool {
+        self.done = self.done.saturating_add(work);
+        if self.done < self.next {
+            return false;
+        }
+        self.next = self.done.saturating_add(Self::EVERY);
+        self.control.should_stop()
     }
 }
 
@@ -229,6 +303,32 @@ mod tests {
         assert!(d.expired() && d.should_stop());
         assert!(!Control::with_timeout(Some(Duration::from_secs(3600))).should_stop());
         assert!(!Control::with_timeout(Some(Duration::MAX)).should_stop());
+    }
+
+    #[test]
+    fn within_answers_by_the_deadline_and_passes_results_and_panics_on() {
+        let grace = Duration::from_millis(20);
+        let free = Control::new();
+        assert_eq!(free.within(grace, || 7), Some(7));
+        // A step that ignores the control: the caller stops waiting after the grace.
+        let late = Control::with_timeout(Some(Duration::from_millis(30)));
+        let t = Instant::now();
+        let stuck = late.within(grace, || std::thread::sleep(Duration::from_secs(5)));
+        assert_eq!(stuck, None);
+        assert!(t.elapsed() < Duration::from_secs(5));
+        // A stop from another thread, likewise.
+        let stopped = Control::new();
+        let remote = stopped.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            remote.stop();
+        });
+        assert_eq!(
+            stopped.within(grace, || std::thread::sleep(Duration::from_secs(5))),
+            None
+        );
+        let panicked = std::panic::catch_unwind(|| free.within(grace, || panic!("inner")));
+        assert!(panicked.is_err());
     }
 
     #[test]

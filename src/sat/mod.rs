@@ -26,7 +26,7 @@ pub mod shuffle;
 pub mod varisat;
 
 pub use cnf::Cnf;
-pub use control::{Control, LiveStats, Phase};
+pub use control::{Control, LiveStats, Phase, Ticker};
 
 use std::fmt;
 use std::str::FromStr;
@@ -235,6 +235,19 @@ impl FromStr for Backend {
             .ok_or_else(|| format!("unknown backend {s:?} (expected cadical or varisat)"))
     }
 }
+
+/// Drops `formula` on a thread of its own when it is large: unmapping hundreds of
+/// megabytes takes tens of milliseconds, which neither an answer nor a deadline
+/// should wait for.
+pub fn free_apart(formula: Cnf) {
+    if formula.len() >= FREE_APART_FROM {
+        std::thread::spawn(move || drop(formula));
+    }
+}
+
+/// From this many clauses on, a formula or a solver is freed on a thread of its own
+/// ([`free_apart`]).
+pub const FREE_APART_FROM: usize = 1 << 16;
 
 /// Reads a model: for each variable list, the position of the first true variable
 /// (0 if none is true, which the encodings' at-least-one clauses rule out).

@@ -5,10 +5,13 @@
 //! initial phases and clause order) takes another path: a seed for backends that
 //! have none, used to diversify a portfolio.
 
-use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Var};
+use super::{Backend, ClauseSink, Cnf, Control, Lit, Outcome, Solver, Stats, Var};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+/// How often (in clauses) a flush looks at the control.
+const FLUSH_POLL: usize = 1 << 12;
 
 /// `inner` behind a seeded renaming of variables, signs and clause order.
 pub struct Shuffled {
@@ -16,10 +19,14 @@ pub struct Shuffled {
     rng: ChaCha8Rng,
     /// Variables handed out so far.
     variables: usize,
-    /// The clauses held back until the first solve, in the caller's variables.
-    pending: Option<Vec<Vec<Lit>>>,
+    /// The clauses held back until the first solve, in the caller's variables (one
+    /// allocation, so holding and dropping millions of clauses stays cheap), and the
+    /// shuffled order of those not yet added (made at the first flush).
+    pending: Option<(Cnf, Vec<u32>)>,
     /// The inner literal of each of the caller's variables (once flushed).
     renamed: Vec<Lit>,
+    /// The control a flush looks at (the inner solver's).
+    control: Control,
 }
 
 impl Shuffled {
@@ -29,8 +36,9 @@ impl Shuffled {
             inner,
             rng: ChaCha8Rng::seed_from_u64(seed),
             variables: 0,
-            pending: Some(Vec::new()),
+            pending: Some((Cnf::new(), Vec::new())),
             renamed: Vec::new(),
+            control: Control::new(),
         }
     }
 
@@ -60,14 +68,38 @@ impl Shuffled {
     }
 
     /// Adds the held-back clauses, shuffled, and from now on passes clauses through.
-    fn flush(&mut self) {
+    /// `false` if the control said stop first: the clauses not yet added stay held back.
+    fn flush(&mut self) -> bool {
         self.rename_new();
-        if let Some(mut pending) = self.pending.take() {
-            pending.shuffle(&mut self.rng);
-            for clause in pending {
-                let mapped: Vec<Lit> = clause.iter().map(|&l| self.map(l)).collect();
-                self.inner.add_clause(&mapped);
+        let Some((clauses, mut order)) = self.pending.take() else {
+            return true;
+        };
+        if order.is_empty() {
+            order = (0..clauses.len() as u32).rev().collect();
+            order.shuffle(&mut self.rng);
+        }
+        while let Some(&i) = order.last() {
+            if order.len() % FLUSH_POLL == 0 && self.control.should_stop() {
+                self.pending = Some((clauses, order));
+                return false;
             }
+            let mapped: Vec<Lit> = clauses
+                .clause(i as usize)
+                .iter()
+                .map(|&l| self.map(l))
+                .collect();
+            self.inner.add_clause(&mapped);
+            order.pop();
+        }
+        super::free_apart(clauses);
+        true
+    }
+}
+
+impl Drop for Shuffled {
+    fn drop(&mut self) {
+        if let Some((clauses, _)) = self.pending.take() {
+            super::free_apart(clauses);
         }
     }
 }
@@ -80,7 +112,13 @@ impl ClauseSink for Shuffled {
 
     fn add_clause(&mut self, lits: &[Lit]) {
         match &mut self.pending {
-            Some(pending) => pending.push(lits.to_vec()),
+            Some((clauses, order)) => {
+                // After a flush that stopped part-way, the order lists what is left.
+                if !order.is_empty() {
+                    order.push(clauses.len() as u32);
+                }
+                clauses.add_clause(lits);
+            }
             None => {
                 self.rename_new();
                 let mapped: Vec<Lit> = lits.iter().map(|&l| self.map(l)).collect();
@@ -96,7 +134,9 @@ impl Solver for Shuffled {
     }
 
     fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome> {
-        self.flush();
+        if !self.flush() {
+            return Ok(Outcome::Interrupted);
+        }
         let mapped: Vec<Lit> = assumptions.iter().map(|&l| self.map(l)).collect();
         self.inner.solve(&mapped)
     }
@@ -115,6 +155,7 @@ impl Solver for Shuffled {
     }
 
     fn set_control(&mut self, control: &Control) -> bool {
+        self.control = control.clone();
         self.inner.set_control(control)
     }
 

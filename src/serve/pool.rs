@@ -36,6 +36,9 @@ pub enum Turn<T> {
     Expired,
     /// The pool closed (the server is shutting down) before it started.
     Closed,
+    /// The work started but had not returned by the time the caller stopped waiting
+    /// (`late`); it runs on, holding its worker, until it notices its own stop.
+    Late,
 }
 
 impl Pool {
@@ -99,11 +102,13 @@ impl Drop for Running {
 
 impl Ticket {
     /// Waits for a worker until `deadline`, calls `on_start`, then runs `work` (given the
-    /// time left) on a blocking thread. The worker stays taken until `work` returns, even
-    /// if the caller stops waiting for it, so never more than `workers` solves run.
+    /// time left) on a blocking thread, waiting for it until `late` ([`Turn::Late`]
+    /// after that). The worker stays taken until `work` returns, even if the caller
+    /// stops waiting for it, so never more than `workers` solves run.
     pub async fn run<T: Send + 'static>(
         self,
         deadline: Instant,
+        late: Instant,
         on_start: impl FnOnce(),
         work: impl FnOnce(Duration) -> T + Send + 'static,
     ) -> Turn<T> {
@@ -128,9 +133,10 @@ impl Ticket {
             let _held = (permit, running, self);
             work(left)
         });
-        match handle.await {
-            Ok(value) => Turn::Done(value),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        match tokio::time::timeout_at(late, handle).await {
+            Ok(Ok(value)) => Turn::Done(value),
+            Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Turn::Late,
         }
     }
 }
@@ -167,6 +173,7 @@ mod tests {
         let far = Instant::now() + Duration::from_secs(30);
         let first = tokio::spawn(long.run(
             far,
+            far,
             || {},
             |_| {
                 std::thread::sleep(Duration::from_millis(300));
@@ -176,9 +183,24 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(pool.running(), 1);
         let soon = Instant::now() + Duration::from_millis(50);
-        assert_eq!(waiter.run(soon, || {}, |_| 8).await, Turn::Expired);
+        assert_eq!(waiter.run(soon, soon, || {}, |_| 8).await, Turn::Expired);
         assert_eq!(first.await.unwrap(), Turn::Done(7));
         assert_eq!((pool.running(), pool.queued()), (0, 0));
+        // Work still running when the caller stops waiting holds its worker to the end.
+        let slow = pool.admit().unwrap();
+        let soon = Instant::now() + Duration::from_millis(50);
+        let turn = slow.run(
+            far,
+            soon,
+            || {},
+            |_| {
+                std::thread::sleep(Duration::from_millis(300));
+            },
+        );
+        assert_eq!(turn.await, Turn::Late);
+        assert_eq!(pool.running(), 1);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(pool.running(), 0);
         pool.close();
         assert!(pool.admit().is_none());
     }

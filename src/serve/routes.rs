@@ -13,7 +13,6 @@ use crate::model::compact::check_listable;
 use crate::model::solution::Solution;
 use crate::reduction::coloring::ColoringReduction;
 use crate::sat::Control;
-use crate::solve::preprocess::Prepared;
 use crate::solve::SolveOptions;
 use crate::worker::stopped;
 use axum::body::{Body, Bytes};
@@ -27,7 +26,7 @@ use axum::Router;
 use http_body_util::BodyExt;
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -45,6 +44,8 @@ pub(crate) struct AppState {
 /// A parsed solve request (shared with the thread that solves it).
 struct Parsed {
     request: Arc<SolveRequest>,
+    /// When its body had been read: its deadline counts from here.
+    received: Instant,
 }
 
 /// The job store keeps this many times the body limit of answers waiting to be fetched.
@@ -146,22 +147,25 @@ impl AppState {
     /// solve, after propagation: see `SolveOptions::max_clauses`.)
     async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
         let max_tokens = self.config.max_answer_tokens;
-        let deadline = tokio::time::Instant::now() + self.config.timeout;
+        let received = Instant::now();
+        let deadline = tokio::time::Instant::from_std(received) + self.config.timeout;
         self.in_server(deadline, "parsing of the request", move || {
             let request = SolveRequest::parse(&body)?;
             answer_fits(&request, max_tokens)?;
             Ok(Parsed {
                 request: Arc::new(request),
+                received,
             })
         })
         .await
     }
 
-    /// The control of a parsed request's solve: its deadline is the request's (counted
-    /// from now, queueing included); the caller stops it when the answer is no longer
-    /// wanted (client gone, job cancelled).
+    /// The control of a parsed request's solve: its deadline is the request's, counted
+    /// from when its body was received (parsing and queueing included); the caller stops
+    /// it when the answer is no longer wanted (client gone, job cancelled).
     fn control(&self, parsed: &Parsed) -> Control {
-        Control::with_timeout(Some(parsed.request.options.timeout(self.config.timeout)))
+        let timeout = parsed.request.options.timeout(self.config.timeout);
+        Control::with_deadline(parsed.received.checked_add(timeout))
     }
 
     /// Runs `parsed` on a worker under `control` (see [`AppState::control`]): in this
@@ -173,7 +177,7 @@ impl AppState {
         control: Control,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
-        let Parsed { request } = parsed;
+        let Parsed { request, .. } = parsed;
         let solved = Arc::clone(&request);
         let deadline = control.deadline().map_or_else(
             || tokio::time::Instant::now() + self.config.timeout,
@@ -190,15 +194,22 @@ impl AppState {
             ..SolveOptions::count(request.options.limit())
         };
         let exe = self.config.exe.clone();
+        // What the solve has proven so far: the answer if it is late to notice its stop.
+        let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
+        let seen = latest.clone();
         let turn = ticket
-            .run(deadline, on_start, move |_| {
+            .run(deadline, deadline + GRACE, on_start, move |_| {
                 let t = Instant::now();
                 let answer = crate::worker::solve(
                     &solved.instance,
                     &options,
                     &control,
                     Some(&exe),
-                    &mut |_| {},
+                    &mut |s| {
+                        if let Ok(mut last) = seen.lock() {
+                            *last = Some(s.clone());
+                        }
+                    },
                 );
                 (answer, t.elapsed().as_secs_f64())
             })
@@ -207,13 +218,17 @@ impl AppState {
             Turn::Done((Ok(solution), seconds)) => {
                 let outcome = format!("{:?}", solution.status).to_lowercase();
                 self.metrics.solve(&outcome, options.backend, seconds);
-                Ok(with_sizes(solution, request).await)
+                Ok(with_sizes(solution, &request))
             }
             Turn::Done((Err(e), seconds)) => {
                 self.metrics.solve("error", options.backend, seconds);
                 Err(solver_error(&e))
             }
-            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), request).await),
+            Turn::Late => {
+                let last = latest.lock().ok().and_then(|mut l| l.take());
+                Ok(with_sizes(stopped(last, options.limit), &request))
+            }
+            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), &request)),
             Turn::Closed => Err(ApiError::unavailable(
                 "the server is shutting down",
                 RETRY_AFTER_SECS,
@@ -234,31 +249,22 @@ fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
     })
 }
 
-/// A timed-out answer given before the solve reported its sizes (a child killed before
-/// its first line) gets them from the server's own preprocessing, done only then (on a
-/// blocking thread: it sorts the samples).
-async fn with_sizes(mut solution: Solution, request: Arc<SolveRequest>) -> Solution {
-    let stats = &solution.stats;
-    if !(stats.timed_out && stats.samples == 0 && stats.observed_tokens.is_empty()) {
-        return solution;
-    }
-    let sizes = tokio::task::spawn_blocking(move || {
-        let prep = Prepared::new(&request.instance);
-        (
-            request.instance.num_samples(),
-            prep.len(),
-            prep.values,
-            prep.order.iter().map(Vec::len).collect(),
-        )
-    })
-    .await;
-    if let Ok((samples, distinct, values, observed)) = sizes {
-        let stats = &mut solution.stats;
-        (stats.samples, stats.distinct_samples) = (samples, distinct);
-        (stats.values, stats.observed_tokens) = (values, observed);
+/// A timed-out answer given before the solve reported its sizes (it never started, or
+/// a child was killed before its first line) gets the sizes the parsed request already
+/// knows: its samples and values. Nothing is preprocessed for an answer that is late.
+fn with_sizes(mut solution: Solution, request: &SolveRequest) -> Solution {
+    let stats = &mut solution.stats;
+    if stats.timed_out && stats.samples == 0 {
+        stats.samples = request.instance.num_samples();
+        stats.values = request.instance.values().len();
     }
     solution
 }
+
+/// How long past a request's deadline the server waits for its solve to notice it
+/// before answering with what the solve had proven (the solve keeps its worker until
+/// it returns).
+const GRACE: Duration = Duration::from_millis(40);
 
 /// The answer for a failed solve: the solver refusing the instance (which the server's
 /// reader accepted) is 422 with its own message, naming the field; anything else is 500

@@ -50,9 +50,16 @@ pub enum Projection {
 /// clauses) fit.
 pub const MAX_CLAUSES: u64 = 1 << 25;
 
-/// A [`ClauseSink`] that counts what passes through it.
+/// How often (in clauses and variables) the encoder looks at its [`Control`].
+const POLL: usize = 1 << 12;
+
+/// A [`ClauseSink`] that counts what passes through it and looks at a [`Control`]
+/// every few thousand clauses: once it says stop, [`Counting::stopped`] is true and
+/// further clauses are dropped, so an encoder's loops end within a few thousand steps.
 pub struct Counting<'a, F: ClauseSink + ?Sized> {
     sink: &'a mut F,
+    control: &'a Control,
+    stopped: bool,
     /// Variables created so far.
     pub variables: usize,
     /// Clauses added so far.
@@ -60,23 +67,42 @@ pub struct Counting<'a, F: ClauseSink + ?Sized> {
 }
 
 impl<'a, F: ClauseSink + ?Sized> Counting<'a, F> {
-    /// Wraps `sink`.
-    pub fn new(sink: &'a mut F) -> Self {
+    /// Wraps `sink`, stopping when `control` says so.
+    pub fn new(sink: &'a mut F, control: &'a Control) -> Self {
         Counting {
             sink,
+            control,
+            stopped: control.should_stop(),
             variables: 0,
             clauses: 0,
+        }
+    }
+
+    /// Whether the control said stop: the formula is incomplete.
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Looks at the control every [`POLL`] steps.
+    fn poll(&mut self, steps: usize) {
+        if steps.is_multiple_of(POLL) && !self.stopped {
+            self.stopped = self.control.should_stop();
         }
     }
 }
 
 impl<F: ClauseSink + ?Sized> ClauseSink for Counting<'_, F> {
     fn add_clause(&mut self, literals: &[Lit]) {
+        if self.stopped {
+            return;
+        }
         self.clauses += 1;
         self.sink.add_clause(literals);
+        self.poll(self.clauses);
     }
     fn new_var(&mut self) -> Var {
         self.variables += 1;
+        self.poll(self.variables);
         self.sink.new_var()
     }
 }
@@ -172,9 +198,6 @@ pub fn best_projection(prep: &Prepared) -> Option<usize> {
         .map(|(g, _)| g)
 }
 
-/// How often (in samples) the encoder looks at its [`Control`].
-const STOP_POLL_SAMPLES: usize = 1 << 10;
-
 /// Encodes `prep` into `sink`, projecting as asked. Returns `Ok(None)` if `control`
 /// said stop before the encoding was complete (the sink then holds part of it).
 ///
@@ -236,7 +259,7 @@ fn encode_any<F: ClauseSink + ?Sized>(
         Projection::Group(g) => Some(g.min(groups.len() - 1)),
         Projection::Auto => best_projection(prep),
     };
-    let mut f = Counting::new(sink);
+    let mut f = Counting::new(sink, control);
     let class_vars: Vec<Vec<Vec<Var>>> = prep
         .order
         .iter()
@@ -245,14 +268,8 @@ fn encode_any<F: ClauseSink + ?Sized>(
         .collect();
     encode_must_differ(prep, &class_vars, &mut f);
     let guards = guarded.then(|| (0..prep.len()).map(|_| f.new_var()).collect::<Vec<Var>>());
-    if !encode_samples(
-        prep,
-        &class_vars,
-        projection,
-        guards.as_deref(),
-        &mut f,
-        control,
-    ) {
+    encode_samples(prep, &class_vars, projection, guards.as_deref(), &mut f);
+    if f.stopped() {
         return Ok(None);
     }
     Ok(Some((
@@ -298,10 +315,17 @@ fn at_most_one<F: ClauseSink + ?Sized>(x: &[Var], f: &mut F) {
 }
 
 /// Class variables, exactly-one and value precedence for one group of `n` observed tokens.
-fn encode_group<F: ClauseSink + ?Sized>(n: usize, classes: usize, f: &mut F) -> Vec<Vec<Var>> {
+fn encode_group<F: ClauseSink + ?Sized>(
+    n: usize,
+    classes: usize,
+    f: &mut Counting<'_, F>,
+) -> Vec<Vec<Var>> {
     let mut vars: Vec<Vec<Var>> = Vec::with_capacity(n);
     let mut prev_seen: Vec<Var> = Vec::new();
     for p in 0..n {
+        if f.stopped() {
+            break;
+        }
         let allowed = (p + 1).min(classes);
         let x: Vec<Var> = (0..allowed).map(|_| f.new_var()).collect();
         f.add_clause(&x.iter().map(|v| v.positive()).collect::<Vec<_>>());
@@ -335,10 +359,16 @@ fn encode_group<F: ClauseSink + ?Sized>(n: usize, classes: usize, f: &mut F) -> 
 fn encode_must_differ<F: ClauseSink + ?Sized>(
     prep: &Prepared,
     class_vars: &[Vec<Vec<Var>>],
-    f: &mut F,
+    f: &mut Counting<'_, F>,
 ) {
+    if f.stopped() {
+        return;
+    }
     for (g, pairs) in prep.must_differ.iter().enumerate() {
         for &(a, b) in pairs {
+            if f.stopped() {
+                return;
+            }
             let pos = |t: u32| prep.position[g][t as usize] as usize;
             let (xa, xb) = (&class_vars[g][pos(a)], &class_vars[g][pos(b)]);
             for (va, vb) in xa.iter().zip(xb) {
@@ -359,12 +389,11 @@ fn encode_samples<F: ClauseSink + ?Sized>(
     class_vars: &[Vec<Vec<Var>>],
     projection: Option<usize>,
     guards: Option<&[Var]>,
-    f: &mut F,
-    control: &Control,
-) -> bool {
+    f: &mut Counting<'_, F>,
+) {
     let bits = bits_for(prep.values);
-    if bits == 0 || prep.is_empty() {
-        return true;
+    if bits == 0 || prep.is_empty() || f.stopped() {
+        return;
     }
     // The classes each group can reach (value precedence caps them by the token count).
     let radix: Vec<usize> = class_vars
@@ -394,6 +423,9 @@ fn encode_samples<F: ClauseSink + ?Sized>(
             .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
             .collect();
         for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
+            if f.stopped() {
+                break;
+            }
             for (k, class) in x_g.iter().enumerate() {
                 cells::for_each(&rest_radix, |rest| {
                     let ri = cells::index(rest.iter().copied(), &rest_radix);
@@ -417,8 +449,8 @@ fn encode_samples<F: ClauseSink + ?Sized>(
     // table directly or into the projected token's R block.
     let mut clause: Vec<Lit> = Vec::new();
     for (i, (x, value)) in prep.samples().enumerate() {
-        if i % STOP_POLL_SAMPLES == 0 && control.should_stop() {
-            return false;
+        if f.stopped() {
+            return;
         }
         let mut opts = options(x);
         let (target, index_radix) = match &projected {
@@ -443,7 +475,6 @@ fn encode_samples<F: ClauseSink + ?Sized>(
             }
         });
     }
-    true
 }
 
 impl Encoding {

@@ -98,7 +98,10 @@ pub enum Explained {
 /// ```
 pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
     crate::model::compact::listable(instance.groups())?;
-    let prep = Prepared::with_options(instance, PrepareOptions { must_differ: false });
+    let Some(prep) = Prepared::until(instance, PrepareOptions { must_differ: false }, control)
+    else {
+        return Ok(Explained::Unknown);
+    };
     let mut solver_calls = 0;
     let core: Vec<usize> = if prep.refutation.is_some() {
         // Two distinct samples with the same tokens: adjacent in the sorted order.

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::model::instance::Instance;
 use crate::sat::{Backend, Control, Lit, Outcome, Solver, Var};
 use crate::solve::encode::{encode, Encoding, Projection};
-use crate::solve::preprocess::Prepared;
+use crate::solve::preprocess::{PrepareOptions, Prepared};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
@@ -122,7 +122,9 @@ impl Backbone<'_> {
 /// the instance has no consistent partition or `control` stopped the search.
 pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identified>> {
     crate::model::compact::listable(instance.groups())?;
-    let prep = Prepared::new(instance);
+    let Some(prep) = Prepared::until(instance, PrepareOptions::default(), control) else {
+        return Ok(None);
+    };
     if prep.refutation.is_some() {
         return Ok(None);
     }

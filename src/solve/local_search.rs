@@ -16,7 +16,7 @@
 //! here through the checker, and a failed search proves nothing.
 
 use crate::model::partition::Partition;
-use crate::sat::Control;
+use crate::sat::{Control, Ticker};
 use crate::solve::preprocess::Prepared;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -229,8 +229,9 @@ fn tabu(
     let mut lowest = st.cost;
     improved(&st.class, lowest);
     let stagnation = 20 * tokens.len() as u64 + 100;
+    let mut ticker = Ticker::new(control);
     while st.cost > 0 && spent < work {
-        if step % 16 == 0 && control.should_stop() {
+        if ticker.tick(1) {
             return None;
         }
         step += 1;
@@ -243,6 +244,9 @@ fn tabu(
                 }
                 let (d, cost) = st.delta(g, t, to);
                 spent += cost as u64;
+                if ticker.tick(cost as u64) {
+                    return None;
+                }
                 let allowed = until <= step || st.cost + d < best;
                 if !allowed {
                     continue;

@@ -499,7 +499,12 @@ fn search(
     drop(compact);
     let searched = quotient.as_ref().map_or(instance, |q| &q.instance);
     let t = Instant::now();
-    let prep = Prepared::with_options(searched, options.prepare);
+    let Some(prep) = Prepared::until(searched, options.prepare, control) else {
+        out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
+        out.stats.timed_out = true;
+        record_count(&mut out, options, 0, false);
+        return Ok(out);
+    };
     out.stats.distinct_samples = prep.len();
     out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
     if let Some(reason) = &prep.refutation {

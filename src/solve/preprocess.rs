@@ -17,7 +17,8 @@
 
 use crate::model::compact::TokenMap;
 use crate::model::instance::{Group, Instance};
-use crate::reduction::graph::greedy_clique;
+use crate::reduction::graph::greedy_clique_until;
+use crate::sat::{Control, Ticker};
 
 /// Which optional steps run (all on by default; switched off only to compare variants).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -109,6 +110,16 @@ impl Prepared {
 
     /// Preprocesses `instance` with the given steps.
     pub fn with_options(instance: &Instance, options: PrepareOptions) -> Prepared {
+        Prepared::until(instance, options, &Control::new()).expect("no stop without a deadline")
+    }
+
+    /// [`Prepared::with_options`] that looks at `control` between its steps and inside
+    /// its loops; `None` if it said stop.
+    pub fn until(
+        instance: &Instance,
+        options: PrepareOptions,
+        control: &Control,
+    ) -> Option<Prepared> {
         let arity = instance.arity();
         let mut compact: Vec<u32> = (0..instance.num_samples())
             .flat_map(|s| instance.x(s).iter().copied())
@@ -124,7 +135,11 @@ impl Prepared {
         let mut labels = Vec::new();
         let mut refutation = None;
         let mut prev: Option<usize> = None;
+        let mut ticker = Ticker::new(control);
         for &s in &idx {
+            if ticker.tick(1) {
+                return None;
+            }
             if let Some(p) = prev {
                 if x(p) == x(s) {
                     if instance.label_id(p) == instance.label_id(s) {
@@ -158,11 +173,11 @@ impl Prepared {
         };
         if options.must_differ && prep.refutation.is_none() {
             for g in 0..arity {
-                prep.must_differ[g] = prep.find_must_differ(g, &radix);
+                prep.must_differ[g] = prep.find_must_differ(g, &radix, control)?;
             }
         }
-        prep.order_tokens(instance.groups());
-        prep
+        prep.order_tokens(instance.groups(), control)?;
+        Some(prep)
     }
 
     /// The groups over the observed tokens: `n` tokens (the observed ones) and at most
@@ -177,8 +192,16 @@ impl Prepared {
     }
 
     /// Must-differ pairs of group `g` (at most [`MUST_DIFFER_PER_TOKEN`] per token):
-    /// samples that agree outside g and differ in value.
-    fn find_must_differ(&self, g: usize, radix: &[u32]) -> Vec<(u32, u32)> {
+    /// samples that agree outside g and differ in value. Within a run of samples that
+    /// agree outside g (sorted by value), pairs are taken between runs of equal values,
+    /// so the work follows the samples and the pairs made, never the run's square;
+    /// `None` if `control` said stop.
+    fn find_must_differ(
+        &self,
+        g: usize,
+        radix: &[u32],
+        control: &Control,
+    ) -> Option<Vec<(u32, u32)>> {
         let x = |s: usize| &self.tokens[s * self.arity..(s + 1) * self.arity];
         let others = |s: usize| {
             x(s).iter()
@@ -190,32 +213,45 @@ impl Prepared {
         let cap = MUST_DIFFER_PER_TOKEN * radix[g] as usize;
         let mut pairs = Vec::new();
         let mut start = 0;
+        let mut ticker = Ticker::new(control);
         while start < idx.len() && pairs.len() < cap {
             let mut end = start + 1;
             while end < idx.len() && others(idx[end]).eq(others(idx[start])) {
                 end += 1;
             }
             let run = &idx[start..end];
+            // The run's stretches of equal value; each sample pairs with those after its own.
+            let mut cuts = vec![0];
+            cuts.extend((1..run.len()).filter(|&i| self.labels[run[i]] != self.labels[run[i - 1]]));
             'run: for (i, &a) in run.iter().enumerate() {
-                for &b in &run[i + 1..] {
-                    if self.labels[a] != self.labels[b] {
-                        let (ta, tb) = (x(a)[g], x(b)[g]);
-                        pairs.push((ta.min(tb), ta.max(tb)));
-                        if pairs.len() >= cap {
-                            break 'run;
-                        }
+                let after = cuts.partition_point(|&c| c <= i);
+                let Some(&next) = cuts.get(after) else {
+                    break;
+                };
+                for &b in &run[next..] {
+                    if ticker.tick(1) {
+                        return None;
+                    }
+                    let (ta, tb) = (x(a)[g], x(b)[g]);
+                    pairs.push((ta.min(tb), ta.max(tb)));
+                    if pairs.len() >= cap {
+                        break 'run;
                     }
                 }
+            }
+            if ticker.tick(run.len() as u64) {
+                return None;
             }
             start = end;
         }
         pairs.sort_unstable();
         pairs.dedup();
-        pairs
+        Some(pairs)
     }
 
-    /// Orders each group's observed tokens; a must-differ clique larger than K is a refutation.
-    fn order_tokens(&mut self, declared: &[Group]) {
+    /// Orders each group's observed tokens; a must-differ clique larger than K is a
+    /// refutation. `None` if `control` said stop.
+    fn order_tokens(&mut self, declared: &[Group], control: &Control) -> Option<()> {
         for (g, group) in declared.iter().enumerate() {
             let n = self.map.observed(g);
             let mut frequency = vec![0u32; n];
@@ -228,7 +264,10 @@ impl Prepared {
                 adj[b as usize].push(a);
             }
             adj.iter_mut().for_each(|a| a.sort_unstable());
-            let clique = greedy_clique(&adj);
+            let clique = greedy_clique_until(&adj, &|| control.should_stop());
+            if control.should_stop() {
+                return None;
+            }
             if clique.len() > group.classes as usize && self.refutation.is_none() {
                 let named: Vec<u32> = clique.iter().map(|&t| self.map.original(g, t)).collect();
                 self.refutation = Some(format!(
@@ -250,6 +289,7 @@ impl Prepared {
             self.order.push(order);
             self.position.push(pos);
         }
+        Some(())
     }
 
     /// Number of distinct samples.
