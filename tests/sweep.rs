@@ -11,14 +11,7 @@ const SWEEP: &str =
     "sweep --groups 2 --tokens 100,200 --classes 3 --values 2 --ratios 1,4,8 --trials 10 --seed 5";
 
 fn sweep(extra: &str) -> std::process::Output {
-    let line = format!("{SWEEP} {extra}");
-    let out = run(&words(&line));
-    assert!(
-        out.status.success(),
-        "{line}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    run_ok(&format!("{SWEEP} {extra}"))
 }
 
 /// Rows without their timings.
@@ -224,4 +217,97 @@ fn both_methods_run_on_the_same_instances() {
     let resume = format!("{base} --method sat,gd --resume --out {}", p("r.csv"));
     assert!(run(&words(&resume)).status.success());
     assert_eq!(untimed(&dir.join("r.csv")), rows);
+}
+
+/// A small sweep without noise, both methods: rows t0 gd, t0 sat, t1 gd, t1 sat (lines 2-5).
+const PLAIN: &str = "sweep --groups 2 --tokens 10 --classes 2 --values 2 --ratios 1 --trials 2 --seed 1 --method sat,gd --jobs 1";
+
+/// Runs a command line that must succeed.
+fn run_ok(line: &str) -> std::process::Output {
+    let out = run(&words(line));
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The printed summary is the summary of the rows in `file`.
+fn assert_summary_of(out: &std::process::Output, file: &Path) {
+    let table = partrec::experiment::summary::table(&read_rows(file).unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        table.trim_end(),
+        "{}",
+        file.display()
+    );
+}
+
+#[test]
+fn the_summary_describes_exactly_the_rows_written() {
+    let dir = scratch("sweep-summary");
+    let p = |name: &str| dir.join(name).display().to_string();
+    let full = run_ok(&format!("{PLAIN} -o {}", p("a.csv")));
+    assert_summary_of(&full, &dir.join("a.csv"));
+    let rows = read_rows(&dir.join("a.csv")).unwrap();
+    assert_eq!(rows.len(), 4);
+
+    // A byte copy adds nothing: 2 trials per point, as in the file.
+    std::fs::copy(dir.join("a.csv"), dir.join("b.csv")).unwrap();
+    let merged = run_ok(&format!(
+        "sweep merge {} {} -o {}",
+        p("a.csv"),
+        p("b.csv"),
+        p("m.csv")
+    ));
+    assert_eq!(read_rows(&dir.join("m.csv")).unwrap(), rows);
+    assert_summary_of(&merged, &dir.join("m.csv"));
+    let stdout = String::from_utf8_lossy(&merged.stdout);
+    assert!(stdout.contains("| sat | 10 | 1 | 1.00 | 2 |"), "{stdout}");
+
+    // Overlapping files (a shard and the whole run, other timings): the first file's
+    // rows are kept, and the summary is theirs.
+    run_ok(&format!("{PLAIN} --shard 0/2 -o {}", p("s0.csv")));
+    let merged = run_ok(&format!(
+        "sweep merge {} {} -o {}",
+        p("s0.csv"),
+        p("a.csv"),
+        p("m2.csv")
+    ));
+    assert_eq!(untimed(&dir.join("m2.csv")), untimed(&dir.join("a.csv")));
+    assert_summary_of(&merged, &dir.join("m2.csv"));
+
+    // Resuming a file with a row repeated keeps it once, in the file and the summary.
+    let text = std::fs::read_to_string(dir.join("a.csv")).unwrap();
+    let last = text.lines().last().unwrap();
+    std::fs::write(dir.join("r.csv"), format!("{text}{last}\n")).unwrap();
+    let resumed = run_ok(&format!("{PLAIN} --resume -o {}", p("r.csv")));
+    assert_eq!(read_rows(&dir.join("r.csv")).unwrap(), rows);
+    assert_summary_of(&resumed, &dir.join("r.csv"));
+
+    // Resuming part of a file: the other rows stay, in the file and the summary.
+    let head: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(dir.join("h.csv"), head.join("\n") + "\n").unwrap();
+    let resumed = run_ok(&format!(
+        "{} --resume -o {}",
+        PLAIN.replace("sat,gd", "sat"),
+        p("h.csv")
+    ));
+    let kept = read_rows(&dir.join("h.csv")).unwrap();
+    assert_eq!(kept.len(), 3, "t0 gd from the file, t0 sat and t1 sat");
+    assert_summary_of(&resumed, &dir.join("h.csv"));
+
+    // A value given twice would run its points twice: refused.
+    for (flag, list) in [
+        ("--tokens", "10,10"),
+        ("--ratios", "1,1"),
+        ("--method", "sat,sat"),
+    ] {
+        let line = format!("sweep --tokens 10 --classes 2 --ratios 1 --trials 1 {flag} {list}");
+        let out = run(&words(&line));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert!(err.contains("twice") && err.lines().count() == 1, "{err}");
+    }
 }
