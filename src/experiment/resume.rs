@@ -16,10 +16,11 @@ pub struct Start {
 }
 
 impl Start {
-    /// Reads `out` when `resume` is set, refusing rows of another experiment
-    /// ([`SweepConfig::check_resumable`]) and two different rows for one point
-    /// ([`merge`]); a row repeated is kept once. Without `resume` an existing `out` is
-    /// removed, since rows are appended to it as they finish. Without `out` nothing is done.
+    /// Reads `out` when `resume` is set, refusing an impossible row ([`Row::check`]), rows
+    /// of another experiment ([`SweepConfig::check_resumable`]) and two different rows for
+    /// one point ([`merge`]); a row repeated is kept once. Without `resume` an existing
+    /// `out` is removed, since rows are appended to it as they finish. Without `out`
+    /// nothing is done.
     pub fn prepare(config: &SweepConfig, out: Option<&Path>, resume: bool) -> Result<Start> {
         let rows = match (out, resume) {
             (Some(out), true) => {

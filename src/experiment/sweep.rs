@@ -601,7 +601,8 @@ impl Format {
         text
     }
 
-    /// Parses a row file's text; `origin` names it in errors.
+    /// Parses a row file's text, refusing a row that is not possible ([`Row::check`]);
+    /// `origin` names it in errors.
     pub fn parse(self, text: &str, origin: &str) -> Result<RowFile> {
         let mut rows = Vec::new();
         let mut lines = text
@@ -639,6 +640,9 @@ impl Format {
                     let e = plain_words(&e);
                     Error::input(origin, format!("line {}: not a sweep row: {e}", i + 1))
                 })?;
+            row.check().map_err(|e| {
+                Error::input(origin, format!("line {}: impossible sweep row: {e}", i + 1))
+            })?;
             rows.push((i + 1, row));
         }
         Ok(RowFile::new(origin, rows))
@@ -897,6 +901,17 @@ mod tests {
         let text = format!("{}\n1,2\n", CSV_COLUMNS.join(","));
         let e = Format::Csv.parse(&text, "r.csv").unwrap_err().to_string();
         assert!(e.contains("line 2: not a sweep row: 2 fields"), "{e}");
+        // An impossible row is refused at its line, in either format.
+        let mut rows = small_rows();
+        rows[1].status = "maybe".into();
+        for (format, line) in [(Format::Csv, 3), (Format::Jsonl, 2)] {
+            let e = format
+                .parse(&format.text(&rows), "r")
+                .unwrap_err()
+                .to_string();
+            let want = format!("r: line {line}: impossible sweep row: status \"maybe\"");
+            assert!(e.starts_with(&want), "{e}");
+        }
     }
 
     /// The rows of a small sweep: N = 20, ratio 1, two trials, both methods.
@@ -912,9 +927,12 @@ mod tests {
     }
 
     #[test]
-    fn old_files_still_read() {
+    fn rows_of_a_sweep_are_possible_and_old_files_still_read() {
         let rows = small_rows();
         assert_eq!(rows.len(), 4);
+        for r in &rows {
+            assert_eq!(r.check(), Ok(()), "{r:?}");
+        }
         // The header before noise and dropped: those read as 0 and empty.
         let old = Format::Csv
             .text(&rows)
