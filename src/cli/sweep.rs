@@ -97,7 +97,11 @@ pub struct SweepArgs {
 
 #[derive(Subcommand)]
 enum SweepCmd {
-    /// Combine row files (shards) into one, sorted, and print the summary.
+    /// Combine row files (shards) into one, sorted, and print its summary.
+    ///
+    /// The combined file holds one row per point and method, and the summary describes
+    /// exactly its rows. A row that cannot be true, or two different rows for one point,
+    /// is refused before anything is written.
     Merge {
         /// Row files to combine.
         #[arg(required = true)]
