@@ -11,14 +11,7 @@ const SWEEP: &str =
     "sweep --groups 2 --tokens 100,200 --classes 3 --values 2 --ratios 1,4,8 --trials 10 --seed 5";
 
 fn sweep(extra: &str) -> std::process::Output {
-    let line = format!("{SWEEP} {extra}");
-    let out = run(&words(&line));
-    assert!(
-        out.status.success(),
-        "{line}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    run_ok(&format!("{SWEEP} {extra}"))
 }
 
 /// Rows without their timings.
@@ -224,4 +217,427 @@ fn both_methods_run_on_the_same_instances() {
     let resume = format!("{base} --method sat,gd --resume --out {}", p("r.csv"));
     assert!(run(&words(&resume)).status.success());
     assert_eq!(untimed(&dir.join("r.csv")), rows);
+}
+
+/// A small sweep without noise, both methods: rows t0 gd, t0 sat, t1 gd, t1 sat (lines 2-5).
+const PLAIN: &str = "sweep --groups 2 --tokens 10 --classes 2 --values 2 --ratios 1 --trials 2 --seed 1 --method sat,gd --jobs 1";
+
+/// The same points with noise, the exact method: rows t0 sat, t1 sat (lines 2-3).
+const NOISY: &str = "sweep --groups 2 --tokens 10 --classes 2 --values 2 --ratios 1 --trials 2 --seed 1 --noise 0.1 --jobs 1";
+
+/// Runs a command line that must succeed.
+fn run_ok(line: &str) -> std::process::Output {
+    let out = run(&words(line));
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The printed summary is the summary of the rows in `file`.
+fn assert_summary_of(out: &std::process::Output, file: &Path) {
+    let table = partrec::experiment::summary::table(&read_rows(file).unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        table.trim_end(),
+        "{}",
+        file.display()
+    );
+}
+
+#[test]
+fn the_summary_describes_exactly_the_rows_written() {
+    let dir = scratch("sweep-summary");
+    let p = |name: &str| dir.join(name).display().to_string();
+    let full = run_ok(&format!("{PLAIN} -o {}", p("a.csv")));
+    assert_summary_of(&full, &dir.join("a.csv"));
+    let rows = read_rows(&dir.join("a.csv")).unwrap();
+    assert_eq!(rows.len(), 4);
+
+    // A byte copy adds nothing: 2 trials per point, as in the file.
+    std::fs::copy(dir.join("a.csv"), dir.join("b.csv")).unwrap();
+    let merged = run_ok(&format!(
+        "sweep merge {} {} -o {}",
+        p("a.csv"),
+        p("b.csv"),
+        p("m.csv")
+    ));
+    assert_eq!(read_rows(&dir.join("m.csv")).unwrap(), rows);
+    assert_summary_of(&merged, &dir.join("m.csv"));
+    let stdout = String::from_utf8_lossy(&merged.stdout);
+    assert!(stdout.contains("| sat | 10 | 1 | 1.00 | 2 |"), "{stdout}");
+
+    // Overlapping files (a shard and the whole run, other timings): the first file's
+    // rows are kept, and the summary is theirs.
+    run_ok(&format!("{PLAIN} --shard 0/2 -o {}", p("s0.csv")));
+    let merged = run_ok(&format!(
+        "sweep merge {} {} -o {}",
+        p("s0.csv"),
+        p("a.csv"),
+        p("m2.csv")
+    ));
+    assert_eq!(untimed(&dir.join("m2.csv")), untimed(&dir.join("a.csv")));
+    assert_summary_of(&merged, &dir.join("m2.csv"));
+
+    // Resuming a file with a row repeated keeps it once, in the file and the summary.
+    let text = std::fs::read_to_string(dir.join("a.csv")).unwrap();
+    let last = text.lines().last().unwrap();
+    std::fs::write(dir.join("r.csv"), format!("{text}{last}\n")).unwrap();
+    let resumed = run_ok(&format!("{PLAIN} --resume -o {}", p("r.csv")));
+    assert_eq!(read_rows(&dir.join("r.csv")).unwrap(), rows);
+    assert_summary_of(&resumed, &dir.join("r.csv"));
+
+    // Resuming part of a file: the other rows stay, in the file and the summary.
+    let head: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(dir.join("h.csv"), head.join("\n") + "\n").unwrap();
+    let resumed = run_ok(&format!(
+        "{} --resume -o {}",
+        PLAIN.replace("sat,gd", "sat"),
+        p("h.csv")
+    ));
+    let kept = read_rows(&dir.join("h.csv")).unwrap();
+    assert_eq!(kept.len(), 3, "t0 gd from the file, t0 sat and t1 sat");
+    assert_summary_of(&resumed, &dir.join("h.csv"));
+
+    // A value given twice would run its points twice: refused.
+    for (flag, list) in [
+        ("--tokens", "10,10"),
+        ("--ratios", "1,1"),
+        ("--method", "sat,sat"),
+    ] {
+        let line = format!("sweep --tokens 10 --classes 2 --ratios 1 --trials 1 {flag} {list}");
+        let out = run(&words(&line));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert!(err.contains("twice") && err.lines().count() == 1, "{err}");
+    }
+}
+
+/// `text` (a CSV row file) with cells of line `line` (from 1) replaced.
+fn edit(text: &str, line: usize, cells: &[(&str, &str)]) -> String {
+    let columns: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let mut fields: Vec<String> = l.split(',').map(str::to_string).collect();
+            if i + 1 == line {
+                for (column, value) in cells {
+                    let c = columns.iter().position(|c| c == column).unwrap();
+                    fields[c] = value.to_string();
+                }
+            }
+            fields.join(",") + "\n"
+        })
+        .collect()
+}
+
+/// Cells of a row file's line changed: (column, new text).
+type Cells = &'static [(&'static str, &'static str)];
+
+/// Impossible rows: (which file, line, cells changed, what the refusal says).
+const IMPOSSIBLE: &[(&str, usize, Cells, &str)] = &[
+    (
+        "plain",
+        3,
+        &[("status", "maybe")],
+        "status \"maybe\" is not sat, unsat or unknown",
+    ),
+    ("plain", 3, &[("method", "nn")], "unknown method \"nn\""),
+    ("plain", 3, &[("classes", "11")], "at most N classes"),
+    (
+        "plain",
+        3,
+        &[("values", "0")],
+        "at least one group, value and class",
+    ),
+    (
+        "plain",
+        3,
+        &[("groups", "0")],
+        "at least one group, value and class",
+    ),
+    (
+        "plain",
+        3,
+        &[("noise", "1.5")],
+        "noise 1.5 is not a probability",
+    ),
+    (
+        "plain",
+        3,
+        &[("noise", "-0.5")],
+        "noise -0.5 is not a probability",
+    ),
+    (
+        "plain",
+        3,
+        &[("ratio", "-1")],
+        "ratio must be a finite number >= 0",
+    ),
+    (
+        "plain",
+        3,
+        &[("samples", "24")],
+        "samples 24 is not round(ratio N ln N) = 23",
+    ),
+    (
+        "plain",
+        3,
+        &[("samples_per_token", "9")],
+        "samples_per_token 9 is not samples / N",
+    ),
+    ("plain", 3, &[("seconds", "-1")], "seconds -1 is not a time"),
+    (
+        "plain",
+        3,
+        &[("solve_s", "-0.25")],
+        "solve_s -0.25 is not a time",
+    ),
+    (
+        "plain",
+        3,
+        &[("seconds", "NaN")],
+        "column seconds: \"NaN\" is not a value",
+    ),
+    ("plain", 3, &[("encode_s", "1e999")], "encode_s"),
+    (
+        "plain",
+        3,
+        &[("observed_fraction", "1.5")],
+        "observed_fraction 1.5 is not a fraction",
+    ),
+    (
+        "plain",
+        3,
+        &[("observed_fraction", "0")],
+        "23 samples observe from 2 to 20",
+    ),
+    (
+        "plain",
+        3,
+        &[("accuracy", "7.5")],
+        "accuracy 7.5 is not a fraction",
+    ),
+    (
+        "plain",
+        3,
+        &[("accuracy", "0.123")],
+        "accuracy 0.123 is not a fraction",
+    ),
+    (
+        "plain",
+        3,
+        &[("recovered", "true"), ("accuracy", "0.5")],
+        "recovered true with accuracy 0.5",
+    ),
+    ("plain", 3, &[("accuracy", "")], "set or empty together"),
+    (
+        "plain",
+        3,
+        &[("dropped", "3")],
+        "dropped 3 with method sat and noise 0",
+    ),
+    (
+        "plain",
+        3,
+        &[("status", "unsat"), ("unique", "true")],
+        "unique true with status unsat",
+    ),
+    (
+        "plain",
+        3,
+        &[
+            ("status", "unsat"),
+            ("unique", ""),
+            ("recovered", ""),
+            ("accuracy", ""),
+        ],
+        "status unsat without noise",
+    ),
+    (
+        "plain",
+        3,
+        &[
+            ("unique", "true"),
+            ("recovered", "true"),
+            ("accuracy", "1"),
+            ("timed_out", "true"),
+        ],
+        "unique true with timed_out true",
+    ),
+    (
+        "plain",
+        3,
+        &[
+            ("status", "unknown"),
+            ("unique", ""),
+            ("recovered", ""),
+            ("accuracy", ""),
+        ],
+        "timed_out false with status unknown",
+    ),
+    (
+        "plain",
+        3,
+        &[("unique", "")],
+        "timed_out false with status sat and unique empty",
+    ),
+    (
+        "plain",
+        3,
+        &[
+            ("unique", ""),
+            ("recovered", ""),
+            ("accuracy", ""),
+            ("timed_out", "true"),
+        ],
+        "status sat with recovered empty",
+    ),
+    (
+        "plain",
+        3,
+        &[("status", "unknown"), ("unique", ""), ("timed_out", "true")],
+        "status unknown with a partition",
+    ),
+    (
+        "plain",
+        3,
+        &[
+            ("unique", "true"),
+            ("recovered", "false"),
+            ("accuracy", "0.5"),
+        ],
+        "unique true but recovered false",
+    ),
+    (
+        "plain",
+        2,
+        &[("timed_out", "true")],
+        "gd runs without a deadline",
+    ),
+    (
+        "plain",
+        2,
+        &[("unique", "false")],
+        "gd never decides uniqueness",
+    ),
+    ("plain", 2, &[("clauses", "5")], "gd builds no CNF"),
+    (
+        "plain",
+        2,
+        &[("status", "unsat"), ("recovered", ""), ("accuracy", "")],
+        "status unsat without noise",
+    ),
+    (
+        "plain",
+        2,
+        &[("status", "sat"), ("recovered", ""), ("accuracy", "")],
+        "method gd with status sat and recovered empty",
+    ),
+    ("noisy", 2, &[("dropped", "99")], "dropped 99 samples of 23"),
+    (
+        "noisy",
+        2,
+        &[("dropped", "")],
+        "dropped empty and recovered",
+    ),
+    (
+        "noisy",
+        2,
+        &[("values", "1"), ("classes", "1")],
+        "no other value to flip to",
+    ),
+    (
+        "noisy",
+        2,
+        &[
+            ("status", "unsat"),
+            ("unique", ""),
+            ("recovered", ""),
+            ("accuracy", ""),
+            ("dropped", ""),
+        ],
+        "status unsat from the exact method with noise",
+    ),
+];
+
+/// A refusal: exit 2, nothing on stdout, one line on stderr holding every fragment.
+fn assert_refused(out: &std::process::Output, what: &str, fragments: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{what}: {err}");
+    assert!(out.stdout.is_empty(), "{what}");
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    for f in fragments {
+        assert!(err.contains(f), "{what}: {f:?} not in {err}");
+    }
+}
+
+#[test]
+fn impossible_rows_are_refused_by_merge_and_resume_before_anything_is_written() {
+    let dir = scratch("sweep-impossible");
+    let p = |name: &str| dir.join(name).display().to_string();
+    run_ok(&format!("{PLAIN} -o {}", p("plain.csv")));
+    run_ok(&format!("{NOISY} -o {}", p("noisy.csv")));
+    let base = |which: &str| std::fs::read_to_string(dir.join(format!("{which}.csv"))).unwrap();
+    // Controls: the files as written merge and resume.
+    for (which, line) in [("plain", PLAIN), ("noisy", NOISY)] {
+        std::fs::write(dir.join("ok.csv"), base(which)).unwrap();
+        run_ok(&format!("sweep merge {} -o {}", p("ok.csv"), p("ok-m.csv")));
+        run_ok(&format!("{line} --resume -o {}", p("ok.csv")));
+        assert_eq!(
+            read_rows(&dir.join("ok.csv")).unwrap(),
+            read_rows(&dir.join(format!("{which}.csv"))).unwrap()
+        );
+    }
+    // Line 3 repeated with another count: two different rows for one point.
+    let text = base("plain");
+    let variables = read_rows(&dir.join("plain.csv")).unwrap()[1].variables + 1;
+    let changed = edit(&text, 3, &[("variables", &variables.to_string())]);
+    let conflict = format!("{text}{}\n", changed.lines().nth(2).unwrap());
+    let mut cases: Vec<(String, String, &str, Vec<String>)> = vec![(
+        "a conflicting repeated row".into(),
+        conflict,
+        PLAIN,
+        vec![
+            "bad.csv: line 6: the row for N=10, ratio 1, trial 0, method sat differs from".into(),
+            "line 3's".into(),
+        ],
+    )];
+    for (which, line, cells, says) in IMPOSSIBLE {
+        cases.push((
+            format!("{which} line {line} {cells:?}"),
+            edit(&base(which), *line, cells),
+            if *which == "plain" { PLAIN } else { NOISY },
+            vec![format!("bad.csv: line {line}: "), says.to_string()],
+        ));
+    }
+    let before = base("plain");
+    for (what, text, sweep, says) in &cases {
+        let says: Vec<&str> = says.iter().map(String::as_str).collect();
+        std::fs::write(dir.join("bad.csv"), text).unwrap();
+        std::fs::write(dir.join("out.csv"), &before).unwrap();
+        let out = run(&words(&format!(
+            "sweep merge {} {} -o {} --plot {}",
+            p("plain.csv"),
+            p("bad.csv"),
+            p("out.csv"),
+            p("out.svg")
+        )));
+        assert_refused(&out, &format!("merge, {what}"), &says);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("out.csv")).unwrap(),
+            before,
+            "{what}"
+        );
+        assert!(!dir.join("out.svg").exists(), "{what}");
+        let out = run(&words(&format!("{sweep} --resume -o {}", p("bad.csv"))));
+        assert_refused(&out, &format!("resume, {what}"), &says);
+        assert_eq!(
+            &std::fs::read_to_string(dir.join("bad.csv")).unwrap(),
+            text,
+            "{what}"
+        );
+    }
 }

@@ -6,7 +6,7 @@ use partrec::experiment::plot::plot;
 use partrec::experiment::resume::Start;
 use partrec::experiment::summary::table as summary_table;
 use partrec::experiment::sweep::{
-    merge, read_rows, run as sweep_run, write_rows, Method, Row, RowWriter, SweepConfig,
+    canonical, merge, run as sweep_run, write_rows, Method, Row, RowFile, RowWriter, SweepConfig,
 };
 use partrec::io::output::{check_output, write_text};
 use partrec::sat::Control;
@@ -97,7 +97,11 @@ pub struct SweepArgs {
 
 #[derive(Subcommand)]
 enum SweepCmd {
-    /// Combine row files (shards) into one, sorted, and print the summary.
+    /// Combine row files (shards) into one, sorted, and print its summary.
+    ///
+    /// The combined file holds one row per point and method, and the summary describes
+    /// exactly its rows. A row that cannot be true, or two different rows for one point,
+    /// is refused before anything is written.
     Merge {
         /// Row files to combine.
         #[arg(required = true)]
@@ -118,15 +122,17 @@ fn parse_shard(text: &str) -> Result<(usize, usize)> {
         .ok_or_else(|| Error::Usage(format!("--shard must look like i/n, got {text:?}")))
 }
 
-/// Writes the rows and the plot, and prints the summary table.
-fn finish(rows: &[Row], out: Option<&Path>, plot_path: Option<&Path>) -> Result<i32> {
+/// Writes the rows (sorted, one per point and method: [`canonical`]) and the plot, and
+/// prints the summary table of exactly the rows written.
+fn finish(rows: Vec<Row>, out: Option<&Path>, plot_path: Option<&Path>) -> Result<i32> {
+    let rows = canonical(rows);
     if let Some(out) = out {
-        write_rows(out, rows)?;
+        write_rows(out, &rows)?;
     }
     if let Some(p) = plot_path {
-        plot(rows, p)?;
+        plot(&rows, p)?;
     }
-    write_text(None, summary_table(rows).trim_end())?;
+    write_text(None, summary_table(&rows).trim_end())?;
     Ok(0)
 }
 
@@ -139,14 +145,13 @@ fn run_merge(files: &[PathBuf], output: &Path, plot: Option<&Path>) -> Result<i3
     taken.extend(output.to_str());
     check_output(plot.and_then(Path::to_str), &taken, "--plot")?;
     let mut read = Vec::new();
-    for (f, name) in files.iter().zip(names) {
+    for f in files {
         if !f.exists() {
             return Err(Error::input(f.display(), "no such row file"));
         }
-        read.push((name, read_rows(f)?));
+        read.push(RowFile::read(f)?);
     }
-    let rows = merge(&read)?;
-    finish(&rows, Some(output), plot)
+    finish(merge(&read)?, Some(output), plot)
 }
 
 /// Runs the sweep (or merges shards), then prints the summary.
@@ -211,5 +216,5 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     })?;
     bar.finish_and_clear();
     rows.extend(new_rows);
-    finish(&rows, a.output.as_deref(), a.plot.as_deref())
+    finish(rows, a.output.as_deref(), a.plot.as_deref())
 }

@@ -2,6 +2,7 @@
 
 pub mod generate;
 pub mod plot;
+pub mod possible;
 pub mod resume;
 pub mod summary;
 pub mod sweep;

@@ -2,7 +2,7 @@
 //! or a fresh file.
 
 use crate::error::{Error, Result};
-use crate::experiment::sweep::{read_rows, Row, SweepConfig};
+use crate::experiment::sweep::{merge, Key, Row, RowFile, SweepConfig};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -12,19 +12,21 @@ pub struct Start {
     /// Rows already done (from the row file, when resuming).
     pub rows: Vec<Row>,
     /// Their keys ([`Row::key`]): the work to skip.
-    pub done: HashSet<(u32, u64, u32, String)>,
+    pub done: HashSet<Key>,
 }
 
 impl Start {
-    /// Reads `out` when `resume` is set, refusing rows of another experiment (see
-    /// [`SweepConfig::check_resumable`]); without `resume` an existing `out` is removed,
-    /// since rows are appended to it as they finish. Without `out` nothing is done.
+    /// Reads `out` when `resume` is set, refusing an impossible row ([`Row::check`]), rows
+    /// of another experiment ([`SweepConfig::check_resumable`]) and two different rows for
+    /// one point ([`merge`]); a row repeated is kept once. Without `resume` an existing
+    /// `out` is removed, since rows are appended to it as they finish. Without `out`
+    /// nothing is done.
     pub fn prepare(config: &SweepConfig, out: Option<&Path>, resume: bool) -> Result<Start> {
         let rows = match (out, resume) {
             (Some(out), true) => {
-                let rows = read_rows(out)?;
-                config.check_resumable(&rows, &out.display().to_string())?;
-                rows
+                let file = RowFile::read(out)?;
+                config.check_resumable(&file)?;
+                merge(&[file])?
             }
             (Some(out), false) => {
                 if out.exists() {

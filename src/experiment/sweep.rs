@@ -183,7 +183,7 @@ impl Row {
     }
 
     /// The identity of a row: (N, ratio, trial, method).
-    pub fn key(&self) -> (u32, u64, u32, String) {
+    pub fn key(&self) -> Key {
         (
             self.n,
             self.ratio.to_bits(),
@@ -191,6 +191,18 @@ impl Row {
             self.method.clone(),
         )
     }
+}
+
+/// The identity of a row ([`Row::key`]): (N, ratio bits, trial, method).
+pub type Key = (u32, u64, u32, String);
+
+/// The first of `values` that repeats an earlier one (the same `key`), as text.
+fn repeated<T: std::fmt::Display>(values: &[T], key: impl Fn(&T) -> u64) -> Option<String> {
+    let mut seen = HashSet::new();
+    values
+        .iter()
+        .find(|v| !seen.insert(key(v)))
+        .map(ToString::to_string)
 }
 
 /// SplitMix64: a fixed, portable mixing function for deriving seeds.
@@ -233,6 +245,15 @@ impl SweepConfig {
         if self.ratios.iter().any(|r| !(r.is_finite() && *r >= 0.0)) {
             return Err(Error::param("ratios", "must be finite numbers >= 0"));
         }
+        // A value given twice would run its points twice: one row per point is kept.
+        let twice = [
+            ("tokens", repeated(&self.tokens, |&n| u64::from(n))),
+            ("ratios", repeated(&self.ratios, |&r| (r + 0.0).to_bits())),
+            ("method", repeated(&self.methods, |&m| m as u64)),
+        ];
+        if let Some((name, Some(value))) = twice.iter().find(|(_, v)| v.is_some()) {
+            return Err(Error::param(name, format!("lists {value} twice")));
+        }
         let points = (self.tokens.len() as u64)
             .saturating_mul(self.ratios.len() as u64)
             .saturating_mul(u64::from(self.trials))
@@ -267,11 +288,11 @@ impl SweepConfig {
         }
     }
 
-    /// Checks that `rows` (read from an earlier run, to resume) come from this very
-    /// experiment: the same groups, classes and values, and each row's seed is the
-    /// one this master seed gives its point. Resuming anything else would mix rows.
-    pub fn check_resumable(&self, rows: &[Row], origin: &str) -> Result<()> {
-        for (i, r) in rows.iter().enumerate() {
+    /// Checks that the rows of `file` (an earlier run's, to resume) come from this very
+    /// experiment: the same noise, groups, classes and values, and each row's seed is
+    /// the one this master seed gives its point. Resuming anything else would mix rows.
+    pub fn check_resumable(&self, file: &RowFile) -> Result<()> {
+        for (line, r) in &file.rows {
             let point = Point {
                 n: r.n,
                 ratio: r.ratio,
@@ -291,8 +312,8 @@ impl SweepConfig {
             };
             if let Some(d) = differs {
                 return Err(Error::input(
-                    origin,
-                    format!("row {} is from another experiment: {d}; resume with the same parameters, or write to a new file", i + 1),
+                    &file.origin,
+                    format!("line {line}: a row from another experiment: {d}; resume with the same parameters, or write to a new file"),
                 ));
             }
         }
@@ -431,7 +452,7 @@ pub type Solver<'a> = dyn Fn(&Instance) -> Result<Solution> + Sync + 'a;
 /// finishes, and returns the new rows sorted.
 pub fn run(
     config: &SweepConfig,
-    done: &HashSet<(u32, u64, u32, String)>,
+    done: &HashSet<Key>,
     jobs: usize,
     solver: &Solver,
     on_row: &mut dyn FnMut(&Row) -> Result<()>,
@@ -566,8 +587,23 @@ impl Format {
         }
     }
 
-    /// Parses a row file's text; `origin` names it in errors.
-    pub fn parse(self, text: &str, origin: &str) -> Result<Vec<Row>> {
+    /// A whole row file: the CSV header, then one line per row.
+    pub fn text(self, rows: &[Row]) -> String {
+        let mut text = String::new();
+        if self == Format::Csv {
+            text.push_str(&CSV_COLUMNS.join(","));
+            text.push('\n');
+        }
+        for r in rows {
+            text.push_str(&self.line(r));
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Parses a row file's text, refusing a row that is not possible ([`Row::check`]);
+    /// `origin` names it in errors.
+    pub fn parse(self, text: &str, origin: &str) -> Result<RowFile> {
         let mut rows = Vec::new();
         let mut lines = text
             .lines()
@@ -576,7 +612,7 @@ impl Format {
         let mut columns: &[&str] = &CSV_COLUMNS;
         if self == Format::Csv {
             match lines.next() {
-                None => return Ok(rows),
+                None => return Ok(RowFile::new(origin, rows)),
                 Some((_, header)) if header == CSV_COLUMNS.join(",") => {}
                 Some((_, header)) if header == CSV_COLUMNS[..LEGACY_COLUMNS].join(",") => {
                     columns = &CSV_COLUMNS[..LEGACY_COLUMNS];
@@ -604,9 +640,12 @@ impl Format {
                     let e = plain_words(&e);
                     Error::input(origin, format!("line {}: not a sweep row: {e}", i + 1))
                 })?;
-            rows.push(row);
+            row.check().map_err(|e| {
+                Error::input(origin, format!("line {}: impossible sweep row: {e}", i + 1))
+            })?;
+            rows.push((i + 1, row));
         }
-        Ok(rows)
+        Ok(RowFile::new(origin, rows))
     }
 }
 
@@ -635,13 +674,43 @@ fn csv_value(line: &str, columns: &[&str]) -> std::result::Result<serde_json::Va
     Ok(serde_json::Value::Object(map))
 }
 
-/// Reads a row file (format by its name); a missing file has no rows.
-pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Format::of(path).parse(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::io(path.display(), e)),
+/// The rows of one row file, each with the line it was read from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RowFile {
+    /// The file's name, as messages give it.
+    pub origin: String,
+    /// (line number from 1, row), in file order.
+    pub rows: Vec<(usize, Row)>,
+}
+
+impl RowFile {
+    fn new(origin: &str, rows: Vec<(usize, Row)>) -> RowFile {
+        RowFile {
+            origin: origin.to_string(),
+            rows,
+        }
     }
+
+    /// Reads a row file (format by its name); a missing file has no rows.
+    pub fn read(path: &Path) -> Result<RowFile> {
+        let origin = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Format::of(path).parse(&text, &origin),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(RowFile::new(&origin, Vec::new()))
+            }
+            Err(e) => Err(Error::io(path.display(), e)),
+        }
+    }
+}
+
+/// The rows of a row file ([`RowFile::read`]) without their line numbers.
+pub fn read_rows(path: &Path) -> Result<Vec<Row>> {
+    Ok(RowFile::read(path)?
+        .rows
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
 }
 
 /// Appends rows to a file as they come, writing the CSV header first if the file is new.
@@ -679,63 +748,62 @@ impl RowWriter {
     }
 }
 
-/// Rows of several files, refused when they cannot be one experiment: different
-/// groups, classes or values, or two different rows for one (N, ratio, trial, method).
-pub fn merge(files: &[(String, Vec<Row>)]) -> Result<Vec<Row>> {
-    let mut first: Option<(&str, &Row)> = None;
-    let mut by_key: HashMap<(u32, u64, u32, String), (&str, Row)> = HashMap::new();
-    for (origin, rows) in files {
-        for r in rows {
-            let (o, f) = *first.get_or_insert((origin, r));
-            if (r.groups, r.classes, r.values) != (f.groups, f.classes, f.values) {
+/// The rows of several files as one experiment: sorted, one row per (N, ratio, trial,
+/// method) (the first read). Refused, naming the file and line, when they cannot be
+/// one experiment: different groups, classes, values or noise, or two different rows
+/// for one point and method (timings aside).
+pub fn merge(files: &[RowFile]) -> Result<Vec<Row>> {
+    let mut first: Option<(&str, usize, &Row)> = None;
+    let mut by_key: HashMap<Key, (&str, usize, Row)> = HashMap::new();
+    let mut rows = Vec::new();
+    let experiment = |r: &Row| (r.groups, r.classes, r.values, r.noise);
+    for file in files {
+        let origin = file.origin.as_str();
+        for (line, r) in &file.rows {
+            let (o, l, f) = *first.get_or_insert((origin, *line, r));
+            if experiment(r) != experiment(f) {
                 return Err(Error::input(
                     origin,
                     format!(
-                        "rows with groups {}, classes {}, values {} cannot be merged with {o}'s groups {}, classes {}, values {}: another experiment",
-                        r.groups, r.classes, r.values, f.groups, f.classes, f.values
+                        "line {line}: groups {}, classes {}, values {}, noise {} cannot be merged with {o} line {l}'s groups {}, classes {}, values {}, noise {}: another experiment",
+                        r.groups, r.classes, r.values, r.noise, f.groups, f.classes, f.values, f.noise
                     ),
                 ));
             }
             let untimed = r.clone().untimed();
             match by_key.get(&r.key()) {
-                Some((o, prev)) if *prev != untimed => {
+                Some((o, l, prev)) if *prev != untimed => {
                     return Err(Error::input(
                         origin,
                         format!(
-                            "the row for N={}, ratio {}, trial {}, method {} differs from {o}'s: another experiment (another --seed?)",
+                            "line {line}: the row for N={}, ratio {}, trial {}, method {} differs from {o} line {l}'s: another experiment (another --seed?)",
                             r.n, r.ratio, r.trial, r.method
                         ),
                     ))
                 }
                 Some(_) => {}
                 None => {
-                    by_key.insert(r.key(), (origin, untimed));
+                    by_key.insert(r.key(), (origin, *line, untimed));
+                    rows.push(r.clone());
                 }
             }
         }
     }
-    Ok(files
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().cloned())
-        .collect())
+    sort_rows(&mut rows);
+    Ok(rows)
 }
 
-/// Writes all rows (sorted, duplicates by key dropped) to `path`, replacing it atomically.
-pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
-    let mut rows = rows.to_vec();
+/// Rows as a row file holds them: sorted, one per (N, ratio, trial, method) (the first).
+pub fn canonical(mut rows: Vec<Row>) -> Vec<Row> {
     sort_rows(&mut rows);
     let mut seen = HashSet::new();
     rows.retain(|r| seen.insert(r.key()));
-    let format = Format::of(path);
-    let mut text = String::new();
-    if format == Format::Csv {
-        text.push_str(&CSV_COLUMNS.join(","));
-        text.push('\n');
-    }
-    for r in &rows {
-        text.push_str(&format.line(r));
-        text.push('\n');
-    }
+    rows
+}
+
+/// Writes rows, in the order given, to `path`, replacing it atomically.
+pub fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
+    let text = Format::of(path).text(rows);
     crate::io::output::write_file(path, |w| w.write_all(text.as_bytes()))
 }
 
@@ -833,5 +901,130 @@ mod tests {
         let text = format!("{}\n1,2\n", CSV_COLUMNS.join(","));
         let e = Format::Csv.parse(&text, "r.csv").unwrap_err().to_string();
         assert!(e.contains("line 2: not a sweep row: 2 fields"), "{e}");
+        // An impossible row is refused at its line, in either format.
+        let mut rows = small_rows();
+        rows[1].status = "maybe".into();
+        for (format, line) in [(Format::Csv, 3), (Format::Jsonl, 2)] {
+            let e = format
+                .parse(&format.text(&rows), "r")
+                .unwrap_err()
+                .to_string();
+            let want = format!("r: line {line}: impossible sweep row: status \"maybe\"");
+            assert!(e.starts_with(&want), "{e}");
+        }
+    }
+
+    /// The rows of a small sweep: N = 20, ratio 1, two trials, both methods.
+    fn small_rows() -> Vec<Row> {
+        let c = SweepConfig {
+            tokens: vec![20],
+            ratios: vec![1.0],
+            trials: 2,
+            methods: vec![Method::Sat, Method::Gd],
+            ..config()
+        };
+        run(&c, &HashSet::new(), 1, &in_process, &mut |_| Ok(())).unwrap()
+    }
+
+    #[test]
+    fn rows_of_a_sweep_are_possible_and_old_files_still_read() {
+        let rows = small_rows();
+        assert_eq!(rows.len(), 4);
+        for r in &rows {
+            assert_eq!(r.check(), Ok(()), "{r:?}");
+        }
+        // The header before noise and dropped: those read as 0 and empty.
+        let old = Format::Csv
+            .text(&rows)
+            .lines()
+            .map(|l| l.rsplitn(3, ',').last().unwrap().to_string() + "\n")
+            .collect::<String>();
+        assert!(old.starts_with(&CSV_COLUMNS[..LEGACY_COLUMNS].join(",")));
+        let read = Format::Csv.parse(&old, "old.csv").unwrap();
+        assert_eq!(
+            read.rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
+            rows
+        );
+    }
+
+    #[test]
+    fn merge_keeps_one_row_per_point_and_names_the_line_of_a_conflict() {
+        let rows = small_rows();
+        let file =
+            |name: &str, rows: &[Row]| Format::Csv.parse(&Format::Csv.text(rows), name).unwrap();
+        let a = file("a.csv", &rows);
+        assert_eq!(
+            merge(&[a.clone(), a.clone()]).unwrap(),
+            rows,
+            "a copy adds nothing"
+        );
+        // Overlapping files: the first file's timings are kept.
+        let slower: Vec<Row> = rows
+            .iter()
+            .map(|r| Row {
+                seconds: r.seconds + 1.0,
+                ..r.clone()
+            })
+            .collect();
+        let b = file("b.csv", &slower[1..]);
+        assert_eq!(merge(&[a.clone(), b.clone()]).unwrap(), rows);
+        assert_eq!(merge(&[b, a.clone()]).unwrap()[1..], slower[1..]);
+        let mut twice = rows.clone();
+        twice.extend(slower.iter().rev().cloned());
+        assert_eq!(canonical(twice), rows);
+        // Two different rows for one point: refused, naming both lines.
+        let mut other = rows.clone();
+        other[2].seed += 1;
+        let e = merge(&[a.clone(), file("b.csv", &other)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("b.csv: line 4: the row for N=20, ratio 1, trial 1, method gd differs from a.csv line 4's"),
+            "{e}"
+        );
+        let mut conflict = rows.clone();
+        conflict.push(other[2].clone());
+        let e = merge(&[file("c.csv", &conflict)]).unwrap_err().to_string();
+        assert!(e.starts_with("c.csv: line 6: the row for N=20, ratio 1, trial 1, method gd differs from c.csv line 4's"), "{e}");
+        // Another noise level is another experiment.
+        let noisy = vec![Row {
+            noise: 0.1,
+            dropped: Some(0),
+            ..rows[1].clone()
+        }];
+        let e = merge(&[a, file("d.csv", &noisy)]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("d.csv: line 2: groups 2, classes 2, values 2, noise 0.1 cannot be merged with a.csv line 2's groups 2, classes 2, values 2, noise 0"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_value_given_twice_is_refused() {
+        for (c, want) in [
+            (
+                SweepConfig {
+                    tokens: vec![20, 30, 20],
+                    ..config()
+                },
+                "tokens lists 20 twice",
+            ),
+            (
+                SweepConfig {
+                    ratios: vec![0.0, -0.0],
+                    ..config()
+                },
+                "ratios lists -0 twice",
+            ),
+            (
+                SweepConfig {
+                    methods: vec![Method::Gd, Method::Gd],
+                    ..config()
+                },
+                "method lists gd twice",
+            ),
+        ] {
+            assert_eq!(c.validate().unwrap_err().to_string(), want);
+        }
     }
 }
