@@ -26,6 +26,7 @@ import numbers
 import operator
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -148,18 +149,58 @@ def _sequence(value: Any, name: str, expected: str) -> List[Any]:
     return list(value)
 
 
+# The arrays native calls are reading in place now and the arrays made read-only for
+# them, by id: [array, the flag it had, running calls reading through it].
+_in_use: Dict[int, List[Any]] = {}
+_in_use_lock = threading.Lock()
+
+
+def _depth(a: np.ndarray) -> int:
+    """How many arrays ``a`` is a view of (0 for an array over memory of its own)."""
+    n = 0
+    while isinstance(a.base, np.ndarray):
+        a, n = a.base, n + 1
+    return n
+
+
 @contextlib.contextmanager
 def _frozen(a: np.ndarray):
-    """``a`` read-only while the native side reads it in place (writes through ``a``
-    raise instead of racing the solver; other views of its memory must be left alone)."""
-    if not a.flags.writeable:
+    """``a``, and the arrays it is a view of, read-only while a native call reads ``a``
+    in place (only int32 and uint32 arrays are; others are copied before the call),
+    so that a write through them raises instead of racing the solver. Overlapping
+    calls on one array, or on arrays sharing memory, keep them all read-only until the
+    last of those calls returns; each array then gets back the flag it had."""
+    if a.dtype.itemsize != 4:
         yield
         return
-    a.flags.writeable = False
+    chain = [a]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    with _in_use_lock:
+        entries = []
+        for b in chain:
+            entry = _in_use.setdefault(id(b), [b, b.flags.writeable, 0])
+            b.flags.writeable = False
+            entry[2] += 1
+            entries.append(entry)
     try:
         yield
     finally:
-        a.flags.writeable = True
+        with _in_use_lock:
+            for entry in entries:
+                entry[2] -= 1
+            busy = [e[0] for e in _in_use.values() if e[2]]
+            free = [
+                e for e in _in_use.values()
+                if not e[2] and not any(np.may_share_memory(e[0], b) for b in busy)
+            ]
+            # Arrays before their views: a view cannot be writeable over a read-only base.
+            for e in sorted(free, key=lambda e: _depth(e[0])):
+                del _in_use[id(e[0])]
+                if e[1]:
+                    with contextlib.suppress(ValueError):
+                        # Refused only when the user made its base read-only meanwhile.
+                        e[0].flags.writeable = True
 
 
 @dataclass(repr=False)
@@ -442,7 +483,9 @@ def solve(
     ----------
     x : (S, I) integer array
         The token of every sample in every group. A C-contiguous int32 or uint32
-        array is read in place (no copy); other integer arrays are read once.
+        array is read in place (no copy): until the call returns, it and the array
+        it is a view of are read-only (writes raise ValueError), then get their flag
+        back. Other integer arrays are read once.
         ``x`` may also be an :class:`Instance` (then ``y`` and ``classes`` default
         to its own).
     y : (S,) integer array, or a sequence of integers and strings
