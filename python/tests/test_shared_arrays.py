@@ -17,7 +17,7 @@ import partrec
 
 class Calls:
     """Solves on other threads. `start` returns once the call is inside the native
-    solve; a held call waits there for `release`."""
+    solve; a held call waits there until `result` or `stop` lets it go."""
 
     def __init__(self, monkeypatch):
         self.local = threading.local()
