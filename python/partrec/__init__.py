@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import numbers
 import operator
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -68,44 +70,137 @@ _WORKER = [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m
 _U64 = 2**64 - 1
 
 
+def _shown(value: Any) -> str:
+    """A value's repr for a one-line message: whitespace runs as one space, cut at 40."""
+    return " ".join(repr(value).split())[:40]
+
+
+def _refuse(name: str, expected: str, value: Any) -> ValueError:
+    """The error for a parameter of the wrong type: it names the parameter."""
+    return ValueError(f"{name} must be {expected}, got {_shown(value)}")
+
+
 def _int(value: Any, name: str, low: int = 0, high: int = _U64) -> int:
-    """An integer parameter in [low, high], or ValueError naming it."""
+    """An integer parameter in [low, high] (True and False are not integers here), or
+    ValueError naming it."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind == "b"
+    ):
+        raise _refuse(name, "an integer", value)
     try:
         v = operator.index(value)
     except TypeError:
-        raise ValueError(f"{name} must be an integer, got {value!r:.40}") from None
+        raise _refuse(name, "an integer", value) from None
     if not low <= v <= high:
         raise ValueError(f"{name} must be from {low} to {high}, got {v}")
     return v
 
 
+def _number(value: Any, name: str, expected: str = "a number") -> float:
+    """A real-valued parameter: a real number, not a boolean (its range is checked by
+    the library)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise _refuse(name, expected, value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond the largest float
+        raise ValueError(f"{name} must be a finite number, got {_shown(value)}") from None
+
+
 def _seconds(value: Any, name: str) -> Optional[float]:
-    """A time limit: None or a real number (range checked by the library)."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a number of seconds, got {value!r:.40}")
-    return float(value)
+    """A time limit: None (none) or a number of seconds."""
+    return None if value is None else _number(value, name, "a number of seconds")
 
 
-def _name(value: Any, name: str) -> Optional[str]:
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} must be a string, got {value!r:.40}")
+def _flag(value: Any, name: str) -> bool:
+    """A yes/no parameter: True or False (a NumPy bool too), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise _refuse(name, "True or False", value)
+    return bool(value)
+
+
+def _name(value: Any, name: str, optional: bool = True) -> Optional[str]:
+    """A string parameter (None passes when optional)."""
+    if not isinstance(value, str) and not (optional and value is None):
+        raise _refuse(name, "a string", value)
     return value
+
+
+def _path(value: Any, name: str) -> str:
+    """A path parameter: a str or an os.PathLike naming text (bytes are refused: paths
+    are read as UTF-8)."""
+    try:
+        path = os.fspath(value)
+    except TypeError:
+        path = None
+    if not isinstance(path, str):
+        raise _refuse(name, "a path (str or os.PathLike)", value)
+    return path
+
+
+def _sequence(value: Any, name: str, expected: str) -> List[Any]:
+    """The items of a sequence parameter (a list, a tuple, an array's rows, ...)."""
+    if (
+        isinstance(value, (str, bytes, dict, set, frozenset))
+        or (isinstance(value, np.ndarray) and value.ndim == 0)
+        or not hasattr(value, "__iter__")
+    ):
+        raise ValueError(f"{name} must be {expected}, got {type(value).__name__}")
+    return list(value)
+
+
+# The arrays native calls are reading in place now and the arrays made read-only for
+# them, by id: [array, the flag it had, running calls reading through it].
+_in_use: Dict[int, List[Any]] = {}
+_in_use_lock = threading.Lock()
+
+
+def _depth(a: np.ndarray) -> int:
+    """How many arrays ``a`` is a view of (0 for an array over memory of its own)."""
+    n = 0
+    while isinstance(a.base, np.ndarray):
+        a, n = a.base, n + 1
+    return n
 
 
 @contextlib.contextmanager
 def _frozen(a: np.ndarray):
-    """``a`` read-only while the native side reads it in place (writes through ``a``
-    raise instead of racing the solver; other views of its memory must be left alone)."""
-    if not a.flags.writeable:
+    """``a``, and the arrays it is a view of, read-only while a native call reads ``a``
+    in place (only int32 and uint32 arrays are; others are copied before the call),
+    so that a write through them raises instead of racing the solver. Overlapping
+    calls on one array, or on arrays sharing memory, keep them all read-only until the
+    last of those calls returns; each array then gets back the flag it had."""
+    if a.dtype.itemsize != 4:
         yield
         return
-    a.flags.writeable = False
+    chain = [a]
+    while isinstance(chain[-1].base, np.ndarray):
+        chain.append(chain[-1].base)
+    with _in_use_lock:
+        entries = []
+        for b in chain:
+            entry = _in_use.setdefault(id(b), [b, b.flags.writeable, 0])
+            b.flags.writeable = False
+            entry[2] += 1
+            entries.append(entry)
     try:
         yield
     finally:
-        a.flags.writeable = True
+        with _in_use_lock:
+            for entry in entries:
+                entry[2] -= 1
+            busy = [e[0] for e in _in_use.values() if e[2]]
+            free = [
+                e for e in _in_use.values()
+                if not e[2] and not any(np.may_share_memory(e[0], b) for b in busy)
+            ]
+            # Arrays before their views: a view cannot be writeable over a read-only base.
+            for e in sorted(free, key=lambda e: _depth(e[0])):
+                del _in_use[id(e[0])]
+                if e[1]:
+                    with contextlib.suppress(ValueError):
+                        # Refused only when the user made its base read-only meanwhile.
+                        e[0].flags.writeable = True
 
 
 @dataclass(repr=False)
@@ -255,9 +350,18 @@ class LearnReport:
         return self.status == "sat"
 
 
+def _scalar(value: Any) -> bool:
+    """Whether ``value`` is one value rather than a sequence (a ragged sequence is a
+    sequence, refused later with its name)."""
+    try:
+        return np.ndim(value) == 0
+    except ValueError:
+        return False
+
+
 def _per_group(value: Any, groups: int, name: str) -> np.ndarray:
     """One integer per group from a scalar or a flat sequence."""
-    if np.ndim(value) == 0:
+    if _scalar(value):
         value = np.full(groups, _int(value, name, -(2**63), 2**64 - 1))
     a = _ints(value, name)
     if a.ndim != 1:
@@ -265,14 +369,29 @@ def _per_group(value: Any, groups: int, name: str) -> np.ndarray:
     return a
 
 
+def _holds_bool(a: Any) -> bool:
+    """Whether the sequence ``a`` holds True or False at any depth (NumPy reads them as
+    1 and 0 in an integer array)."""
+    kinds = set(map(type, np.asarray(a, dtype=object).flat))
+    return bool in kinds or np.bool_ in kinds
+
+
 def _ints(a: Any, name: str) -> np.ndarray:
-    """``a`` as a C-contiguous integer array: no copy when it already is one."""
-    arr = np.asarray(a)
+    """``a`` as a C-contiguous integer array: no copy when it already is one. Booleans
+    are refused, also inside a list (where NumPy would read True as 1)."""
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as e:  # rows of unequal length, or no array at all
+        raise ValueError(
+            f"{name}: expected an array of integers, got {_shown(a)} ({' '.join(str(e).split())})"
+        ) from None
     if arr.dtype.kind not in "iu":
         if arr.size == 0 and arr.dtype.kind == "f":
             arr = arr.astype(np.int64)
         else:
             raise ValueError(f"{name}: expected an array of integers, got {arr.dtype}")
+    elif not isinstance(a, np.ndarray) and arr.ndim and arr.size and _holds_bool(a):
+        raise ValueError(f"{name}: expected integers, got a boolean (True or False)")
     if not arr.dtype.isnative:
         arr = arr.astype(arr.dtype.newbyteorder("="))  # big-endian: one conversion
     return np.ascontiguousarray(arr)
@@ -289,12 +408,9 @@ def _labels(y: Any) -> Union[np.ndarray, List[Any]]:
         if y.dtype.kind in "iu":
             return _ints(y, "y")
         return y.tolist()
-    if isinstance(y, (str, bytes, dict, set, frozenset)) or not hasattr(y, "__iter__"):
-        raise ValueError(
-            f"y must be a sequence of labels (a list or a 1-D array), got {type(y).__name__}"
-        )
+    items = _sequence(y, "y", "a sequence of labels (a list or a 1-D array)")
     # NumPy scalars (np.float64(1.0), np.int32(3)) as the Python numbers they are.
-    return [v.item() if isinstance(v, np.generic) else v for v in y]
+    return [v.item() if isinstance(v, np.generic) else v for v in items]
 
 
 def _arrays(
@@ -307,7 +423,7 @@ def _arrays(
         classes = inst.classes if classes is None else classes
         tokens = inst.tokens if tokens is None else tokens
     if y is None or classes is None:
-        raise ValueError("solve needs x, y and classes (or an Instance)")
+        raise ValueError("x, y and classes are needed (or an Instance)")
     xa = _ints(x, "x")
     groups = xa.shape[1] if xa.ndim == 2 else 1
     if tokens is None:
@@ -322,6 +438,21 @@ def _arrays(
         _per_group(tokens, groups, "tokens"),
         _per_group(classes, groups, "classes"),
     )
+
+
+def _names(x: Any, tokens: Any) -> Optional[List[List[str]]]:
+    """The token names of ``x`` when it is an Instance that names its tokens (and
+    ``tokens`` does not override its own counts)."""
+    if not isinstance(x, Instance) or tokens is not None or x.names is None:
+        return None
+    rows = _sequence(x.names, "names", "one list of token names per group")
+    return [
+        [
+            _name(t, f"names[{g}][{i}]", optional=False)
+            for i, t in enumerate(_sequence(row, f"names[{g}]", "a list of token names"))
+        ]
+        for g, row in enumerate(rows)
+    ]
 
 
 def _table(entries: Optional[List[Dict[str, Any]]]) -> Optional[Dict[Tuple[int, ...], Any]]:
@@ -352,7 +483,9 @@ def solve(
     ----------
     x : (S, I) integer array
         The token of every sample in every group. A C-contiguous int32 or uint32
-        array is read in place (no copy); other integer arrays are read once.
+        array is read in place (no copy): until the call returns, it and the array
+        it is a view of are read-only (writes raise ValueError), then get their flag
+        back. Other integer arrays are read once.
         ``x`` may also be an :class:`Instance` (then ``y`` and ``classes`` default
         to its own).
     y : (S,) integer array, or a sequence of integers and strings
@@ -394,7 +527,9 @@ def solve(
     ------
     ValueError
         Bad input, with the command line's one-line message
-        (``invalid instance: samples[3].x[1] = 9 is out of range ...``).
+        (``invalid instance: samples[3].x[1] = 9 is out of range ...``); a
+        parameter of the wrong type, named first (``classes must be an integer,
+        got True``: True and False are not numbers here).
     KeyboardInterrupt
         On Ctrl-C: the solve stops within milliseconds.
 
@@ -411,7 +546,7 @@ def solve(
     """
     return _solve(
         _arrays(x, y, classes, tokens),
-        names=x.names if isinstance(x, Instance) and tokens is None else None,
+        names=_names(x, tokens),
         max_consistent=max_consistent,
         unique=unique,
         count=count,
@@ -439,24 +574,21 @@ def _solve(
     names: Optional[List[List[str]]] = None,
     max_consistent: bool = False,
 ) -> Result:
+    unique = _flag(unique, "unique")
     if count is not None and unique:
         raise ValueError("give unique=True or count=N, not both")
     limit = 2 if unique else (1 if count is None else _int(count, "count"))
+    options = (
+        _seconds(timeout, "timeout"),
+        _name(backend, "backend"),
+        _name(strategy, "strategy"),
+        None if seed is None else _int(seed, "seed"),
+        None if certify is None else _path(certify, "certify"),
+        _flag(identify, "identify"),
+    )
+    max_consistent = _flag(max_consistent, "max_consistent")
     with _frozen(arrays[0]):
-        out = _native.solve(
-            arrays,
-            limit,
-            _seconds(timeout, "timeout"),
-            _name(backend, "backend"),
-            _name(strategy, "strategy"),
-            None if seed is None else _int(seed, "seed"),
-            None if certify is None else os.fspath(certify),
-            bool(identify),
-            _WORKER,
-            interrupt,
-            names,
-            bool(max_consistent),
-        )
+        out = _native.solve(arrays, limit, *options, _WORKER, interrupt, names, max_consistent)
     answer = json.loads(out["answer"])
     determined = answer.get("determined")
     return Result(
@@ -505,7 +637,8 @@ class Solver:
         backend: Optional[str] = None,
     ) -> None:
         self._arrays = _arrays(x, y, classes, tokens)
-        self._backend = backend
+        self._names = _names(x, tokens)
+        self._backend = _name(backend, "backend")
         self._interrupt = _native.Interrupt()
         self.last: Optional[Result] = None
 
@@ -513,7 +646,9 @@ class Solver:
         """:func:`solve` with these options (``unique``, ``count``, ``timeout``,
         ``certify``, ``identify``, ...); the answer is also kept in ``.last``."""
         options.setdefault("backend", self._backend)
-        self.last = _solve(self._arrays, interrupt=self._interrupt, **options)
+        self.last = _solve(
+            self._arrays, interrupt=self._interrupt, names=self._names, **options
+        )
         return self.last
 
     def interrupt(self) -> None:
@@ -552,7 +687,7 @@ def check(
     >>> bool(partrec.check([[0], [1]], [5, 6], [[0, 0]]))
     False
     """
-    rows = [_ints(p, f"partition[{g}]") for g, p in enumerate(partition)]
+    rows = _partition(partition, "partition")
     if classes is None:
         classes = [int(r.max()) + 1 if r.size else 1 for r in rows]
     xa, ya, ta, ca = _arrays(x, y, classes, tokens)
@@ -579,12 +714,18 @@ def canonical(partition: Sequence[ArrayLike]) -> List[np.ndarray]:
     >>> [p.tolist() for p in partrec.canonical([[2, 0, 2, 1]])]
     [[0, 1, 0, 2]]
     """
-    return _native.canonical([_ints(p, f"partition[{g}]") for g, p in enumerate(partition)])
+    return _native.canonical(_partition(partition, "partition"), "partition")
+
+
+def _partition(value: Any, name: str) -> List[np.ndarray]:
+    """A partition parameter: one integer array per group."""
+    rows = _sequence(value, name, "a sequence of integer arrays, one per group")
+    return [_ints(p, f"{name}[{g}]") for g, p in enumerate(rows)]
 
 
 def same_partition(a: Sequence[ArrayLike], b: Sequence[ArrayLike]) -> bool:
     """Whether two partitions are equal up to renaming classes within each group."""
-    ca, cb = canonical(a), canonical(b)
+    ca, cb = (_native.canonical(_partition(p, n), n) for p, n in ((a, "a"), (b, "b")))
     return len(ca) == len(cb) and all(np.array_equal(p, q) for p, q in zip(ca, cb))
 
 
@@ -622,9 +763,8 @@ def generate(
     if (samples is None) == (ratio is None):
         raise ValueError("give samples=S or ratio=R (samples = R * N ln N), not both")
     if groups is None:
-        groups = next(
-            (len(v) for v in (tokens, classes) if not np.isscalar(v)), 2
-        )
+        given = [(v, n) for v, n in ((tokens, "tokens"), (classes, "classes")) if not _scalar(v)]
+        groups = len(_per_group(given[0][0], 0, given[0][1])) if given else 2
     groups = _int(groups, "groups", 1, 1024)
     t = [_int(v, "tokens", 1, 2**32 - 1) for v in _per_group(tokens, groups, "tokens").tolist()]
     k = [_int(v, "classes", 1, 2**32 - 1) for v in _per_group(classes, groups, "classes").tolist()]
@@ -638,7 +778,7 @@ def generate(
             k,
             _int(values, "values", 1, 2**32 - 1),
             None if samples is None else _int(samples, "samples"),
-            None if ratio is None else _seconds(ratio, "ratio"),
+            None if ratio is None else _number(ratio, "ratio"),
             _int(seed, "seed"),
         )
     )
@@ -666,8 +806,8 @@ def learn(
             _native.learn(
                 arrays,
                 _int(steps, "steps"),
-                float(lr),
-                None if l2 is None else float(l2),
+                _number(lr, "lr"),
+                None if l2 is None else _number(l2, "l2"),
                 _int(restarts, "restarts"),
                 _int(seed, "seed"),
                 None if dim is None else _int(dim, "dim"),
@@ -739,7 +879,7 @@ def identify(
 def load(path: PathLike) -> Instance:
     """Read an instance file: partrec's JSON, or ``.npz`` (arrays x, y, tokens,
     classes, optional planted_0..), as ``partrec convert`` writes them."""
-    return _instance(_native.load(os.fspath(path)))
+    return _instance(_native.load(_path(path, "path")))
 
 
 def read_table(
@@ -763,19 +903,21 @@ def read_table(
     >>> inst.names
     [['dog', 'cat'], ['the']]
     """
-    if isinstance(groups, str):
-        raise ValueError("groups must be a list of column names")
+    columns = _sequence(groups, "groups", "a list of column names")
     if classes is None:
         bound: List[int] = []
-    elif np.ndim(classes) == 0:
+    elif _scalar(classes):
         bound = [_int(classes, "classes", 1, 2**32 - 1)]
     else:
-        bound = [_int(k, "classes", 1, 2**32 - 1) for k in classes]
+        bound = [
+            _int(k, f"classes[{g}]", 1, 2**32 - 1)
+            for g, k in enumerate(_sequence(classes, "classes", "an integer or one per group"))
+        ]
     return _instance(
         _native.import_table(
-            os.fspath(path),
-            [_name(g, "groups") for g in groups],
-            _name(value, "value"),
+            _path(path, "path"),
+            [_name(g, f"groups[{i}]", optional=False) for i, g in enumerate(columns)],
+            _name(value, "value", optional=False),
             None,
             bound,
             _name(delimiter, "delimiter"),
@@ -796,10 +938,12 @@ def save(
     Give an :class:`Instance`, or ``x``, ``y``, ``classes`` (and ``tokens``)."""
     planted = None
     if instance is not None:
+        if not isinstance(instance, Instance):
+            raise _refuse("instance", "a partrec.Instance", instance)
         planted = instance.planted
         x, y, classes, tokens = instance.x, instance.y, instance.classes, instance.tokens
-    rows = None if planted is None else [_ints(p, "planted") for p in planted]
-    _native.save(os.fspath(path), _arrays(x, y, classes, tokens), rows)
+    rows = None if planted is None else _partition(planted, "planted")
+    _native.save(_path(path, "path"), _arrays(x, y, classes, tokens), rows)
 
 
 from . import coloring  # noqa: E402  (it builds on the names above)

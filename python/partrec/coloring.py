@@ -33,11 +33,14 @@ def _graph(graph: Any, vertices: Optional[int]) -> Tuple[int, List[Tuple[int, in
         index = {v: i for i, v in enumerate(nodes)}
         edges = [(index[e[0]], index[e[1]]) for e in graph.edges()]
         return len(nodes), edges, nodes
-    a = np.asarray(graph)
-    if a.size == 0:
-        a = a.reshape(0, 2).astype(np.int64)
-    if a.ndim != 2 or a.shape[1] != 2 or a.dtype.kind not in "iu":
-        raise ValueError("a graph is a networkx.Graph or a list of (u, v) integer pairs")
+    try:
+        a = partrec._ints(graph, "graph")
+    except ValueError:
+        a = None
+    if a is not None and a.size == 0:
+        a = a.reshape(0, 2)
+    if a is None or a.ndim != 2 or a.shape[1] != 2:
+        raise partrec._refuse("graph", "a networkx.Graph or a list of (u, v) integer pairs", graph)
     if a.size and (int(a.min()) < -(2**62) or int(a.max()) > 2**62):
         raise ValueError("a graph's vertex ids must be integers from 0 to n-1")
     n = int(a.max()) + 1 if a.size else 0
@@ -52,7 +55,8 @@ def _graph(graph: Any, vertices: Optional[int]) -> Tuple[int, List[Tuple[int, in
 def reduce(graph: Any, k: int, *, vertices: Optional[int] = None, name: str = "graph") -> "partrec.Instance":
     """The instance whose consistent partitions are the proper k-colourings of ``graph``."""
     n, edges, _ = _graph(graph, vertices)
-    return partrec._instance(_native.reduce(n, edges, partrec._int(k, "k", 0, 2**32 - 1), name))
+    k = partrec._int(k, "k", 0, 2**32 - 1)
+    return partrec._instance(_native.reduce(n, edges, k, partrec._name(name, "name", optional=False)))
 
 
 def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, vertices: Optional[int] = None) -> List[np.ndarray]:
@@ -65,10 +69,13 @@ def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, 
             nodes = list(range(n))
         missing = next((v for v in nodes if v not in coloring), None)
         if missing is not None:
-            raise ValueError(f"coloring: no colour for vertex {missing!r:.40}")
+            raise ValueError(f"coloring: no colour for vertex {partrec._shown(missing)}")
         coloring = [coloring[v] for v in nodes]
     k = partrec._int(k, "k", 0, 2**32 - 1)
-    colors = [partrec._int(c, f"coloring[{v}]", 0, 2**32 - 1) for v, c in enumerate(coloring)]
+    colors = [
+        partrec._int(c, f"coloring[{v}]", 0, 2**32 - 1)
+        for v, c in enumerate(partrec._sequence(coloring, "coloring", "one colour per vertex"))
+    ]
     # Named by 0-based index here (the library's messages count DIMACS vertices from 1).
     bad = next((v for v, c in enumerate(colors) if not 0 <= c < k), None)
     if bad is not None and len(colors) == n and k >= 1:
@@ -80,7 +87,7 @@ def extract(graph: Any, k: int, partition: Sequence[Any], *, vertices: Optional[
     """The proper colouring a consistent partition of the reduced instance gives: an
     array by vertex id, or a dict by node for a networkx graph."""
     n, edges, nodes = _graph(graph, vertices)
-    rows = [partrec._ints(p, f"partition[{g}]") for g, p in enumerate(partition)]
+    rows = partrec._partition(partition, "partition")
     colors = _native.extract(n, edges, partrec._int(k, "k", 0, 2**32 - 1), rows)
     if nodes is not None:
         return {v: c for v, c in zip(nodes, colors)}

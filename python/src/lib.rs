@@ -200,10 +200,12 @@ impl TokenSource for Lent {
 /// value, never by a rounded spelling.
 fn label(item: &Bound<'_, PyAny>, k: usize) -> PyResult<Label> {
     let refuse = |why: &str| {
-        let shown: String = item
-            .repr()
-            .map(|r| r.to_string())
-            .unwrap_or_default()
+        // One line: an array's repr spans several.
+        let repr = item.repr().map(|r| r.to_string()).unwrap_or_default();
+        let shown: String = repr
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
             .chars()
             .take(40)
             .collect();
@@ -680,12 +682,14 @@ fn extract(
 }
 
 /// A partition in canonical form: in each group, classes numbered by first token.
+/// `name` is the parameter errors name.
 #[pyfunction]
 fn canonical<'py>(
     py: Python<'py>,
     partition: &Bound<'py, PyList>,
+    name: &str,
 ) -> PyResult<Vec<Bound<'py, PyArray1<i64>>>> {
-    let rows = rows_in(partition, "partition")?;
+    let rows = rows_in(partition, name)?;
     Ok(rows_out(py, &partrec::model::partition::canonical(&rows)))
 }
 
@@ -717,15 +721,15 @@ fn import_table<'py>(
     value: String,
     weight: Option<String>,
     classes: Vec<u32>,
-    delimiter: Option<char>,
+    delimiter: Option<&str>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let path = regular_file(&path)?;
-    let delimiter = match delimiter {
+    let delimiter = match delimiter.map(|d| (d, d.as_bytes())) {
         None => None,
-        Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => {
+        Some((_, &[c])) if c.is_ascii() => Some(c),
+        Some((d, _)) => {
             return Err(PyValueError::new_err(format!(
-                "delimiter {c:?}: expected one ASCII character"
+                "delimiter {d:?}: expected one ASCII character"
             )))
         }
     };
