@@ -126,7 +126,7 @@ fn unreadable_path_and_bad_arguments_exit_2() {
 #[test]
 fn a_strategy_that_cannot_run_is_exit_2_naming_the_flag() {
     let dir = scratch("strategy");
-    // 7 + 7 classes: more than the table search's 12.
+    // 7 + 7 classes: 7! * 7! class renamings, more than the table search's 5,040.
     let wide = dir.join("wide.json");
     std::fs::write(
         &wide,

@@ -78,7 +78,8 @@ pub struct Stats {
     /// The search that produced the answer, once one ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<crate::solve::Strategy>,
-    /// Full tables the table search visited, when it ran.
+    /// Tables the table search visited, when it ran: full tables enumerated, or, with
+    /// fewer distinct samples than cells (tokens first), the partitions' observed tables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tables: Option<u64>,
     /// Seconds spent certifying the answer ([`crate::proof::certify`]), when asked.

@@ -529,7 +529,7 @@ fn search(
         )),
         Strategy::Portfolio => portfolio(&searched, options, control, out, progress),
         Strategy::Table => {
-            let source = table_source(&prep, options, threads(), control, &mut out)?;
+            let source = table_source(&searched, options, threads(), control, &mut out)?;
             drive(&searched, source, options, control, out, progress)
         }
         _ => {
@@ -557,6 +557,13 @@ impl Searched<'_> {
         };
         canonical(&self.map.expand(&observed, self.instance.groups()))
     }
+
+    /// The number of full partitions (free tokens placed) that a partition of the
+    /// searched instance's observed tokens stands for, capped at `cap`.
+    fn extensions(&self, found: &[Vec<u32>], cap: u64) -> u64 {
+        let used = observed_classes(self.prep, found);
+        free_extensions(self.instance, self.map, &used, cap)
+    }
 }
 
 /// The CDCL source: the local search's partition first (if it runs and finds one),
@@ -578,10 +585,11 @@ fn cdcl_source(
     Source::Sat { next, sat: None }
 }
 
-/// The table source: runs the table search with `threads` workers to the end (or the
+/// The table source: runs the table search with `threads` workers until what it found
+/// counts for `options.limit` with the free tokens' placements (or to the end, or the
 /// stop), then hands out what it found.
 fn table_source(
-    prep: &Prepared,
+    searched: &Searched,
     options: &SolveOptions,
     threads: usize,
     control: &Control,
@@ -589,16 +597,15 @@ fn table_source(
 ) -> Result<Source> {
     control.live().set_phase(Phase::Search);
     let t = Instant::now();
-    let found = table::search(prep, options.limit, threads, control).ok_or_else(|| {
+    let counts = |p: &[Vec<u32>]| searched.extensions(p, options.limit);
+    let prep = searched.prep;
+    let found = table::search(prep, options.limit, &counts, threads, control).ok_or_else(|| {
         Error::param(
             "strategy",
             format!(
-                "table needs at most {} cells, {} classes in all, {} class renamings and \
-                 values * 2^classes <= {}",
+                "table needs at most {} cells and {} class renamings",
                 table::MAX_CELLS,
-                table::MAX_CLASSES,
-                table::MAX_SYMMETRIES,
-                table::MAX_REVISIONS
+                table::MAX_SYMMETRIES
             ),
         )
     })?;
@@ -607,6 +614,7 @@ fn table_source(
     out.stats.strategy = Some(Strategy::Table);
     Ok(Source::Table {
         pending: found.partitions.into(),
+        rest: found.rest,
         complete: found.complete,
     })
 }
@@ -712,9 +720,8 @@ fn drive(
             Next::Stopped => break,
         };
         live.set_phase(Phase::Check);
-        let used = observed_classes(prep, &found);
         count = count
-            .saturating_add(free_extensions(instance, map, &used, options.limit))
+            .saturating_add(searched.extensions(&found, options.limit))
             .min(options.limit);
         let t = Instant::now();
         let mut scan_seconds = 0.0;
@@ -760,6 +767,9 @@ fn drive(
             None => {}
         }
     }
+    if let Source::Table { rest, .. } = source {
+        count = count.saturating_add(rest).min(options.limit);
+    }
     if count == 0 && complete {
         out.status = Status::Unsat;
     }
@@ -782,9 +792,11 @@ enum Source {
         next: Option<Partition>,
         sat: Option<(Box<dyn Solver>, Encoding)>,
     },
-    /// The partitions a finished table search found; `complete` if it was not stopped.
+    /// The first partitions a finished table search found, what the others count for
+    /// (`rest`); `complete` if it was not stopped.
     Table {
         pending: std::collections::VecDeque<Partition>,
+        rest: u64,
         complete: bool,
     },
 }
@@ -809,7 +821,9 @@ impl Source {
         out: &mut Solution,
     ) -> Result<Next> {
         match self {
-            Source::Table { pending, complete } => Ok(match pending.pop_front() {
+            Source::Table {
+                pending, complete, ..
+            } => Ok(match pending.pop_front() {
                 Some(p) => Next::Found(p),
                 None if *complete => Next::Exhausted,
                 None => Next::Stopped,
