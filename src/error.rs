@@ -43,6 +43,17 @@ pub enum Error {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// What the input asks for would need more memory than the budget allows
+    /// ([`crate::memory`]); a front end says how to raise it.
+    #[error("{what} would need about {} of memory, more than the budget of {}", crate::memory::show(*need), crate::memory::show(*budget))]
+    Budget {
+        /// What needs it: "the encoding (31,000,000 clauses)", "x (1e8 x 2 tokens)".
+        what: String,
+        /// The bytes it would need, estimated before anything is allocated.
+        need: u64,
+        /// The budget in bytes.
+        budget: u64,
+    },
     /// A bug or a failed self-check: never a wrong answer, always this instead.
     #[error("internal error: {0}")]
     Internal(String),
@@ -138,10 +149,33 @@ impl Error {
         }
     }
 
+    /// The error with `origin` named where the library could not know it: an input error
+    /// without a file (the instance's sizes, checked after reading) gets this one.
+    pub fn in_file(self, origin: &str) -> Self {
+        match self {
+            Error::Input {
+                origin: o,
+                message,
+                kind,
+                at,
+            } if o.is_empty() => Error::Input {
+                origin: origin.to_string(),
+                message,
+                kind,
+                at,
+            },
+            other => other,
+        }
+    }
+
     /// The process exit code for this error: 2 for the user's input, 1 for internal errors.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input { .. } | Error::Param { .. } | Error::Usage(_) | Error::Io { .. } => 2,
+            Error::Input { .. }
+            | Error::Param { .. }
+            | Error::Usage(_)
+            | Error::Io { .. }
+            | Error::Budget { .. } => 2,
             Error::Internal(_) => 1,
         }
     }

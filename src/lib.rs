@@ -41,6 +41,7 @@ pub mod check;
 pub mod error;
 pub mod experiment;
 pub mod io;
+pub mod memory;
 pub mod model;
 pub mod proof;
 pub mod reduction;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
 fn as_flags(e: &Error) -> String {
     match e {
         Error::Param { name, message } => format!("--{} {message}", name.replace('_', "-")),
+        Error::Budget { .. } => format!("{e} (--max-memory sets it)"),
         other => other.to_string(),
     }
 }

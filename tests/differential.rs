@@ -27,11 +27,18 @@ fn variants() -> Vec<SolveOptions> {
         .flat_map(|m| Backend::ALL.map(|b| (m, b)))
         .flat_map(|(m, b)| [(m, b, true), (m, b, false)])
     {
+        // The pairwise writing takes the last group's projection's place in half the
+        // variants.
+        let last = if propagate {
+            Projection::Group(2)
+        } else {
+            Projection::Pairs
+        };
         for projection in [
             Projection::Auto,
             Projection::Off,
             Projection::Group(0),
-            Projection::Group(2),
+            last,
         ] {
             out.push(SolveOptions {
                 prepare: PrepareOptions { must_differ },

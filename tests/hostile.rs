@@ -1837,7 +1837,7 @@ fn cli_cases(fx: &Fx) -> Vec<Case> {
                 &format!("{command}: 7 kB asking for a CNF of 2.4e8 clauses"),
                 &format!("{command} {}", f("vals300.json")),
             )
-            .saying(&["limit"]),
+            .saying(&["budget"]),
         );
     }
     cases.push(cli(

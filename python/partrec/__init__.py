@@ -53,6 +53,8 @@ __all__ = [
     "load",
     "save",
     "read_table",
+    "set_max_memory",
+    "max_memory",
     "coloring",
 ]
 
@@ -944,6 +946,29 @@ def save(
         x, y, classes, tokens = instance.x, instance.y, instance.classes, instance.tokens
     rows = None if planted is None else _partition(planted, "planted")
     _native.save(_path(path, "path"), _arrays(x, y, classes, tokens), rows)
+
+
+def set_max_memory(size: Union[int, str]) -> None:
+    """Set this process's memory budget: bytes (an int) or a size such as ``"4G"`` or
+    ``"512MiB"``. Inputs and encodings estimated to need more are refused with
+    ``MemoryError`` before they are built (by default the budget is three quarters of
+    the machine's memory, or half of an address-space limit).
+
+    >>> import partrec
+    >>> before = partrec.max_memory()
+    >>> partrec.set_max_memory("2G")
+    >>> partrec.max_memory()
+    2000000000
+    >>> partrec.set_max_memory(before)
+    """
+    if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer, str)):
+        raise _refuse("size", "a number of bytes or a size such as '4G'", size)
+    _native.set_max_memory(str(int(size)) if not isinstance(size, str) else size)
+
+
+def max_memory() -> int:
+    """This process's memory budget in bytes (see :func:`set_max_memory`)."""
+    return _native.max_memory()
 
 
 from . import coloring  # noqa: E402  (it builds on the names above)

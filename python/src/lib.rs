@@ -13,7 +13,7 @@ use partrec::model::instance::TokenSource;
 use partrec::sat::Control;
 use partrec::solve::SolveOptions;
 use partrec::{Error, Instance, Label};
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use std::path::PathBuf;
@@ -25,11 +25,15 @@ use std::time::Duration;
 const SIGNAL_POLL: Duration = Duration::from_millis(5);
 
 /// The library's error as the Python exception users expect: bad input or
-/// parameters `ValueError`, files `OSError`, anything else `RuntimeError`.
+/// parameters `ValueError`, over the memory budget `MemoryError`, files `OSError`,
+/// anything else `RuntimeError`.
 fn py_err(e: Error) -> PyErr {
     match e {
         Error::Input { .. } | Error::Param { .. } | Error::Usage(_) => {
             PyValueError::new_err(e.to_string())
+        }
+        Error::Budget { .. } => {
+            PyMemoryError::new_err(format!("{e} (partrec.set_max_memory raises it)"))
         }
         Error::Io { .. } => PyOSError::new_err(e.to_string()),
         Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
@@ -772,6 +776,20 @@ fn save(path: PathBuf, arrays: PyArrays<'_>, planted: Option<&Bound<'_, PyAny>>)
     inst.write(utf8(&path)?).map_err(py_err)
 }
 
+/// Sets this process's memory budget: a size such as `"4G"` or `"512MiB"`, or bytes.
+#[pyfunction]
+fn set_max_memory(size: &str) -> PyResult<()> {
+    let bytes = partrec::memory::parse_size(size, "size").map_err(py_err)?;
+    partrec::memory::set_budget(bytes);
+    Ok(())
+}
+
+/// This process's memory budget in bytes.
+#[pyfunction]
+fn max_memory() -> u64 {
+    partrec::memory::budget()
+}
+
 /// The worker child's main (`python -m partrec._worker worker`): reads one request on
 /// standard input, streams answers on standard output; returns the exit code.
 #[pyfunction]
@@ -797,6 +815,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(import_table, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;
     m.add_function(wrap_pyfunction!(worker_main, m)?)?;
+    m.add_function(wrap_pyfunction!(set_max_memory, m)?)?;
+    m.add_function(wrap_pyfunction!(max_memory, m)?)?;
     m.add_class::<Interrupt>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -27,9 +27,15 @@ pub struct ExplainArgs {
 pub fn run(a: ExplainArgs) -> Result<i32> {
     a.json.out.check(&[&a.instance])?;
     let timeout = timeout(a.timeout)?;
-    let instance = Instance::read(&a.instance)?;
+    // The deadline counts from here: reading the instance is part of the time, and an
+    // explanation over its time by more than a moment answers unknown.
     let control = live::control(timeout, false);
-    match explain(&instance, &control)? {
+    let (path, mine) = (a.instance.clone(), control.clone());
+    let answer = control.within(live::GRACE, move || {
+        let instance = Instance::read(&path)?;
+        explain(&instance, &mine).map_err(|e| e.in_file(&path))
+    });
+    match answer.unwrap_or(Ok(Explained::Unknown))? {
         Explained::Inconsistent(why) => {
             a.json.write(&why)?;
             a.quiet

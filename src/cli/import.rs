@@ -8,8 +8,8 @@ use partrec::{Error, Result};
 /// `partrec import` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec import instances/german-gender.csv --group noun --group context --value article --classes 3,7 -o german.json\n  partrec import samples.tsv --group word --group context --value y --weight count -o s.json",
-    "Exit codes:\n   0  imported\n   2  bad input: a missing column, a ragged row, an empty cell, a bad weight"
+    "  partrec import instances/german/gender.csv --group noun --group context --value article --classes 3,7 -o german.json\n  partrec import samples.tsv --group word --group context --value y --weight count -o s.json",
+    "Exit codes:\n   0  imported (bad input, 2, includes a missing column, a ragged row, an empty cell, a bad weight)"
 ))]
 pub struct ImportArgs {
     /// The table: CSV, or TSV (a header with tabs and no comma), with a header row.

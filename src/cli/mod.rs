@@ -43,6 +43,11 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     command: Cmd,
+    /// Memory budget, e.g. 4G or 512MiB (default: three quarters of the machine's
+    /// memory, or half of an address-space limit): inputs and encodings estimated to
+    /// need more are refused before they are built.
+    #[arg(long, global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +94,9 @@ enum Cmd {
 
 /// Runs the command; its exit code, or the error to report.
 pub fn run(cli: Cli) -> Result<i32> {
+    if let Some(size) = &cli.max_memory {
+        partrec::memory::set_budget(partrec::memory::parse_size(size, "max_memory")?);
+    }
     match cli.command {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Solve(a) => solve::run(a),

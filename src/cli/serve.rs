@@ -113,6 +113,7 @@ pub fn run(a: ServeArgs) -> Result<i32> {
         max_body_bytes,
         timeout: parse_timeout(a.timeout, "--timeout")?,
         max_clauses: a.max_clauses,
+        max_memory: partrec::memory::budget(),
         job_ttl: parse_timeout(a.job_ttl, "--job-ttl")?,
         max_jobs: a.max_jobs,
         quiet: a.quiet,

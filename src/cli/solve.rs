@@ -91,6 +91,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let mut solution = live::bounded(&control, shown, options.limit, move |control, progress| {
         let instance = Instance::read(&path)?;
         partrec::worker::solve(&instance, &options, control, exe.as_ref(), progress)
+            .map_err(|e| e.in_file(&path))
     })?;
     let certified = match &a.certify {
         Some(dir) => {

@@ -310,6 +310,14 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
     fn check_names(&self) -> Result<Vec<usize>> {
         const EXPECTED: &str =
             "expected the arrays x, y, tokens, classes and optionally planted_0, planted_1, ...";
+        if self.zip.has_duplicate_names() {
+            return Err(Error::input_at(
+                self.origin,
+                InputKind::Shape,
+                None,
+                "two zip entries share one name, so which array is meant is ambiguous (numpy never writes that)",
+            ));
+        }
         let mut present = Vec::new();
         for raw in self.zip.file_names_raw() {
             let name = String::from_utf8_lossy(raw);
@@ -456,6 +464,11 @@ impl<'a, R: Read + Seek> Archive<'a, R> {
             [s, i] if *i == arity as u64 => *s,
             shape => return Err(shape_error(origin, "x", shape, x_want(arity))),
         };
+        // The tokens, and the value ids read next: refused before either is held.
+        let need = samples.saturating_mul(arity as u64 + 1).saturating_mul(4);
+        crate::memory::afford(need, || {
+            format!("{origin}: x and y ({samples} samples of {arity} tokens)")
+        })?;
         let (rows, fortran) = (samples as usize, header.fortran);
         // Element k of the file is sample s, group g.
         let place = |k: u64| {

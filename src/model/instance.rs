@@ -593,18 +593,31 @@ impl Instance {
     }
 }
 
-/// Reads a whole file, or standard input for `-`.
+/// Reads a whole file, or standard input for `-`, refusing more bytes than the
+/// memory budget ([`crate::memory::budget`]) before holding them.
 pub fn read_input(path: &str) -> Result<Vec<u8>> {
+    let budget = crate::memory::budget();
     let mut bytes = Vec::new();
-    if path == "-" {
+    let read = if path == "-" {
         std::io::stdin()
+            .lock()
+            .take(budget.saturating_add(1))
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io("-", e))?;
-        Ok(bytes)
     } else {
         refuse_devices(path)?;
-        std::fs::read(path).map_err(|e| Error::io(path, e))
-    }
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        if let Ok(meta) = file.metadata() {
+            crate::memory::afford_within(meta.len(), budget, || {
+                format!("{path} ({} bytes)", meta.len())
+            })?;
+        }
+        file.take(budget.saturating_add(1)).read_to_end(&mut bytes)
+    };
+    read.map_err(|e| Error::io(path, e))?;
+    crate::memory::afford_within(bytes.len() as u64, budget, || {
+        format!("{path} (more than {budget} bytes)")
+    })?;
+    Ok(bytes)
 }
 
 /// Refuses a character or block device (`/dev/zero` would be read forever); files,
@@ -732,8 +745,27 @@ struct RawSample<'a> {
     x: Vec<serde_json::Number>,
     #[serde(borrow)]
     y: &'a RawValue,
-    #[serde(default)]
-    w: Option<serde_json::Number>,
+    /// Absent: `None`; `null`: `Some(None)`, which is refused.
+    #[serde(default, deserialize_with = "present")]
+    w: Option<Option<serde_json::Number>>,
+}
+
+/// A field that is present, even as `null` (which `Option` alone would read as absent).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// A weight: a whole number from 1 to 2^64 - 1, written as an integer or as a float
+/// that is exactly one (`1e3`, `7.0`; up to 2^53, where every float is exact).
+fn weight_of(w: &serde_json::Number) -> Option<u64> {
+    let exact = || {
+        w.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= 2f64.powi(53))
+            .map(|f| f as u64)
+    };
+    w.as_u64().or_else(exact).filter(|&w| w >= 1)
 }
 
 impl Described for RawInstance {
@@ -762,6 +794,8 @@ struct RawSamples {
     interner: Interner,
     /// Filled (1 for the samples before) from the first sample with a `"w"`.
     weights: Option<Vec<u64>>,
+    /// The weights' sum so far (once there are weights): at most 2^64 - 1.
+    total: u64,
 }
 
 impl<'de> Deserialize<'de> for RawSamples {
@@ -799,14 +833,26 @@ impl<'de> Deserialize<'de> for RawSamples {
                         .intern_json(sample.y.get())
                         .map_err(|m| de::Error::custom(format!("samples[{s}].y: {m}")))?;
                     if let Some(w) = &sample.w {
-                        let w = w.as_u64().filter(|&w| w >= 1).ok_or_else(|| {
+                        let shown = w.as_ref().map_or("null".to_string(), |n| n.to_string());
+                        let w = w.as_ref().and_then(weight_of).ok_or_else(|| {
                             de::Error::custom(format!(
-                                "samples[{s}].w = {w} is not a weight (expected a whole number >= 1)"
+                                "samples[{s}].w = {shown} is not a weight (expected a whole number >= 1)"
+                            ))
+                        })?;
+                        let before = out.weights.as_ref().map_or(s as u64, |_| out.total);
+                        out.total = before.checked_add(w).ok_or_else(|| {
+                            de::Error::custom(format!(
+                                "samples[{s}].w = {w}: the weights add up to more than 2^64 - 1"
                             ))
                         })?;
                         out.weights.get_or_insert_with(|| vec![1; s]).push(w);
                     } else if let Some(weights) = &mut out.weights {
                         weights.push(1);
+                        out.total = out.total.checked_add(1).ok_or_else(|| {
+                            de::Error::custom(format!(
+                                "samples[{s}]: the weights add up to more than 2^64 - 1"
+                            ))
+                        })?;
                     }
                     out.labels.push(id);
                 }

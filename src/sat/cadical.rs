@@ -3,7 +3,8 @@
 //! terminate callback, which it polls throughout search and inprocessing.
 
 use super::{
-    Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Tuning, Var, FREE_APART_FROM,
+    Backend, ClauseSink, Control, Footprint, Lit, Outcome, Solver, Stats, Tuning, Var,
+    FREE_APART_FROM,
 };
 
 /// The callbacks CaDiCaL calls while it runs: the stop test and learnt clauses.
@@ -92,6 +93,9 @@ impl ClauseSink for Cadical {
     fn new_var(&mut self) -> Var {
         self.variables += 1;
         Var::from_index(self.variables - 1)
+    }
+    fn footprint(&self) -> Footprint {
+        Footprint::CADICAL
     }
     fn add_clause(&mut self, lits: &[Lit]) {
         self.clauses += 1;

@@ -5,7 +5,7 @@
 //! initial phases and clause order) takes another path: a seed for backends that
 //! have none, used to diversify a portfolio.
 
-use super::{Backend, ClauseSink, Cnf, Control, Lit, Outcome, Solver, Stats, Var};
+use super::{Backend, ClauseSink, Cnf, Control, Footprint, Lit, Outcome, Solver, Stats, Var};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -105,6 +105,10 @@ impl Drop for Shuffled {
 }
 
 impl ClauseSink for Shuffled {
+    /// The inner solver's, plus the clauses held back until the first solve.
+    fn footprint(&self) -> Footprint {
+        self.inner.footprint().plus(Footprint::CNF)
+    }
     fn new_var(&mut self) -> Var {
         self.variables += 1;
         Var::from_index(self.variables - 1)

@@ -2,7 +2,7 @@
 //! interrupted (its issue #111), so [`Solver::set_control`] answers `false` and
 //! callers with a deadline run it in a child process ([`crate::worker`]).
 
-use super::{Backend, ClauseSink, Control, Lit, Outcome, Solver, Stats, Var};
+use super::{Backend, ClauseSink, Control, Footprint, Lit, Outcome, Solver, Stats, Var};
 use varisat::ExtendFormula;
 
 /// A varisat solver.
@@ -62,6 +62,9 @@ fn to_varisat(lit: Lit) -> varisat::Lit {
 }
 
 impl ClauseSink for Varisat {
+    fn footprint(&self) -> Footprint {
+        Footprint::VARISAT
+    }
     fn new_var(&mut self) -> Var {
         self.variables += 1;
         Var::from_index(self.solver.new_var().index())

@@ -63,6 +63,11 @@ impl ApiError {
                 ApiError::new(StatusCode::BAD_REQUEST, Some(name), e.to_string())
             }
             Error::Usage(m) => ApiError::new(StatusCode::BAD_REQUEST, None, m.clone()),
+            Error::Budget { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("body"),
+                format!("body: {e} (this server's --max-memory)"),
+            ),
             Error::Io { .. } | Error::Internal(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
             }
@@ -267,8 +272,9 @@ impl SolveRequest {
     }
 }
 
-/// Refuses (422, naming `options.backend`) a backend name this server does not have; any
-/// other problem with the options is left to their typed reader.
+/// Refuses (400, naming `options.backend`, like every other bad option) a backend name
+/// this server does not have; any other problem with the options is left to their typed
+/// reader.
 fn known_backend(options: &str) -> Result<(), ApiError> {
     #[derive(Deserialize)]
     struct Named<'a> {
@@ -280,7 +286,7 @@ fn known_backend(options: &str) -> Result<(), ApiError> {
             backend: Some(name),
         }) => name.parse::<Backend>().map(drop).map_err(|e| {
             ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+                StatusCode::BAD_REQUEST,
                 Some("options.backend"),
                 format!("body: options.backend: {e}"),
             )
@@ -514,7 +520,7 @@ mod tests {
         let e =
             SolveRequest::parse(instance_body(r#","options":{"backend":"minisat"}"#).as_bytes())
                 .unwrap_err();
-        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
         assert_eq!(e.field.as_deref(), Some("options.backend"), "{}", e.error);
         assert!(e.error.contains("cadical or varisat"), "{}", e.error);
         for (extra, field) in [

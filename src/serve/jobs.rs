@@ -57,21 +57,27 @@ pub struct Jobs {
     budget: usize,
 }
 
-/// About how many bytes a stored answer takes: its partitions and table.
+/// How many bytes a stored answer takes: the length of the JSON it is served as, with
+/// everything it carries (partitions, table, names, identified blocks, a certificate's
+/// CNF and proof), counted without building the text.
 pub fn answer_bytes(solution: &Solution) -> usize {
-    let rows = |p: &Option<Vec<Vec<u32>>>| {
-        p.iter()
-            .flatten()
-            .map(|row| 24 + 4 * row.len())
-            .sum::<usize>()
-    };
-    let table: usize = solution
-        .table
-        .iter()
-        .flatten()
-        .map(|e| 64 + 4 * e.cell.len())
-        .sum();
-    256 + rows(&solution.partition) + rows(&solution.witness) + table
+    /// A writer that only counts.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Serializing a solution into a counter cannot fail; if it did, count it as huge.
+    match serde_json::to_writer(&mut count, solution) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 /// What [`Jobs::fetch`] and [`Jobs::cancel`] found.
@@ -247,7 +253,10 @@ mod tests {
                 result: Box::new(s),
             }
         };
-        let jobs = Jobs::new(Duration::from_secs(60), 10, 10_000);
+        let (one, two) = (answer(&big(1000)), answer(&big(2000)));
+        // Room for two small answers, not for a small and a large one.
+        let jobs = Jobs::new(Duration::from_secs(60), 10, 2 * one + 10);
+        assert!(one + two > 2 * one + 10);
         for id in ["a", "b", "c"] {
             assert!(jobs.insert(id, flag()));
         }
@@ -268,6 +277,36 @@ mod tests {
             jobs.fetch("b"),
             Lookup::Found(JobState::Done { .. })
         ));
+    }
+
+    /// The bytes of a finished job's answer.
+    fn answer(state: &JobState) -> usize {
+        match state {
+            JobState::Done { result } => answer_bytes(result),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_certificate_counts_towards_the_budget() {
+        let mut s = Solution::new(Status::Unsat);
+        let bare = answer_bytes(&s);
+        s.certificate = Some(crate::proof::Certified {
+            entry: crate::proof::Entry {
+                claim: crate::proof::ClaimKind::Unsat,
+                cnf: "unsat.cnf".into(),
+                proof: "unsat.drat".into(),
+                format: "drat".into(),
+                rests_on: Vec::new(),
+                partitions: Vec::new(),
+                count: 0,
+            },
+            dimacs: "1 0\n".repeat(250_000),
+            drat: "0\n".repeat(250_000),
+        });
+        let with = answer_bytes(&s);
+        assert!(with >= bare + 1_500_000, "{bare} {with}");
+        assert_eq!(with, serde_json::to_string(&s).unwrap().len());
     }
 
     #[test]

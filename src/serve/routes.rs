@@ -186,6 +186,7 @@ impl AppState {
         let options = SolveOptions {
             backend: request.options.backend.unwrap_or(self.config.backend),
             max_clauses: Some(self.config.max_clauses),
+            max_memory: Some(self.config.max_memory),
             strategy: request.options.strategy,
             seed: request.options.seed,
             certify: request.options.certify,
@@ -200,17 +201,32 @@ impl AppState {
         let turn = ticket
             .run(deadline, deadline + GRACE, on_start, move |_| {
                 let t = Instant::now();
-                let answer = crate::worker::solve(
-                    &solved.instance,
-                    &options,
-                    &control,
-                    Some(&exe),
-                    &mut |s| {
-                        if let Ok(mut last) = seen.lock() {
-                            *last = Some(s.clone());
-                        }
-                    },
-                );
+                let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
+                let need = crate::solve::estimate_memory(&solved.instance, &options);
+                let answer = if need >= budget / CONFINE_FROM {
+                    let timeout = control.remaining().unwrap_or(Duration::MAX);
+                    let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
+                    crate::worker::solve_in_confined_child(
+                        &exe,
+                        &solved.instance,
+                        &options,
+                        timeout,
+                        &control,
+                        Some(limit),
+                    )
+                } else {
+                    crate::worker::solve(
+                        &solved.instance,
+                        &options,
+                        &control,
+                        Some(&exe),
+                        &mut |s| {
+                            if let Ok(mut last) = seen.lock() {
+                                *last = Some(s.clone());
+                            }
+                        },
+                    )
+                };
                 (answer, t.elapsed().as_secs_f64())
             })
             .await;
@@ -260,6 +276,14 @@ fn with_sizes(mut solution: Solution, request: &SolveRequest) -> Solution {
     }
     solution
 }
+
+/// A solve estimated at this fraction of the memory budget or more runs in a confined
+/// child process (`1 / CONFINE_FROM`).
+const CONFINE_FROM: u64 = 4;
+
+/// A confined child's address space beyond the memory budget: code, thread stacks and
+/// allocator reserves that count as address space but not as memory used.
+const CHILD_ADDRESS_SLACK: u64 = 1 << 30;
 
 /// How long past a request's deadline the server waits for its solve to notice it
 /// before answering with what the solve had proven (the solve keeps its worker until

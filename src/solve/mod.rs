@@ -47,9 +47,15 @@ pub struct SolveOptions {
     #[serde(default = "on")]
     pub propagate: bool,
     /// Refuse to build an encoding estimated above this many clauses (after propagation,
-    /// so it bounds what is actually built); `None`: only [`encode::MAX_CLAUSES`].
+    /// so it bounds what is actually built); `None`: no count limit, only the memory
+    /// budget.
     #[serde(default)]
     pub max_clauses: Option<u64>,
+    /// The memory budget of this solve in bytes (`None`: the process's,
+    /// [`crate::memory::budget`]): the encodings it would build (one per portfolio
+    /// member) are estimated first and refused as [`Error::Budget`] when they exceed it.
+    #[serde(default)]
+    pub max_memory: Option<u64>,
     /// How the search runs (chosen from the instance by default).
     #[serde(default)]
     pub strategy: Strategy,
@@ -135,6 +141,12 @@ impl Strategy {
     }
 }
 
+/// What preprocessing holds per sample beside the instance: compact token copies,
+/// sort keys and indices (bytes per token of a sample, and per sample).
+const PREPARE_BYTES_PER_TOKEN: u64 = 16;
+/// See [`PREPARE_BYTES_PER_TOKEN`].
+const PREPARE_BYTES_PER_SAMPLE: u64 = 48;
+
 /// `Auto` runs the portfolio only with at most this many distinct samples.
 pub const AUTO_SAMPLES: usize = 20_000;
 
@@ -212,6 +224,7 @@ impl SolveOptions {
             backend: Backend::default(),
             propagate: true,
             max_clauses: None,
+            max_memory: None,
             strategy: Strategy::Auto,
             tuning: Tuning::Default,
             seed: None,
@@ -457,6 +470,13 @@ fn search(
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
     crate::model::compact::listable(instance.groups())?;
+    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
+    let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
+    crate::memory::afford_within(
+        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE),
+        budget,
+        || format!("preprocessing ({samples} samples of {arity} tokens)"),
+    )?;
     let live = control.live();
     live.set_phase(Phase::Preprocess);
     let mut out = Solution::new(Status::Unknown);
@@ -519,7 +539,11 @@ fn search(
         prep: &prep,
         quotient: quotient.as_ref(),
     };
-    match options.strategy.resolve(&prep, options.backend) {
+    let strategy = options.strategy.resolve(&prep, options.backend);
+    if strategy != Strategy::Table {
+        afford_search(&prep, options, strategy)?;
+    }
+    match strategy {
         Strategy::Portfolio if !options.backend.interruptible() => Err(Error::param(
             "strategy",
             format!(
@@ -537,6 +561,53 @@ fn search(
             drive(&searched, source, options, control, out, progress)
         }
     }
+}
+
+/// Refuses a search whose encodings would not fit the memory budget (one per portfolio
+/// member, the renamed member's held-back clauses too), before any is built.
+fn afford_search(prep: &Prepared, options: &SolveOptions, strategy: Strategy) -> Result<()> {
+    let size = encode::estimate(prep, options.projection, false);
+    let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
+    crate::memory::afford_within(search_bytes(size, options, strategy), budget, || {
+        if strategy == Strategy::Portfolio {
+            format!("two encodings (about {} clauses each)", size.clauses)
+        } else {
+            format!("the encoding (about {} clauses)", size.clauses)
+        }
+    })
+}
+
+/// The bytes the encodings of a search with `strategy` hold, each of `size`: one per
+/// portfolio member, plus the held-back clauses of a renamed formula.
+fn search_bytes(size: encode::Size, options: &SolveOptions, strategy: Strategy) -> u64 {
+    use crate::sat::Footprint;
+    let solver = options.backend.footprint();
+    let renamed = solver.plus(Footprint::CNF);
+    let footprint = match (strategy, options.seed) {
+        (Strategy::Table, _) => Footprint::CNF,
+        (Strategy::Portfolio, _) => solver.plus(renamed),
+        (_, Some(_)) => renamed,
+        _ => solver,
+    };
+    size.bytes(footprint)
+}
+
+/// An upper bound on the memory a solve of `instance` with `options` holds, from one
+/// pass over its samples and before anything is built: preprocessing, and the
+/// encodings of the search (as for a portfolio whenever one may run), without the
+/// shrinking class propagation may bring. For callers that place solves by their
+/// size (a server confining large ones to a child process).
+pub fn estimate_memory(instance: &Instance, options: &SolveOptions) -> u64 {
+    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
+    let preprocessing =
+        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE);
+    let size = encode::Shape::bound(instance).size(options.projection, false);
+    let strategy = match options.strategy {
+        Strategy::Auto if arity >= 3 && options.backend.interruptible() => Strategy::Portfolio,
+        Strategy::Auto => Strategy::Cdcl,
+        s => s,
+    };
+    preprocessing.saturating_add(search_bytes(size, options, strategy))
 }
 
 /// What the search runs on: the instance, its compact tokens, the prepared (possibly

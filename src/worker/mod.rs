@@ -406,9 +406,13 @@ fn run_request(
     request: &Request<'_>,
     timeout: Duration,
     stop: &Control,
+    address_limit: Option<u64>,
 ) -> Result<Outcome> {
     let mut cmd = Command::new(&exe.program);
     cmd.args(&exe.args).arg(protocol::COMMAND);
+    if let Some(bytes) = address_limit {
+        cmd.env(crate::memory::ADDRESS_LIMIT_VAR, bytes.to_string());
+    }
     let input = serde_json::to_vec(request)
         .map_err(|e| Error::Internal(format!("cannot write the worker request: {e}")))?;
     run_with_deadline(cmd, Some(input), timeout, stop)
@@ -435,7 +439,22 @@ pub fn solve_in_child(
     timeout: Duration,
     stop: &Control,
 ) -> Result<Solution> {
-    let outcome = run_request(exe, &Request::solve(instance, options), timeout, stop)?;
+    solve_in_confined_child(exe, instance, options, timeout, stop, None)
+}
+
+/// [`solve_in_child`] with the child's address space limited to `address_limit` bytes
+/// (`RLIMIT_AS`): an allocation the estimate did not foresee fails in the child, which
+/// dies alone ([`ChildFailure::Signal`]), never in the caller's process.
+pub fn solve_in_confined_child(
+    exe: &Exe,
+    instance: &Instance,
+    options: &SolveOptions,
+    timeout: Duration,
+    stop: &Control,
+    address_limit: Option<u64>,
+) -> Result<Solution> {
+    let request = Request::solve(instance, options);
+    let outcome = run_request(exe, &request, timeout, stop, address_limit)?;
     match reply(outcome)? {
         Reply::Answered(Response::Solved(sol)) => Ok(sol),
         Reply::Answered(other) => Err(mismatched(&other)),
@@ -455,7 +474,7 @@ pub fn decide_in_child(
 ) -> Result<ColorAnswer> {
     let start = Instant::now();
     let request = Request::decide(graph, k, via, backend);
-    match reply(run_request(exe, &request, timeout, &Control::new())?)? {
+    match reply(run_request(exe, &request, timeout, &Control::new(), None)?)? {
         Reply::Answered(Response::Decided(answer)) => Ok(answer),
         Reply::Answered(other) => Err(mismatched(&other)),
         Reply::Stopped(_) => Ok(ColorAnswer::timed_out(
@@ -481,7 +500,11 @@ pub fn solve(
         // Certification runs varisat, which cannot be interrupted either.
         Some(exe) if !options.backend.interruptible() || options.certify => {
             let timeout = control.remaining().unwrap_or(Duration::MAX);
-            solve_in_child(exe, instance, options, timeout, control)
+            let options = SolveOptions {
+                max_memory: Some(options.max_memory.unwrap_or_else(crate::memory::budget)),
+                ..*options
+            };
+            solve_in_child(exe, instance, &options, timeout, control)
         }
         _ => crate::solve::solve_with(instance, options, control, progress),
     }

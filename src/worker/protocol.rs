@@ -129,7 +129,7 @@ impl Response {
         let (kind, message, at) = match e {
             Error::Input { message, at, .. } => (FailureKind::Input, message.clone(), at.clone()),
             Error::Usage(message) => (FailureKind::Input, message.clone(), None),
-            Error::Param { .. } => (FailureKind::Input, e.to_string(), None),
+            Error::Param { .. } | Error::Budget { .. } => (FailureKind::Input, e.to_string(), None),
             Error::Internal(message) => (FailureKind::Internal, message.clone(), None),
             Error::Io { .. } => (FailureKind::Internal, e.to_string(), None),
         };
@@ -159,6 +159,7 @@ fn read_col<'de, 'a, D: Deserializer<'de>>(d: D) -> Result<Cow<'a, Graph>, D::Er
 /// writes [`Response`] lines to `output` (flushed one by one), and returns the exit
 /// code: 0 with a final answer, 1 after [`Response::Failed`].
 pub fn child_main(mut input: impl Read, mut output: impl Write) -> i32 {
+    crate::memory::confine_from_env();
     let mut send = |response: &Response| {
         let line = serde_json::to_string(response).expect("a response serializes");
         // A parent that went away cannot read the answer; the orphan watch ends us.
@@ -175,6 +176,10 @@ pub fn child_main(mut input: impl Read, mut output: impl Write) -> i32 {
     let answer = match request {
         Err(message) => Err(Error::Internal(message)),
         Ok(Request::Solve { instance, options }) => {
+            // The parent's budget holds here too.
+            if let Some(bytes) = options.max_memory {
+                crate::memory::set_budget(bytes);
+            }
             let mut progress = |partial: &Solution| send(&Response::Progress(partial.clone()));
             crate::solve::solve_with(&instance, &options, &Control::new(), &mut progress)
                 .map(Response::Solved)
