@@ -96,7 +96,9 @@ pub fn bounded(
         Some(answer) => answer,
         None => {
             let last = latest.lock().ok().and_then(|mut l| l.take());
-            Ok(partrec::worker::stopped(last, limit))
+            let mut answer = partrec::worker::stopped(last, limit);
+            answer.stats.stopped_in = Some(control.live().phase().name().to_string());
+            Ok(answer)
         }
     }
 }

@@ -66,6 +66,11 @@ pub struct Stats {
     pub decided_tokens: Option<Vec<usize>>,
     /// The deadline struck before the search finished.
     pub timed_out: bool,
+    /// Where the solve was when the deadline (or a stop) struck, when it did:
+    /// `reading`, `preprocessing`, `propagating`, `local search`, `encoding`,
+    /// `searching`, `deciding uniqueness`, `checking`, `certifying` or `identifying`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_in: Option<String>,
     /// The SAT backend that searched, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backend: Option<crate::sat::Backend>,
@@ -208,6 +213,23 @@ pub fn shown_name(name: &str) -> String {
 }
 
 impl Solution {
+    /// Marks this answer's claims unproven, as a stop before they were settled (or
+    /// certified) leaves them: unsat becomes unknown, a complete count a lower bound,
+    /// uniqueness undecided; the answer is marked timed out.
+    pub fn withdraw_claims(&mut self) {
+        if self.status == Status::Unsat {
+            self.status = Status::Unknown;
+            self.stats.unsat_reason = None;
+        }
+        if self.count_complete == Some(true) {
+            self.count_complete = Some(false);
+        }
+        if self.unique == Some(true) {
+            self.unique = None;
+        }
+        self.stats.timed_out = true;
+    }
+
     /// An empty answer with the given status.
     pub fn new(status: Status) -> Self {
         Solution {

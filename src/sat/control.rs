@@ -34,6 +34,8 @@ pub struct LiveStats {
 /// The stages of a solve, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
+    /// Reading the input (where a front end reads it under the deadline).
+    Read,
     /// Reading the samples into the compact form.
     Preprocess,
     /// Class propagation on the samples.
@@ -50,9 +52,12 @@ pub enum Phase {
     Check,
     /// Certifying an answer with a proof.
     Certify,
+    /// Finding what every consistent partition agrees on.
+    Identify,
 }
 
-const PHASES: [Phase; 8] = [
+const PHASES: [Phase; 10] = [
+    Phase::Read,
     Phase::Preprocess,
     Phase::Propagate,
     Phase::LocalSearch,
@@ -61,12 +66,14 @@ const PHASES: [Phase; 8] = [
     Phase::Unique,
     Phase::Check,
     Phase::Certify,
+    Phase::Identify,
 ];
 
 impl Phase {
     /// A short name for progress lines.
     pub fn name(self) -> &'static str {
         match self {
+            Phase::Read => "reading",
             Phase::Preprocess => "preprocessing",
             Phase::Propagate => "propagating",
             Phase::LocalSearch => "local search",
@@ -75,6 +82,7 @@ impl Phase {
             Phase::Unique => "deciding uniqueness",
             Phase::Check => "checking",
             Phase::Certify => "certifying",
+            Phase::Identify => "identifying",
         }
     }
 }

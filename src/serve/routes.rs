@@ -198,6 +198,7 @@ impl AppState {
         // What the solve has proven so far: the answer if it is late to notice its stop.
         let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
         let seen = latest.clone();
+        let watched = control.clone();
         let turn = ticket
             .run(deadline, deadline + GRACE, on_start, move |_| {
                 let t = Instant::now();
@@ -242,7 +243,9 @@ impl AppState {
             }
             Turn::Late => {
                 let last = latest.lock().ok().and_then(|mut l| l.take());
-                Ok(with_sizes(stopped(last, options.limit), &request))
+                let mut answer = stopped(last, options.limit);
+                answer.stats.stopped_in = Some(watched.live().phase().name().to_string());
+                Ok(with_sizes(answer, &request))
             }
             Turn::Expired => Ok(with_sizes(stopped(None, options.limit), &request)),
             Turn::Closed => Err(ApiError::unavailable(

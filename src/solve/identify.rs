@@ -163,6 +163,9 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
             if unique {
                 break;
             }
+            if control.should_stop() {
+                return Ok(None);
+            }
             let next = b.blocks(g).into_iter().find_map(|block| {
                 let rep = block[0];
                 block
@@ -185,6 +188,9 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
         let blocks = b.blocks(g);
         let mut merged = vec![false; blocks.len()];
         for i in (0..blocks.len()).filter(|_| !unique) {
+            if control.should_stop() {
+                return Ok(None);
+            }
             for j in i + 1..blocks.len() {
                 if merged[i] && merged[j] {
                     continue;

@@ -416,18 +416,23 @@ pub fn solve_with(
     } else {
         search(instance, options, control, progress)?
     };
+    // What the search proved is reported before the phases that follow it, so that a
+    // stop during them (a child process killed at the deadline) keeps it.
+    if options.certify || (options.identify && out.status == Status::Sat) {
+        progress(&out);
+    }
     if options.certify && crate::proof::claim_of(&out).is_some() {
         let t = Instant::now();
         control.live().set_phase(Phase::Certify);
         out.certificate = crate::proof::certify(instance, &out, control)?;
         out.stats.certify_seconds = t.elapsed().as_secs_f64();
         if out.certificate.is_none() {
-            withdraw_claims(&mut out);
+            out.withdraw_claims();
         }
     }
     if options.identify && out.status == Status::Sat {
         let t = Instant::now();
-        control.live().set_phase(Phase::Unique);
+        control.live().set_phase(Phase::Identify);
         match identify::identify(instance, control)? {
             Some(found) => {
                 out.identified = Some(found.identified);
@@ -438,28 +443,15 @@ pub fn solve_with(
         }
         out.stats.identify_seconds = t.elapsed().as_secs_f64();
     }
+    if out.stats.timed_out {
+        out.stats.stopped_in = Some(control.live().phase().name().to_string());
+    }
     if instance.named() {
         use crate::model::solution::class_names;
         out.names = out.partition.as_ref().map(|p| class_names(instance, p));
         out.identified_names = out.identified.as_ref().map(|p| class_names(instance, p));
     }
     Ok(out)
-}
-
-/// Marks an answer's unproven claims unknown: unsat becomes unknown, a complete count
-/// a lower bound, uniqueness undecided.
-fn withdraw_claims(out: &mut Solution) {
-    if out.status == Status::Unsat {
-        out.status = Status::Unknown;
-        out.stats.unsat_reason = None;
-    }
-    if out.count_complete == Some(true) {
-        out.count_complete = Some(false);
-    }
-    if out.unique == Some(true) {
-        out.unique = None;
-    }
-    out.stats.timed_out = true;
 }
 
 /// [`solve_with`] without certification.

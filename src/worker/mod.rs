@@ -369,7 +369,9 @@ pub fn reply(outcome: Outcome) -> std::result::Result<Reply, ChildFailure> {
 /// `limit` 1 nothing was counted, so the count fields are left out.
 pub fn stopped(progress: Option<Solution>, limit: u64) -> Solution {
     let mut sol = progress.unwrap_or_else(|| Solution::new(Status::Unknown));
-    sol.stats.timed_out = true;
+    // Progress reported before certifying may carry claims; stopped there, they are not
+    // proven (certified) and are withdrawn.
+    sol.withdraw_claims();
     if limit < 2 {
         (sol.count, sol.count_complete) = (None, None);
     } else {
