@@ -70,6 +70,12 @@ impl Shuffled {
             }
         }
     }
+
+    /// `assumptions` renamed, once every clause has reached the inner solver.
+    fn assumed(&mut self, assumptions: &[Lit]) -> Vec<Lit> {
+        self.flush();
+        assumptions.iter().map(|&l| self.map(l)).collect()
+    }
 }
 
 impl ClauseSink for Shuffled {
@@ -96,9 +102,13 @@ impl Solver for Shuffled {
     }
 
     fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome> {
-        self.flush();
-        let mapped: Vec<Lit> = assumptions.iter().map(|&l| self.map(l)).collect();
+        let mapped = self.assumed(assumptions);
         self.inner.solve(&mapped)
+    }
+
+    fn solve_limited(&mut self, assumptions: &[Lit], conflicts: u32) -> crate::Result<Outcome> {
+        let mapped = self.assumed(assumptions);
+        self.inner.solve_limited(&mapped, conflicts)
     }
 
     fn value(&self, var: Var) -> Option<bool> {
@@ -153,6 +163,15 @@ mod tests {
                 assert_eq!(s.solve(&[v[0].positive()]).unwrap(), Outcome::Sat);
                 assert_eq!(s.value(v[0]), Some(true));
                 assert_eq!(s.value(v[2]), Some(true));
+                // Limited searches rename their assumptions too.
+                let refuted = [v[0].positive(), v[2].negative()];
+                assert_eq!(s.solve_limited(&refuted, 1000).unwrap(), Outcome::Unsat);
+                assert!(refuted.iter().all(|&l| s.failed(l)));
+                assert_eq!(
+                    s.solve_limited(&[v[0].negative()], 1000).unwrap(),
+                    Outcome::Sat
+                );
+                assert_eq!(s.value(v[1]), Some(true));
                 // A variable made after the first solve.
                 let w = s.new_var();
                 s.add_clause(&[w.negative(), v[0].negative()]);
