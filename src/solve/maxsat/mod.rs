@@ -1,19 +1,19 @@
 //! Maximum consistency for noisy samples (`solve --max-consistent`): a partition
 //! that violates the fewest samples, by weight, with the samples to drop.
 //!
-//! Core-guided MaxSAT (OLL, as in RC2; the state is in [`oll`]): every distinct sample
-//! is a soft constraint, guarded by its selector in the ordinary encoding
-//! ([`encode_with_selectors`]) and weighted by the total weight of the samples it
-//! stands for. The search assumes soft constraints; each unsatisfiable core raises
-//! the lower bound by its smallest weight, and its members are relaxed through an
-//! incremental totalizer ([`totalizer`], counting violated members, never weights)
-//! whose next output ("at most one more violated") becomes a new soft constraint.
-//! What keeps diverse weights fast:
+//! Core-guided MaxSAT (OLL, as in RC2; the search state is in `oll`): every
+//! distinct sample is a soft constraint, guarded by its selector in the ordinary
+//! encoding ([`encode_with_selectors`]) and weighted by the total weight of the
+//! samples it stands for. The search assumes soft constraints; each unsatisfiable
+//! core raises the lower bound by its smallest weight, and its members are relaxed
+//! through an incremental totalizer (in `totalizer`, counting violated members, never
+//! weights) whose next output ("at most one more violated") becomes a new soft
+//! constraint. What keeps diverse weights fast:
 //!
 //! - stratification: the heaviest soft constraints are assumed first, each level
-//!   reaching down to half the heaviest weight left ([`oll::Oll::next_level`]), so a
-//!   core rarely mixes a heavy sample with light ones (each such core would pay the
-//!   light weight off the heavy one, and thousands of them would be needed);
+//!   reaching down to half the heaviest weight left, so a core rarely mixes a heavy
+//!   sample with light ones (each such core would pay the light weight off the heavy
+//!   one, and thousands of them would be needed);
 //! - core minimization: every core is shrunk by deletion under a conflict budget, as
 //!   small cores make small totalizers and easy refutations later;
 //! - weight-aware core extraction: a core's relaxation waits for the next model, so
