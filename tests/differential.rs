@@ -632,15 +632,50 @@ fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solv
 
 #[test]
 fn max_consistent_finds_the_least_violations_by_brute_force() {
-    use rand::{Rng, SeedableRng};
+    use rand::Rng;
+    // Odd seeds weighted from 1 to 3, even ones not.
+    let (noisy, not_unique) = max_consistent_agrees_with_brute_force(0..1500, |seed, rng| {
+        (seed % 2 == 1).then(|| rng.random_range(1..=3))
+    });
+    assert!(
+        noisy > 200 && not_unique > 300,
+        "{noisy} noisy, {not_unique} not unique"
+    );
+}
+
+#[test]
+fn max_consistent_is_exact_with_weights_from_1_to_2_to_the_40() {
+    use rand::Rng;
+    // Weights this far apart make every level of the stratification its own, and a
+    // known partition soon hardens the heavy samples.
+    const WEIGHTS: [u64; 4] = [1, 1000, 1_000_000, 1 << 40];
+    let (noisy, not_unique) = max_consistent_agrees_with_brute_force(1500..3000, |_, rng| {
+        Some(WEIGHTS[rng.random_range(0..WEIGHTS.len())])
+    });
+    assert!(
+        noisy > 250 && not_unique > 800,
+        "{noisy} noisy, {not_unique} not unique"
+    );
+}
+
+/// Solves the tiny instance of every seed in `seeds` with `--max-consistent --unique`
+/// (`weight` draws each sample's weight, or `None` to leave the instance unweighted),
+/// alternating the backends, and checks the cost, bound, dropped samples, partition, uniqueness and
+/// witness against brute force. Returns how many instances had no consistent
+/// partition and how many had more than one optimal one.
+fn max_consistent_agrees_with_brute_force(
+    seeds: std::ops::Range<u64>,
+    weight: impl Fn(u64, &mut rand_chacha::ChaCha8Rng) -> Option<u64>,
+) -> (usize, usize) {
+    use rand::SeedableRng;
     let (mut noisy, mut not_unique) = (0, 0);
-    for seed in 0..1500u64 {
+    for seed in seeds {
         let mut instance = tiny_instance(seed);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        if seed % 2 == 1 {
-            let weights = (0..instance.num_samples())
-                .map(|_| rng.random_range(1..=3))
-                .collect();
+        let weights: Option<Vec<u64>> = (0..instance.num_samples())
+            .map(|_| weight(seed, &mut rng))
+            .collect();
+        if let Some(weights) = weights {
             instance = instance.with_weights(weights).unwrap();
         }
         let (least, optimal) = least_violations(&instance);
@@ -681,10 +716,7 @@ fn max_consistent_finds_the_least_violations_by_brute_force() {
         noisy += usize::from(least > 0);
         not_unique += usize::from(optimal.len() > 1);
     }
-    assert!(
-        noisy > 200 && not_unique > 300,
-        "{noisy} noisy, {not_unique} not unique"
-    );
+    (noisy, not_unique)
 }
 
 /// Generated instances of 10 samples (two and three groups, 3 classes, 4 to 10 tokens

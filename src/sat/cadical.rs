@@ -130,6 +130,16 @@ impl Solver for Cadical {
         )
     }
 
+    fn solve_limited(&mut self, assumptions: &[Lit], conflicts: u32) -> crate::Result<Outcome> {
+        let limit = i32::try_from(conflicts).unwrap_or(i32::MAX);
+        self.inner_mut()
+            .set_limit("conflicts", limit)
+            .map_err(|e| {
+                crate::Error::Internal(format!("CaDiCaL refused a conflict limit: {e}"))
+            })?;
+        self.solve(assumptions)
+    }
+
     fn value(&self, var: Var) -> Option<bool> {
         if var.index() >= self.variables {
             return None;
@@ -193,5 +203,25 @@ mod tests {
         });
         assert_eq!(s.solve(&[]).unwrap(), Outcome::Interrupted);
         assert_eq!(s.stats().learned, None);
+    }
+
+    #[test]
+    fn a_conflict_budget_stops_one_search_only() {
+        let mut s = Cadical::new();
+        pigeonhole(&mut s, 7);
+        let control = Control::new().collecting();
+        s.set_control(&control);
+        assert_eq!(s.solve_limited(&[], 50).unwrap(), Outcome::Interrupted);
+        let learned = s.stats().learned.unwrap();
+        assert!((1..=60).contains(&learned), "{learned} conflicts");
+        // The next search has no budget left over.
+        assert_eq!(s.solve(&[]).unwrap(), Outcome::Unsat);
+        assert!(s.stats().learned.unwrap() > 60);
+        // Within its budget, a limited search answers like any other.
+        let mut s = Cadical::new();
+        let v = s.new_var();
+        s.add_clause(&[v.positive()]);
+        assert_eq!(s.solve_limited(&[], 1).unwrap(), Outcome::Sat);
+        assert_eq!(s.solve_limited(&[v.negative()], 1).unwrap(), Outcome::Unsat);
     }
 }

@@ -182,6 +182,13 @@ pub trait Solver: ClauseSink {
     /// that can be interrupted returns [`Outcome::Interrupted`] soon after its control
     /// (see [`Solver::set_control`]) says stop.
     fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome>;
+    /// [`Solver::solve`] that gives up after about `conflicts` conflicts, answering
+    /// [`Outcome::Interrupted`], on a backend with such a budget (CaDiCaL); the others
+    /// search to the end.
+    fn solve_limited(&mut self, assumptions: &[Lit], conflicts: u32) -> crate::Result<Outcome> {
+        let _ = conflicts;
+        self.solve(assumptions)
+    }
     /// The value of `var` in the last model (after [`Outcome::Sat`]); `None` for a
     /// variable the solver never saw.
     fn value(&self, var: Var) -> Option<bool>;
@@ -388,6 +395,8 @@ pub(crate) mod tests {
             let w = s.new_var();
             let assumed = [w.positive(), v[2].negative(), v[1].negative()];
             assert_eq!(s.solve(&assumed).unwrap(), Outcome::Unsat);
+            // A budget far beyond what a formula this small needs changes nothing.
+            assert_eq!(s.solve_limited(&assumed, 1000).unwrap(), Outcome::Unsat);
             // The failed assumptions are unsatisfiable by themselves.
             let failed: Vec<Lit> = assumed.into_iter().filter(|&l| s.failed(l)).collect();
             assert!(failed.contains(&v[1].negative()), "{backend}");

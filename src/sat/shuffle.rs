@@ -94,6 +94,13 @@ impl Shuffled {
         super::free_apart(clauses);
         true
     }
+
+    /// `assumptions` renamed, once every clause has reached the inner solver; `None`
+    /// if the control said stop before they all did.
+    fn assumed(&mut self, assumptions: &[Lit]) -> Option<Vec<Lit>> {
+        self.flush()
+            .then(|| assumptions.iter().map(|&l| self.map(l)).collect())
+    }
 }
 
 impl Drop for Shuffled {
@@ -138,11 +145,17 @@ impl Solver for Shuffled {
     }
 
     fn solve(&mut self, assumptions: &[Lit]) -> crate::Result<Outcome> {
-        if !self.flush() {
+        let Some(mapped) = self.assumed(assumptions) else {
             return Ok(Outcome::Interrupted);
-        }
-        let mapped: Vec<Lit> = assumptions.iter().map(|&l| self.map(l)).collect();
+        };
         self.inner.solve(&mapped)
+    }
+
+    fn solve_limited(&mut self, assumptions: &[Lit], conflicts: u32) -> crate::Result<Outcome> {
+        let Some(mapped) = self.assumed(assumptions) else {
+            return Ok(Outcome::Interrupted);
+        };
+        self.inner.solve_limited(&mapped, conflicts)
     }
 
     fn value(&self, var: Var) -> Option<bool> {
@@ -198,6 +211,15 @@ mod tests {
                 assert_eq!(s.solve(&[v[0].positive()]).unwrap(), Outcome::Sat);
                 assert_eq!(s.value(v[0]), Some(true));
                 assert_eq!(s.value(v[2]), Some(true));
+                // Limited searches rename their assumptions too.
+                let refuted = [v[0].positive(), v[2].negative()];
+                assert_eq!(s.solve_limited(&refuted, 1000).unwrap(), Outcome::Unsat);
+                assert!(refuted.iter().all(|&l| s.failed(l)));
+                assert_eq!(
+                    s.solve_limited(&[v[0].negative()], 1000).unwrap(),
+                    Outcome::Sat
+                );
+                assert_eq!(s.value(v[1]), Some(true));
                 // A variable made after the first solve.
                 let w = s.new_var();
                 s.add_clause(&[w.negative(), v[0].negative()]);

@@ -1,19 +1,36 @@
 //! Maximum consistency for noisy samples (`solve --max-consistent`): a partition
 //! that violates the fewest samples, by weight, with the samples to drop.
 //!
-//! Core-guided MaxSAT (OLL, as in RC2): every distinct sample is a soft constraint,
-//! guarded by its selector in the ordinary encoding ([`encode_with_selectors`]) and
-//! weighted by the total weight of the samples it stands for. The search assumes every
-//! soft constraint; each unsatisfiable core raises the lower bound by its smallest
-//! weight, and its members are relaxed through a totalizer whose next output
-//! ("at most one more violated") becomes a new soft constraint. The first model found
-//! under all assumptions is optimal (status `sat`). A deadline ends the search with
-//! status `unknown`, the best partition seen and the lower bound proven so far, never
-//! a claim of optimality.
+//! Core-guided MaxSAT (OLL, as in RC2; the search state is in `oll`): every
+//! distinct sample is a soft constraint, guarded by its selector in the ordinary
+//! encoding ([`encode_with_selectors`]) and weighted by the total weight of the
+//! samples it stands for. The search assumes soft constraints; each unsatisfiable
+//! core raises the lower bound by its smallest weight, and its members are relaxed
+//! through an incremental totalizer (in `totalizer`, counting violated members, never
+//! weights) whose next output ("at most one more violated") becomes a new soft
+//! constraint. What keeps diverse weights fast:
+//!
+//! - stratification: the heaviest soft constraints are assumed first, each level
+//!   reaching down to half the heaviest weight left, so a core rarely mixes a heavy
+//!   sample with light ones (each such core would pay the light weight off the heavy
+//!   one, and thousands of them would be needed);
+//! - core minimization: every core is shrunk by deletion under a conflict budget, as
+//!   small cores make small totalizers and easy refutations later;
+//! - weight-aware core extraction: a core's relaxation waits for the next model, so
+//!   the search first collects cores among the untouched soft constraints;
+//! - hardening: a soft constraint heavier than the gap between the best partition's
+//!   cost and the lower bound becomes a hard clause (violating it cannot pay off).
+//!
+//! A model under every soft constraint with weight is optimal (status `sat`). A
+//! deadline ends the search with status `unknown`, the best partition seen and the
+//! lower bound proven so far, never a claim of optimality.
 //!
 //! The cost of a partition is computed by the checker ([`crate::check::violations`]),
 //! not read off the model: for each class tuple, the samples of every value but the
 //! heaviest are dropped, which is the least any table can do for that partition.
+
+mod oll;
+mod totalizer;
 
 use crate::check::{violations, Violations};
 use crate::error::{Error, Result};
@@ -21,62 +38,17 @@ use crate::model::instance::Instance;
 use crate::model::partition::classes_used;
 use crate::model::partition::{canonical, Partition};
 use crate::model::solution::{MaxReport, Solution, Status};
-use crate::sat::{ClauseSink, Control, Lit, Outcome, Phase};
+use crate::sat::{Control, Outcome, Phase};
 use crate::solve::encode::encode_with_selectors;
 use crate::solve::preprocess::{PrepareOptions, Prepared};
 use crate::solve::{free_extensions, free_token_witness, SolveOptions};
+use oll::Oll;
 use std::collections::HashMap;
 use std::time::Instant;
 
 /// The tabu search's budget for a first upper bound, in sample updates (a fiftieth of
 /// [`crate::solve::LOCAL_SEARCH_WORK`]).
 const LOCAL_WORK: u64 = crate::solve::LOCAL_SEARCH_WORK / 50;
-
-/// A soft constraint: an assumption and its remaining weight; for a totalizer's
-/// bound, which totalizer and which output.
-struct Soft {
-    lit: Lit,
-    weight: u64,
-    bound: Option<(usize, usize)>,
-}
-
-/// The assumptions of the soft constraints that still carry weight.
-fn assumed(softs: &[Soft]) -> Vec<Lit> {
-    softs
-        .iter()
-        .filter(|s| s.weight > 0)
-        .map(|s| s.lit)
-        .collect()
-}
-
-/// The unary counter of `inputs`: `out[j]` is implied by "at least j + 1 inputs true".
-fn totalizer(sink: &mut dyn ClauseSink, inputs: &[Lit]) -> Vec<Lit> {
-    if inputs.len() <= 1 {
-        return inputs.to_vec();
-    }
-    let (left, right) = inputs.split_at(inputs.len() / 2);
-    let (a, b) = (totalizer(sink, left), totalizer(sink, right));
-    let out: Vec<Lit> = (0..inputs.len())
-        .map(|_| sink.new_var().positive())
-        .collect();
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            if i + j == 0 {
-                continue;
-            }
-            let mut clause = Vec::with_capacity(3);
-            if i > 0 {
-                clause.push(!a[i - 1]);
-            }
-            if j > 0 {
-                clause.push(!b[j - 1]);
-            }
-            clause.push(out[i + j - 1]);
-            sink.add_clause(&clause);
-        }
-    }
-    out
-}
 
 /// Per instance sample, the index of its distinct sample in `prep`.
 fn distinct_of(instance: &Instance, prep: &Prepared) -> Result<Vec<usize>> {
@@ -213,83 +185,57 @@ pub fn solve(
             best = Some(found);
         }
     }
-    let mut softs: Vec<Soft> = selectors
-        .iter()
-        .zip(&weight)
-        .map(|(v, &w)| Soft {
-            lit: v.positive(),
-            weight: w,
-            bound: None,
-        })
-        .collect();
-    let mut totalizers: Vec<Vec<Lit>> = Vec::new();
-    let mut lower = 0u64;
-    let mut cores = 0usize;
+    let mut oll = Oll::new(&selectors, &weight);
+    let mut level = oll.next_level(None);
     let mut optimal = false;
     loop {
-        if best.as_ref().is_some_and(|b| b.found.cost == lower) {
-            optimal = true;
-            break;
-        }
-        let assumptions = assumed(&softs);
-        calls += 1;
-        match solver.solve(&assumptions)? {
-            Outcome::Interrupted => break,
-            Outcome::Sat => {
-                let found = evaluate(encoding.decode(solver.as_ref()))?;
-                if found.found.cost != lower {
-                    return Err(Error::Internal(format!(
-                        "the optimal model costs {} by the checker, but the lower bound is {lower}",
-                        found.found.cost
-                    )));
-                }
-                best = Some(found);
+        if let Some(b) = &best {
+            if b.found.cost == oll.lower {
                 optimal = true;
                 break;
             }
-            Outcome::Unsat => {}
+            oll.harden(b.found.cost, solver.as_mut());
         }
-        let core: Vec<usize> = (0..softs.len())
-            .filter(|&i| softs[i].weight > 0 && solver.failed(softs[i].lit))
-            .collect();
-        if core.is_empty() {
-            return Err(Error::Internal(
-                "an unsatisfiable core without soft constraints".into(),
-            ));
-        }
-        cores += 1;
-        let wmin = core.iter().map(|&i| softs[i].weight).min().unwrap_or(0);
-        lower += wmin;
-        let mut next = Vec::new();
-        for &i in &core {
-            softs[i].weight -= wmin;
-            if let Some((t, k)) = softs[i].bound {
-                if k + 1 < totalizers[t].len() {
-                    next.push(Soft {
-                        lit: !totalizers[t][k + 1],
-                        weight: wmin,
-                        bound: Some((t, k + 1)),
-                    });
+        let active = oll.active(level);
+        calls += 1;
+        match solver.solve(&oll.assumptions(&active))? {
+            Outcome::Interrupted => break,
+            Outcome::Sat => {
+                let found = evaluate(encoding.decode(solver.as_ref()))?;
+                if best
+                    .as_ref()
+                    .is_none_or(|b| found.found.cost < b.found.cost)
+                {
+                    progress(&report(&out, &found, oll.lower, oll.cores, false));
+                    best = Some(found);
+                }
+                if oll.pending() {
+                    oll.relax(solver.as_mut());
+                    continue;
+                }
+                level = oll.next_level(level);
+                if level.is_none() {
+                    // Every soft constraint with weight held: the model costs at most
+                    // the lower bound, so the best partition costs exactly that.
+                    let cost = best.as_ref().map_or(u64::MAX, |b| b.found.cost);
+                    if cost != oll.lower {
+                        return Err(Error::Internal(format!(
+                            "the optimal model costs {cost} by the checker, but the lower bound is {}",
+                            oll.lower
+                        )));
+                    }
+                    optimal = true;
+                    break;
                 }
             }
+            Outcome::Unsat => {
+                let core = oll.core(solver.as_mut(), &active, control)?;
+                oll.add_core(core, solver.as_mut())?;
+            }
         }
-        if core.len() == 1 {
-            solver.add_clause(&[!softs[core[0]].lit]);
-        } else {
-            let violated: Vec<Lit> = core.iter().map(|&i| !softs[i].lit).collect();
-            let outputs = totalizer(solver.as_mut(), &violated);
-            // The core: at least one of them is violated.
-            solver.add_clause(&[outputs[0]]);
-            totalizers.push(outputs);
-            next.push(Soft {
-                lit: !totalizers[totalizers.len() - 1][1],
-                weight: wmin,
-                bound: Some((totalizers.len() - 1, 1)),
-            });
-        }
-        softs.extend(next);
-        softs.retain(|s| s.weight > 0);
     }
+    calls += oll.calls;
+    let (lower, cores) = (oll.lower, oll.cores);
     out.stats.solve_seconds = t.elapsed().as_secs_f64();
     out.stats.timed_out = !optimal;
     let Some(best) = best else {
@@ -299,8 +245,10 @@ pub fn solve(
     if optimal && options.limit >= 2 {
         live.set_phase(Phase::Unique);
         let t = Instant::now();
+        // Relaxed cores and every level: a model is then another optimal partition.
+        oll.relax(solver.as_mut());
         solver.add_clause(&encoding.blocking_clause(&best.compact));
-        let assumptions = assumed(&softs);
+        let assumptions = oll.assumptions(&oll.active(None));
         calls += 1;
         match solver.solve(&assumptions)? {
             Outcome::Sat => {
@@ -330,4 +278,36 @@ pub fn solve(
     out.stats.solver_calls = calls;
     // Proven optimal: sat. Stopped first: unknown, with the best partition seen.
     Ok(report(&out, &best, lower, cores, optimal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sat::Backend;
+
+    /// Weights from 1 to 2^40 in one instance: token 0 carries value a heavily, token
+    /// 1 value b, and token 2 is cheapest beside token 0. The light samples of each
+    /// token are dropped (1 + 1000 + 1), never a heavy one.
+    #[test]
+    fn very_diverse_weights_give_the_exact_optimum() {
+        let text = r#"{"groups": [{"tokens": 3, "classes": 2}], "samples": [
+            {"x": [0], "y": "a", "w": 1099511627776}, {"x": [1], "y": "b", "w": 1000000},
+            {"x": [2], "y": "a", "w": 1000}, {"x": [2], "y": "b", "w": 1},
+            {"x": [0], "y": "b", "w": 1}, {"x": [1], "y": "a", "w": 1000}]}"#;
+        let instance = Instance::from_json(text.as_bytes(), "t").unwrap();
+        for backend in Backend::ALL {
+            let options = SolveOptions {
+                max_consistent: true,
+                backend,
+                ..SolveOptions::unique()
+            };
+            let sol = solve(&instance, &options, &Control::new(), &mut |_| {}).unwrap();
+            let m = sol.max_consistent.as_ref().unwrap();
+            assert_eq!(sol.status, Status::Sat, "{backend}");
+            assert_eq!((m.cost, m.lower_bound, m.optimal), (1002, 1002, true));
+            assert_eq!(m.dropped, [3, 4, 5]);
+            assert_eq!(sol.partition, Some(vec![vec![0, 1, 0]]));
+            assert_eq!(sol.unique, Some(true));
+        }
+    }
 }
