@@ -579,3 +579,48 @@ fn a_long_solve_on_a_terminal_shows_live_progress() {
     let quiet = on_terminal("-q");
     assert!(!quiet.contains("learnt clauses"), "{quiet}");
 }
+
+/// Every command's `--help` shows an example of it, every `partrec` line there names a
+/// real command, and every shipped file an example names (`instances/...`) exists.
+#[test]
+fn every_help_example_names_real_commands_and_existing_files() {
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    let commands: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 15, "{commands:?}");
+    let mut examples = 0;
+    for command in &commands {
+        let out = run(&[command, "--help"]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Examples:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .collect();
+        let mut own = 0;
+        for line in lines {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.first() == Some(&"partrec") {
+                let named = words.get(1).copied().unwrap_or("");
+                assert!(commands.contains(&named), "{command}: {line}");
+                own += usize::from(named == *command);
+            }
+            for word in words.iter().filter(|w| w.starts_with("instances/")) {
+                assert!(
+                    root().join(word).is_file(),
+                    "{command}: {word} is not shipped"
+                );
+            }
+            examples += 1;
+        }
+        assert!(own > 0, "`{command} --help` shows no example of {command}");
+    }
+    assert!(examples >= 20, "only {examples} examples");
+}

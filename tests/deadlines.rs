@@ -139,6 +139,21 @@ impl Fixtures {
             .status()
             .unwrap();
         assert_eq!(certified.code(), Some(10));
+        // The same certificate, its proof led by three million unit lemmas on a fresh
+        // variable (each RAT, as nothing holds its negation): reading the proof is the
+        // long part.
+        let padded = fx.path("padded");
+        std::fs::create_dir_all(&padded).unwrap();
+        for entry in std::fs::read_dir(fx.path("cert")).unwrap() {
+            let entry = entry.unwrap();
+            let mut bytes = std::fs::read(entry.path()).unwrap();
+            if entry.path().extension().is_some_and(|e| e == "drat") {
+                let mut lead = "2147483647 0\n".repeat(3_000_000).into_bytes();
+                lead.append(&mut bytes);
+                bytes = lead;
+            }
+            std::fs::write(padded.join(entry.file_name()), bytes).unwrap();
+        }
         fx
     }
 
@@ -360,6 +375,20 @@ fn cli_cases(fx: &Fixtures) -> Vec<Case> {
                 "1".into(),
             ],
             timeout: 1.0,
+            says: Says::Unverified,
+        },
+        Case {
+            name: "reading a long proof (verify-certificate)",
+            phases: &[],
+            args: vec![
+                "verify-certificate".into(),
+                a("cert.json"),
+                a("padded"),
+                "-q".into(),
+                "--timeout".into(),
+                "0.3".into(),
+            ],
+            timeout: 0.3,
             says: Says::Unverified,
         },
     ]);

@@ -1,4 +1,4 @@
-//! Hostile input (issue 11): declared sizes, huge numbers, aliased and failing output
+//! Hostile input: declared sizes, huge numbers, aliased and failing output
 //! files, closed pipes, strict formats, sweep parameters and `learn`, over every
 //! subcommand of the binary and every route of `partrec serve`.
 //!
@@ -1961,10 +1961,581 @@ fn cli_cases(fx: &Fx) -> Vec<Case> {
         .unchanged(fx.dir.join("tok4g.npz")),
     );
 
+    // --- third hunt: certificates, budgets, weights, deadlines ----------------------
+    third_hunt(fx, &mut cases);
+
     cases.push(cli("second hunt", "partrec with no arguments", ""));
     cases.push(cli("second hunt", "graph with no kind", "graph"));
 
     cases
+}
+
+/// A seeded stream of pseudo-random numbers below `n` (xorshift).
+fn draws(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    move |n| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    }
+}
+
+/// Instance JSON: `groups` of (tokens, classes) and samples (x, y).
+fn instance_json(groups: &[(u64, u64)], samples: impl Iterator<Item = (Vec<u64>, u64)>) -> String {
+    let groups: Vec<String> = groups
+        .iter()
+        .map(|(n, k)| format!(r#"{{"tokens":{n},"classes":{k}}}"#))
+        .collect();
+    let samples: Vec<String> = samples
+        .map(|(x, y)| {
+            let x: Vec<String> = x.iter().map(u64::to_string).collect();
+            format!(r#"{{"x":[{}],"y":{y}}}"#, x.join(","))
+        })
+        .collect();
+    format!(
+        r#"{{"groups":[{}],"samples":[{}]}}"#,
+        groups.join(","),
+        samples.join(",")
+    )
+}
+
+/// An `.npz` of `rows` x 2 uint8 zeros and `rows` zero values, deflated while written
+/// (a few hundred KB for 10^8 rows).
+fn zero_npz(path: &Path, rows: u64) {
+    use zip::write::{SimpleFileOptions, ZipWriter};
+    let mut zip = ZipWriter::new(File::create(path).unwrap());
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    let zeros = vec![0u8; 1 << 20];
+    for (name, header, bytes) in [
+        (
+            "tokens.npy",
+            npy("<u4", "(2,)", &[3, 0, 0, 0, 3, 0, 0, 0]),
+            0,
+        ),
+        ("classes.npy", npy("|u1", "(2,)", &[2, 2]), 0),
+        ("x.npy", npy("|u1", &format!("({rows}, 2)"), &[]), 2 * rows),
+        ("y.npy", npy("|u1", &format!("({rows},)"), &[]), rows),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(&header).unwrap();
+        let mut left = bytes;
+        while left > 0 {
+            let n = left.min(zeros.len() as u64);
+            zip.write_all(&zeros[..n as usize]).unwrap();
+            left -= n;
+        }
+    }
+    zip.finish().unwrap();
+}
+
+/// Cases found by a third hunt: outputs onto a certificate, certificates that lie,
+/// memory budgets, weights, and deadlines in every phase.
+fn third_hunt(fx: &Fx, cases: &mut Vec<Case>) {
+    let f = |name: &str| fx.p(name);
+    let write = |name: &str, text: &str| std::fs::write(fx.dir.join(name), text).unwrap();
+    let small = fx.shipped("instances/planted-small.json");
+    let hunt = |name: &str, args: &str| cli("third hunt", name, args);
+
+    // --- outputs onto a certificate or its input ---------------------------------------
+    let unsat = r#"{"groups":[{"tokens":2,"classes":1},{"tokens":1,"classes":1}],"samples":[{"x":[0,0],"y":0},{"x":[1,0],"y":1}]}"#;
+    let free = r#"{"groups":[{"tokens":3,"classes":2},{"tokens":1,"classes":1}],"samples":[{"x":[0,0],"y":0},{"x":[1,0],"y":1}]}"#;
+    write("unsat.json", unsat);
+    write("free.json", free);
+    let certify = |instance: &str, flags: &str, dir: &str, code: i32| {
+        let _ = std::fs::remove_dir_all(fx.dir.join(dir));
+        let out = common::partrec()
+            .args([
+                "solve",
+                &f(instance),
+                "-q",
+                "-o",
+                "/dev/null",
+                "--certify",
+                &f(dir),
+            ])
+            .args(flags.split_whitespace())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "certify {instance}: {out:?}");
+    };
+    certify("unsat.json", "", "cert-unsat", 20);
+    certify("free.json", "--count 10", "cert-free", 10);
+    let inside = fx.folder("cert-in", &[("unsat.cnf", unsat.as_bytes())]);
+    cases.push(
+        hunt(
+            "solve D/unsat.cnf --certify D: the input is the CNF it would write",
+            &format!(
+                "solve {} --certify {}",
+                inside.join("unsat.cnf").display(),
+                inside.display()
+            ),
+        )
+        .saying(&["is the input"])
+        .unchanged(inside.join("unsat.cnf")),
+    );
+    for file in ["manifest.json", "unsat.drat", "unsat.cnf"] {
+        let dir = fx.folder(&format!("cert-o-{file}"), &[]);
+        cases.push(
+            hunt(
+                &format!("solve --certify D -o D/{file}"),
+                &format!(
+                    "solve {} --certify {} -o {}",
+                    f("unsat.json"),
+                    dir.display(),
+                    dir.join(file).display()
+                ),
+            )
+            .saying(&["which --certify writes"])
+            .folder_untouched(dir),
+        );
+    }
+    let certificate = fx.dir.join("cert-unsat");
+    for file in ["manifest.json", "unsat.cnf", "unsat.drat"] {
+        cases.push(
+            hunt(
+                &format!("verify-certificate I D -o D/{file}"),
+                &format!(
+                    "verify-certificate {} {} -o {}",
+                    f("unsat.json"),
+                    certificate.display(),
+                    certificate.join(file).display()
+                ),
+            )
+            .unchanged(certificate.join(file)),
+        );
+    }
+    cases.push(
+        hunt(
+            "verify-certificate I D -o I",
+            &format!(
+                "verify-certificate {} {} -o {}",
+                f("unsat.json"),
+                certificate.display(),
+                f("unsat.json")
+            ),
+        )
+        .saying(&["is the input"])
+        .unchanged(fx.dir.join("unsat.json")),
+    );
+    cases.push(
+        hunt(
+            "verify-certificate of a true unsat claim",
+            &format!(
+                "verify-certificate {} {}",
+                f("unsat.json"),
+                certificate.display()
+            ),
+        )
+        .codes(&[0])
+        .answers("/status", "verified".into()),
+    );
+    cases.push(hunt(
+        "verify-certificate against another instance",
+        &format!(
+            "verify-certificate {} {}",
+            f("free.json"),
+            certificate.display()
+        ),
+    ));
+    for bad in ["-1", "nan", "1e999", "0x10", ""] {
+        cases.push(
+            hunt(
+                &format!("verify-certificate --timeout {bad:?}"),
+                &format!(
+                    "verify-certificate {} {} --timeout {bad}",
+                    f("unsat.json"),
+                    certificate.display()
+                ),
+            )
+            .bad_timeout(),
+        );
+    }
+
+    // --- certificates that lie ---------------------------------------------------------
+    // Each forgery edits a copy of a true certificate's manifest (and file names).
+    let forge = |name: &str, from: &str, edit: &dyn Fn(&mut Value, &Path)| -> PathBuf {
+        let dir = fx.dir.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for entry in std::fs::read_dir(fx.dir.join(from)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.join(entry.file_name())).unwrap();
+        }
+        let manifest = dir.join("manifest.json");
+        let mut doc: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+        edit(&mut doc, &dir);
+        std::fs::write(&manifest, doc.to_string()).unwrap();
+        dir
+    };
+    let renamed = |kind: &'static str| {
+        move |doc: &mut Value, dir: &Path| {
+            for (field, ext) in [("cnf", "cnf"), ("proof", "drat")] {
+                let old = doc[0][field].as_str().unwrap().to_string();
+                let new = format!("{kind}.{ext}");
+                std::fs::rename(dir.join(&old), dir.join(&new)).unwrap();
+                doc[0][field] = new.into();
+            }
+            doc[0]["claim"] = kind.into();
+        }
+    };
+    let forgeries: Vec<(&str, &str, &str, PathBuf)> = vec![
+        (
+            "a count of 2 renamed unique",
+            "free.json",
+            "count_complete",
+            forge("forged-unique", "cert-free", &renamed("unique")),
+        ),
+        (
+            "a count of 2 renamed unique, count 1",
+            "free.json",
+            "count_complete",
+            forge("forged-unique-1", "cert-free", &|doc, dir| {
+                renamed("unique")(doc, dir);
+                doc[0]["count"] = 1.into();
+            }),
+        ),
+        (
+            "a count lowered to 1",
+            "free.json",
+            "count 2",
+            forge("forged-count", "cert-free", &|doc, _| {
+                doc[0]["count"] = 1.into()
+            }),
+        ),
+        (
+            "a listed partition dropped",
+            "free.json",
+            "",
+            forge("forged-list", "cert-free", &|doc, _| {
+                doc[0]["partitions"] = Value::Array(Vec::new());
+            }),
+        ),
+        (
+            "rests_on emptied",
+            "unsat.json",
+            "rests_on",
+            forge("forged-rests", "cert-unsat", &|doc, _| {
+                doc[0]["rests_on"] = Value::Array(Vec::new());
+            }),
+        ),
+        (
+            "the proof named as the CNF",
+            "unsat.json",
+            "",
+            forge("forged-same", "cert-unsat", &|doc, _| {
+                doc[0]["proof"] = doc[0]["cnf"].clone();
+            }),
+        ),
+        (
+            "the manifest named as the proof",
+            "unsat.json",
+            "",
+            forge("forged-manifest", "cert-unsat", &|doc, _| {
+                doc[0]["proof"] = "manifest.json".into();
+            }),
+        ),
+        (
+            "a CNF outside the folder",
+            "unsat.json",
+            "",
+            forge("forged-outside", "cert-unsat", &|doc, _| {
+                doc[0]["cnf"] = "../cert-unsat/unsat.cnf".into();
+            }),
+        ),
+        (
+            "the claim given twice",
+            "unsat.json",
+            "",
+            forge("forged-twice", "cert-unsat", &|doc, _| {
+                let claim = doc[0].clone();
+                doc.as_array_mut().unwrap().push(claim);
+            }),
+        ),
+        (
+            "unsat claimed of a satisfiable instance",
+            "free.json",
+            "",
+            fx.dir.join("cert-unsat"),
+        ),
+    ];
+    for (name, instance, says, dir) in forgeries {
+        let mut case = hunt(
+            &format!("verify-certificate: {name}"),
+            &format!("verify-certificate {} {}", f(instance), dir.display()),
+        );
+        if !says.is_empty() {
+            case = case.saying(&[says]);
+        }
+        cases.push(case);
+    }
+    // An emptied manifest claims nothing, and nothing is verified.
+    let none = forge("forged-none", "cert-unsat", &|doc, _| {
+        *doc = Value::Array(Vec::new())
+    });
+    cases.push(
+        hunt(
+            "verify-certificate: the claim removed",
+            &format!("verify-certificate {} {}", f("unsat.json"), none.display()),
+        )
+        .codes(&[0])
+        .answers("/claims", Value::Array(Vec::new())),
+    );
+    // A certificate folder reached through a symbolic link that leaves it.
+    let linked = fx.folder("cert-linked", &[]);
+    let manifest = std::fs::read(certificate.join("manifest.json")).unwrap();
+    std::fs::write(linked.join("manifest.json"), manifest).unwrap();
+    std::os::unix::fs::symlink(&certificate, linked.join("out")).unwrap();
+    let mut doc: Value =
+        serde_json::from_slice(&std::fs::read(linked.join("manifest.json")).unwrap()).unwrap();
+    doc[0]["cnf"] = "out/unsat.cnf".into();
+    doc[0]["proof"] = "out/unsat.drat".into();
+    std::fs::write(linked.join("manifest.json"), doc.to_string()).unwrap();
+    cases.push(hunt(
+        "verify-certificate: files through a symbolic link out of the folder",
+        &format!(
+            "verify-certificate {} {}",
+            f("unsat.json"),
+            linked.display()
+        ),
+    ));
+
+    // --- memory follows a budget ---------------------------------------------------------
+    zero_npz(&fx.dir.join("zeros1e8.npz"), 100_000_000);
+    for command in ["solve", "convert"] {
+        let out = if command == "convert" {
+            format!(" {}", f("zeros-out.json"))
+        } else {
+            String::new()
+        };
+        cases.push(
+            hunt(
+                &format!("{command}: 10^8 zero rows deflated to a few hundred KB"),
+                &format!("{command} {}{out}", f("zeros1e8.npz")),
+            )
+            .within(10.0)
+            .saying(&["budget"])
+            .absent(fx.dir.join("zeros-out.json")),
+        );
+    }
+    // Two entries named y.npy (the second name patched from z.npy).
+    let mut twice = {
+        use zip::write::{SimpleFileOptions, ZipWriter};
+        let mut zip = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in [
+            ("tokens.npy", npy("<u4", "(1,)", &3u32.to_le_bytes())),
+            ("classes.npy", npy("|u1", "(1,)", &[2])),
+            ("x.npy", npy("|u1", "(1, 1)", &[0])),
+            ("y.npy", npy("|u1", "(1,)", &[1])),
+            ("z.npy", npy("|u1", "(1,)", &[0])),
+        ] {
+            zip.start_file(name, SimpleFileOptions::default()).unwrap();
+            zip.write_all(&bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    };
+    let at: Vec<usize> = (0..twice.len() - 5)
+        .filter(|&i| &twice[i..i + 5] == b"z.npy")
+        .collect();
+    for i in at {
+        twice[i..i + 5].copy_from_slice(b"y.npy");
+    }
+    std::fs::write(fx.dir.join("twice.npz"), twice).unwrap();
+    cases.push(
+        hunt(
+            "an .npz with y.npy twice",
+            &format!("solve {}", f("twice.npz")),
+        )
+        .saying(&["share one name"]),
+    );
+    for bad in ["0", "abc", "-1G", "1e30G", "12Q", "", "1.5.5M"] {
+        cases.push(
+            hunt(
+                &format!("--max-memory={bad:?}"),
+                &format!("--max-memory={bad} solve {small}"),
+            )
+            .saying(&["max-memory"]),
+        );
+    }
+    cases.push(
+        hunt(
+            "--max-memory 64K: an instance over the budget",
+            &format!("solve --max-memory 64K {}", f("base.json")),
+        )
+        .saying(&["budget"]),
+    );
+    // I = 9, K = 3, 20 tokens per group, 4,900 random samples: 3^9 table cells.
+    let mut draw = draws(9);
+    write(
+        "i9.json",
+        &instance_json(
+            &[(20, 3); 9],
+            (0..4900).map(|_| ((0..9).map(|_| draw(20)).collect(), draw(2))),
+        ),
+    );
+    cases.push(
+        hunt(
+            "I = 9, K = 3, 4,900 samples under the 2 GiB cap, --timeout 5",
+            &format!("solve {} --timeout 5", f("i9.json")),
+        )
+        .within(8.0)
+        .codes(&[0, 2])
+        .check("a refusal names the budget", refused_for_budget),
+    );
+    // I = 8, K = 1000, 50 samples of distinct tokens: satisfiable at once.
+    let mut draw = draws(8);
+    write(
+        "k1000.json",
+        &instance_json(&[(50, 1000); 8], (0..50).map(|s| (vec![s; 8], draw(2)))),
+    );
+    cases.push(
+        hunt(
+            "I = 8, K = 1000, 50 samples",
+            &format!("solve {}", f("k1000.json")),
+        )
+        .within(10.0)
+        .codes(&[10])
+        .answers("/status", "sat".into()),
+    );
+
+    // --- weights ---------------------------------------------------------------------------
+    let weighted = |w: &str| {
+        format!(
+            r#"{{"groups":[{{"tokens":2,"classes":2}}],"samples":[{{"x":[0],"y":0,"w":{w}}},{{"x":[1],"y":1}}]}}"#
+        )
+    };
+    for (name, w, says) in [
+        ("null", "null", "not a weight"),
+        ("0", "0", "not a weight"),
+        ("-1", "-1", "not a weight"),
+        ("1.5", "1.5", "not a weight"),
+        ("a string", r#""2""#, "not a weight"),
+        ("true", "true", "not a weight"),
+        ("1e400", "1e400", ""),
+        ("2^64", "18446744073709551616", ""),
+    ] {
+        let file = format!("w-{}.json", name.replace(' ', "-"));
+        write(&file, &weighted(w));
+        let case = hunt(
+            &format!("a weight of {name}"),
+            &format!("solve {} --max-consistent", f(&file)),
+        );
+        cases.push(if says.is_empty() {
+            case
+        } else {
+            case.saying(&[says])
+        });
+    }
+    write("w-1e3.json", &weighted("1e3"));
+    cases.push(
+        hunt(
+            "a weight of 1e3 (whole)",
+            &format!("solve {} --max-consistent", f("w-1e3.json")),
+        )
+        .codes(&[10])
+        .answers("/status", "sat".into()),
+    );
+    let max = u64::MAX.to_string();
+    write(
+        "w-over.json",
+        &format!(
+            r#"{{"groups":[{{"tokens":2,"classes":2}}],"samples":[{{"x":[0],"y":0,"w":{max}}},{{"x":[1],"y":1,"w":{max}}}]}}"#
+        ),
+    );
+    cases.push(
+        hunt(
+            "weights adding up past 2^64",
+            &format!("solve {}", f("w-over.json")),
+        )
+        .saying(&["w-over.json", "2^64"]),
+    );
+
+    // --- deadlines in every phase ----------------------------------------------------------
+    setup_generate(
+        fx,
+        "k3i8.json",
+        "--groups 8 --tokens 50 --classes 3 --samples 2000 --seed 3",
+    );
+    for (flags, codes) in [
+        ("", &[0][..]),
+        ("--identify", &[0, 10][..]),
+        ("--backend varisat", &[0][..]),
+    ] {
+        cases.push(
+            hunt(
+                &format!("I = 8, K = 3, 2,000 samples {flags} --timeout 2"),
+                &format!("solve {} {flags} --timeout 2", f("k3i8.json")),
+            )
+            .alone()
+            .within(3.0)
+            .codes(codes),
+        );
+    }
+    let mut draw = draws(4);
+    for (name, second) in [("pre400k.json", 10), ("enc400k.json", 1000)] {
+        write(
+            name,
+            &instance_json(
+                &[(400_000, 3), (second, 3)],
+                (0..400_000).map(|i| (vec![i, draw(second)], draw(2))),
+            ),
+        );
+        cases.push(
+            hunt(
+                &format!("400,000 samples, {second} group-1 tokens, --timeout 2"),
+                &format!("solve {} --timeout 2", f(name)),
+            )
+            .alone()
+            .within(3.5)
+            .codes(&[0, 2])
+            .answers("/status", "unknown".into())
+            .check("a refusal names the budget", refused_for_budget),
+        );
+    }
+    setup_generate(
+        fx,
+        "ten.json",
+        "--tokens 6 --classes 2 --samples 10 --seed 1",
+    );
+    cases.push(
+        hunt(
+            "--strategy table --count 100000 on 10 samples",
+            &format!("solve {} --strategy table --count 100000", f("ten.json")),
+        )
+        .within(10.0)
+        .codes(&[10])
+        .answers("/count_complete", Value::Bool(true)),
+    );
+    cases.push(hunt(
+        "generate --groups 3 --tokens 10,10",
+        "generate --groups 3 --tokens 10,10 --classes 2 --samples 5",
+    ));
+    cases.push(hunt(
+        "solve --backend minisat",
+        &format!("solve {small} --backend minisat"),
+    ));
+}
+
+/// Exit 2 only for the memory budget (what the 2 GiB cap allows is a refusal or an
+/// answer, not an abort).
+fn refused_for_budget(run: &Run) -> Result<(), String> {
+    if run.code() == Some(2) && !run.stderr.contains("budget") {
+        Err("refused, not for the budget".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `partrec generate FLAGS -o NAME` in the scratch folder; it must succeed.
+fn setup_generate(fx: &Fx, name: &str, flags: &str) {
+    let out = common::partrec()
+        .args(["generate", "-q", "-o", &fx.p(name)])
+        .args(flags.split_whitespace())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "generate {name}: {out:?}");
 }
 
 /// Runs `cases` on `threads` threads; returns (case index, verdict, run summary).
@@ -3008,6 +3579,81 @@ fn http_cases() -> Vec<HttpCase> {
             }
         })),
     });
+    // Found by a third hunt.
+    let hunt = |name: &str, body: Vec<u8>, statuses: &[u16]| {
+        http(
+            "third hunt",
+            name,
+            request("POST", "/v1/solve", &body),
+            statuses,
+        )
+    };
+    let small = fixture("small3.json");
+    cases.push(
+        hunt(
+            "backend minisat",
+            with_options(small, r#"{"backend":"minisat"}"#),
+            &[400],
+        )
+        .saying(&["minisat"]),
+    );
+    let weighted = |w: &str| {
+        format!(
+            r#"{{"groups":[{{"tokens":2,"classes":2}}],"samples":[{{"x":[0],"y":0,"w":{w}}},{{"x":[1],"y":1}}]}}"#
+        )
+    };
+    for w in ["null", "0", "1.5", r#""2""#, "true", "1e400"] {
+        cases.push(
+            hunt(
+                &format!("a weight of {w}"),
+                weighted(w).into_bytes(),
+                &[400],
+            )
+            .saying(&["not a weight"]),
+        );
+    }
+    cases.push(
+        hunt(
+            "a weight of 1e3 (whole)",
+            with_options(&weighted("1e3"), r#"{"max_consistent":true}"#),
+            &[200],
+        )
+        .answers("/status", "sat".into()),
+    );
+    let mut draw = draws(9);
+    let i9 = instance_json(
+        &[(20, 3); 9],
+        (0..4900).map(|_| ((0..9).map(|_| draw(20)).collect(), draw(2))),
+    );
+    cases.push(
+        hunt(
+            "I = 9, K = 3, 4,900 samples, timeout 3",
+            with_options(&i9, r#"{"timeout":3}"#),
+            &[200, 422],
+        )
+        .within(5.0),
+    );
+    let mut draw = draws(8);
+    let k1000 = instance_json(&[(50, 1000); 8], (0..50).map(|s| (vec![s; 8], draw(2))));
+    cases.push(
+        hunt("I = 8, K = 1000, 50 samples", k1000.into_bytes(), &[200])
+            .within(10.0)
+            .answers("/status", "sat".into()),
+    );
+    let mut draw = draws(3);
+    let i8 = instance_json(
+        &[(50, 3); 8],
+        (0..2000).map(|_| ((0..8).map(|_| draw(50)).collect(), draw(2))),
+    );
+    cases.push(
+        hunt(
+            "I = 8, K = 3, 2,000 samples, timeout 1",
+            with_options(&i8, r#"{"timeout":1}"#),
+            &[200],
+        )
+        .within(2.0)
+        .answers("/status", "unknown".into()),
+    );
     cases
 }
 

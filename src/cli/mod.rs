@@ -76,7 +76,7 @@ enum Cmd {
     VerifyReduction(verify_reduction::VerifyArgs),
     /// Explain inconsistent data: a minimal set of samples that cannot all hold (exit 20), or show it is consistent (exit 10).
     Explain(explain::ExplainArgs),
-    /// Check a `solve --certify` folder: each claim's CNF re-derived from the instance, each proof checked (exit 0 verified, 2 not).
+    /// Check a `solve --certify` folder: each claim's CNF re-derived from the instance, each proof checked (exit 0 verified, 2 not, 3 unknown).
     VerifyCertificate(verify_certificate::VerifyCertificateArgs),
     /// Run a sample-count experiment: generate, solve with uniqueness, check, record (see also `sweep merge`).
     Sweep(sweep::SweepArgs),

@@ -745,9 +745,10 @@ struct RawSample<'a> {
     x: Vec<serde_json::Number>,
     #[serde(borrow)]
     y: &'a RawValue,
-    /// Absent: `None`; `null`: `Some(None)`, which is refused.
-    #[serde(default, deserialize_with = "present")]
-    w: Option<Option<serde_json::Number>>,
+    /// As written (`null`, a string or a bool included): anything but a whole number
+    /// is refused by name.
+    #[serde(default, borrow, deserialize_with = "present")]
+    w: Option<&'a RawValue>,
 }
 
 /// A field that is present, even as `null` (which `Option` alone would read as absent).
@@ -832,9 +833,13 @@ impl<'de> Deserialize<'de> for RawSamples {
                         .interner
                         .intern_json(sample.y.get())
                         .map_err(|m| de::Error::custom(format!("samples[{s}].y: {m}")))?;
-                    if let Some(w) = &sample.w {
-                        let shown = w.as_ref().map_or("null".to_string(), |n| n.to_string());
-                        let w = w.as_ref().and_then(weight_of).ok_or_else(|| {
+                    if let Some(raw) = sample.w {
+                        let number = serde_json::from_str::<serde_json::Number>(raw.get());
+                        let shown: String = match &number {
+                            Ok(n) => n.to_string(),
+                            Err(_) => raw.get().chars().take(40).collect(),
+                        };
+                        let w = number.ok().as_ref().and_then(weight_of).ok_or_else(|| {
                             de::Error::custom(format!(
                                 "samples[{s}].w = {shown} is not a weight (expected a whole number >= 1)"
                             ))

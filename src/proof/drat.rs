@@ -57,89 +57,143 @@ struct Line {
     literals: Vec<i64>,
 }
 
-/// Splits DIMACS or DRAT text into clauses (a clause ends at `0` and may span lines);
-/// `c` lines are comments, a `p` line is allowed only in a CNF.
-fn clauses(text: &[u8], file: &'static str) -> Result<Vec<Line>, ProofError> {
-    let text = std::str::from_utf8(text).map_err(|e| ProofError {
-        file,
-        line: 0,
-        message: format!("not UTF-8 text ({e}); only textual DRAT is read"),
-    })?;
-    let mut out = Vec::new();
-    let mut current: Option<Line> = None;
-    let mut header = false;
-    for (i, raw) in text.lines().enumerate() {
-        let number = i + 1;
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('c') {
-            continue;
-        }
-        let err = |message: String| ProofError {
-            file,
-            line: number,
-            message,
-        };
-        if line.starts_with('p') {
-            if file != "cnf" || header || current.is_some() || !out.is_empty() {
-                return Err(err(
-                    "a 'p' line is only allowed once, before the clauses of a CNF".into(),
-                ));
-            }
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() != 4
-                || words[1] != "cnf"
-                || words[2..].iter().any(|w| w.parse::<u64>().is_err())
-            {
-                return Err(err(format!(
-                    "expected 'p cnf VARIABLES CLAUSES', found {line:?}"
-                )));
-            }
-            header = true;
-            continue;
-        }
-        for word in line.split_whitespace() {
-            let clause = current.get_or_insert_with(|| Line {
-                number,
-                delete: false,
-                literals: Vec::new(),
-            });
-            if word == "d" {
-                if file != "proof" || !clause.literals.is_empty() || clause.delete {
-                    return Err(err("'d' must start a deletion in a proof".into()));
-                }
-                clause.delete = true;
-                continue;
-            }
-            let lit: i64 = word
-                .parse()
-                .ok()
-                .filter(|l: &i64| l.unsigned_abs() <= i32::MAX as u64)
-                .ok_or_else(|| {
-                    let shown: String = format!("{word:?}").chars().take(40).collect();
-                    err(format!("{shown} is not a literal"))
-                })?;
-            if lit == 0 {
-                out.extend(current.take());
-            } else {
-                clause.literals.push(lit);
-            }
-        }
-    }
-    if let Some(open) = current {
-        return Err(ProofError {
-            file,
-            line: open.number,
-            message: "the last clause has no terminating 0 (truncated?)".into(),
-        });
-    }
-    if file == "cnf" && !header {
-        return Err(ProofError {
+/// The clauses of DIMACS or DRAT text, read lazily (one clause held at a time, so a
+/// caller can stop between any two): a clause ends at `0` and may span lines; `c`
+/// lines are comments, and a `p` line is allowed only in a CNF, before its clauses.
+struct Clauses<'a> {
+    file: &'static str,
+    lines: std::iter::Enumerate<std::str::Lines<'a>>,
+    /// The line being read: its number and its words not yet read.
+    words: Option<(usize, std::str::SplitWhitespace<'a>)>,
+    /// The clause being read, until its `0`.
+    current: Option<Line>,
+    header: bool,
+    /// An error or the end was returned: nothing more.
+    done: bool,
+}
+
+impl<'a> Clauses<'a> {
+    fn new(text: &'a [u8], file: &'static str) -> Result<Clauses<'a>, ProofError> {
+        let text = std::str::from_utf8(text).map_err(|e| ProofError {
             file,
             line: 0,
-            message: "no 'p cnf' header".into(),
-        });
+            message: format!("not UTF-8 text ({e}); only textual DRAT is read"),
+        })?;
+        Ok(Clauses {
+            file,
+            lines: text.lines().enumerate(),
+            words: None,
+            current: None,
+            header: false,
+            done: false,
+        })
     }
-    Ok(out)
+
+    fn error(&mut self, line: usize, message: String) -> Option<Result<Line, ProofError>> {
+        self.done = true;
+        Some(Err(ProofError {
+            file: self.file,
+            line,
+            message,
+        }))
+    }
+
+    /// The next word of the clause being read, if its line has one left.
+    fn word(&mut self) -> Option<(usize, &'a str)> {
+        let (number, words) = self.words.as_mut()?;
+        match words.next() {
+            Some(word) => Some((*number, word)),
+            None => {
+                self.words = None;
+                None
+            }
+        }
+    }
+
+    /// The end of the text: an open clause or a CNF without header is an error.
+    fn end(&mut self) -> Option<Result<Line, ProofError>> {
+        if let Some(open) = self.current.take() {
+            return self.error(
+                open.number,
+                "the last clause has no terminating 0 (truncated?)".into(),
+            );
+        }
+        if self.file == "cnf" && !self.header {
+            return self.error(0, "no 'p cnf' header".into());
+        }
+        self.done = true;
+        None
+    }
+}
+
+impl Iterator for Clauses<'_> {
+    type Item = Result<Line, ProofError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        loop {
+            while let Some((number, word)) = self.word() {
+                if self.file == "cnf" && !self.header {
+                    return self.error(0, "no 'p cnf' header".into());
+                }
+                let clause = self.current.get_or_insert_with(|| Line {
+                    number,
+                    delete: false,
+                    literals: Vec::new(),
+                });
+                if word == "d" {
+                    if self.file != "proof" || !clause.literals.is_empty() || clause.delete {
+                        return self.error(number, "'d' must start a deletion in a proof".into());
+                    }
+                    clause.delete = true;
+                    continue;
+                }
+                let Some(lit) = word
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| l.unsigned_abs() <= i32::MAX as u64)
+                else {
+                    let shown: String = format!("{word:?}").chars().take(40).collect();
+                    return self.error(number, format!("{shown} is not a literal"));
+                };
+                if lit == 0 {
+                    return self.current.take().map(Ok);
+                }
+                clause.literals.push(lit);
+            }
+            let Some((i, raw)) = self.lines.next() else {
+                return self.end();
+            };
+            let number = i + 1;
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('c') {
+                continue;
+            }
+            if line.starts_with('p') {
+                if self.file != "cnf" || self.header || self.current.is_some() {
+                    return self.error(
+                        number,
+                        "a 'p' line is only allowed once, before the clauses of a CNF".into(),
+                    );
+                }
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if words.len() != 4
+                    || words[1] != "cnf"
+                    || words[2..].iter().any(|w| w.parse::<u64>().is_err())
+                {
+                    return self.error(
+                        number,
+                        format!("expected 'p cnf VARIABLES CLAUSES', found {line:?}"),
+                    );
+                }
+                self.header = true;
+                continue;
+            }
+            self.words = Some((number, line.split_whitespace()));
+        }
+    }
 }
 
 /// Literal code: `2 * var + negative`.
@@ -418,22 +472,22 @@ pub fn check_until(
         ticks += 1;
         ticks.is_multiple_of(POLL) && stop()
     };
-    let formula = clauses(cnf, "cnf")?;
-    let steps = clauses(proof, "proof")?;
+    let formula = Clauses::new(cnf, "cnf")?;
+    let steps = Clauses::new(proof, "proof")?;
     let mut db = Db::new();
-    let mut checked = Checked {
-        clauses: formula.len(),
-        ..Checked::default()
-    };
+    let mut checked = Checked::default();
     for clause in formula {
+        let clause = clause?;
         if tick() {
             return Ok(None);
         }
         let lits = clause.literals.iter().map(|&l| db.lit(l)).collect();
         db.add(lits);
+        checked.clauses += 1;
     }
     let mut empty = false;
     for step in steps {
+        let step = step?;
         if tick() {
             return Ok(None);
         }
