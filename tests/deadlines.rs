@@ -434,9 +434,11 @@ fn post(addr: &str, path: &str, body: &[u8]) -> (Duration, u16, Value) {
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
+    // Timed from before the body is sent: the server may read it all (and start its
+    // deadline) before `write_all` returns here.
+    let sent = Instant::now();
     stream.write_all(head.as_bytes()).unwrap();
     stream.write_all(body).unwrap();
-    let sent = Instant::now();
     let mut reply = Vec::new();
     let mut chunk = [0u8; 1 << 16];
     let mut at = None;
