@@ -660,3 +660,89 @@ async fn a_solver_refusing_its_input_is_a_4xx_with_its_message() {
         assert!(server.wait_for_no_children(Duration::from_secs(2)));
     }
 }
+
+/// A dozen bodies of about 4 MB (200,000 samples each, group-0 tokens seen once, so
+/// preprocessing has work) with 1 s timeouts, sent at once to a server with one worker
+/// and a queue of one and one body parsed at a time: each is answered by its deadline
+/// plus a margin (`unknown`, or 503 for those the queue cannot hold), and the server's
+/// threads stay bounded (one parse, one solve and its helpers), whatever the requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dozen_large_bodies_with_short_timeouts_are_answered_by_their_deadlines() {
+    let server = Server::start_capped(
+        "hostile-dozen",
+        CAP_MB,
+        &[
+            "--workers",
+            "1",
+            "--queue",
+            "1",
+            "--max-parsing",
+            "1",
+            "--max-body-mb",
+            "8",
+            "-q",
+        ],
+    );
+    let mut state = 24u64;
+    let mut draw = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let n = 200_000;
+    let samples: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"x":[{i},{}],"y":{}}}"#, draw(10), draw(2)))
+        .collect();
+    let body = format!(
+        r#"{{"groups":[{{"tokens":{n},"classes":3}},{{"tokens":10,"classes":3}}],"samples":[{}],"options":{{"timeout":1}}}}"#,
+        samples.join(",")
+    );
+    assert!(body.len() > 3_500_000, "{} bytes", body.len());
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let idle = server.idle_threads();
+    let mut peak = 0;
+    let started = Instant::now();
+    let mut sent = Vec::new();
+    for _ in 0..12 {
+        let (client, body) = (client.clone(), body.clone());
+        let url = server.url("/v1/solve");
+        sent.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let r = client.post(url).body(body).send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            (status, text, t.elapsed())
+        }));
+    }
+    while !sent.iter().all(|h| h.is_finished()) && started.elapsed() < Duration::from_secs(20) {
+        peak = peak.max(server.threads());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for handle in sent {
+        let (status, text, took) = handle.await.unwrap();
+        println!("dozen: {status} in {took:?}");
+        assert!(
+            matches!(status, 200 | 503),
+            "{status}: {}",
+            &text[..text.len().min(200)]
+        );
+        if status == 200 {
+            let answer: Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                answer["status"],
+                "unknown",
+                "{}",
+                &text[..text.len().min(200)]
+            );
+        }
+        // The deadline counts from the body's receipt; sending 4 MB takes a moment.
+        assert!(took < Duration::from_secs(3), "{status} after {took:?}");
+    }
+    println!("dozen: threads {idle} idle, {peak} at most");
+    assert!(peak <= idle + 6, "{peak} threads, {idle} idle");
+    assert!(health(&server).is_some());
+}
