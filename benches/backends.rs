@@ -31,6 +31,7 @@ fn planted(groups: usize, n: u32, ratio: f64, seed: u64) -> Instance {
         classes: vec![3; groups],
         values: 2,
         seed,
+        zipf: None,
     };
     generate(&p, Some(ratio)).unwrap()
 }

@@ -22,6 +22,7 @@ fn params(groups: usize, n: u32, ratio: f64, seed: u64) -> GenerateParams {
         classes: vec![3; groups],
         values: 2,
         seed,
+        zipf: None,
     }
 }
 

@@ -364,14 +364,14 @@ fn explain_and_identify_through_the_binary() {
     ]);
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["identified"], answer["partition"]);
-    let pinned = answer["determined"].as_array().unwrap();
+    let pinned = answer["pinned"].as_array().unwrap();
     assert!(pinned
         .iter()
         .all(|g| g.as_array().unwrap().iter().all(|b| b == true)));
     // Without --identify, neither field.
     let out = run(&["solve", path(&shipped("planted-small.json")), "-q"]);
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(answer.get("identified").is_none() && answer.get("determined").is_none());
+    assert!(answer.get("identified").is_none() && answer.get("pinned").is_none());
 }
 
 #[test]

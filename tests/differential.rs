@@ -371,6 +371,7 @@ fn the_backends_agree_on_random_planted_instances() {
             values: 2,
             samples: samples_for_ratio(&vec![n; groups], ratio).unwrap(),
             seed,
+            zipf: None,
         };
         let Ok(mut inst) = generate(&p, None) else {
             continue;
@@ -523,7 +524,7 @@ fn identify_agrees_with_brute_force_on_every_pair_of_every_group() {
         } else {
             several += 1;
         }
-        let (ids, det) = (sol.identified.unwrap(), sol.determined.unwrap());
+        let (ids, pinned) = (sol.identified.unwrap(), sol.pinned.unwrap());
         for (g, group) in inst.groups().iter().enumerate() {
             let n = group.tokens as usize;
             let observed: Vec<bool> = (0..n as u32)
@@ -537,15 +538,42 @@ fn identify_agrees_with_brute_force_on_every_pair_of_every_group() {
                     let always = together(t, u).iter().all(|&b| b);
                     assert_eq!(ids[g][t] == ids[g][u], always, "seed {seed} g {g} {t} {u}");
                 }
-                let pinned = if observed[t] {
-                    (0..n)
-                        .filter(|&u| observed[u])
-                        .all(|u| together(t, u).windows(2).all(|w| w[0] == w[1]))
-                } else {
-                    group.classes == 1
-                };
-                assert_eq!(det[g][t], pinned, "seed {seed} g {g} token {t}");
             }
+            // The frame by its definition: identified blocks of observed tokens, the
+            // largest first (ties: the smallest token), each joining when no consistent
+            // partition puts it in one class with a block already in, up to
+            // min(K, observed) blocks; pinned = in the frame (all, with one class).
+            let mut blocks: Vec<Vec<usize>> = Vec::new();
+            for t in (0..n).filter(|&t| observed[t]) {
+                match blocks
+                    .iter_mut()
+                    .find(|b| together(b[0], t).iter().all(|&x| x))
+                {
+                    Some(b) => b.push(t),
+                    None => blocks.push(vec![t]),
+                }
+            }
+            blocks.sort_by_key(|b| (std::cmp::Reverse(b.len()), b[0]));
+            let room = (group.classes as usize).min(observed.iter().filter(|&&o| o).count());
+            let mut frame: Vec<Vec<usize>> = Vec::new();
+            for b in blocks {
+                if frame.len() >= room {
+                    break;
+                }
+                if frame
+                    .iter()
+                    .all(|f| together(b[0], f[0]).iter().all(|&x| !x))
+                {
+                    frame.push(b);
+                }
+            }
+            for (t, &got) in pinned[g].iter().enumerate() {
+                let want = group.classes == 1 || frame.iter().any(|f| f.contains(&t));
+                assert_eq!(got, want, "seed {seed} g {g} token {t}");
+            }
+            let counts = sol.pinned_counts.as_ref().unwrap()[g];
+            let free = (0..n).filter(|&t| observed[t] && !pinned[g][t]).count();
+            assert_eq!(counts.free as usize, free, "seed {seed} g {g}");
         }
         if all.len() == 1 {
             // Unique: the blocks are the partition itself.
@@ -601,6 +629,7 @@ fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solv
             values: 2,
             samples: 600,
             seed,
+            zipf: None,
         };
         let inst = partrec::experiment::generate::generate(&params, None).unwrap();
         // Flip every 67th label (about nine).

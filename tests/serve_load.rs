@@ -55,6 +55,7 @@ fn cases() -> Vec<Case> {
             classes: vec![3, 3],
             values: 2,
             seed,
+            zipf: None,
         };
         let instance = generate(&params, Some(6.0)).unwrap();
         let mut body: Value = serde_json::from_str(&instance.to_json()).unwrap();

@@ -261,10 +261,13 @@ class Result:
     witness: Optional[List[np.ndarray]]
     stats: Dict[str, Any]
     identified: Optional[List[np.ndarray]] = None
-    determined: Optional[List[np.ndarray]] = None
+    pinned: Optional[List[np.ndarray]] = None
+    frame: Optional[List[List[List[int]]]] = None
+    pinned_counts: Optional[List[Dict[str, int]]] = None
     certificate: Optional[Dict[str, Any]] = None
     names: Optional[List[List[List[str]]]] = None
     identified_names: Optional[List[List[List[str]]]] = None
+    frame_names: Optional[List[List[List[str]]]] = None
     max_consistent: Optional[Dict[str, Any]] = None
 
     def __bool__(self) -> bool:
@@ -328,10 +331,16 @@ class Explanation:
 class Identified:
     """What every consistent partition agrees on (:func:`identify`): per group a
     block id per token (tokens share a block exactly when they are together in every
-    consistent partition) and whether each token is ``determined``."""
+    consistent partition); the ``frame``, blocks no consistent partition puts in one
+    class (the largest first, at most one per class), which name the classes; and
+    whether each token is ``pinned`` (its block is in the frame: the same class,
+    relative to the frame, in every consistent partition), with ``pinned_counts`` per
+    group (``pinned``, ``free``, ``unobserved``)."""
 
     identified: List[np.ndarray]
-    determined: List[np.ndarray]
+    pinned: List[np.ndarray]
+    frame: List[List[List[int]]]
+    pinned_counts: List[Dict[str, int]]
     solver_calls: int
 
 
@@ -510,7 +519,8 @@ def solve(
         ``unique``, a complete count), checked by ``partrec verify-certificate``.
     identify : bool
         On sat, also report what every consistent partition agrees on
-        (``identified``, ``determined``).
+        (``identified``, ``pinned``, ``frame``, ``pinned_counts``; see
+        :class:`Identified`).
     strategy, seed : optional
         Search strategy (auto, cdcl, table, portfolio) and formula renaming seed,
         for experiments.
@@ -592,7 +602,7 @@ def _solve(
     with _frozen(arrays[0]):
         out = _native.solve(arrays, limit, *options, _WORKER, interrupt, names, max_consistent)
     answer = json.loads(out["answer"])
-    determined = answer.get("determined")
+    pinned = answer.get("pinned")
     return Result(
         status=answer["status"],
         partition=out["partition"],
@@ -603,12 +613,13 @@ def _solve(
         witness=out["witness"],
         stats=answer["stats"],
         identified=out["identified"],
-        determined=None
-        if determined is None
-        else [np.asarray(d, dtype=bool) for d in determined],
+        pinned=None if pinned is None else [np.asarray(p, dtype=bool) for p in pinned],
+        frame=answer.get("frame"),
+        pinned_counts=answer.get("pinned_counts"),
         certificate=None if out["certificate"] is None else json.loads(out["certificate"]),
         names=answer.get("names"),
         identified_names=answer.get("identified_names"),
+        frame_names=answer.get("frame_names"),
         max_consistent=answer.get("max_consistent"),
     )
 
@@ -752,10 +763,13 @@ def generate(
     samples: Optional[int] = None,
     ratio: Optional[float] = None,
     seed: int = 0,
+    zipf: Optional[float] = None,
 ) -> Instance:
     """A planted instance, as ``partrec generate`` makes it: random partitions with
     every class used, a random table, and ``samples`` uniform samples (or
-    ``ratio * N ln N`` of them). The truth is in ``.planted`` and ``.table``.
+    ``ratio * N ln N`` of them). The truth is in ``.planted`` and ``.table``. With
+    ``zipf=s``, token ``r`` of every group is drawn with probability proportional to
+    ``(r + 1) ** -s`` (word frequencies follow ``s`` near 1) instead of uniformly.
 
     >>> import partrec
     >>> inst = partrec.generate(tokens=20, classes=2, groups=2, samples=100, seed=7)
@@ -782,6 +796,7 @@ def generate(
             None if samples is None else _int(samples, "samples"),
             None if ratio is None else _number(ratio, "ratio"),
             _int(seed, "seed"),
+            None if zipf is None else _number(zipf, "zipf"),
         )
     )
 
@@ -873,7 +888,9 @@ def identify(
         return None
     return Identified(
         identified=[np.asarray(r, dtype=np.int64) for r in found["identified"]],
-        determined=[np.asarray(r, dtype=bool) for r in found["determined"]],
+        pinned=[np.asarray(r, dtype=bool) for r in found["pinned"]],
+        frame=found["frame"],
+        pinned_counts=found["counts"],
         solver_calls=found["solver_calls"],
     )
 

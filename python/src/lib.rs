@@ -548,7 +548,7 @@ fn check(arrays: PyArrays<'_>, partition: &Bound<'_, PyList>) -> PyResult<String
 
 /// A planted instance, as a dict.
 #[pyfunction]
-#[pyo3(signature = (tokens, classes, values, samples, ratio, seed))]
+#[pyo3(signature = (tokens, classes, values, samples, ratio, seed, zipf))]
 fn generate<'py>(
     py: Python<'py>,
     tokens: Vec<u32>,
@@ -557,6 +557,7 @@ fn generate<'py>(
     samples: Option<usize>,
     ratio: Option<f64>,
     seed: u64,
+    zipf: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
     let samples = match samples {
@@ -569,6 +570,7 @@ fn generate<'py>(
         values,
         samples,
         seed,
+        zipf,
     };
     let inst = generate(&params, ratio).map_err(py_err)?;
     instance_out(py, inst)

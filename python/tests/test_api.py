@@ -25,6 +25,25 @@ def brute_force(x, y, n, k):
     return found
 
 
+def pinned_reference(truth, n, k):
+    """Pinned tokens by definition: the frame takes identified blocks, the largest
+    first (ties: the smallest token), that no consistent partition puts in one class
+    with a frame block, up to min(k, n) blocks; a token is pinned when its block is in
+    the frame."""
+    blocks = {}
+    for t in range(n):
+        blocks.setdefault(tuple(p[t] for p in sorted(truth)), []).append(t)
+    order = sorted(blocks.values(), key=lambda b: (-len(b), b[0]))
+    frame = []
+    for b in order:
+        if len(frame) >= min(k, n):
+            break
+        if all(all(p[b[0]] != p[f[0]] for p in truth) for f in frame):
+            frame.append(b)
+    pinned = {t for b in frame for t in b}
+    return [t in pinned for t in range(n)]
+
+
 def test_results_count_and_witness_match_brute_force():
     rng = np.random.default_rng(3)
     for _ in range(60):
@@ -87,8 +106,9 @@ def test_identify_and_explain():
             for b in range(n):
                 together = {p[a] == p[b] for p in truth}
                 assert (blocks[a] == blocks[b]) == (together == {True})
-        determined = [all(len({p[a] == p[b] for p in truth}) == 1 for b in range(n)) for a in range(n)]
-        assert ident.determined[0].tolist() == determined
+        assert ident.pinned[0].tolist() == pinned_reference(truth, n, k)
+        counts = ident.pinned_counts[0]
+        assert counts["pinned"] == sum(ident.pinned[0]) and counts["unobserved"] == 0
         r = partrec.solve(x, y, k, tokens=n, identify=True)
         assert r.identified[0].tolist() == blocks
     e = partrec.explain([[0], [1], [2], [0]], [0, 1, 2, 0], 2)

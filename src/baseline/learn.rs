@@ -697,6 +697,7 @@ mod tests {
                 values,
                 samples,
                 seed,
+                zipf: None,
             },
             None,
         )

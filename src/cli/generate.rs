@@ -8,7 +8,7 @@ use partrec::{Error, Result};
 /// `partrec generate` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec generate --tokens 300 --classes 3 --ratio 8 --seed 1 -o p.json\n  partrec generate --tokens 1000 --classes 3 --ratio 6 -o p.npz\n  partrec generate --groups 3 --tokens 20,30,40 --classes 2,3,4 --values 3 --samples 500",
+    "  partrec generate --tokens 300 --classes 3 --ratio 8 --seed 1 -o p.json\n  partrec generate --tokens 1000 --classes 3 --ratio 6 -o p.npz\n  partrec generate --groups 3 --tokens 20,30,40 --classes 2,3,4 --values 3 --samples 500\n  partrec generate --tokens 10000 --classes 3 --samples 100000 --zipf 1 -o z.npz",
     "Exit codes:\n   0  success"
 ))]
 pub struct GenerateArgs {
@@ -34,6 +34,11 @@ pub struct GenerateArgs {
     /// the planted truth is kept): noisy data for `solve --max-consistent`.
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     noise: Option<f64>,
+    /// Token frequencies by Zipf's law: token r of every group (0 the most frequent)
+    /// drawn with probability proportional to (r + 1)^-S, as words are (S near 1);
+    /// uniform without it.
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    zipf: Option<f64>,
     /// Seed of the random generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -72,6 +77,7 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
         values: a.values,
         samples,
         seed: a.seed,
+        zipf: a.zipf,
     };
     let mut instance = generate(&params, a.ratio)?;
     if let Some(noise) = a.noise {

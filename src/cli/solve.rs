@@ -41,8 +41,10 @@ pub struct SolveArgs {
     #[arg(long, value_name = "DIR")]
     certify: Option<std::path::PathBuf>,
     /// On a sat answer, also report what every consistent partition agrees on:
-    /// `identified` (a block id per token) and `determined` (tokens pinned relative
-    /// to every other observed token).
+    /// `identified` (a block id per token, shared by tokens in one class in every
+    /// consistent partition), `pinned` per token with `pinned_counts` per group (pinned,
+    /// free, unobserved), and `frame`: the blocks that name the classes (a pinned
+    /// token is in the class of the same frame block in every consistent partition).
     #[arg(long)]
     identify: bool,
     /// For noisy samples: a partition violating the fewest samples (by their weights

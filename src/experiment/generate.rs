@@ -28,6 +28,11 @@ pub struct GenerateParams {
     pub samples: usize,
     /// Seed of the random generator.
     pub seed: u64,
+    /// Token frequencies: uniform when `None`; with `Some(s)`, token `r` of every group
+    /// (0 the most frequent) is drawn with probability proportional to `(r + 1)^-s`, as
+    /// word frequencies are (Zipf's law; `s` near 1 for words).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zipf: Option<f64>,
 }
 
 /// The most samples a generated instance may have (2^28, about 268 million).
@@ -96,6 +101,14 @@ fn validate(p: &GenerateParams) -> Result<()> {
     }
     if p.values == 0 {
         return Err(Error::param("values", "must be >= 1"));
+    }
+    if let Some(s) = p.zipf {
+        if !(s.is_finite() && (0.0..=8.0).contains(&s)) {
+            return Err(Error::param(
+                "zipf",
+                format!("must be an exponent from 0 to 8, got {s}"),
+            ));
+        }
     }
     if p.samples > MAX_SAMPLES {
         return bad(format!(
@@ -181,9 +194,14 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         .iter()
         .map(|&v| (v, Label::from(u64::from(v))))
         .collect();
+    let draws: Vec<TokenDraw> = p
+        .tokens
+        .iter()
+        .map(|&n| TokenDraw::new(n, p.zipf))
+        .collect();
     let mut samples = Vec::with_capacity(p.samples);
     for _ in 0..p.samples {
-        let x: Vec<u32> = p.tokens.iter().map(|&n| rng.random_range(0..n)).collect();
+        let x: Vec<u32> = draws.iter().map(|d| d.draw(&mut rng)).collect();
         let cell: Vec<u32> = x
             .iter()
             .zip(&partition)
@@ -219,6 +237,44 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
     }
     instance.meta = Some(serde_json::value::to_raw_value(&meta).expect("metadata serializes"));
     Ok(instance)
+}
+
+/// How a group's tokens are drawn: uniformly, or by Zipf's law through the cumulative
+/// weights of the ranks.
+enum TokenDraw {
+    Uniform(u32),
+    Zipf(Vec<f64>),
+}
+
+impl TokenDraw {
+    fn new(n: u32, zipf: Option<f64>) -> TokenDraw {
+        match zipf {
+            None => TokenDraw::Uniform(n),
+            Some(s) => {
+                let mut total = 0.0;
+                TokenDraw::Zipf(
+                    (1..=n)
+                        .map(|r| {
+                            total += f64::from(r).powf(-s);
+                            total
+                        })
+                        .collect(),
+                )
+            }
+        }
+    }
+
+    fn draw(&self, rng: &mut ChaCha8Rng) -> u32 {
+        match self {
+            TokenDraw::Uniform(n) => rng.random_range(0..*n),
+            TokenDraw::Zipf(cumulative) => {
+                let total = cumulative.last().copied().unwrap_or(0.0);
+                let u = rng.random::<f64>() * total;
+                let r = cumulative.partition_point(|&c| c <= u);
+                r.min(cumulative.len() - 1) as u32
+            }
+        }
+    }
 }
 
 /// Flips each sample's value, with probability `noise`, to one of the other `values`
@@ -284,7 +340,48 @@ mod tests {
             values: 2,
             samples: 200,
             seed,
+            zipf: None,
         }
+    }
+
+    #[test]
+    fn zipf_frequencies_fall_with_rank_as_asked() {
+        let mut p = params(5);
+        p.tokens = vec![1000, 1000];
+        p.classes = vec![3, 3];
+        p.samples = 200_000;
+        p.zipf = Some(1.0);
+        let inst = generate(&p, None).unwrap();
+        let mut counts = vec![0u32; 1000];
+        for s in 0..inst.num_samples() {
+            counts[inst.x(s)[0] as usize] += 1;
+        }
+        // P(r) = (r + 1)^-1 / H_1000, H_1000 = 7.485: token 0 about 13.4%, token 9
+        // about 1.34%, token 99 about 0.134%.
+        let share = |t: usize| f64::from(counts[t]) / 200_000.0;
+        for (t, want) in [(0, 0.1336), (9, 0.01336), (99, 0.001336)] {
+            assert!(
+                (share(t) / want - 1.0).abs() < 0.1,
+                "token {t}: {}",
+                share(t)
+            );
+        }
+        assert!(generate(
+            &GenerateParams {
+                zipf: Some(-1.0),
+                ..p.clone()
+            },
+            None
+        )
+        .is_err());
+        assert!(generate(
+            &GenerateParams {
+                zipf: Some(f64::NAN),
+                ..p
+            },
+            None
+        )
+        .is_err());
     }
 
     #[test]
@@ -337,6 +434,7 @@ mod tests {
             values: 2,
             samples: 5,
             seed: 1,
+            zipf: None,
         };
         assert!(
             generate(&p, None).is_err(),

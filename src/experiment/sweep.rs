@@ -285,6 +285,7 @@ impl SweepConfig {
             values: self.values,
             samples,
             seed,
+            zipf: None,
         }
     }
 

@@ -138,10 +138,18 @@ pub struct Solution {
     /// the same class in every consistent partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identified: Option<Vec<Vec<u32>>>,
-    /// With `--identify`: per group and token, whether its co-membership with every
-    /// other observed token is the same in every consistent partition.
+    /// With `--identify`: per group and token, whether it is pinned: its identified
+    /// block is in the group's frame (blocks that no consistent partition puts in one
+    /// class, the largest first, as many as the group has classes), so it is in the
+    /// class of the same frame block in every consistent partition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub determined: Option<Vec<Vec<bool>>>,
+    pub pinned: Option<Vec<Vec<bool>>>,
+    /// With `--identify`: per group, the frame's blocks (token ids), the largest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<Vec<Vec<Vec<u32>>>>,
+    /// With `--identify`: per group, how many tokens are pinned, free and unobserved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_counts: Option<Vec<PinnedCounts>>,
     /// When the instance names its tokens: per group, each class of `partition` as the
     /// list of its tokens' names (classes in order, tokens in id order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,9 +158,24 @@ pub struct Solution {
     /// identified block as the list of its tokens' names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identified_names: Option<Vec<Vec<Vec<String>>>>,
+    /// When the instance names its tokens and `frame` is given: per group, each frame
+    /// block as the list of its tokens' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_names: Option<Vec<Vec<Vec<String>>>>,
     /// With `--max-consistent`: what the partition drops and whether that is optimal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_consistent: Option<MaxReport>,
+}
+
+/// A group's tokens by what the data says of them (`solve --identify`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedCounts {
+    /// Tokens whose block is in the frame.
+    pub pinned: u64,
+    /// Observed tokens that are not pinned.
+    pub free: u64,
+    /// Tokens in no sample (free, unless the group has one class: then pinned).
+    pub unobserved: u64,
 }
 
 /// The outcome of a maximum-consistency search (`solve --max-consistent`).
@@ -243,7 +266,10 @@ impl Solution {
             stats: Stats::default(),
             certificate: None,
             identified: None,
-            determined: None,
+            pinned: None,
+            frame: None,
+            pinned_counts: None,
+            frame_names: None,
             names: None,
             identified_names: None,
             max_consistent: None,

@@ -934,6 +934,7 @@ mod tests {
                 values: 2 + (seed % 3) as u32,
                 samples: 20 + 7 * seed as usize,
                 seed,
+                zipf: None,
             };
             let Ok(inst) = generate(&p, None) else {
                 continue;
@@ -1000,6 +1001,7 @@ mod tests {
                     values: 2 + (seed % 2) as u32,
                     samples: 3 + (seed % 5) as usize,
                     seed,
+                    zipf: None,
                 },
                 None,
             )

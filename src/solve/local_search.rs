@@ -339,6 +339,7 @@ mod tests {
             values: 2,
             samples,
             seed,
+            zipf: None,
         };
         generate(&p, None).unwrap()
     }
@@ -366,6 +367,7 @@ mod tests {
             values: 2,
             samples: 400,
             seed: 4,
+            zipf: None,
         };
         let inst = generate(&p, None).unwrap();
         let prep = Prepared::new(&inst);

@@ -67,8 +67,8 @@ pub struct SolveOptions {
     #[serde(default)]
     pub certify: bool,
     /// On a sat answer, also compute what every consistent partition agrees on
-    /// ([`identify::identify`]), in [`Solution::identified`] and
-    /// [`Solution::determined`].
+    /// ([`identify::identify`]), in [`Solution::identified`], [`Solution::pinned`],
+    /// [`Solution::frame`] and [`Solution::pinned_counts`].
     #[serde(default)]
     pub identify: bool,
     /// Renames the formula by this seed before CDCL ([`crate::sat::shuffle`]): the same
@@ -436,7 +436,9 @@ pub fn solve_with(
         match identify::identify(instance, control)? {
             Some(found) => {
                 out.identified = Some(found.identified);
-                out.determined = Some(found.determined);
+                out.pinned = Some(found.pinned);
+                out.frame = Some(found.frame);
+                out.pinned_counts = Some(found.counts);
                 out.stats.solver_calls += found.solver_calls;
             }
             None => out.stats.timed_out = true,
@@ -450,6 +452,18 @@ pub fn solve_with(
         use crate::model::solution::class_names;
         out.names = out.partition.as_ref().map(|p| class_names(instance, p));
         out.identified_names = out.identified.as_ref().map(|p| class_names(instance, p));
+        out.frame_names = out.frame.as_ref().map(|frames| {
+            frames
+                .iter()
+                .enumerate()
+                .map(|(g, blocks)| {
+                    blocks
+                        .iter()
+                        .map(|b| b.iter().map(|&t| instance.token_name(g, t)).collect())
+                        .collect()
+                })
+                .collect()
+        });
     }
     Ok(out)
 }

@@ -659,6 +659,7 @@ mod tests {
             classes: vec![3, 3],
             values: 2,
             seed: 3,
+            zipf: None,
         };
         let inst = generate(&p, Some(6.0)).unwrap();
         let (x, y, groups) = compact(&inst);
