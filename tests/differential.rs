@@ -353,6 +353,64 @@ fn many_classes_and_free_tokens_agree_with_brute_force() {
     assert!(yes > 200 && no > 40, "yes {yes}, no {no}");
 }
 
+/// Zipfian planted instances (token frequencies proportional to rank^-1.2), tiny
+/// enough for brute force, some with a value flipped: counts, completeness and
+/// uniqueness agree with exhaustive enumeration on both backends.
+#[test]
+fn zipfian_instances_agree_with_brute_force_on_both_backends() {
+    use partrec::experiment::generate::{generate, GenerateParams};
+    let (mut unsat, mut unique, mut several) = (0, 0, 0);
+    for seed in 0..600u64 {
+        let groups = 1 + (seed % 2) as usize;
+        let p = GenerateParams {
+            tokens: (0..groups)
+                .map(|g| 4 + ((seed + g as u64) % 2) as u32)
+                .collect(),
+            classes: (0..groups)
+                .map(|g| 2 + ((seed / 2 + g as u64) % 2) as u32)
+                .collect(),
+            values: 2,
+            samples: 3 + (seed % 9) as usize,
+            seed,
+            zipf: Some(1.2),
+        };
+        let Ok(mut inst) = generate(&p, None) else {
+            continue;
+        };
+        if seed % 5 == 4 {
+            let mut samples: Vec<(Vec<u32>, partrec::Label)> = (0..inst.num_samples())
+                .map(|s| (inst.x(s).to_vec(), inst.y(s).clone()))
+                .collect();
+            samples[0].1 =
+                partrec::Label::from(u64::from(inst.y(0) == &partrec::Label::from(0u64)));
+            inst = partrec::Instance::new(inst.groups().to_vec(), samples).unwrap();
+        }
+        let all = consistent_partitions(&inst);
+        for backend in Backend::ALL {
+            let options = SolveOptions {
+                backend,
+                ..SolveOptions::count(1000)
+            };
+            let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+            let ctx = format!("seed {seed} {backend:?}: {}", inst.to_json());
+            if all.is_empty() {
+                assert_eq!(sol.status, Status::Unsat, "{ctx}");
+                continue;
+            }
+            assert_eq!(sol.status, Status::Sat, "{ctx}");
+            assert_eq!(sol.count, Some(all.len() as u64), "{ctx}");
+            assert_eq!(sol.count_complete, Some(true), "{ctx}");
+            assert_eq!(sol.unique, Some(all.len() == 1), "{ctx}");
+        }
+        match all.len() {
+            0 => unsat += 1,
+            1 => unique += 1,
+            _ => several += 1,
+        }
+    }
+    assert!(unsat > 30 && unique > 30 && several > 200, "{unsat} {unique} {several}");
+}
+
 /// The backends agree on planted instances too large for brute force: two and three
 /// groups, below, at and above the identifiability threshold (so sat and unique,
 /// sat and not unique), and with a corrupted sample (often unsat).
@@ -364,14 +422,15 @@ fn the_backends_agree_on_random_planted_instances() {
     for seed in 0..60u64 {
         let groups = 2 + (seed % 2) as usize;
         let n = 10 + (seed % 7) as u32;
-        let ratio = [0.5, 2.5, 5.0][(seed / 2 % 3) as usize];
+        let ratio = [0.5, 1.25, 2.5, 5.0][(seed / 2 % 4) as usize];
         let p = GenerateParams {
             tokens: vec![n; groups],
             classes: vec![2 + (seed % 2) as u32; groups],
             values: 2,
             samples: samples_for_ratio(&vec![n; groups], ratio).unwrap(),
             seed,
-            zipf: None,
+            // A third of them Zipfian, as real data is.
+            zipf: (seed % 3 == 2).then_some(1.0),
         };
         let Ok(mut inst) = generate(&p, None) else {
             continue;

@@ -308,6 +308,10 @@ struct State {
     /// new table entry can teach more (the others saw the whole table).
     early: Vec<(u32, u32)>,
     refutation: Option<String>,
+    /// Exact-partner groups already applied: (group, partner set, class, value). The
+    /// rule's effect depends only on these, so each is applied once, however many
+    /// samples of decided tokens share them (on Zipfian data most do).
+    applied: std::collections::HashSet<(u32, u32, u32, u32)>,
 }
 
 impl State {
@@ -427,6 +431,15 @@ impl State {
     /// has its group-g token outside class `k`.
     fn partner_rule(&mut self, ix: &Index, g: usize, i: usize, k: u32) {
         let (others, v) = ix.entry(g, i);
+        let set = match &ix.partners {
+            Partners::Pair => others[0],
+            Partners::Runs { start, .. } => {
+                start[g][ix.entries[g][i * ix.width + ix.arity] as usize]
+            }
+        };
+        if !self.applied.insert((g as u32, set, k, v)) {
+            return;
+        }
         match &ix.partners {
             Partners::Pair => {
                 let h = 1 - g;
@@ -533,6 +546,7 @@ pub fn propagate(x: &[u32], y: &[u32], groups: &[Group], control: &Control) -> P
         queue: std::collections::VecDeque::new(),
         early: Vec::new(),
         refutation: None,
+        applied: std::collections::HashSet::new(),
     };
     // One representative per group to start (class 0, without loss of generality): the
     // token in the most samples. With one class, every token is in it.
