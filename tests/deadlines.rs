@@ -112,10 +112,10 @@ impl Fixtures {
                 "unique.json",
                 "--groups 3 --tokens 200 --classes 3 --ratio 5 --seed 1",
             ),
-            // Few samples: a partition at once, thousands of identify calls.
+            // Propagation decides it at once; identify encodes it whole, for seconds.
             (
                 "identify.json",
-                "--tokens 2000 --classes 3 --ratio 1.25 --seed 3",
+                "--tokens 20000 --classes 3 --ratio 6 --seed 3",
             ),
             // A unique instance whose certificate takes seconds to make and check.
             ("cert.json", "--tokens 10000 --classes 3 --ratio 6 --seed 3"),

@@ -35,7 +35,7 @@ CASES = {
         "unknown",
     ),
     "identifying": (
-        lambda: dict(instance=partrec.generate(tokens=2000, classes=3, ratio=1.25, seed=3)),
+        lambda: dict(instance=partrec.generate(tokens=20000, classes=3, ratio=6, seed=3)),
         dict(identify=True),
         "sat",
     ),
