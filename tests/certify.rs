@@ -707,3 +707,42 @@ fn a_unique_claim_with_free_tokens_that_cannot_move_verifies() {
         assert_eq!(ClaimKind::of_count(count), kind);
     }
 }
+
+/// A certified solve cut short by its deadline keeps the partition it found before
+/// certifying, with its claims withdrawn (`unique` null, an empty manifest); if it
+/// finished in time, the claim is there and verifies.
+#[test]
+fn a_deadline_during_certify_keeps_the_partition_found() {
+    let dir = scratch("certify-keeps");
+    let instance = generated(
+        &dir,
+        "g16k",
+        "--groups 2 --tokens 16000 --classes 3 --values 2 --ratio 6 --seed 1",
+    );
+    let cert = dir.join("cert");
+    let out = run(&[
+        "solve",
+        path(&instance),
+        "--unique",
+        "--certify",
+        path(&cert),
+        "--timeout",
+        "2",
+        "-q",
+    ]);
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(answer["status"], "sat", "{answer}");
+    assert!(
+        answer["partition"].is_array(),
+        "the partition was lost: {answer}"
+    );
+    let claims = manifest(&cert);
+    if answer["unique"].is_null() {
+        assert!(claims.is_empty());
+        assert_eq!(answer["stats"]["timed_out"], true);
+    } else {
+        assert_eq!(claims.len(), 1);
+        let verified = run(&["verify-certificate", path(&instance), path(&cert), "-q"]);
+        assert_eq!(verified.status.code(), Some(0));
+    }
+}

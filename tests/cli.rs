@@ -624,3 +624,21 @@ fn every_help_example_names_real_commands_and_existing_files() {
     }
     assert!(examples >= 20, "only {examples} examples");
 }
+
+/// Standard input redirected from a file is that file: `-o` onto it is refused.
+#[test]
+fn an_output_onto_the_file_standard_input_reads_is_refused() {
+    let dir = scratch("stdin-alias");
+    let file = dir.join("ps.json");
+    std::fs::copy(root().join("instances/planted-small.json"), &file).unwrap();
+    let before = std::fs::read(&file).unwrap();
+    let out = common::partrec()
+        .args(["solve", "-", "-o", file.to_str().unwrap()])
+        .stdin(std::fs::File::open(&file).unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("standard input"), "{err}");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}

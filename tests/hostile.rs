@@ -2302,7 +2302,44 @@ fn third_hunt(fx: &Fx, cases: &mut Vec<Case>) {
         ),
     ));
 
+    // A certificate whose CNF is a 3 GB (sparse) file: refused for the budget at once.
+    let sparse = fx.folder("cert-sparse", &[]);
+    for file in ["manifest.json", "unsat.drat"] {
+        std::fs::copy(certificate.join(file), sparse.join(file)).unwrap();
+    }
+    File::create(sparse.join("unsat.cnf"))
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    cases.push(
+        hunt(
+            "verify-certificate: a 3 GB CNF",
+            &format!(
+                "verify-certificate {} {}",
+                f("unsat.json"),
+                sparse.display()
+            ),
+        )
+        .within(3.0)
+        .saying(&["budget"]),
+    );
+
     // --- memory follows a budget ---------------------------------------------------------
+    // An answer lists every declared token: 2^26 of them, with a witness and identify,
+    // would need gigabytes; refused for the budget (one line, not an abort).
+    write(
+        "tok64m.json",
+        r#"{"groups":[{"tokens":67108864,"classes":2}],"samples":[{"x":[0],"y":0}]}"#,
+    );
+    for flags in ["--unique", "--identify", "--unique --identify"] {
+        cases.push(
+            hunt(
+                &format!("67,108,864 declared tokens {flags}"),
+                &format!("solve {} {flags}", f("tok64m.json")),
+            )
+            .saying(&["budget"]),
+        );
+    }
     zero_npz(&fx.dir.join("zeros1e8.npz"), 100_000_000);
     for command in ["solve", "convert"] {
         let out = if command == "convert" {

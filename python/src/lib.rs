@@ -429,9 +429,10 @@ fn instance_out(py: Python<'_>, inst: Instance) -> PyResult<Bound<'_, PyDict>> {
             d.set_item("table", py.None())?;
         }
     }
-    // The ids move into NumPy's array without a copy.
+    // The ids are copied into memory NumPy owns: an array over a Rust vector could
+    // never be made writeable again once a solve has made it read-only while reading it.
     let shape = [inst.num_samples(), inst.arity()];
-    let x = PyArray1::from_vec(py, inst.into_flat_tokens()).reshape(shape)?;
+    let x = PyArray1::from_slice(py, &inst.into_flat_tokens()).reshape(shape)?;
     d.set_item("x", x)?;
     Ok(d)
 }

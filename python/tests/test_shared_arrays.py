@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import partrec
+from conftest import ROOT
 
 
 class Calls:
@@ -172,3 +173,17 @@ def test_an_int64_array_is_not_made_read_only(calls):
     call = calls.start(partrec.Solver(x, inst.y, inst.classes), hold=True)
     assert x.flags.writeable
     assert calls.result(call).status == "sat"
+
+
+def test_arrays_from_load_and_generate_are_writeable_again_after_a_solve():
+    """The arrays partrec makes (load, generate) own their memory, so the flag a solve
+    takes away while it reads them in place comes back."""
+    for inst in (
+        partrec.load(ROOT / "instances" / "planted-small.json"),
+        partrec.generate(tokens=20, classes=2, groups=2, samples=50, seed=1),
+    ):
+        assert inst.x.flags.writeable
+        partrec.solve(inst, unique=True)
+        partrec.solve(inst.x, inst.y, 3)
+        assert inst.x.flags.writeable
+        inst.x[0, 0] = inst.x[0, 0]

@@ -96,8 +96,12 @@ pub fn bounded(
         Some(answer) => answer,
         None => {
             let last = latest.lock().ok().and_then(|mut l| l.take());
+            let phase = control.live().phase();
+            // Progress after reading came from a solve in a child process, whose phase
+            // this process does not follow: then the phase is not known.
+            let known = last.is_none() || phase != partrec::sat::Phase::Read;
             let mut answer = partrec::worker::stopped(last, limit);
-            answer.stats.stopped_in = Some(control.live().phase().name().to_string());
+            answer.stats.stopped_in = known.then(|| phase.name().to_string());
             Ok(answer)
         }
     }

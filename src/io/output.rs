@@ -105,10 +105,13 @@ pub fn check_output(path: Option<&str>, inputs: &[&str], flag: &str) -> Result<(
     if !std::fs::metadata(out).map_or(true, |m| m.is_file()) {
         return Ok(()); // a device or a pipe: written in place, never an input's file
     }
+    // Standard input redirected from a file (`< x.json`) is that file.
     let named: Vec<(&Path, String)> = inputs
         .iter()
-        .filter(|i| **i != "-")
-        .map(|i| (Path::new(*i), format!("the input {i}")))
+        .map(|&i| match i {
+            "-" => (Path::new("/dev/stdin"), "standard input".to_string()),
+            _ => (Path::new(i), format!("the input {i}")),
+        })
         .collect();
     check_apart(out, flag, &named)
 }

@@ -155,7 +155,8 @@ impl Iterator for Clauses<'_> {
                     .ok()
                     .filter(|l| l.unsigned_abs() <= i32::MAX as u64)
                 else {
-                    let shown: String = format!("{word:?}").chars().take(40).collect();
+                    let clipped: String = word.chars().take(40).collect();
+                    let shown = format!("{clipped:?}");
                     return self.error(number, format!("{shown} is not a literal"));
                 };
                 if lit == 0 {
@@ -637,6 +638,10 @@ mod tests {
             let e = check(cnf.as_bytes(), proof.as_bytes()).unwrap_err();
             assert!(e.to_string().contains(says), "{cnf:?} {proof:?}: {e}");
         }
+        // A huge bad word is named by its first 40 characters only.
+        let long = format!("p cnf 1 1\n1 0\n{} 0\n", "\u{1}".repeat(1 << 20));
+        let e = check(long.as_bytes(), b"0\n").unwrap_err().to_string();
+        assert!(e.len() < 400 && e.contains("not a literal"), "{}", e.len());
         // A huge declared count and a huge variable allocate nothing.
         let cnf = "p cnf 4000000000 4000000000\n2147483647 0\n-2147483647 0\n";
         assert!(check(cnf.as_bytes(), b"0\n").is_ok());

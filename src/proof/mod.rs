@@ -377,6 +377,10 @@ fn read_in(dir: &Path, name: &str) -> Result<Vec<u8>> {
             format!("{shown} is not a regular file inside the certificate folder"),
         ));
     }
+    // The bytes, and as much again for what the checker builds from them.
+    crate::memory::afford(meta.len().saturating_mul(2), || {
+        format!("{} ({} bytes)", path.display(), meta.len())
+    })?;
     std::fs::read(&path).map_err(|e| Error::io(path.display(), e))
 }
 

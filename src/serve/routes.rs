@@ -51,6 +51,9 @@ struct Parsed {
 /// The job store keeps this many times the body limit of answers waiting to be fetched.
 const JOB_STORE_BODIES: usize = 16;
 
+/// The share of the memory budget stored answers may take at most (a quarter).
+const JOB_STORE_SHARE: u64 = 4;
+
 /// Seconds a refused client is asked to wait before retrying.
 const RETRY_AFTER_SECS: u64 = 1;
 
@@ -61,7 +64,9 @@ impl AppState {
             jobs: Jobs::new(
                 config.job_ttl,
                 config.max_jobs,
-                config.max_body_bytes.saturating_mul(JOB_STORE_BODIES),
+                config.max_body_bytes.saturating_mul(JOB_STORE_BODIES).min(
+                    usize::try_from(config.max_memory / JOB_STORE_SHARE).unwrap_or(usize::MAX),
+                ),
             ),
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
@@ -204,6 +209,11 @@ impl AppState {
                 let t = Instant::now();
                 let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
                 let need = crate::solve::estimate_memory(&solved.instance, &options);
+                let mut progress = |s: &Solution| {
+                    if let Ok(mut last) = seen.lock() {
+                        *last = Some(s.clone());
+                    }
+                };
                 let answer = if need >= budget / CONFINE_FROM {
                     let timeout = control.remaining().unwrap_or(Duration::MAX);
                     let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
@@ -214,6 +224,7 @@ impl AppState {
                         timeout,
                         &control,
                         Some(limit),
+                        &mut progress,
                     )
                 } else {
                     crate::worker::solve(
@@ -221,11 +232,7 @@ impl AppState {
                         &options,
                         &control,
                         Some(&exe),
-                        &mut |s| {
-                            if let Ok(mut last) = seen.lock() {
-                                *last = Some(s.clone());
-                            }
-                        },
+                        &mut progress,
                     )
                 };
                 (answer, t.elapsed().as_secs_f64())

@@ -411,6 +411,7 @@ pub fn solve_with(
             "a maximum-consistency answer is neither certified nor identified: certificates and identify speak of partitions consistent with every sample".into(),
         ));
     }
+    afford_answer(instance, options)?;
     let mut out = if options.max_consistent {
         maxsat::solve(instance, options, control, progress)?
     } else {
@@ -571,6 +572,28 @@ fn search(
 
 /// Refuses a search whose encodings would not fit the memory budget (one per portfolio
 /// member, the renamed member's held-back clauses too), before any is built.
+/// Bytes an answer takes per declared token (it lists a class for each), measured at
+/// peak on 20 million declared tokens: 6 for a partition, 16 with a witness, 24 with
+/// identify, 30 with both (the answer, its copies for progress and its JSON text).
+const ANSWER_BYTES_PER_TOKEN: u64 = 8;
+/// See [`ANSWER_BYTES_PER_TOKEN`]: more with a witness (uniqueness or counting).
+const WITNESS_BYTES_PER_TOKEN: u64 = 12;
+/// See [`ANSWER_BYTES_PER_TOKEN`]: more with identify.
+const IDENTIFY_BYTES_PER_TOKEN: u64 = 20;
+
+/// Refuses an answer whose per-token lists would not fit the memory budget: an
+/// instance may declare far more tokens than it observes, and the answer lists each.
+fn afford_answer(instance: &Instance, options: &SolveOptions) -> Result<()> {
+    let tokens: u64 = instance.groups().iter().map(|g| u64::from(g.tokens)).sum();
+    let per_token = ANSWER_BYTES_PER_TOKEN
+        + WITNESS_BYTES_PER_TOKEN * u64::from(options.limit > 1)
+        + IDENTIFY_BYTES_PER_TOKEN * u64::from(options.identify);
+    let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
+    crate::memory::afford_within(tokens.saturating_mul(per_token), budget, || {
+        format!("an answer listing {tokens} declared tokens")
+    })
+}
+
 fn afford_search(prep: &Prepared, options: &SolveOptions, strategy: Strategy) -> Result<()> {
     let size = encode::estimate(prep, options.projection, false);
     let budget = options.max_memory.unwrap_or_else(crate::memory::budget);

@@ -78,10 +78,21 @@ impl Drop for KillOnDrop {
 /// or as soon as `stop` is raised (checked every 20 ms). With `input`, that is
 /// written to the child's standard input.
 pub fn run_with_deadline(
+    command: Command,
+    input: Option<Vec<u8>>,
+    timeout: Duration,
+    stop: &Control,
+) -> Result<Outcome> {
+    run_watching(command, input, timeout, stop, &mut |_| {})
+}
+
+/// [`run_with_deadline`], calling `on_line` with each line as it arrives.
+fn run_watching(
     mut command: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
     stop: &Control,
+    on_line: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     if stop.stop_requested() {
         return Ok(Outcome::Cancelled { last_line: None });
@@ -128,7 +139,10 @@ pub fn run_with_deadline(
             return Ok(Outcome::TimedOut { last_line });
         }
         match lines.recv_timeout(deadline.map_or(STOP_POLL, |d| (d - now).min(STOP_POLL))) {
-            Ok(line) => last_line = Some(line),
+            Ok(line) => {
+                on_line(&line);
+                last_line = Some(line);
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -409,6 +423,7 @@ fn run_request(
     timeout: Duration,
     stop: &Control,
     address_limit: Option<u64>,
+    on_line: &mut dyn FnMut(&str),
 ) -> Result<Outcome> {
     let mut cmd = Command::new(&exe.program);
     cmd.args(&exe.args).arg(protocol::COMMAND);
@@ -417,7 +432,7 @@ fn run_request(
     }
     let input = serde_json::to_vec(request)
         .map_err(|e| Error::Internal(format!("cannot write the worker request: {e}")))?;
-    run_with_deadline(cmd, Some(input), timeout, stop)
+    run_watching(cmd, Some(input), timeout, stop, on_line)
 }
 
 /// The protocol error for a child that answered a question it was not asked.
@@ -440,13 +455,15 @@ pub fn solve_in_child(
     options: &SolveOptions,
     timeout: Duration,
     stop: &Control,
+    progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
-    solve_in_confined_child(exe, instance, options, timeout, stop, None)
+    solve_in_confined_child(exe, instance, options, timeout, stop, None, progress)
 }
 
 /// [`solve_in_child`] with the child's address space limited to `address_limit` bytes
 /// (`RLIMIT_AS`): an allocation the estimate did not foresee fails in the child, which
-/// dies alone ([`ChildFailure::Signal`]), never in the caller's process.
+/// dies alone ([`ChildFailure::Signal`]), never in the caller's process. `progress`
+/// gets each partial answer the child reports, as it arrives.
 pub fn solve_in_confined_child(
     exe: &Exe,
     instance: &Instance,
@@ -454,9 +471,15 @@ pub fn solve_in_confined_child(
     timeout: Duration,
     stop: &Control,
     address_limit: Option<u64>,
+    progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
     let request = Request::solve(instance, options);
-    let outcome = run_request(exe, &request, timeout, stop, address_limit)?;
+    let mut on_line = |line: &str| {
+        if let Ok(Response::Progress(sol)) = serde_json::from_str::<Response>(line) {
+            progress(&sol);
+        }
+    };
+    let outcome = run_request(exe, &request, timeout, stop, address_limit, &mut on_line)?;
     match reply(outcome)? {
         Reply::Answered(Response::Solved(sol)) => Ok(sol),
         Reply::Answered(other) => Err(mismatched(&other)),
@@ -476,7 +499,14 @@ pub fn decide_in_child(
 ) -> Result<ColorAnswer> {
     let start = Instant::now();
     let request = Request::decide(graph, k, via, backend);
-    match reply(run_request(exe, &request, timeout, &Control::new(), None)?)? {
+    match reply(run_request(
+        exe,
+        &request,
+        timeout,
+        &Control::new(),
+        None,
+        &mut |_| {},
+    )?)? {
         Reply::Answered(Response::Decided(answer)) => Ok(answer),
         Reply::Answered(other) => Err(mismatched(&other)),
         Reply::Stopped(_) => Ok(ColorAnswer::timed_out(
@@ -506,7 +536,7 @@ pub fn solve(
                 max_memory: Some(options.max_memory.unwrap_or_else(crate::memory::budget)),
                 ..*options
             };
-            solve_in_child(exe, instance, &options, timeout, control)
+            solve_in_child(exe, instance, &options, timeout, control, progress)
         }
         _ => crate::solve::solve_with(instance, options, control, progress),
     }
