@@ -127,7 +127,7 @@ impl Error {
     ) -> Self {
         Error::Input {
             origin: origin.to_string(),
-            message: message.to_string(),
+            message: clip(message.to_string()),
             kind,
             at,
         }
@@ -221,6 +221,25 @@ impl fmt::Display for Invalid {
 /// Shorthand for results with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Characters of an input error's message kept at most: a message quoting a huge bad
+/// value (a string of megabytes, an unknown field's name) is cut in the middle.
+const MESSAGE_CHARS: usize = 400;
+
+/// `message` cut to about [`MESSAGE_CHARS`] characters, keeping its position suffix
+/// (` at line L column C`).
+fn clip(message: String) -> String {
+    if message.chars().count() <= MESSAGE_CHARS {
+        return message;
+    }
+    let tail = message
+        .rfind(" at line ")
+        .map(|i| &message[i..])
+        .filter(|t| t.len() < 60)
+        .unwrap_or("");
+    let head: String = message.chars().take(MESSAGE_CHARS - 60).collect();
+    format!("{head}... (cut){tail}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +267,20 @@ mod tests {
             Error::input("f.json", "line 3: bad").to_string(),
             "f.json: line 3: bad"
         );
+    }
+
+    #[test]
+    fn a_huge_message_is_cut_and_keeps_its_position() {
+        let long = format!(
+            "invalid type: string \"{}\" at line 1 column 9",
+            "x".repeat(100_000)
+        );
+        let e = Error::input("a.json", long).to_string();
+        assert!(
+            e.len() < 500 && e.ends_with("at line 1 column 9"),
+            "{}",
+            e.len()
+        );
+        assert_eq!(clip("short".into()), "short");
     }
 }

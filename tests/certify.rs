@@ -656,7 +656,12 @@ fn forged_certificates_are_refused() {
     let mut doc = copy_certificate(&unsat, &forged);
     doc[0]["extra"] = true.into();
     save(&doc);
-    refused(&k4, &forged, "not a list of claims", "an unknown field");
+    refused(
+        &k4,
+        &forged,
+        "not a valid list of claims",
+        "an unknown field",
+    );
     // A name through a folder, even one inside DIR that links outside it.
     let outside = dir.join("outside");
     copy_certificate(&unsat, &outside);

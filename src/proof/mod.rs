@@ -391,7 +391,7 @@ fn read_in(dir: &Path, name: &str) -> Result<Vec<u8>> {
 pub fn verify(instance: &Instance, dir: &Path, control: &Control) -> Result<Option<Vec<Verified>>> {
     let manifest = read_in(dir, MANIFEST)?;
     let entries: Vec<Entry> = serde_json::from_slice(&manifest)
-        .map_err(|e| Error::input(MANIFEST, format!("not a list of claims: {e}")))?;
+        .map_err(|e| crate::io::json::parse_error(MANIFEST, "list of claims", &e))?;
     let entry = match entries.as_slice() {
         [] => return Ok(Some(Vec::new())),
         [one] => one,

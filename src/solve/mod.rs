@@ -411,6 +411,7 @@ pub fn solve_with(
             "a maximum-consistency answer is neither certified nor identified: certificates and identify speak of partitions consistent with every sample".into(),
         ));
     }
+    crate::model::compact::listable(instance.groups())?;
     afford_answer(instance, options)?;
     let mut out = if options.max_consistent {
         maxsat::solve(instance, options, control, progress)?
