@@ -408,7 +408,10 @@ fn zipfian_instances_agree_with_brute_force_on_both_backends() {
             _ => several += 1,
         }
     }
-    assert!(unsat > 30 && unique > 30 && several > 200, "{unsat} {unique} {several}");
+    assert!(
+        unsat > 30 && unique > 30 && several > 200,
+        "{unsat} {unique} {several}"
+    );
 }
 
 /// The backends agree on planted instances too large for brute force: two and three

@@ -550,6 +550,7 @@ fn check(arrays: PyArrays<'_>, partition: &Bound<'_, PyList>) -> PyResult<String
 /// A planted instance, as a dict.
 #[pyfunction]
 #[pyo3(signature = (tokens, classes, values, samples, ratio, seed, zipf))]
+#[allow(clippy::too_many_arguments)]
 fn generate<'py>(
     py: Python<'py>,
     tokens: Vec<u32>,

@@ -70,7 +70,16 @@ struct KillOnDrop(Child);
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
-        let _ = self.0.wait();
+        if matches!(self.0.try_wait(), Ok(None)) {
+            // A killed process that holds much memory takes a while to release it;
+            // it is reaped on a thread of its own, so that the answer does not wait.
+            let pid = self.0.id() as libc::pid_t;
+            std::thread::spawn(move || {
+                // SAFETY: waitpid on our own child's pid, with no status wanted; std's
+                // `Child` never waits on drop, so nothing else reaps it.
+                unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) };
+            });
+        }
     }
 }
 
@@ -97,7 +106,11 @@ fn run_watching(
     if stop.stop_requested() {
         return Ok(Outcome::Cancelled { last_line: None });
     }
-    let deadline = Instant::now().checked_add(timeout);
+    // The caller's own deadline, if earlier: writing a large request took some of it.
+    let deadline = match (Instant::now().checked_add(timeout), stop.deadline()) {
+        (Some(d), Some(c)) => Some(d.min(c)),
+        (d, c) => d.or(c),
+    };
     let past = |now: Instant| deadline.is_some_and(|d| now >= d);
     command
         .stdout(Stdio::piped())
