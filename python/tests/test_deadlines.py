@@ -28,16 +28,18 @@ def encoding_heavy():
 
 
 CASES = {
-    "preprocessing and encoding": (encoding_heavy, dict(unique=True), "unknown"),
+    "preprocessing and encoding": (encoding_heavy, dict(unique=True), ("unknown",)),
     "searching": (
         lambda: dict(instance=partrec.generate(tokens=50, classes=3, groups=3, ratio=1.25, seed=3)),
         dict(unique=True),
-        "unknown",
+        ("unknown",),
     ),
     "identifying": (
         lambda: dict(instance=partrec.generate(tokens=20000, classes=3, ratio=6, seed=3)),
         dict(identify=True),
-        "sat",
+        # The partition found first, or nothing yet when a child process (varisat)
+        # had to receive 1.2 million samples first.
+        ("sat", "unknown"),
     ),
 }
 
@@ -59,10 +61,10 @@ def test_a_deadline_answers_unknown_within_100_ms(case, backend):
                 timeout=timeout, backend=backend, **options,
             )
         elapsed = time.monotonic() - start
-        assert result.status == status, (case, backend, result)
+        assert result.status in status, (case, backend, result)
         assert result.stats["timed_out"], (case, backend, result.stats)
         assert elapsed >= timeout, f"{case}: answered before its deadline ({elapsed:.3f} s)"
-        if status == "sat":
+        if result.status == "sat":
             assert result.identified is None
         lates.append(elapsed - timeout)
         if lates[-1] <= SLACK:
