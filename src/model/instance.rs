@@ -501,7 +501,7 @@ impl Instance {
         Self::from_source(groups, Arc::new(tokens), labels, values, planted)
     }
 
-    /// [`Instance::from_flat`] over token ids the caller lends ([`TokenSource`]): they
+    /// `Instance::from_flat` over token ids the caller lends ([`TokenSource`]): they
     /// are validated in place and never copied. `tokens` must hold `labels.len()` rows
     /// of one id per group.
     pub fn from_source(

@@ -43,7 +43,7 @@ pub struct SolveOptions {
     pub local_search: LocalSearch,
     /// The SAT backend.
     pub backend: Backend,
-    /// Whether class propagation ([`propagate`]) runs before the search.
+    /// Whether class propagation ([`propagate::propagate`]) runs before the search.
     #[serde(default = "on")]
     pub propagate: bool,
     /// Refuse to build an encoding estimated above this many clauses (after propagation,

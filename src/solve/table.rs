@@ -11,7 +11,7 @@
 //!   solutions, so only one table per orbit of the group of class renamings is
 //!   visited: the lexicographically least, generated cell by cell and pruned as soon
 //!   as a prefix shows that some renaming yields a smaller table (orderly generation,
-//!   [`Symmetries`]).
+//!   `Symmetries`).
 //! * **One table per partition.** A cell that no sample lands in could hold any value,
 //!   so a partition fits every table that agrees on its observed cells. It is accepted
 //!   under one only: its *completion*, its observed cells with their values and every
