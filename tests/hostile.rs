@@ -2553,6 +2553,30 @@ fn third_hunt(fx: &Fx, cases: &mut Vec<Case>) {
         "solve --backend minisat",
         &format!("solve {small} --backend minisat"),
     ));
+    cases.push(
+        hunt(
+            "solve --count 2^64",
+            &format!("solve {small} --count 18446744073709551616"),
+        )
+        .saying(&["whole number too large"])
+        .not_saying(&["target type"]),
+    );
+    write(
+        "w-over.csv",
+        "n,c,a,w\nx,nom,der,18446744073709551615\ny,nom,die,18446744073709551615\n",
+    );
+    cases.push(
+        hunt(
+            "import of weights adding up past 2^64",
+            &format!(
+                "import {} --group n --group c --value a --weight w -o {}",
+                f("w-over.csv"),
+                f("w-over-import.json")
+            ),
+        )
+        .saying(&["2^64"])
+        .absent(fx.dir.join("w-over-import.json")),
+    );
 }
 
 /// Exit 2 only for the memory budget (what the 2 GiB cap allows is a refusal or an

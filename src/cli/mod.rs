@@ -302,11 +302,26 @@ pub fn parse() -> std::result::Result<Cli, i32> {
             .take_while(|l| !l.trim().is_empty())
             .map(str::trim)
             .collect();
-        let line = words.join(" ");
+        let line = plain_numbers(&words.join(" "));
         let line = line.trim_start_matches("error: ");
         eprintln!("partrec: {line} (see --help)");
         2
     })
+}
+
+/// clap's number errors in words: the parser's own phrases name Rust's integer types'
+/// limits ("number too large to fit in target type").
+fn plain_numbers(line: &str) -> String {
+    line.replace(
+        "number too large to fit in target type",
+        "a whole number too large for this flag",
+    )
+    .replace(
+        "number too small to fit in target type",
+        "a whole number too small for this flag",
+    )
+    .replace("invalid digit found in string", "not a whole number")
+    .replace("cannot parse integer from empty string", "no number given")
 }
 
 /// A one-line description of an instance for summary lines: groups, tokens,

@@ -308,6 +308,16 @@ impl Instance {
                 " must be a whole number >= 1",
             ));
         }
+        // Costs are sums of weights: they must fit 64 bits, as the JSON reader demands.
+        let mut total = 0u64;
+        for (s, &w) in weights.iter().enumerate() {
+            total = total.checked_add(w).ok_or_else(|| {
+                Invalid::at(
+                    format!("samples[{s}].w"),
+                    format_args!(" = {w}: the weights add up to more than 2^64 - 1"),
+                )
+            })?;
+        }
         self.weights = Some(weights);
         Ok(self)
     }
@@ -835,10 +845,8 @@ impl<'de> Deserialize<'de> for RawSamples {
                         .map_err(|m| de::Error::custom(format!("samples[{s}].y: {m}")))?;
                     if let Some(raw) = sample.w {
                         let number = serde_json::from_str::<serde_json::Number>(raw.get());
-                        let shown: String = match &number {
-                            Ok(n) => n.to_string(),
-                            Err(_) => raw.get().chars().take(40).collect(),
-                        };
+                        // As written: a Number beyond 64 bits would print as a float.
+                        let shown: String = raw.get().chars().take(40).collect();
                         let w = number.ok().as_ref().and_then(weight_of).ok_or_else(|| {
                             de::Error::custom(format!(
                                 "samples[{s}].w = {shown} is not a weight (expected a whole number >= 1)"
