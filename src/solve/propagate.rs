@@ -534,6 +534,9 @@ pub fn propagate(x: &[u32], y: &[u32], groups: &[Group], control: &Control) -> P
         return Propagated::Skipped;
     }
     let ix = Index::new(x, y, groups);
+    if control.should_stop() {
+        return Propagated::Skipped;
+    }
     let mut st = State {
         class: groups
             .iter()
@@ -573,9 +576,15 @@ pub fn propagate(x: &[u32], y: &[u32], groups: &[Group], control: &Control) -> P
         }
         swept_at = st.known_cells;
         st.sweep(&ix);
+        if control.should_stop() {
+            return Propagated::Skipped;
+        }
     }
     if let Some(reason) = st.refutation {
         return Propagated::Refuted(reason);
+    }
+    if control.should_stop() {
+        return Propagated::Skipped;
     }
     Propagated::Reduced(st.quotient(&ix, groups))
 }
@@ -750,11 +759,16 @@ mod tests {
         let y = vec![0];
         let groups = vec![Group::new(1, 1), Group::new(1, 1)];
         let control = Control::new();
-        control.stop();
-        // Too little work to look at the control: it finishes.
+        // Not stopped: it finishes.
         assert!(matches!(
             propagate(&x, &y, &groups, &control),
             Propagated::Reduced(_)
+        ));
+        // Stopped: it looks at the control between its steps, whatever the work.
+        control.stop();
+        assert!(matches!(
+            propagate(&x, &y, &groups, &control),
+            Propagated::Skipped
         ));
     }
 }
