@@ -18,7 +18,6 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// How late past its deadline an answer may come.
@@ -172,12 +171,7 @@ impl Fixtures {
 /// Runs `partrec ARGS`, timing from the start to the first line on standard output.
 fn run_cli(args: &[String], timeout: f64) -> Run {
     let start = Instant::now();
-    let mut child = partrec()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_piped(args);
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

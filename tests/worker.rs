@@ -11,7 +11,6 @@ use partrec::sat::{Backend, Control};
 use partrec::solve::{solve_with, LocalSearch, SolveOptions, Strategy};
 use partrec::{Error, Instance, Solution, Status};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 fn hard() -> Instance {
@@ -28,12 +27,7 @@ fn hard() -> Instance {
 /// code, its answer, its wall time and every child it had.
 fn watched(args: &[&str]) -> (Option<i32>, Solution, Duration, Vec<u32>) {
     let start = Instant::now();
-    let mut child = partrec()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::spawn_piped(args);
     let mut seen = Vec::new();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -80,6 +80,17 @@ pub fn partrec() -> Command {
     Command::new(env!("CARGO_BIN_EXE_partrec"))
 }
 
+/// Starts partrec with `args`, its standard output piped and its standard error
+/// discarded.
+pub fn spawn_piped<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Child {
+    partrec()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("partrec starts")
+}
+
 /// Runs partrec with `args`.
 pub fn run(args: &[&str]) -> Output {
     partrec().args(args).output().expect("partrec runs")
