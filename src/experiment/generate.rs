@@ -194,6 +194,13 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         .iter()
         .map(|&v| (v, Label::from(u64::from(v))))
         .collect();
+    if p.zipf.is_some() {
+        // The cumulative weights: one float per token of every group.
+        let floats: u64 = p.tokens.iter().map(|&n| u64::from(n)).sum();
+        crate::memory::afford(floats.saturating_mul(8), || {
+            format!("Zipf weights for {floats} tokens")
+        })?;
+    }
     let draws: Vec<TokenDraw> = p
         .tokens
         .iter()
