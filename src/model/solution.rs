@@ -64,6 +64,10 @@ pub struct Stats {
     /// them), when it ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_tokens: Option<Vec<usize>>,
+    /// Branches propagation's lookahead tried after it stalled (each assumes the class
+    /// of one undecided token and propagates), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookahead_branches: Option<usize>,
     /// The deadline struck before the search finished.
     pub timed_out: bool,
     /// Where the solve was when the deadline (or a stop) struck, when it did:

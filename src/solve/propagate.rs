@@ -60,7 +60,7 @@ pub enum Propagated {
     /// The samples contradict each other whatever the partition: why.
     Refuted(String),
     /// The instance with every proven merge applied.
-    Reduced(Quotient),
+    Reduced(Box<Quotient>),
     /// Propagation did not run (too many cells or classes, or stopped by its control).
     Skipped,
 }
@@ -75,6 +75,8 @@ pub struct Quotient {
     pub token: Vec<Vec<u32>>,
     /// Per group, the tokens propagation decided.
     pub decided: Vec<usize>,
+    /// Branches the lookahead propagated (0 when propagation alone sufficed).
+    pub branches: usize,
 }
 
 impl Quotient {
@@ -289,7 +291,9 @@ fn runs(x: &[u32], arity: usize, samples: usize) -> Partners {
     Partners::Runs { order, start, end }
 }
 
-/// What propagation has proven so far.
+/// What propagation has proven so far (under the hypotheses of its lookahead branch, if
+/// any: see [`lookahead`]).
+#[derive(Clone)]
 struct State {
     /// Per group, per token: its class, or [`UNKNOWN`].
     class: Vec<Vec<u32>>,
@@ -312,12 +316,113 @@ struct State {
     /// rule's effect depends only on these, so each is applied once, however many
     /// samples of decided tokens share them (on Zipfian data most do).
     applied: std::collections::HashSet<(u32, u32, u32, u32)>,
+    /// Sample entries visited so far (the lookahead's work budget counts them).
+    work: usize,
+    /// Tokens decided so far, over all groups.
+    decided: usize,
+    /// Tokens that have had a class excluded (decided since, or not), in that order:
+    /// where the lookahead looks for its next hub.
+    narrowed: Vec<(u32, u32)>,
+    /// Whether changes go on the trail (during the lookahead).
+    recording: bool,
+    /// What changed since the lookahead's first mark, latest last.
+    trail: Vec<Undo>,
+}
+
+/// One change to a [`State`], as its trail keeps it to be undone.
+#[derive(Clone, Copy)]
+enum Undo {
+    /// A token's class was set (group, token).
+    Class(u32, u32),
+    /// A token's excluded classes changed (group, token, before).
+    Excluded(u32, u32, u64),
+    /// A table cell got its value.
+    Table(usize),
+    /// An exact-partner group was applied.
+    Applied((u32, u32, u32, u32)),
+}
+
+/// Where a [`State`] was, to come back to: its trail's length and what the trail does
+/// not keep.
+struct Mark {
+    trail: usize,
+    opened: Vec<u32>,
+    known_cells: usize,
+    decided: usize,
+    narrowed: usize,
+    early: usize,
 }
 
 impl State {
+    /// Propagates until nothing more follows (or a contradiction). Returns `false` if
+    /// `control` said stop.
+    fn settle(&mut self, ix: &Index, control: &Control) -> bool {
+        let mut swept_at = 0;
+        loop {
+            if !self.drain(ix, control) {
+                return false;
+            }
+            if self.refutation.is_some() || self.known_cells == swept_at {
+                return true;
+            }
+            swept_at = self.known_cells;
+            self.sweep(ix);
+            if control.should_stop() {
+                return false;
+            }
+        }
+    }
+
+    /// Where the state is now (settled, not refuted), to [`State::undo`] back to.
+    fn mark(&self) -> Mark {
+        Mark {
+            trail: self.trail.len(),
+            opened: self.opened.clone(),
+            known_cells: self.known_cells,
+            decided: self.decided,
+            narrowed: self.narrowed.len(),
+            early: self.early.len(),
+        }
+    }
+
+    /// Undoes every change since `mark` (the trail must have been recording).
+    fn undo(&mut self, mark: Mark) {
+        for change in self.trail.drain(mark.trail..).rev() {
+            match change {
+                Undo::Class(g, t) => self.class[g as usize][t as usize] = UNKNOWN,
+                Undo::Excluded(g, t, before) => self.excluded[g as usize][t as usize] = before,
+                Undo::Table(cell) => self.table[cell] = UNKNOWN,
+                Undo::Applied(key) => {
+                    self.applied.remove(&key);
+                }
+            }
+        }
+        self.opened = mark.opened;
+        self.known_cells = mark.known_cells;
+        self.decided = mark.decided;
+        self.narrowed.truncate(mark.narrowed);
+        self.early.truncate(mark.early);
+        self.queue.clear();
+        self.refutation = None;
+    }
+
+    /// Assumes token `t` of group `g` is in class `k`: an opened class, or (`k` equal to
+    /// the classes opened) the next one, which it opens.
+    fn assume(&mut self, g: usize, t: u32, k: u32) {
+        if k == self.opened[g] {
+            self.open(g, t);
+        } else {
+            self.decide(g, t, k);
+        }
+    }
+
     /// Decides token `t` of group `g` to be in class `k`.
     fn decide(&mut self, g: usize, t: u32, k: u32) {
+        if self.recording {
+            self.trail.push(Undo::Class(g as u32, t));
+        }
         self.class[g][t as usize] = k;
+        self.decided += 1;
         self.queue.push_back((g as u32, t));
     }
 
@@ -339,6 +444,13 @@ impl State {
                 ));
             }
             return;
+        }
+        let before = self.excluded[g][t as usize];
+        if before == 0 {
+            self.narrowed.push((g as u32, t));
+        }
+        if self.recording {
+            self.trail.push(Undo::Excluded(g as u32, t, before));
         }
         self.excluded[g][t as usize] |= 1u64 << k;
         let opened = self.opened[g];
@@ -395,6 +507,9 @@ impl State {
                 let cell = self.cell(ix, g, k, others, None);
                 match self.table[cell] {
                     UNKNOWN => {
+                        if self.recording {
+                            self.trail.push(Undo::Table(cell));
+                        }
                         self.table[cell] = v;
                         self.known_cells += 1;
                     }
@@ -440,9 +555,13 @@ impl State {
         if !self.applied.insert((g as u32, set, k, v)) {
             return;
         }
+        if self.recording {
+            self.trail.push(Undo::Applied((g as u32, set, k, v)));
+        }
         match &ix.partners {
             Partners::Pair => {
                 let h = 1 - g;
+                self.work += ix.range(h, others[0]).len();
                 for j in ix.range(h, others[0]) {
                     let (them, w) = ix.entry(h, j);
                     if w != v {
@@ -452,6 +571,7 @@ impl State {
             }
             Partners::Runs { order, start, end } => {
                 let s = ix.entries[g][i * ix.width + ix.arity] as usize;
+                self.work += (end[g][s] - start[g][s]) as usize;
                 for &p in &order[g][start[g][s] as usize..end[g][s] as usize] {
                     if ix.y[p as usize] != v {
                         self.exclude_unless_known(ix, g, ix.row(p)[g], k);
@@ -488,6 +608,7 @@ impl State {
             if partners {
                 self.early.push((g as u32, t));
             }
+            self.work += ix.range(g, t).len();
             for i in ix.range(g, t) {
                 let (others, v) = ix.entry(g, i);
                 self.table_rule(ix, g, k, others, v);
@@ -505,6 +626,7 @@ impl State {
         for e in 0..self.early.len() {
             let (g, t) = self.early[e];
             let (g, k) = (g as usize, self.class[g as usize][t as usize]);
+            self.work += ix.range(g, t).len();
             for i in ix.range(g, t) {
                 if self.refutation.is_some() {
                     return;
@@ -512,10 +634,6 @@ impl State {
                 let (others, v) = ix.entry(g, i);
                 self.table_rule(ix, g, k, others, v);
             }
-        }
-        if self.known_cells == self.table.len() {
-            // Every later visit sees the whole table.
-            self.early = Vec::new();
         }
     }
 }
@@ -537,56 +655,277 @@ pub fn propagate(x: &[u32], y: &[u32], groups: &[Group], control: &Control) -> P
     if control.should_stop() {
         return Propagated::Skipped;
     }
-    let mut st = State {
-        class: groups
-            .iter()
-            .map(|g| vec![UNKNOWN; g.tokens as usize])
-            .collect(),
-        excluded: groups.iter().map(|g| vec![0; g.tokens as usize]).collect(),
-        opened: vec![0; groups.len()],
-        table: vec![UNKNOWN; cells],
-        known_cells: 0,
-        queue: std::collections::VecDeque::new(),
-        early: Vec::new(),
-        refutation: None,
-        applied: std::collections::HashSet::new(),
-    };
-    // One representative per group to start (class 0, without loss of generality): the
-    // token in the most samples. With one class, every token is in it.
-    for (g, group) in groups.iter().enumerate() {
-        let busiest = (0..group.tokens)
-            .max_by_key(|&t| (ix.range(g, t).len(), std::cmp::Reverse(t)))
-            .unwrap_or(0);
-        st.open(g, busiest);
-        if group.classes == 1 {
-            for t in 0..group.tokens {
-                if st.class[g][t as usize] == UNKNOWN {
-                    st.decide(g, t, 0);
-                }
-            }
-        }
-    }
-    let mut swept_at = 0;
-    loop {
-        if !st.drain(&ix, control) {
-            return Propagated::Skipped;
-        }
-        if st.refutation.is_some() || st.known_cells == swept_at {
-            break;
-        }
-        swept_at = st.known_cells;
-        st.sweep(&ix);
-        if control.should_stop() {
-            return Propagated::Skipped;
-        }
+    let mut st = State::start(&ix, groups, cells);
+    if !st.settle(&ix, control) {
+        return Propagated::Skipped;
     }
     if let Some(reason) = st.refutation {
         return Propagated::Refuted(reason);
     }
+    let observed: usize = groups.iter().map(|g| g.tokens as usize).sum();
+    let mut branches = 0;
+    if 2 * st.decided < observed {
+        let entries = ix.y.len() * ix.arity;
+        let budget = LOOKAHEAD_WORK.saturating_mul(entries);
+        let (looked, tried) = lookahead(&mut st, &ix, budget, control);
+        branches = tried;
+        match looked {
+            Looked::Stopped => return Propagated::Skipped,
+            Looked::Refuted => {
+                return Propagated::Refuted(
+                    "every class of the undecided tokens tried in turn leads to a contradiction"
+                        .into(),
+                )
+            }
+            Looked::Proven(assumed) => {
+                for (g, t, k) in assumed {
+                    st.assume(g as usize, t, k);
+                    // The replay is the explored branch again (propagation is
+                    // deterministic), which ended in no contradiction.
+                    if !st.settle(&ix, control) || st.refutation.is_some() {
+                        return Propagated::Skipped;
+                    }
+                }
+            }
+        }
+    }
     if control.should_stop() {
         return Propagated::Skipped;
     }
-    Propagated::Reduced(st.quotient(&ix, groups))
+    let mut q = st.quotient(&ix, groups);
+    q.branches = branches;
+    Propagated::Reduced(Box::new(q))
+}
+
+impl State {
+    /// The state before any step: per group, its busiest token opens class 0 (without
+    /// loss of generality); with one class, every token is in it.
+    fn start(ix: &Index, groups: &[Group], cells: usize) -> State {
+        let mut st = State {
+            class: groups
+                .iter()
+                .map(|g| vec![UNKNOWN; g.tokens as usize])
+                .collect(),
+            excluded: groups.iter().map(|g| vec![0; g.tokens as usize]).collect(),
+            opened: vec![0; groups.len()],
+            table: vec![UNKNOWN; cells],
+            known_cells: 0,
+            queue: std::collections::VecDeque::new(),
+            early: Vec::new(),
+            refutation: None,
+            applied: std::collections::HashSet::new(),
+            work: 0,
+            decided: 0,
+            narrowed: Vec::new(),
+            recording: false,
+            trail: Vec::new(),
+        };
+        for (g, group) in groups.iter().enumerate() {
+            let busiest = (0..group.tokens)
+                .max_by_key(|&t| (ix.range(g, t).len(), std::cmp::Reverse(t)))
+                .unwrap_or(0);
+            st.open(g, busiest);
+            if group.classes == 1 {
+                for t in 0..group.tokens {
+                    if st.class[g][t as usize] == UNKNOWN {
+                        st.decide(g, t, 0);
+                    }
+                }
+            }
+        }
+        st
+    }
+}
+
+/// The lookahead's work budget, in sample entries visited (and tokens looked at) per
+/// sample entry of the instance: a few dozen propagations, less than encoding the
+/// instance would cost. At 1.25 N ln N uniform samples it takes about half of it.
+const LOOKAHEAD_WORK: usize = 24;
+
+/// Branches beyond which the lookahead gives up.
+const LOOKAHEAD_BRANCHES: usize = 1 << 16;
+
+/// Hub tokens assumed on one path, at most: deeper, a branch counts as surviving.
+const LOOKAHEAD_DEPTH: usize = 32;
+
+/// What the lookahead found.
+enum Looked {
+    /// Its control said stop.
+    Stopped,
+    /// Every branch contradicts the samples.
+    Refuted,
+    /// The branches in which every consistent partition lies share these first
+    /// assumptions (group, hub token, class): they hold for the instance.
+    Proven(Vec<(u32, u32, u32)>),
+}
+
+/// Lookahead on undecided tokens, when propagation has stalled.
+///
+/// A *branch* assumes the class of one undecided *hub* token (per level, alternating
+/// between the groups: the one with the fewest classes left, then the most samples,
+/// so that branches are few and say much): each class still in its domain, and, while
+/// its group has classes left to open, "a class not opened yet", which opens the next
+/// one (a renaming, as for the first representatives). These cases cover every
+/// consistent partition, each exactly once. Each branch is propagated; one that
+/// reaches a contradiction holds no consistent partition. A surviving branch is split
+/// again on its own next hub, depth first, until it has decided half the tokens (the
+/// propagation has cascaded) or runs out of hubs or depth.
+///
+/// Every consistent partition lies in a surviving leaf, so the assumptions the
+/// surviving leaves share are proven for the instance; none surviving proves the
+/// instance inconsistent. Below about 2.5 N ln N uniform samples a handful of hubs
+/// make the propagation cascade, and the wrong branches then end in contradictions.
+/// The state is changed in place and restored from its trail after each branch, so
+/// the lookahead holds one state whatever its width. It gives up (proving nothing
+/// more) past a work budget or once surviving leaves share no assumption.
+fn lookahead(st: &mut State, ix: &Index, budget: usize, control: &Control) -> (Looked, usize) {
+    let busiest: Vec<Vec<u32>> = (0..ix.arity)
+        .map(|g| {
+            let mut order: Vec<u32> = (0..ix.first[g].len() as u32 - 1).collect();
+            order.sort_by_key(|&t| (std::cmp::Reverse(ix.range(g, t).len()), t));
+            order
+        })
+        .collect();
+    let mut search = Lookahead {
+        observed: busiest.iter().map(Vec::len).sum(),
+        busiest,
+        budget: st.work.saturating_add(budget),
+        branches: 0,
+        path: Vec::new(),
+        shared: None,
+    };
+    st.recording = true;
+    let done = search.explore(st, ix, control);
+    st.recording = false;
+    let looked = match done {
+        Explored::Stopped => Looked::Stopped,
+        Explored::Complete | Explored::GaveUp => match search.shared {
+            None if done == Explored::Complete => Looked::Refuted,
+            shared => Looked::Proven(shared.unwrap_or_default()),
+        },
+    };
+    (looked, search.branches)
+}
+
+/// How an exploration ended.
+#[derive(PartialEq, Eq)]
+enum Explored {
+    /// Every branch below was propagated.
+    Complete,
+    /// Over budget, or the surviving leaves share nothing: what is not yet explored
+    /// counts as surviving.
+    GaveUp,
+    /// The control said stop.
+    Stopped,
+}
+
+/// The lookahead's search (see [`lookahead`]).
+struct Lookahead {
+    busiest: Vec<Vec<u32>>,
+    observed: usize,
+    /// Work (see [`State::work`]) at which it gives up.
+    budget: usize,
+    branches: usize,
+    /// The assumptions of the branch being explored.
+    path: Vec<(u32, u32, u32)>,
+    /// The assumptions every surviving leaf (or unexplored branch) so far shares;
+    /// `None` before the first.
+    shared: Option<Vec<(u32, u32, u32)>>,
+}
+
+impl Lookahead {
+    /// Counts the current path as surviving: the shared assumptions shrink to its
+    /// common prefix with it.
+    fn survive(&mut self) {
+        let path = &self.path;
+        match &mut self.shared {
+            None => self.shared = Some(path.clone()),
+            Some(shared) => {
+                let common = shared.iter().zip(path).take_while(|(a, b)| a == b).count();
+                shared.truncate(common);
+            }
+        }
+    }
+
+    /// Explores below the current state (settled, not refuted).
+    fn explore(&mut self, st: &mut State, ix: &Index, control: &Control) -> Explored {
+        let depth = self.path.len();
+        let g = depth % ix.arity;
+        let (hub, scanned) = self.hub(st, ix, g);
+        // Choosing is work too: a branch with little propagation still scans.
+        st.work += scanned;
+        let (Some(hub), false, false) = (
+            hub,
+            2 * st.decided >= self.observed,
+            depth >= LOOKAHEAD_DEPTH,
+        ) else {
+            self.survive();
+            return Explored::Complete;
+        };
+        let opened = st.opened[g];
+        let excluded = st.excluded[g][hub as usize];
+        let domain = (0..opened).filter(|&k| excluded >> k & 1 == 0);
+        let fresh = (opened < ix.classes[g]).then_some(opened);
+        let classes: Vec<u32> = domain.chain(fresh).collect();
+        for &k in &classes {
+            let over = st.work > self.budget || self.branches >= LOOKAHEAD_BRANCHES;
+            if over || self.shared.as_ref().is_some_and(Vec::is_empty) {
+                // This branch and its later siblings are not explored: they may hold
+                // consistent partitions.
+                self.survive();
+                return Explored::GaveUp;
+            }
+            let mark = st.mark();
+            self.branches += 1;
+            self.path.push((g as u32, hub, k));
+            st.assume(g, hub, k);
+            if !st.settle(ix, control) {
+                return Explored::Stopped;
+            }
+            let below = if st.refutation.is_none() {
+                self.explore(st, ix, control)
+            } else {
+                Explored::Complete
+            };
+            self.path.pop();
+            st.undo(mark);
+            match below {
+                Explored::Complete => {}
+                Explored::Stopped => return below,
+                Explored::GaveUp => {
+                    if Some(&k) != classes.last() {
+                        self.survive();
+                    }
+                    return below;
+                }
+            }
+        }
+        Explored::Complete
+    }
+
+    /// The next hub of group `g`: of the undecided tokens with a class excluded, the one
+    /// with the most excluded, then the most samples; else the busiest undecided. With
+    /// the tokens looked at.
+    fn hub(&self, st: &State, ix: &Index, g: usize) -> (Option<u32>, usize) {
+        let undecided = |&t: &u32| st.class[g][t as usize] == UNKNOWN;
+        let narrowed = st.narrowed.iter().filter(|&&(h, _)| h as usize == g);
+        let best = narrowed
+            .map(|&(_, t)| t)
+            .filter(undecided)
+            .max_by_key(|&t| {
+                let excluded = st.excluded[g][t as usize].count_ones();
+                (excluded, ix.range(g, t).len(), std::cmp::Reverse(t))
+            });
+        let scanned = st.narrowed.len();
+        if best.is_some() {
+            return (best, scanned);
+        }
+        let busiest = &self.busiest[g];
+        match busiest.iter().position(undecided) {
+            Some(i) => (Some(busiest[i]), scanned + i + 1),
+            None => (None, scanned + busiest.len()),
+        }
+    }
 }
 
 impl State {
@@ -652,6 +991,7 @@ impl State {
             instance,
             token,
             decided,
+            branches: 0,
         }
     }
 }
@@ -697,6 +1037,111 @@ mod tests {
         let lifted = q.lift(&reps);
         let planted = inst.planted.unwrap().partition;
         assert!(crate::model::partition::same_partition(&lifted, &planted));
+    }
+
+    #[test]
+    fn lookahead_decides_below_the_threshold_and_agrees_with_the_planted_partition() {
+        // At 1.5 N ln N propagation alone stalls on some seeds; what the lookahead
+        // commits must hold in every consistent partition, so in the planted one: two
+        // decided tokens share a class exactly when they share a planted class.
+        let mut looked = 0;
+        for seed in 0..6 {
+            let tokens = vec![20_000, 20_000];
+            let p = GenerateParams {
+                samples: samples_for_ratio(&tokens, 1.5).unwrap(),
+                tokens,
+                classes: vec![3, 3],
+                values: 2,
+                seed,
+                zipf: None,
+            };
+            let inst = generate(&p, Some(1.5)).unwrap();
+            let planted = inst.planted.clone().unwrap().partition;
+            let mut x: Vec<u32> = (0..inst.num_samples())
+                .flat_map(|s| inst.x(s).iter().copied())
+                .collect();
+            let original = x.clone();
+            let map = TokenMap::compact_in_place(&mut x, inst.groups());
+            let y: Vec<u32> = (0..inst.num_samples()).map(|s| inst.label_id(s)).collect();
+            let groups = map.groups(inst.groups());
+            let Propagated::Reduced(q) = propagate(&x, &y, &groups, &Control::new()) else {
+                panic!("seed {seed}: expected a quotient");
+            };
+            looked += usize::from(q.branches > 0);
+            for g in 0..2 {
+                // Compact token -> planted class, through any sample holding it.
+                let mut class = vec![u32::MAX; groups[g].tokens as usize];
+                for (row, orig) in x.chunks_exact(2).zip(original.chunks_exact(2)) {
+                    class[row[g] as usize] = planted[g][orig[g] as usize];
+                }
+                let opened = q.instance.groups()[g].tokens as usize - (class.len() - q.decided[g]);
+                let mut seen: Vec<Option<u32>> = vec![None; opened];
+                for (t, &k) in class.iter().enumerate() {
+                    let qt = q.token[g][t] as usize;
+                    if qt < opened {
+                        let first = *seen[qt].get_or_insert(k);
+                        assert_eq!(
+                            first, k,
+                            "seed {seed} group {g}: decided class mixes planted classes"
+                        );
+                    }
+                }
+                let mut reps: Vec<u32> = seen.into_iter().flatten().collect();
+                reps.sort_unstable();
+                reps.dedup();
+                assert_eq!(
+                    reps.len(),
+                    opened,
+                    "seed {seed} group {g}: two decided classes share a planted one"
+                );
+                assert!(
+                    2 * q.decided[g] > class.len(),
+                    "seed {seed} group {g}: decided {:?}",
+                    q.decided
+                );
+            }
+        }
+        assert!(
+            looked > 0,
+            "propagation alone decided every seed: the lookahead was not tried"
+        );
+    }
+
+    #[test]
+    fn the_lookahead_leaves_its_state_as_it_found_it() {
+        // However the search ends (complete or over budget), every branch is undone.
+        for (ratio, budget) in [(1.2, usize::MAX), (1.2, 2_000), (1.0, usize::MAX)] {
+            let tokens = vec![3_000, 3_000];
+            let p = GenerateParams {
+                samples: samples_for_ratio(&tokens, ratio).unwrap(),
+                tokens,
+                classes: vec![3, 3],
+                values: 2,
+                seed: 11,
+                zipf: None,
+            };
+            let (x, y, groups) = compact(&generate(&p, Some(ratio)).unwrap());
+            let ix = Index::new(&x, &y, &groups);
+            let mut st = State::start(&ix, &groups, 9);
+            assert!(st.settle(&ix, &Control::new()));
+            let before = st.clone();
+            let (_, branches) = lookahead(&mut st, &ix, budget, &Control::new());
+            assert!(branches > 0, "ratio {ratio}: no branch tried");
+            assert_eq!(st.class, before.class);
+            assert_eq!(st.excluded, before.excluded);
+            assert_eq!(st.table, before.table);
+            assert_eq!(st.opened, before.opened);
+            assert_eq!(st.applied, before.applied);
+            assert_eq!(
+                (st.decided, st.known_cells),
+                (before.decided, before.known_cells)
+            );
+            assert_eq!(
+                (st.narrowed.len(), st.early.len()),
+                (before.narrowed.len(), before.early.len())
+            );
+            assert!(st.trail.is_empty() && st.refutation.is_none());
+        }
     }
 
     #[test]
