@@ -35,11 +35,13 @@
 //! calls as the group has classes.
 
 use crate::error::Result;
+use crate::model::compact::TokenMap;
 use crate::model::instance::Instance;
 use crate::model::solution::PinnedCounts;
 use crate::sat::{Backend, Control, Lit, Outcome, Solver, Var};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::preprocess::{PrepareOptions, Prepared};
+use crate::solve::propagate::Quotient;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -239,9 +241,18 @@ impl Backbone<'_> {
 
 /// Computes what every consistent partition of `instance` agrees on; `Ok(None)` if
 /// the instance has no consistent partition or `control` stopped the search.
-pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identified>> {
+///
+/// With `reduced` (the instance's observed tokens compacted by `map`, and propagation's
+/// [`Quotient`] of them), the backbone runs on the quotient: tokens propagation
+/// decided are settled without the solver, each merged into its class's token.
+pub fn identify(
+    instance: &Instance,
+    reduced: Option<(&Quotient, &TokenMap)>,
+    control: &Control,
+) -> Result<Option<Identified>> {
     crate::model::compact::listable(instance.groups())?;
-    let Some(prep) = Prepared::until(instance, PrepareOptions::default(), control) else {
+    let searched = reduced.map_or(instance, |(q, _)| &q.instance);
+    let Some(prep) = Prepared::until(searched, PrepareOptions::default(), control) else {
         return Ok(None);
     };
     if prep.refutation.is_some() {
@@ -326,12 +337,30 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
             }
         }
     }
-    // The frame of each group, largest blocks first.
+    // The frame of each group, largest blocks first (counted in the instance's tokens,
+    // ties to the smallest token).
+    let stand = standing(instance, &prep, reduced);
     let mut frames = Vec::with_capacity(arity);
     for g in 0..arity {
+        let (mut size, mut first) = (vec![0usize; observed[g]], vec![u32::MAX; observed[g]]);
+        for (t, c) in stand[g].iter().enumerate() {
+            if let Some(c) = *c {
+                size[c as usize] += 1;
+                first[c as usize] = first[c as usize].min(t as u32);
+            }
+        }
         let mut blocks = b.blocks(g);
-        let first = |block: &[u32]| block.iter().map(|&c| prep.tokens().original(g, c)).min();
-        blocks.sort_by_key(|block| (std::cmp::Reverse(block.len()), first(block)));
+        let weight = |block: &[u32]| -> (usize, u32) {
+            let members = block.iter().map(|&c| size[c as usize]).sum();
+            (
+                members,
+                block.iter().map(|&c| first[c as usize]).min().unwrap_or(0),
+            )
+        };
+        blocks.sort_by_cached_key(|block| {
+            let (members, first) = weight(block);
+            (std::cmp::Reverse(members), first)
+        });
         let mut frame: Vec<Vec<u32>> = Vec::new();
         for block in blocks {
             if frame.len() as u32 >= b.classes[g] {
@@ -365,7 +394,43 @@ pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identif
         frames.push(frame);
     }
     let calls = b.calls;
-    Ok(Some(expand(instance, &prep, &b, &frames, calls)))
+    Ok(Some(expand(instance, &stand, &b, &frames, calls)))
+}
+
+/// Per group, per declared token of the instance: the token of `prep` (a compact id of
+/// the searched instance) it stands for, or `None` when it is in no sample.
+fn standing(
+    instance: &Instance,
+    prep: &Prepared,
+    reduced: Option<(&Quotient, &TokenMap)>,
+) -> Vec<Vec<Option<u32>>> {
+    let searched = reduced.map_or(instance, |(q, _)| &q.instance);
+    let compact_of = |observed: usize, original: &dyn Fn(u32) -> u32, n: usize| {
+        let mut row = vec![None; n];
+        for c in 0..observed as u32 {
+            row[original(c) as usize] = Some(c);
+        }
+        row
+    };
+    (0..instance.arity())
+        .map(|g| {
+            let n = instance.groups()[g].tokens as usize;
+            let in_prep = compact_of(
+                prep.tokens().observed(g),
+                &|c| prep.tokens().original(g, c),
+                searched.groups()[g].tokens as usize,
+            );
+            match reduced {
+                None => in_prep,
+                Some((q, map)) => {
+                    let of = compact_of(map.observed(g), &|c| map.original(g, c), n);
+                    of.iter()
+                        .map(|c| c.and_then(|c| in_prep[q.token[g][c as usize] as usize]))
+                        .collect()
+                }
+            }
+        })
+        .collect()
 }
 
 /// The root of `t` in union-find `parent`, compressing the path.
@@ -387,7 +452,7 @@ fn find(parent: &mut [u32], t: u32) -> u32 {
 /// no sample alone (or all together when the group has one class).
 fn expand(
     instance: &Instance,
-    prep: &Prepared,
+    stand: &[Vec<Option<u32>>],
     b: &Backbone,
     frames: &[Vec<Vec<u32>>],
     solver_calls: usize,
@@ -398,19 +463,18 @@ fn expand(
     let mut counts = Vec::new();
     for (g, group) in instance.groups().iter().enumerate() {
         let n = group.tokens as usize;
-        let observed = prep.tokens().observed(g);
-        let original = |c: u32| prep.tokens().original(g, c);
         let in_frame: std::collections::HashSet<u32> = frames[g]
             .iter()
             .flat_map(|block| block.iter().copied())
             .collect();
-        let mut full_block: Vec<Option<u32>> = vec![None; n];
-        let mut full_pinned = vec![false; n];
-        for c in 0..observed as u32 {
-            let t = original(c) as usize;
-            full_block[t] = Some(b.block[g][c as usize]);
-            full_pinned[t] = in_frame.contains(&c);
-        }
+        let full_block: Vec<Option<u32>> = stand[g]
+            .iter()
+            .map(|c| c.map(|c| b.block[g][c as usize]))
+            .collect();
+        let mut full_pinned: Vec<bool> = stand[g]
+            .iter()
+            .map(|c| c.is_some_and(|c| in_frame.contains(&c)))
+            .collect();
         let one_class = group.classes == 1;
         // Number blocks by first token; free tokens get fresh ids.
         let mut ids: HashMap<u32, u32> = HashMap::new();
@@ -450,12 +514,18 @@ fn expand(
         }
         identified.push(row);
         pinned.push(full_pinned);
-        frame_out.push(
-            frames[g]
-                .iter()
-                .map(|block| block.iter().map(|&c| original(c)).collect())
-                .collect(),
-        );
+        // Frame blocks in the instance's tokens, each in increasing order.
+        let mut frame_of: HashMap<u32, usize> = HashMap::new();
+        for (i, block) in frames[g].iter().enumerate() {
+            frame_of.extend(block.iter().map(|&c| (c, i)));
+        }
+        let mut blocks_out = vec![Vec::new(); frames[g].len()];
+        for (t, c) in stand[g].iter().enumerate() {
+            if let Some(&i) = c.as_ref().and_then(|c| frame_of.get(c)) {
+                blocks_out[i].push(t as u32);
+            }
+        }
+        frame_out.push(blocks_out);
         counts.push(count);
     }
     Identified {

@@ -27,7 +27,7 @@ use crate::model::solution::{Solution, Status};
 use crate::sat::{Backend, Control, Outcome, Phase, Solver, Tuning};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::preprocess::{PrepareOptions, Prepared};
-use crate::solve::propagate::{propagate, Propagated};
+use crate::solve::propagate::{propagate, Propagated, Quotient};
 use std::time::Instant;
 
 /// What to decide beyond finding one partition, and how to preprocess.
@@ -413,8 +413,8 @@ pub fn solve_with(
     }
     crate::model::compact::listable(instance.groups())?;
     afford_answer(instance, options)?;
-    let mut out = if options.max_consistent {
-        maxsat::solve(instance, options, control, progress)?
+    let (mut out, reduced) = if options.max_consistent {
+        (maxsat::solve(instance, options, control, progress)?, None)
     } else {
         search(instance, options, control, progress)?
     };
@@ -435,7 +435,8 @@ pub fn solve_with(
     if options.identify && out.status == Status::Sat {
         let t = Instant::now();
         control.live().set_phase(Phase::Identify);
-        match identify::identify(instance, control)? {
+        let reduced = reduced.as_ref().map(|(q, map)| (q, map));
+        match identify::identify(instance, reduced, control)? {
             Some(found) => {
                 out.identified = Some(found.identified);
                 out.pinned = Some(found.pinned);
@@ -470,13 +471,14 @@ pub fn solve_with(
     Ok(out)
 }
 
-/// [`solve_with`] without certification.
+/// [`solve_with`] without certification; with the answer, propagation's quotient of
+/// the instance (and the compaction of its tokens) when the search used one.
 fn search(
     instance: &Instance,
     options: &SolveOptions,
     control: &Control,
     progress: &mut dyn FnMut(&Solution),
-) -> Result<Solution> {
+) -> Result<(Solution, Option<(Quotient, TokenMap)>)> {
     crate::model::compact::listable(instance.groups())?;
     let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
     let budget = options.max_memory.unwrap_or_else(crate::memory::budget);
@@ -508,16 +510,17 @@ fn search(
                 out.status = Status::Unsat;
                 out.stats.unsat_reason = Some(reason);
                 record_count(&mut out, options, 0, true);
-                return Ok(out);
+                return Ok((out, None));
             }
             Propagated::Reduced(q) => {
                 out.stats.decided_tokens = Some(q.decided.clone());
+                out.stats.lookahead_branches = (q.branches > 0).then_some(q.branches);
                 // The quotient is equivalent whatever its size, but where propagation
                 // decided few tokens (the hard band) it is barely smaller and CDCL was
                 // measured slower on it (benches/backends.rs): search the instance.
                 let decided: usize = q.decided.iter().sum();
                 let observed: usize = out.stats.observed_tokens.iter().sum();
-                (2 * decided >= observed).then_some(q)
+                (2 * decided >= observed).then_some(*q)
             }
             Propagated::Skipped => None,
         }
@@ -531,7 +534,7 @@ fn search(
         out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
         out.stats.timed_out = true;
         record_count(&mut out, options, 0, false);
-        return Ok(out);
+        return Ok((out, None));
     };
     out.stats.distinct_samples = prep.len();
     out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
@@ -539,7 +542,7 @@ fn search(
         out.status = Status::Unsat;
         out.stats.unsat_reason = Some(reason.clone());
         record_count(&mut out, options, 0, true);
-        return Ok(out);
+        return Ok((out, None));
     }
     let searched = Searched {
         instance,
@@ -551,7 +554,7 @@ fn search(
     if strategy != Strategy::Table {
         afford_search(&prep, options, strategy)?;
     }
-    match strategy {
+    let out = match strategy {
         Strategy::Portfolio if !options.backend.interruptible() => Err(Error::param(
             "strategy",
             format!(
@@ -568,7 +571,8 @@ fn search(
             let source = cdcl_source(&prep, options, control, &mut out);
             drive(&searched, source, options, control, out, progress)
         }
-    }
+    }?;
+    Ok((out, quotient.map(|q| (q, map))))
 }
 
 /// Refuses a search whose encodings would not fit the memory budget (one per portfolio
