@@ -35,10 +35,14 @@ CASES = {
         ("unknown",),
     ),
     "identifying": (
-        lambda: dict(instance=partrec.generate(tokens=20000, classes=3, ratio=6, seed=3)),
+        # Zipfian and sparse: a partition in a fraction of a second, then seconds of
+        # identifying over its many free tokens.
+        lambda: dict(
+            instance=partrec.generate(tokens=20000, classes=3, samples=40000, zipf=1.0, seed=3)
+        ),
         dict(identify=True),
         # The partition found first, or nothing yet when a child process (varisat)
-        # had to receive 1.2 million samples first.
+        # was still searching.
         ("sat", "unknown"),
     ),
 }

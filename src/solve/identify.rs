@@ -41,7 +41,7 @@ use crate::model::solution::PinnedCounts;
 use crate::sat::{Backend, Control, Lit, Outcome, Solver, Var};
 use crate::solve::encode::{encode, Encoding, Projection};
 use crate::solve::preprocess::{PrepareOptions, Prepared};
-use crate::solve::propagate::Quotient;
+use crate::solve::propagate::{propagate, Propagated, Quotient};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -242,10 +242,28 @@ impl Backbone<'_> {
 /// Computes what every consistent partition of `instance` agrees on; `Ok(None)` if
 /// the instance has no consistent partition or `control` stopped the search.
 ///
-/// With `reduced` (the instance's observed tokens compacted by `map`, and propagation's
-/// [`Quotient`] of them), the backbone runs on the quotient: tokens propagation
-/// decided are settled without the solver, each merged into its class's token.
-pub fn identify(
+/// Class propagation runs first: the tokens it decides are settled without the
+/// solver, and the backbone runs on the rest.
+pub fn identify(instance: &Instance, control: &Control) -> Result<Option<Identified>> {
+    crate::model::compact::listable(instance.groups())?;
+    let mut compact = instance.flat_tokens().to_vec();
+    let map = TokenMap::compact_in_place(&mut compact, instance.groups());
+    let groups = map.groups(instance.groups());
+    match propagate(&compact, instance.label_ids(), &groups, control) {
+        Propagated::Refuted(_) => Ok(None),
+        Propagated::Reduced(q) => {
+            drop(compact);
+            identify_reduced(instance, Some((&q, &map)), control)
+        }
+        Propagated::Skipped => identify_reduced(instance, None, control),
+    }
+}
+
+/// [`identify`] after propagation. With `reduced` (the instance's observed tokens
+/// compacted by `map`, and propagation's [`Quotient`] of them), the backbone runs on
+/// the quotient: tokens propagation decided are settled without the solver, each
+/// merged into its class's token.
+pub fn identify_reduced(
     instance: &Instance,
     reduced: Option<(&Quotient, &TokenMap)>,
     control: &Control,

@@ -436,7 +436,7 @@ pub fn solve_with(
         let t = Instant::now();
         control.live().set_phase(Phase::Identify);
         let reduced = reduced.as_ref().map(|(q, map)| (q, map));
-        match identify::identify(instance, reduced, control)? {
+        match identify::identify_reduced(instance, reduced, control)? {
             Some(found) => {
                 out.identified = Some(found.identified);
                 out.pinned = Some(found.pinned);
