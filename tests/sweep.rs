@@ -1,10 +1,13 @@
 //! Integration tests of `partrec sweep`: rows and fields, independence from
-//! --jobs, shards merged, resume, timeouts recorded, the summary and the SVG.
+//! --jobs, shards merged, resume, timeouts recorded, the summary and the SVG, and
+//! Zipfian token frequencies (--zipf).
 
 mod common;
 
 use common::{run, scratch, words};
 use partrec::experiment::sweep::{read_rows, Row};
+use partrec::Instance;
+use std::collections::HashSet;
 use std::path::Path;
 
 const SWEEP: &str =
@@ -639,5 +642,142 @@ fn impossible_rows_are_refused_by_merge_and_resume_before_anything_is_written() 
             text,
             "{what}"
         );
+    }
+}
+
+/// A tiny grid: N = 200, ratio 1 (1060 samples), three trials.
+const ZIPF_GRID: &str =
+    "sweep --groups 2 --tokens 200 --classes 3 --values 2 --ratios 1 --trials 3 --seed 4 --jobs 1";
+
+/// The instance `generate` makes with a row's parameters and seed (`extra`: its --zipf).
+fn generated(r: &Row, extra: &str) -> Instance {
+    let line = format!(
+        "generate --groups {} --tokens {} --classes {} --values {} --samples {} --seed {} {extra}",
+        r.groups, r.n, r.classes, r.values, r.samples, r.seed
+    );
+    Instance::from_json(&run_ok(&line).stdout, "generated").unwrap()
+}
+
+/// How often each token of group 0 occurs, and the fraction of all tokens observed
+/// (as a row's `observed_fraction` counts it).
+fn token_counts(inst: &Instance, n: u32) -> (Vec<usize>, f64) {
+    let mut counts = vec![0; n as usize];
+    let mut seen = HashSet::new();
+    for s in 0..inst.num_samples() {
+        counts[inst.x(s)[0] as usize] += 1;
+        seen.extend(inst.x(s).iter().enumerate());
+    }
+    let groups = inst.x(0).len() as f64;
+    (counts, seen.len() as f64 / (groups * f64::from(n)))
+}
+
+#[test]
+fn zipf_sweeps_draw_tokens_by_zipfs_law_and_rows_record_it() {
+    let dir = scratch("sweep-zipf");
+    let p = |name: &str| dir.join(name).display().to_string();
+    run_ok(&format!("{ZIPF_GRID} --zipf 1 -o {}", p("z.csv")));
+    run_ok(&format!("{ZIPF_GRID} -o {}", p("u.csv")));
+    let text = std::fs::read_to_string(dir.join("z.csv")).unwrap();
+    assert!(text.lines().next().unwrap().ends_with(",zipf"), "{text}");
+    assert!(text.lines().skip(1).all(|l| l.ends_with(",1.0")), "{text}");
+    let (zipf, uniform) = (
+        read_rows(&dir.join("z.csv")).unwrap(),
+        read_rows(&dir.join("u.csv")).unwrap(),
+    );
+    assert_eq!((zipf.len(), uniform.len()), (3, 3));
+    for (z, u) in zipf.iter().zip(&uniform) {
+        assert_eq!((z.zipf, u.zipf), (Some(1.0), None));
+        // The same points and seeds: only the draws of the tokens differ.
+        assert_eq!(
+            (z.n, z.ratio, z.trial, z.seed, z.samples),
+            (u.n, u.ratio, u.trial, u.seed, u.samples)
+        );
+        // Each row's instance is what `generate` makes with its seed, Zipfian or not.
+        let (z_counts, z_observed) = token_counts(&generated(z, "--zipf 1"), z.n);
+        let (u_counts, u_observed) = token_counts(&generated(u, ""), u.n);
+        assert_eq!(z.observed_fraction, z_observed, "{z:?}");
+        assert_eq!(u.observed_fraction, u_observed, "{u:?}");
+        // Rare tokens go unseen: 1060 uniform draws observe about 99.5% of the tokens,
+        // Zipf's law about 83%.
+        assert!(
+            u_observed > 0.97 && z_observed < 0.9,
+            "{u_observed} {z_observed}"
+        );
+        // Token 0 is the most frequent, drawn with probability 1 / H_200 = 17% (about
+        // 180 times), where uniform draws give no token more than a few dozen.
+        let most = |c: &[usize]| c.iter().copied().max().unwrap();
+        assert_eq!(z_counts[0], most(&z_counts), "{z_counts:?}");
+        assert!(
+            z_counts[0] > 4 * most(&u_counts),
+            "{z_counts:?} {u_counts:?}"
+        );
+    }
+
+    // Another token distribution is another experiment: resume and merge refuse it.
+    let uniform_text = std::fs::read_to_string(dir.join("u.csv")).unwrap();
+    let out = run(&words(&format!(
+        "{ZIPF_GRID} --zipf 1 --resume -o {}",
+        p("u.csv")
+    )));
+    assert_refused(
+        &out,
+        "resume a uniform file with --zipf 1",
+        &["u.csv: line 2: a row from another experiment: uniform tokens (this sweep: zipf 1)"],
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("u.csv")).unwrap(),
+        uniform_text
+    );
+    let out = run(&words(&format!(
+        "{ZIPF_GRID} --zipf 2 --resume -o {}",
+        p("z.csv")
+    )));
+    assert_refused(
+        &out,
+        "resume with --zipf 2",
+        &["zipf 1 (this sweep: zipf 2)"],
+    );
+    let out = run(&words(&format!(
+        "sweep merge {} {} -o {}",
+        p("z.csv"),
+        p("u.csv"),
+        p("m.csv")
+    )));
+    assert_refused(
+        &out,
+        "merge",
+        &["u.csv: line 2: groups 2, classes 3, values 2, noise 0, uniform tokens cannot be merged with", "zipf 1: another experiment"],
+    );
+    assert!(!dir.join("m.csv").exists());
+
+    // A file written before the zipf column reads as uniform tokens.
+    let old: String = uniform_text
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    std::fs::write(dir.join("old.csv"), &old).unwrap();
+    let out = run(&words(&format!(
+        "{ZIPF_GRID} --zipf 1 --resume -o {}",
+        p("old.csv")
+    )));
+    assert_refused(
+        &out,
+        "resume an old file with --zipf 1",
+        &["uniform tokens (this sweep: zipf 1)"],
+    );
+    run_ok(&format!("{ZIPF_GRID} --resume -o {}", p("old.csv")));
+    assert_eq!(read_rows(&dir.join("old.csv")).unwrap(), uniform);
+
+    // A bad exponent: one line naming the flag, as `generate` says it.
+    for bad in ["-1", "8.5", "NaN", "inf"] {
+        let out = run(&words(&format!(
+            "{ZIPF_GRID} --zipf {bad} -o {}",
+            p("bad.csv")
+        )));
+        assert_refused(&out, bad, &["--zipf must be an exponent from 0 to 8"]);
+        let out = run(&words(&format!(
+            "generate --tokens 10 --classes 2 --samples 5 --zipf {bad}"
+        )));
+        assert_refused(&out, bad, &["--zipf must be an exponent from 0 to 8"]);
     }
 }

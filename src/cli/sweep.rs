@@ -24,7 +24,7 @@ const MAX_JOBS: usize = 1024;
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = after_help!(
-        "  partrec sweep --tokens 100,400 --classes 3 --ratios 1,2,4,8 --trials 10 -o rows.csv --plot rows.svg\n  partrec sweep merge shard-0.csv shard-1.csv -o all.csv",
+        "  partrec sweep --tokens 100,400 --classes 3 --ratios 1,2,4,8 --trials 10 -o rows.csv --plot rows.svg\n  partrec sweep --tokens 200 --classes 3 --ratios 2,4,8,16 --zipf 1 -o zipf.csv\n  partrec sweep merge shard-0.csv shard-1.csv -o all.csv",
         "Exit codes:\n   0  success (timeouts are rows like any other)"
     )
 )]
@@ -62,6 +62,11 @@ pub struct SweepArgs {
     /// and rows record `noise` and the samples `dropped`.
     #[arg(long, value_name = "P", allow_negative_numbers = true)]
     noise: Option<f64>,
+    /// Token frequencies by Zipf's law (as `generate --zipf`): token r of every group
+    /// (0 the most frequent) drawn with probability proportional to (r + 1)^-S, as words
+    /// are (S near 1); uniform without it. Rows record `zipf` (empty for uniform).
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
+    zipf: Option<f64>,
     /// Methods run on every instance: sat (exact, with uniqueness), gd (the gradient method).
     #[arg(long, value_delimiter = ',', default_value = "sat")]
     method: Vec<Method>,
@@ -185,6 +190,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
         methods: a.method,
         noise: a.noise.unwrap_or(0.0),
+        zipf: a.zipf,
     };
     config.validate()?;
     let timeout: Duration = parse_timeout(a.timeout, "--timeout")?;

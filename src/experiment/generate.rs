@@ -87,6 +87,18 @@ fn slices_distinct(table: &[u32], classes: &[u32]) -> bool {
     true
 }
 
+/// Checks a Zipf exponent ([`GenerateParams::zipf`]): a finite number from 0 to 8.
+pub fn check_zipf(s: f64) -> Result<()> {
+    if s.is_finite() && (0.0..=8.0).contains(&s) {
+        Ok(())
+    } else {
+        Err(Error::param(
+            "zipf",
+            format!("must be an exponent from 0 to 8, got {s}"),
+        ))
+    }
+}
+
 fn validate(p: &GenerateParams) -> Result<()> {
     let bad = |m: String| Err(Error::Usage(m));
     if p.tokens.is_empty() || p.tokens.len() != p.classes.len() {
@@ -103,12 +115,7 @@ fn validate(p: &GenerateParams) -> Result<()> {
         return Err(Error::param("values", "must be >= 1"));
     }
     if let Some(s) = p.zipf {
-        if !(s.is_finite() && (0.0..=8.0).contains(&s)) {
-            return Err(Error::param(
-                "zipf",
-                format!("must be an exponent from 0 to 8, got {s}"),
-            ));
-        }
+        check_zipf(s)?;
     }
     if p.samples > MAX_SAMPLES {
         return bad(format!(

@@ -3,7 +3,7 @@
 //! Row files are checked row by row as they are read, so `sweep merge` and
 //! `sweep --resume` refuse an impossible row before anything is written.
 
-use crate::experiment::generate::samples_for_ratio;
+use crate::experiment::generate::{check_zipf, samples_for_ratio};
 use crate::experiment::sweep::{Method, Row};
 use crate::model::compact::MAX_LISTED_TOKENS;
 use crate::model::solution::Status;
@@ -48,6 +48,9 @@ impl Row {
             return Err(format!(
                 "noise {noise} with 1 value: there is no other value to flip to"
             ));
+        }
+        if let Some(s) = self.zipf {
+            check_zipf(s).map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -269,6 +272,7 @@ mod tests {
             timed_out: false,
             noise: 0.0,
             dropped: None,
+            zipf: None,
         }
     }
 
@@ -342,6 +346,8 @@ mod tests {
         (gd, |r| {
             (r.status, r.recovered, r.accuracy, r.noise) = ("unsat".into(), None, None, 0.2)
         }),
+        (row, |r| r.zipf = Some(1.0)),
+        (noisy, |r| r.zipf = Some(0.0)),
     ];
 
     #[test]
@@ -366,6 +372,13 @@ mod tests {
         (noisy, |r| r.noise = -0.1, "noise -0.1 is not a probability"),
         (noisy, |r| r.noise = f64::NAN, "noise NaN"),
         (noisy, |r| (r.values, r.classes) = (1, 1), "no other value"),
+        (
+            row,
+            |r| r.zipf = Some(8.5),
+            "zipf must be an exponent from 0 to 8, got 8.5",
+        ),
+        (row, |r| r.zipf = Some(-1.0), "zipf must be an exponent"),
+        (row, |r| r.zipf = Some(f64::NAN), "got NaN"),
         (
             row,
             |r| r.ratio = -1.0,

@@ -221,6 +221,7 @@ mod tests {
             timed_out,
             noise: 0.0,
             dropped: None,
+            zipf: None,
         }
     }
 

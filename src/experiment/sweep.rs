@@ -13,7 +13,9 @@
 use crate::baseline::learn::{learn, LearnOptions, LearnReport};
 use crate::check::compare_with_planted;
 use crate::error::{Error, Result};
-use crate::experiment::generate::{add_noise, generate, samples_for_ratio, GenerateParams};
+use crate::experiment::generate::{
+    add_noise, check_zipf, generate, samples_for_ratio, GenerateParams,
+};
 use crate::io::json::{plain_words, Described, Obj};
 use crate::model::instance::Instance;
 use crate::model::solution::Solution;
@@ -48,6 +50,9 @@ pub struct SweepConfig {
     /// Each value flipped with this probability ([`add_noise`]); above 0 the exact
     /// method finds the partitions violating the fewest samples (`--max-consistent`).
     pub noise: f64,
+    /// Token frequencies ([`GenerateParams::zipf`]): uniform when `None`, else by Zipf's
+    /// law with this exponent.
+    pub zipf: Option<f64>,
 }
 
 /// How a sweep solves an instance.
@@ -168,6 +173,9 @@ pub struct Row {
     /// Samples the exact method dropped (with noise; empty otherwise).
     #[serde(default)]
     pub dropped: Option<usize>,
+    /// The Zipf exponent of the token frequencies; empty for uniform tokens.
+    #[serde(default)]
+    pub zipf: Option<f64>,
 }
 
 impl Row {
@@ -205,6 +213,11 @@ fn repeated<T: std::fmt::Display>(values: &[T], key: impl Fn(&T) -> u64) -> Opti
         .map(ToString::to_string)
 }
 
+/// How the tokens of an experiment are drawn, as messages say it.
+fn token_draws(zipf: Option<f64>) -> String {
+    zipf.map_or("uniform tokens".into(), |s| format!("zipf {s}"))
+}
+
 /// SplitMix64: a fixed, portable mixing function for deriving seeds.
 fn splitmix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -231,6 +244,9 @@ impl SweepConfig {
                     self.noise
                 ),
             ));
+        }
+        if let Some(s) = self.zipf {
+            check_zipf(s)?;
         }
         let at_least_one = [
             ("groups", self.groups == 0),
@@ -285,13 +301,14 @@ impl SweepConfig {
             values: self.values,
             samples,
             seed,
-            zipf: None,
+            zipf: self.zipf,
         }
     }
 
     /// Checks that the rows of `file` (an earlier run's, to resume) come from this very
-    /// experiment: the same noise, groups, classes and values, and each row's seed is
-    /// the one this master seed gives its point. Resuming anything else would mix rows.
+    /// experiment: the same noise, token draws (zipf), groups, classes and values, and
+    /// each row's seed is the one this master seed gives its point. Resuming anything
+    /// else would mix rows.
     pub fn check_resumable(&self, file: &RowFile) -> Result<()> {
         for (line, r) in &file.rows {
             let point = Point {
@@ -301,6 +318,12 @@ impl SweepConfig {
             };
             let differs = if r.noise != self.noise {
                 Some(format!("noise {} (this sweep: {})", r.noise, self.noise))
+            } else if r.zipf != self.zipf {
+                Some(format!(
+                    "{} (this sweep: {})",
+                    token_draws(r.zipf),
+                    token_draws(self.zipf)
+                ))
             } else if (r.groups, r.classes, r.values) != (self.groups, self.classes, self.values) {
                 Some(format!(
                     "groups {}, classes {}, values {} (this sweep: {}, {}, {})",
@@ -385,6 +408,7 @@ impl SweepConfig {
             timed_out: false,
             noise: self.noise,
             dropped: None,
+            zipf: self.zipf,
         }
     }
 
@@ -521,7 +545,7 @@ pub fn sort_rows(rows: &mut [Row]) {
 }
 
 /// The columns of the CSV format, in order.
-pub const CSV_COLUMNS: [&str; 24] = [
+pub const CSV_COLUMNS: [&str; 25] = [
     "n",
     "ratio",
     "trial",
@@ -546,10 +570,12 @@ pub const CSV_COLUMNS: [&str; 24] = [
     "timed_out",
     "noise",
     "dropped",
+    "zipf",
 ];
 
-/// The columns before `noise` was added: files with this header still read (noise 0).
-const LEGACY_COLUMNS: usize = CSV_COLUMNS.len() - 2;
+/// The headers of older row files, as counts of leading [`CSV_COLUMNS`]: before `noise`
+/// and `dropped` (read as noise 0), and before `zipf` (read as uniform tokens).
+const OLDER_COLUMNS: [usize; 2] = [CSV_COLUMNS.len() - 3, CSV_COLUMNS.len() - 1];
 
 /// Row files: CSV (by default) or JSON lines (a `.jsonl` name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -614,15 +640,17 @@ impl Format {
         if self == Format::Csv {
             match lines.next() {
                 None => return Ok(RowFile::new(origin, rows)),
-                Some((_, header)) if header == CSV_COLUMNS.join(",") => {}
-                Some((_, header)) if header == CSV_COLUMNS[..LEGACY_COLUMNS].join(",") => {
-                    columns = &CSV_COLUMNS[..LEGACY_COLUMNS];
-                }
-                Some(_) => {
-                    return Err(Error::input(
-                        origin,
-                        format!("line 1: expected the header {}", CSV_COLUMNS.join(",")),
-                    ))
+                Some((_, header)) => {
+                    let count = std::iter::once(CSV_COLUMNS.len())
+                        .chain(OLDER_COLUMNS)
+                        .find(|&k| header == CSV_COLUMNS[..k].join(","))
+                        .ok_or_else(|| {
+                            Error::input(
+                                origin,
+                                format!("line 1: expected the header {}", CSV_COLUMNS.join(",")),
+                            )
+                        })?;
+                    columns = &CSV_COLUMNS[..count];
                 }
             }
         }
@@ -751,13 +779,23 @@ impl RowWriter {
 
 /// The rows of several files as one experiment: sorted, one row per (N, ratio, trial,
 /// method) (the first read). Refused, naming the file and line, when they cannot be
-/// one experiment: different groups, classes, values or noise, or two different rows
-/// for one point and method (timings aside).
+/// one experiment: different groups, classes, values, noise or token draws (zipf), or
+/// two different rows for one point and method (timings aside).
 pub fn merge(files: &[RowFile]) -> Result<Vec<Row>> {
     let mut first: Option<(&str, usize, &Row)> = None;
     let mut by_key: HashMap<Key, (&str, usize, Row)> = HashMap::new();
     let mut rows = Vec::new();
-    let experiment = |r: &Row| (r.groups, r.classes, r.values, r.noise);
+    let experiment = |r: &Row| (r.groups, r.classes, r.values, r.noise, r.zipf);
+    let describe = |r: &Row| {
+        format!(
+            "groups {}, classes {}, values {}, noise {}, {}",
+            r.groups,
+            r.classes,
+            r.values,
+            r.noise,
+            token_draws(r.zipf)
+        )
+    };
     for file in files {
         let origin = file.origin.as_str();
         for (line, r) in &file.rows {
@@ -766,8 +804,9 @@ pub fn merge(files: &[RowFile]) -> Result<Vec<Row>> {
                 return Err(Error::input(
                     origin,
                     format!(
-                        "line {line}: groups {}, classes {}, values {}, noise {} cannot be merged with {o} line {l}'s groups {}, classes {}, values {}, noise {}: another experiment",
-                        r.groups, r.classes, r.values, r.noise, f.groups, f.classes, f.values, f.noise
+                        "line {line}: {} cannot be merged with {o} line {l}'s {}: another experiment",
+                        describe(r),
+                        describe(f)
                     ),
                 ));
             }
@@ -825,6 +864,7 @@ mod tests {
             shard: None,
             methods: vec![Method::Sat],
             noise: 0.0,
+            zipf: None,
         }
     }
 
@@ -915,16 +955,48 @@ mod tests {
         }
     }
 
-    /// The rows of a small sweep: N = 20, ratio 1, two trials, both methods.
-    fn small_rows() -> Vec<Row> {
-        let c = SweepConfig {
+    /// The small sweep of [`small_rows`] (N = 20, ratio 1, two trials, both methods).
+    fn small() -> SweepConfig {
+        SweepConfig {
             tokens: vec![20],
             ratios: vec![1.0],
             trials: 2,
             methods: vec![Method::Sat, Method::Gd],
             ..config()
-        };
-        run(&c, &HashSet::new(), 1, &in_process, &mut |_| Ok(())).unwrap()
+        }
+    }
+
+    /// The rows of a sweep, in process and on one thread.
+    fn rows_of(c: &SweepConfig) -> Vec<Row> {
+        run(c, &HashSet::new(), 1, &in_process, &mut |_| Ok(())).unwrap()
+    }
+
+    /// The rows of a small sweep: N = 20, ratio 1, two trials, both methods.
+    fn small_rows() -> Vec<Row> {
+        rows_of(&small())
+    }
+
+    /// The small sweep with Zipfian tokens (exponent 1).
+    fn zipfian() -> SweepConfig {
+        SweepConfig {
+            zipf: Some(1.0),
+            ..small()
+        }
+    }
+
+    /// A CSV row file as an older version wrote it: without its last `k` columns.
+    fn older(rows: &[Row], k: usize) -> String {
+        Format::Csv
+            .text(rows)
+            .lines()
+            .map(|l| l.rsplitn(k + 1, ',').last().unwrap().to_string() + "\n")
+            .collect()
+    }
+
+    /// The rows of a CSV text.
+    fn parsed(text: &str, origin: &str) -> Vec<Row> {
+        let file = Format::Csv.parse(text, origin).unwrap();
+        file.rows.into_iter().map(|(_, r)| r).collect()
     }
 
     #[test]
@@ -935,17 +1007,98 @@ mod tests {
             assert_eq!(r.check(), Ok(()), "{r:?}");
         }
         // The header before noise and dropped: those read as 0 and empty.
-        let old = Format::Csv
-            .text(&rows)
-            .lines()
-            .map(|l| l.rsplitn(3, ',').last().unwrap().to_string() + "\n")
-            .collect::<String>();
-        assert!(old.starts_with(&CSV_COLUMNS[..LEGACY_COLUMNS].join(",")));
-        let read = Format::Csv.parse(&old, "old.csv").unwrap();
-        assert_eq!(
-            read.rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>(),
-            rows
+        let old = older(&rows, 3);
+        assert!(old.starts_with(&(CSV_COLUMNS[..OLDER_COLUMNS[0]].join(",") + "\n")));
+        assert_eq!(parsed(&old, "old.csv"), rows);
+        // The header before zipf: uniform tokens.
+        let old = older(&rows, 1);
+        assert!(old.starts_with(&(CSV_COLUMNS[..OLDER_COLUMNS[1]].join(",") + "\n")));
+        assert_eq!(parsed(&old, "old.csv"), rows);
+        // Any other prefix of the header is refused.
+        let e = Format::Csv
+            .parse(&older(&rows, 2), "odd.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("odd.csv: line 1: expected the header"), "{e}");
+    }
+
+    #[test]
+    fn zipf_rows_record_it_and_round_trip_and_older_files_read_as_uniform() {
+        let c = zipfian();
+        let rows = rows_of(&c);
+        assert_eq!(rows.len(), 4);
+        for r in &rows {
+            assert_eq!(r.zipf, Some(1.0));
+            assert_eq!(r.check(), Ok(()), "{r:?}");
+        }
+        let meta = c.instance(&c.points()[0]).unwrap().meta.unwrap();
+        assert!(meta.get().contains("\"zipf\":1.0"), "{}", meta.get());
+        let dir = std::env::temp_dir().join(format!("partrec-sweep-zipf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["z.csv", "z.jsonl"] {
+            let path = dir.join(name);
+            write_rows(&path, &rows).unwrap();
+            assert_eq!(read_rows(&path).unwrap(), rows, "{name}");
+        }
+        std::fs::remove_dir_all(dir).unwrap();
+        // Uniform rows have the cell empty; a file without the column reads as uniform.
+        let text = Format::Csv.text(&small_rows());
+        assert!(text.lines().skip(1).all(|l| l.ends_with(',')), "{text}");
+        let old = parsed(&older(&rows, 1), "old.csv");
+        assert!(old.iter().all(|r| r.zipf.is_none()), "{old:?}");
+        let file = Format::Csv.parse(&older(&rows, 1), "old.csv").unwrap();
+        assert!(small().check_resumable(&file).is_ok());
+        assert!(c.check_resumable(&file).is_err());
+    }
+
+    #[test]
+    fn a_bad_zipf_is_refused_by_the_config_naming_zipf() {
+        for s in [-1.0, 8.5, f64::NAN, f64::INFINITY] {
+            let c = SweepConfig {
+                zipf: Some(s),
+                ..config()
+            };
+            match c.validate() {
+                Err(Error::Param { name, message }) => {
+                    assert_eq!(name, "zipf");
+                    assert!(
+                        message.contains("must be an exponent from 0 to 8"),
+                        "{message}"
+                    );
+                }
+                other => panic!("zipf {s}: {other:?}"),
+            }
+        }
+        for s in [0.0, 1.0, 8.0] {
+            let c = SweepConfig {
+                zipf: Some(s),
+                ..config()
+            };
+            assert!(c.validate().is_ok(), "zipf {s}");
+        }
+    }
+
+    #[test]
+    fn resume_refuses_rows_of_another_zipf() {
+        let file = |rows: &[Row]| Format::Csv.parse(&Format::Csv.text(rows), "r.csv").unwrap();
+        let (uniform, zipf) = (file(&small_rows()), file(&rows_of(&zipfian())));
+        assert!(small().check_resumable(&uniform).is_ok());
+        assert!(zipfian().check_resumable(&zipf).is_ok());
+        let e = small().check_resumable(&zipf).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "r.csv: line 2: a row from another experiment: zipf 1 (this sweep: uniform tokens)"
+            ),
+            "{e}"
         );
+        let e = zipfian().check_resumable(&uniform).unwrap_err().to_string();
+        assert!(e.contains("uniform tokens (this sweep: zipf 1)"), "{e}");
+        let steeper = SweepConfig {
+            zipf: Some(2.0),
+            ..small()
+        };
+        let e = steeper.check_resumable(&zipf).unwrap_err().to_string();
+        assert!(e.contains("zipf 1 (this sweep: zipf 2)"), "{e}");
     }
 
     #[test]
@@ -993,9 +1146,25 @@ mod tests {
             dropped: Some(0),
             ..rows[1].clone()
         }];
-        let e = merge(&[a, file("d.csv", &noisy)]).unwrap_err().to_string();
+        let e = merge(&[a.clone(), file("d.csv", &noisy)])
+            .unwrap_err()
+            .to_string();
         assert!(
-            e.starts_with("d.csv: line 2: groups 2, classes 2, values 2, noise 0.1 cannot be merged with a.csv line 2's groups 2, classes 2, values 2, noise 0"),
+            e.starts_with("d.csv: line 2: groups 2, classes 2, values 2, noise 0.1, uniform tokens cannot be merged with a.csv line 2's groups 2, classes 2, values 2, noise 0, uniform tokens: another experiment"),
+            "{e}"
+        );
+        // So is another token distribution, whichever file comes first.
+        let zipf_rows = rows_of(&zipfian());
+        let z = file("z.csv", &zipf_rows);
+        assert_eq!(merge(&[z.clone(), z.clone()]).unwrap(), zipf_rows);
+        let e = merge(&[a.clone(), z.clone()]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("z.csv: line 2: groups 2, classes 2, values 2, noise 0, zipf 1 cannot be merged with a.csv line 2's groups 2, classes 2, values 2, noise 0, uniform tokens: another experiment"),
+            "{e}"
+        );
+        let e = merge(&[z, a]).unwrap_err().to_string();
+        assert!(
+            e.starts_with("a.csv: line 2: groups 2, classes 2, values 2, noise 0, uniform tokens cannot be merged with z.csv line 2's"),
             "{e}"
         );
     }
