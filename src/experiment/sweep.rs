@@ -919,16 +919,22 @@ mod tests {
         assert!(one
             .iter()
             .all(|r| r.status == "sat" && r.accuracy.is_some()));
-        let dir = std::env::temp_dir().join(format!("partrec-sweep-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["rows.csv", "rows.jsonl"] {
-            let path = dir.join(name);
-            write_rows(&path, &one).unwrap();
-            assert_eq!(read_rows(&path).unwrap(), one, "{name}");
-        }
+        round_trips("test", &one);
         let done: HashSet<_> = one.iter().take(5).map(Row::key).collect();
         let rest = run(&c, &done, 2, &in_process, &mut |_| Ok(())).unwrap();
         assert_eq!(rest.len(), one.len() - 5);
+    }
+
+    /// Writes `rows` as CSV and as JSON lines (in a scratch folder named by `tag`) and
+    /// checks that both read back equal.
+    fn round_trips(tag: &str, rows: &[Row]) {
+        let dir = std::env::temp_dir().join(format!("partrec-sweep-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["rows.csv", "rows.jsonl"] {
+            let path = dir.join(name);
+            write_rows(&path, rows).unwrap();
+            assert_eq!(read_rows(&path).unwrap(), rows, "{name}");
+        }
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -1033,14 +1039,7 @@ mod tests {
         }
         let meta = c.instance(&c.points()[0]).unwrap().meta.unwrap();
         assert!(meta.get().contains("\"zipf\":1.0"), "{}", meta.get());
-        let dir = std::env::temp_dir().join(format!("partrec-sweep-zipf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        for name in ["z.csv", "z.jsonl"] {
-            let path = dir.join(name);
-            write_rows(&path, &rows).unwrap();
-            assert_eq!(read_rows(&path).unwrap(), rows, "{name}");
-        }
-        std::fs::remove_dir_all(dir).unwrap();
+        round_trips("zipf", &rows);
         // Uniform rows have the cell empty; a file without the column reads as uniform.
         let text = Format::Csv.text(&small_rows());
         assert!(text.lines().skip(1).all(|l| l.ends_with(',')), "{text}");

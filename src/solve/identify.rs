@@ -412,7 +412,7 @@ pub fn identify_reduced(
         frames.push(frame);
     }
     let calls = b.calls;
-    Ok(Some(expand(instance, &stand, &b, &frames, calls)))
+    Ok(Some(expand(instance, stand, &b, &frames, calls)))
 }
 
 /// Per group, per declared token of the instance: the token of `prep` (a compact id of
@@ -423,30 +423,21 @@ fn standing(
     reduced: Option<(&Quotient, &TokenMap)>,
 ) -> Vec<Vec<Option<u32>>> {
     let searched = reduced.map_or(instance, |(q, _)| &q.instance);
-    let compact_of = |observed: usize, original: &dyn Fn(u32) -> u32, n: usize| {
-        let mut row = vec![None; n];
-        for c in 0..observed as u32 {
-            row[original(c) as usize] = Some(c);
-        }
-        row
-    };
+    let tokens = prep.tokens();
     (0..instance.arity())
         .map(|g| {
-            let n = instance.groups()[g].tokens as usize;
-            let in_prep = compact_of(
-                prep.tokens().observed(g),
-                &|c| prep.tokens().original(g, c),
-                searched.groups()[g].tokens as usize,
-            );
-            match reduced {
-                None => in_prep,
-                Some((q, map)) => {
-                    let of = compact_of(map.observed(g), &|c| map.original(g, c), n);
-                    of.iter()
-                        .map(|c| c.and_then(|c| in_prep[q.token[g][c as usize] as usize]))
-                        .collect()
-                }
+            let mut in_prep = vec![None; searched.groups()[g].tokens as usize];
+            for c in 0..tokens.observed(g) as u32 {
+                in_prep[tokens.original(g, c) as usize] = Some(c);
             }
+            let Some((q, map)) = reduced else {
+                return in_prep;
+            };
+            let mut row = vec![None; instance.groups()[g].tokens as usize];
+            for c in 0..map.observed(g) as u32 {
+                row[map.original(g, c) as usize] = in_prep[q.token[g][c as usize] as usize];
+            }
+            row
         })
         .collect()
 }
@@ -470,7 +461,7 @@ fn find(parent: &mut [u32], t: u32) -> u32 {
 /// no sample alone (or all together when the group has one class).
 fn expand(
     instance: &Instance,
-    stand: &[Vec<Option<u32>>],
+    mut stand: Vec<Vec<Option<u32>>>,
     b: &Backbone,
     frames: &[Vec<Vec<u32>>],
     solver_calls: usize,
@@ -485,14 +476,26 @@ fn expand(
             .iter()
             .flat_map(|block| block.iter().copied())
             .collect();
-        let full_block: Vec<Option<u32>> = stand[g]
-            .iter()
-            .map(|c| c.map(|c| b.block[g][c as usize]))
-            .collect();
         let mut full_pinned: Vec<bool> = stand[g]
             .iter()
             .map(|c| c.is_some_and(|c| in_frame.contains(&c)))
             .collect();
+        // Frame blocks in the instance's tokens, each in increasing order.
+        let mut frame_of: HashMap<u32, usize> = HashMap::new();
+        for (i, block) in frames[g].iter().enumerate() {
+            frame_of.extend(block.iter().map(|&c| (c, i)));
+        }
+        let mut blocks_out = vec![Vec::new(); frames[g].len()];
+        for (t, c) in stand[g].iter().enumerate() {
+            if let Some(&i) = c.as_ref().and_then(|c| frame_of.get(c)) {
+                blocks_out[i].push(t as u32);
+            }
+        }
+        // The token each stands for becomes its block, in place.
+        let mut full_block = std::mem::take(&mut stand[g]);
+        for c in &mut full_block {
+            *c = c.map(|c| b.block[g][c as usize]);
+        }
         let one_class = group.classes == 1;
         // Number blocks by first token; free tokens get fresh ids.
         let mut ids: HashMap<u32, u32> = HashMap::new();
@@ -532,17 +535,6 @@ fn expand(
         }
         identified.push(row);
         pinned.push(full_pinned);
-        // Frame blocks in the instance's tokens, each in increasing order.
-        let mut frame_of: HashMap<u32, usize> = HashMap::new();
-        for (i, block) in frames[g].iter().enumerate() {
-            frame_of.extend(block.iter().map(|&c| (c, i)));
-        }
-        let mut blocks_out = vec![Vec::new(); frames[g].len()];
-        for (t, c) in stand[g].iter().enumerate() {
-            if let Some(&i) = c.as_ref().and_then(|c| frame_of.get(c)) {
-                blocks_out[i].push(t as u32);
-            }
-        }
         frame_out.push(blocks_out);
         counts.push(count);
     }

@@ -1013,18 +1013,23 @@ mod tests {
         (x, y, map.groups(instance.groups()))
     }
 
-    #[test]
-    fn decides_a_planted_instance_above_the_threshold() {
-        let tokens = vec![200, 200];
+    /// A planted instance of two groups of `n` tokens, 3 classes, 2 values, at `ratio`.
+    fn planted(n: u32, ratio: f64, seed: u64) -> Instance {
+        let tokens = vec![n, n];
         let p = GenerateParams {
-            samples: samples_for_ratio(&tokens, 6.0).unwrap(),
+            samples: samples_for_ratio(&tokens, ratio).unwrap(),
             tokens,
             classes: vec![3, 3],
             values: 2,
-            seed: 3,
+            seed,
             zipf: None,
         };
-        let inst = generate(&p, Some(6.0)).unwrap();
+        generate(&p, Some(ratio)).unwrap()
+    }
+
+    #[test]
+    fn decides_a_planted_instance_above_the_threshold() {
+        let inst = planted(200, 6.0, 3);
         let (x, y, groups) = compact(&inst);
         let Propagated::Reduced(q) = propagate(&x, &y, &groups, &Control::new()) else {
             panic!("expected a quotient");
@@ -1046,24 +1051,9 @@ mod tests {
         // decided tokens share a class exactly when they share a planted class.
         let mut looked = 0;
         for seed in 0..6 {
-            let tokens = vec![20_000, 20_000];
-            let p = GenerateParams {
-                samples: samples_for_ratio(&tokens, 1.5).unwrap(),
-                tokens,
-                classes: vec![3, 3],
-                values: 2,
-                seed,
-                zipf: None,
-            };
-            let inst = generate(&p, Some(1.5)).unwrap();
-            let planted = inst.planted.clone().unwrap().partition;
-            let mut x: Vec<u32> = (0..inst.num_samples())
-                .flat_map(|s| inst.x(s).iter().copied())
-                .collect();
-            let original = x.clone();
-            let map = TokenMap::compact_in_place(&mut x, inst.groups());
-            let y: Vec<u32> = (0..inst.num_samples()).map(|s| inst.label_id(s)).collect();
-            let groups = map.groups(inst.groups());
+            let inst = planted(20_000, 1.5, seed);
+            let truth = inst.planted.clone().unwrap().partition;
+            let (x, y, groups) = compact(&inst);
             let Propagated::Reduced(q) = propagate(&x, &y, &groups, &Control::new()) else {
                 panic!("seed {seed}: expected a quotient");
             };
@@ -1071,8 +1061,8 @@ mod tests {
             for g in 0..2 {
                 // Compact token -> planted class, through any sample holding it.
                 let mut class = vec![u32::MAX; groups[g].tokens as usize];
-                for (row, orig) in x.chunks_exact(2).zip(original.chunks_exact(2)) {
-                    class[row[g] as usize] = planted[g][orig[g] as usize];
+                for (s, row) in x.chunks_exact(2).enumerate() {
+                    class[row[g] as usize] = truth[g][inst.x(s)[g] as usize];
                 }
                 let opened = q.instance.groups()[g].tokens as usize - (class.len() - q.decided[g]);
                 let mut seen: Vec<Option<u32>> = vec![None; opened];
@@ -1111,16 +1101,7 @@ mod tests {
     fn the_lookahead_leaves_its_state_as_it_found_it() {
         // However the search ends (complete or over budget), every branch is undone.
         for (ratio, budget) in [(1.2, usize::MAX), (1.2, 2_000), (1.0, usize::MAX)] {
-            let tokens = vec![3_000, 3_000];
-            let p = GenerateParams {
-                samples: samples_for_ratio(&tokens, ratio).unwrap(),
-                tokens,
-                classes: vec![3, 3],
-                values: 2,
-                seed: 11,
-                zipf: None,
-            };
-            let (x, y, groups) = compact(&generate(&p, Some(ratio)).unwrap());
+            let (x, y, groups) = compact(&planted(3_000, ratio, 11));
             let ix = Index::new(&x, &y, &groups);
             let mut st = State::start(&ix, &groups, 9);
             assert!(st.settle(&ix, &Control::new()));
