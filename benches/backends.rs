@@ -13,7 +13,7 @@
 //! Run: `cargo bench --bench backends`; the README's table of ratios comes from it.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
-use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::reduction::decide::{decide, Via};
 use partrec::reduction::graph::{mycielski, petersen};
 use partrec::sat::{Backend, Control, Outcome, Solver};

@@ -7,7 +7,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use partrec::baseline::learn::{learn, LearnOptions};
 use partrec::check::check;
-use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::solve::encode::{encode, Projection};
 use partrec::solve::preprocess::Prepared;
 use partrec::solve::{solve, SolveOptions};

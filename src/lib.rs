@@ -1,16 +1,19 @@
 //! partrec: an exact solver for partition recovery from context
 //! (Buchholz, "Learning Partitions from Context", NeurIPS 2024).
 //!
-//! The data flows one way, one folder per stage:
-//! [`model`] (instances, labels, partitions, solutions; read and validated
-//! through [`io`]) -> [`solve`] (preprocess over the observed tokens, encode
-//! into CNF, search through a [`sat`] backend, decode, count) -> [`check`]
-//! (the independent judge) -> the report ([`model::solution`]); [`proof`]
-//! certifies `unsat`, `unique` and complete counts with DRAT proofs and checks them.
-//! [`reduction`] holds graph colouring and its reduction, [`experiment`] the
-//! planted instances and sweeps, [`baseline`] the paper's gradient method,
-//! [`worker`] the child-process path for backends that cannot be interrupted,
-//! and [`serve`] the HTTP/JSON service.
+//! This crate gathers the workspace's crates under one name; each is one concern
+//! of the pipeline, and depends only on those below it:
+//!
+//! | module | crate | what it holds |
+//! |---|---|---|
+//! | [`model`], [`io`], [`check`], [`generate`], [`error`], [`memory`] | `partrec-core` | instances, labels, partitions; readers and writers; the independent checker; planted instances; no solver |
+//! | [`sat`] | `partrec-sat` | the solver seam: literals, the clause sink, the `Solver` trait, varisat and CaDiCaL |
+//! | [`solve`], [`proof`] | `partrec-solve` | preprocessing, propagation, encoding, the driver, identify, explain, MaxSAT, certificates and their DRAT checker |
+//! | [`reduction`] | `partrec-reduction` | graph colouring and its reduction |
+//! | [`worker`] | `partrec-worker` | solving under a hard deadline in a child process |
+//! | [`baseline`] | `partrec-baseline` | the paper's gradient method |
+//! | [`experiment`] | `partrec-experiment` | sweeps, summaries and plots |
+//! | [`serve`] | `partrec-serve` | the HTTP/JSON service |
 //!
 //! ```
 //! use partrec::check::check;
@@ -36,22 +39,18 @@
 
 #![warn(missing_docs)]
 
-pub mod baseline;
-pub mod check;
-pub mod error;
-pub mod experiment;
-pub mod io;
-pub mod memory;
-pub mod model;
-pub mod proof;
-pub mod reduction;
-pub mod sat;
-pub mod serve;
-pub mod solve;
-pub mod worker;
+pub use partrec_baseline as baseline;
+pub use partrec_core::{check, error, generate, io, memory, model};
+pub use partrec_experiment as experiment;
+pub use partrec_reduction as reduction;
+pub use partrec_sat as sat;
+pub use partrec_serve as serve;
+pub use partrec_solve as solve;
+pub use partrec_solve::proof;
+pub use partrec_worker as worker;
 
-pub use error::{Error, Result};
-pub use model::instance::{Group, Instance};
-pub use model::label::Label;
-pub use model::partition::Partition;
-pub use model::solution::{Solution, Status};
+pub use partrec_core::error::{Error, Result};
+pub use partrec_core::model::instance::{Group, Instance};
+pub use partrec_core::model::label::Label;
+pub use partrec_core::model::partition::Partition;
+pub use partrec_solve::solution::{Solution, Status};

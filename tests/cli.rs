@@ -5,7 +5,7 @@ mod common;
 
 use common::{root, run, scratch, words, I2_N300_K3_V2};
 use partrec::check::check;
-use partrec::model::solution::{Solution, Status};
+use partrec::solve::solution::{Solution, Status};
 use partrec::Instance;
 use std::path::Path;
 

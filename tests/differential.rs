@@ -9,11 +9,11 @@ use common::brute::{consistent_partitions, least_violations};
 use common::tiny_instance;
 use partrec::check::check;
 use partrec::model::partition::canonical;
-use partrec::model::solution::Status;
 use partrec::sat::Backend;
 use partrec::solve::encode::Projection;
 use partrec::solve::preprocess::PrepareOptions;
 use partrec::solve::preprocess::Prepared;
+use partrec::solve::solution::Status;
 use partrec::solve::{solve, table, LocalSearch, SolveOptions, Strategy};
 
 /// Counting stops here so that instances with many partitions stay quick.
@@ -358,7 +358,7 @@ fn many_classes_and_free_tokens_agree_with_brute_force() {
 /// uniqueness agree with exhaustive enumeration on both backends.
 #[test]
 fn zipfian_instances_agree_with_brute_force_on_both_backends() {
-    use partrec::experiment::generate::{generate, GenerateParams};
+    use partrec::generate::{generate, GenerateParams};
     let (mut unsat, mut unique, mut several) = (0, 0, 0);
     for seed in 0..600u64 {
         let groups = 1 + (seed % 2) as usize;
@@ -419,7 +419,7 @@ fn zipfian_instances_agree_with_brute_force_on_both_backends() {
 /// sat and not unique), and with a corrupted sample (often unsat).
 #[test]
 fn the_backends_agree_on_random_planted_instances() {
-    use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+    use partrec::generate::{generate, samples_for_ratio, GenerateParams};
     use partrec::Label;
     let (mut unsat, mut unique, mut several) = (0, 0, 0);
     for seed in 0..60u64 {
@@ -685,7 +685,7 @@ fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solv
     use partrec::solve::explain::{explain, Explained};
     use partrec::{Label, Status};
     for seed in 0..8 {
-        let params = partrec::experiment::generate::GenerateParams {
+        let params = partrec::generate::GenerateParams {
             tokens: vec![30, 30],
             classes: vec![3, 3],
             values: 2,
@@ -693,7 +693,7 @@ fn explanations_of_planted_instances_with_flipped_labels_are_minimal_by_the_solv
             seed,
             zipf: None,
         };
-        let inst = partrec::experiment::generate::generate(&params, None).unwrap();
+        let inst = partrec::generate::generate(&params, None).unwrap();
         // Flip every 67th label (about nine).
         let samples = (0..inst.num_samples()).map(|s| {
             let (zero, one) = (Label::from(0u64), Label::from(1u64));

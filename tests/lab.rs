@@ -8,7 +8,7 @@
 mod common;
 
 use common::{root, run, scratch, shared, words, I2_N300_K3_V2};
-use partrec::model::solution::Solution;
+use partrec::solve::solution::Solution;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -6,13 +6,13 @@ mod common;
 
 use common::{run, scratch, shared};
 use partrec::check::check;
-use partrec::model::solution::Status;
 use partrec::reduction::coloring::{proper_coloring, ColoringReduction};
 use partrec::reduction::decide::{chromatic, decide, Via};
 use partrec::reduction::graph::{
     complete, cycle, mycielski, petersen, queen, random, read_col, Graph,
 };
 use partrec::sat::{Backend, Control};
+use partrec::solve::solution::Status;
 use partrec::solve::{solve, SolveOptions};
 use std::path::Path;
 

@@ -14,7 +14,7 @@ mod common;
 
 use common::server::Server;
 use partrec::check::check;
-use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+use partrec::generate::{generate, samples_for_ratio, GenerateParams};
 use partrec::model::partition::same_partition;
 use partrec::reduction::coloring::ColoringReduction;
 use partrec::reduction::graph::complete;

@@ -8,11 +8,13 @@
 //! the solve through its [`Control`] and the interpreter stays usable.
 
 use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
-use partrec::io::arrays::{self, Arrays, Ints, Labels, Xs};
-use partrec::model::instance::TokenSource;
-use partrec::sat::Control;
-use partrec::solve::SolveOptions;
-use partrec::{Error, Instance, Label};
+use partrec_core::error::Error;
+use partrec_core::io::arrays::{self, Arrays, Ints, Labels, Xs};
+use partrec_core::model::instance::Instance;
+use partrec_core::model::instance::TokenSource;
+use partrec_core::model::label::Label;
+use partrec_sat::Control;
+use partrec_solve::SolveOptions;
 use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
@@ -47,7 +49,7 @@ fn run<T: Send>(
     py: Python<'_>,
     control: &Control,
     interrupt: Option<&Interrupt>,
-    work: impl FnOnce() -> partrec::Result<T> + Send,
+    work: impl FnOnce() -> partrec_core::error::Result<T> + Send,
 ) -> PyResult<T> {
     std::thread::scope(|scope| {
         let (done, finished) = mpsc::channel::<()>();
@@ -445,7 +447,7 @@ fn json<T: serde::Serialize>(v: &T) -> String {
 /// A deadline from an optional timeout in seconds.
 fn control(timeout: Option<f64>) -> PyResult<Control> {
     let timeout = timeout
-        .map(|t| partrec::sat::control::parse_seconds(t, "timeout"))
+        .map(|t| partrec_sat::control::parse_seconds(t, "timeout"))
         .transpose()
         .map_err(py_err)?;
     Ok(Control::with_timeout(timeout))
@@ -514,17 +516,17 @@ fn solve<'py>(
     }
     let exe = worker
         .split_first()
-        .map(|(program, args)| partrec::worker::Exe {
+        .map(|(program, args)| partrec_worker::Exe {
             program: program.into(),
             args: args.iter().map(Into::into).collect(),
         });
     let mut sol = run(py, &ctl, interrupt.as_deref(), || {
-        partrec::worker::solve(&inst, &options, &ctl, exe.as_ref(), &mut |_| {})
+        partrec_worker::solve(&inst, &options, &ctl, exe.as_ref(), &mut |_| {})
     })?;
     let certificate = sol.certificate.take();
     if let Some(dir) = &certify {
         let claims: Vec<_> = certificate.iter().cloned().collect();
-        partrec::proof::write(dir, &claims).map_err(py_err)?;
+        partrec_solve::proof::write(dir, &claims).map_err(py_err)?;
     }
     let d = PyDict::new(py);
     d.set_item("partition", sol.partition.take().map(|p| rows_out(py, &p)))?;
@@ -543,7 +545,8 @@ fn solve<'py>(
 fn check(arrays: PyArrays<'_>, partition: &Bound<'_, PyList>) -> PyResult<String> {
     let inst = instance(&arrays, None)?;
     let rows = rows_in(partition, "partition")?;
-    let verdict = partrec::check::check_field(&inst, &rows, "", "partition").map_err(py_err)?;
+    let verdict =
+        partrec_core::check::check_field(&inst, &rows, "", "partition").map_err(py_err)?;
     Ok(json(&verdict))
 }
 
@@ -561,7 +564,7 @@ fn generate<'py>(
     seed: u64,
     zipf: Option<f64>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    use partrec::experiment::generate::{generate, samples_for_ratio, GenerateParams};
+    use partrec_core::generate::{generate, samples_for_ratio, GenerateParams};
     let samples = match samples {
         Some(s) => s,
         None => samples_for_ratio(&tokens, ratio.unwrap_or(0.0)).map_err(py_err)?,
@@ -595,7 +598,7 @@ fn learn(
 ) -> PyResult<String> {
     let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
-    let options = partrec::baseline::learn::LearnOptions {
+    let options = partrec_baseline::learn::LearnOptions {
         steps,
         lr,
         lambda: l2,
@@ -606,7 +609,7 @@ fn learn(
         ..Default::default()
     };
     let report = run(py, &ctl, None, || {
-        partrec::baseline::learn::learn_with_progress(&inst, &options, &ctl, &mut |_, _| {})
+        partrec_baseline::learn::learn_with_progress(&inst, &options, &ctl, &mut |_, _| {})
     })?;
     Ok(json(&report))
 }
@@ -619,12 +622,12 @@ fn explain(
     arrays: PyArrays<'_>,
     timeout: Option<f64>,
 ) -> PyResult<(String, String)> {
-    use partrec::solve::explain::Explained;
+    use partrec_solve::explain::Explained;
     let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
     Ok(
         match run(py, &ctl, None, || {
-            partrec::solve::explain::explain(&inst, &ctl)
+            partrec_solve::explain::explain(&inst, &ctl)
         })? {
             Explained::Consistent(p) => ("consistent".into(), json(&p)),
             Explained::Inconsistent(why) => ("inconsistent".into(), json(&why)),
@@ -641,7 +644,7 @@ fn identify(py: Python<'_>, arrays: PyArrays<'_>, timeout: Option<f64>) -> PyRes
     let inst = instance(&arrays, None)?;
     let ctl = control(timeout)?;
     let found = run(py, &ctl, None, || {
-        partrec::solve::identify::identify(&inst, &ctl)
+        partrec_solve::identify::identify(&inst, &ctl)
     })?;
     Ok(json(&found))
 }
@@ -655,8 +658,8 @@ fn reduce<'py>(
     k: u32,
     name: &str,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
-    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    let graph = partrec_reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec_reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
     instance_out(py, r.reduce(name))
 }
 
@@ -669,8 +672,8 @@ fn lift<'py>(
     k: u32,
     coloring: Vec<u32>,
 ) -> PyResult<Vec<Bound<'py, PyArray1<i64>>>> {
-    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
-    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    let graph = partrec_reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec_reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
     let p = r.lift(&coloring).map_err(PyValueError::new_err)?;
     Ok(rows_out(py, &p))
 }
@@ -683,8 +686,8 @@ fn extract(
     k: u32,
     partition: &Bound<'_, PyList>,
 ) -> PyResult<Vec<u32>> {
-    let graph = partrec::reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
-    let r = partrec::reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
+    let graph = partrec_reduction::graph::Graph::try_new(n, &edges).map_err(py_err)?;
+    let r = partrec_reduction::coloring::ColoringReduction::new(&graph, k).map_err(py_err)?;
     let rows = rows_in(partition, "partition")?;
     r.extract(&rows).map_err(PyValueError::new_err)
 }
@@ -698,7 +701,10 @@ fn canonical<'py>(
     name: &str,
 ) -> PyResult<Vec<Bound<'py, PyArray1<i64>>>> {
     let rows = rows_in(partition, name)?;
-    Ok(rows_out(py, &partrec::model::partition::canonical(&rows)))
+    Ok(rows_out(
+        py,
+        &partrec_core::model::partition::canonical(&rows),
+    ))
 }
 
 /// A path to a regular file, as UTF-8 text: a device or a pipe could be read
@@ -741,15 +747,15 @@ fn import_table<'py>(
             )))
         }
     };
-    let options = partrec::io::table::ImportOptions {
+    let options = partrec_core::io::table::ImportOptions {
         groups,
         value,
         weight,
         classes,
         delimiter,
     };
-    let bytes = partrec::model::instance::read_input(path).map_err(py_err)?;
-    let inst = partrec::io::table::import(&bytes, path, &options).map_err(py_err)?;
+    let bytes = partrec_core::io::input::read_input(path).map_err(py_err)?;
+    let inst = partrec_core::io::table::import(&bytes, path, &options).map_err(py_err)?;
     if inst.weighted() {
         return Err(PyValueError::new_err(
             "weighted tables are read by `partrec import` (the Python Instance holds no weights yet)",
@@ -783,23 +789,23 @@ fn save(path: PathBuf, arrays: PyArrays<'_>, planted: Option<&Bound<'_, PyAny>>)
 /// Sets this process's memory budget: a size such as `"4G"` or `"512MiB"`, or bytes.
 #[pyfunction]
 fn set_max_memory(size: &str) -> PyResult<()> {
-    let bytes = partrec::memory::parse_size(size, "size").map_err(py_err)?;
-    partrec::memory::set_budget(bytes);
+    let bytes = partrec_core::memory::parse_size(size, "size").map_err(py_err)?;
+    partrec_core::memory::set_budget(bytes);
     Ok(())
 }
 
 /// This process's memory budget in bytes.
 #[pyfunction]
 fn max_memory() -> u64 {
-    partrec::memory::budget()
+    partrec_core::memory::budget()
 }
 
 /// The worker child's main (`python -m partrec._worker worker`): reads one request on
 /// standard input, streams answers on standard output; returns the exit code.
 #[pyfunction]
 fn worker_main(py: Python<'_>) -> i32 {
-    partrec::worker::exit_when_orphaned();
-    py.allow_threads(|| partrec::worker::child_main(std::io::stdin().lock(), std::io::stdout()))
+    partrec_worker::exit_when_orphaned();
+    py.allow_threads(|| partrec_worker::child_main(std::io::stdin().lock(), std::io::stdout()))
 }
 
 /// The module.

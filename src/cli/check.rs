@@ -1,9 +1,9 @@
 //! `partrec check`: judge a candidate solution with the independent checker.
 
-use super::{after_help, JsonOutput, Quiet};
+use crate::cli::common::{after_help, JsonOutput, Quiet};
 use clap::Args;
 use partrec::check::{judge, Candidate};
-use partrec::model::instance::read_input;
+use partrec::io::input::read_input;
 use partrec::{Instance, Result};
 
 /// `partrec check` flags.

@@ -1,6 +1,7 @@
 //! `partrec color`: decide k-colourability or find the chromatic number.
 
-use super::{after_help, live, own_exe, read_graph, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::common::{after_help, own_exe, read_graph, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::reduction::decide::{chromatic, Chromatic, ColorAnswer, Via};
 use partrec::reduction::graph::Graph;

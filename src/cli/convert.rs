@@ -1,6 +1,6 @@
 //! `partrec convert`: an instance from JSON to NumPy `.npz` or back, by extension.
 
-use super::{after_help, describe, write_instance, JsonOutput, OutputArg, Quiet};
+use crate::cli::common::{after_help, describe, write_instance, JsonOutput, OutputArg, Quiet};
 use clap::Args;
 use partrec::io::npz;
 use partrec::{Instance, Result};

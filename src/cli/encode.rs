@@ -1,6 +1,6 @@
 //! `partrec encode`: the CNF in DIMACS format.
 
-use super::{after_help, OutputArg, Quiet};
+use crate::cli::common::{after_help, OutputArg, Quiet};
 use clap::Args;
 use partrec::io::output::write_with;
 use partrec::solve::dimacs::write_dimacs;

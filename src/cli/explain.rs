@@ -1,6 +1,7 @@
 //! `partrec explain`: a minimal set of samples that cannot all hold.
 
-use super::{after_help, live, timeout, JsonOutput, Quiet};
+use crate::cli::common::{after_help, timeout, JsonOutput, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::solve::explain::{explain, Explained};
 use partrec::{Instance, Result, Status};

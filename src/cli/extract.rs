@@ -1,9 +1,9 @@
 //! `partrec extract`: the colouring read off a solution of a reduced instance.
 
-use super::{after_help, read_graph, JsonOutput, Quiet};
+use crate::cli::common::{after_help, read_graph, JsonOutput, Quiet};
 use clap::Args;
 use partrec::check::Candidate;
-use partrec::model::instance::read_input;
+use partrec::io::input::read_input;
 use partrec::reduction::coloring::read_coloring;
 use partrec::Result;
 

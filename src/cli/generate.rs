@@ -1,8 +1,8 @@
 //! `partrec generate`: a planted instance of the paper's random model.
 
-use super::{after_help, describe, write_instance, JsonOutput, Quiet};
+use crate::cli::common::{after_help, describe, write_instance, JsonOutput, Quiet};
 use clap::Args;
-use partrec::experiment::generate::{add_noise, generate, samples_for_ratio, GenerateParams};
+use partrec::generate::{add_noise, generate, samples_for_ratio, GenerateParams};
 use partrec::{Error, Result};
 
 /// `partrec generate` flags.

@@ -1,6 +1,6 @@
 //! `partrec graph`: named graphs in DIMACS .col format.
 
-use super::{after_help, OutputArg};
+use crate::cli::common::{after_help, OutputArg};
 use clap::{Args, Subcommand};
 use partrec::reduction::graph::Named;
 use partrec::Result;

@@ -1,6 +1,6 @@
 //! `partrec import`: samples from a CSV or TSV table with a header, as an instance.
 
-use super::{after_help, describe, write_instance, JsonOutput, Quiet};
+use crate::cli::common::{after_help, describe, write_instance, JsonOutput, Quiet};
 use clap::Args;
 use partrec::io::table::{import, ImportOptions};
 use partrec::{Error, Result};
@@ -57,7 +57,7 @@ pub fn run(a: ImportArgs) -> Result<i32> {
         classes: a.classes,
         delimiter,
     };
-    let bytes = partrec::model::instance::read_input(&a.file)?;
+    let bytes = partrec::io::input::read_input(&a.file)?;
     let instance = import(&bytes, &a.file, &options)?;
     write_instance(&a.json, &instance, &a.file)?;
     a.quiet.summary(&a.file, describe(&instance));

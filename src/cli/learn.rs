@@ -1,6 +1,7 @@
 //! `partrec learn`: the paper's gradient method, answers through the checker.
 
-use super::{after_help, live, timeout, JsonOutput, Quiet};
+use crate::cli::common::{after_help, timeout, JsonOutput, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::baseline::learn::{learn_with_progress, LearnOptions};
 use partrec::{Error, Instance, Result};

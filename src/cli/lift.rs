@@ -1,8 +1,8 @@
 //! `partrec lift`: a colouring as a solution of the reduced instance.
 
-use super::{after_help, read_graph, JsonOutput};
+use crate::cli::common::{after_help, read_graph, JsonOutput};
 use clap::Args;
-use partrec::model::instance::read_input;
+use partrec::io::input::read_input;
 use partrec::reduction::coloring::{proper_coloring, ColoringFile, ColoringReduction};
 use partrec::{Error, Result};
 

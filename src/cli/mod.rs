@@ -8,6 +8,7 @@
 
 mod check;
 mod color;
+mod common;
 mod convert;
 mod encode;
 mod explain;
@@ -25,12 +26,10 @@ mod sweep;
 mod verify_certificate;
 mod verify_reduction;
 
-use clap::{Args, Parser, Subcommand};
-use partrec::reduction::graph::{read_col, Graph};
-use partrec::{Error, Result};
-use serde::Serialize;
-use std::sync::Mutex;
-use std::time::Duration;
+use clap::{Parser, Subcommand};
+use partrec::Result;
+
+pub use common::warnings;
 
 /// The command line.
 #[derive(Parser)]
@@ -122,158 +121,6 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Where a result goes: `-o/--output FILE`, or standard output.
-#[derive(Args)]
-pub struct OutputArg {
-    /// Output file (default: standard output).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<String>,
-}
-
-impl OutputArg {
-    /// The output path, if one was given.
-    pub fn path(&self) -> Option<&str> {
-        self.output.as_deref()
-    }
-
-    /// Refuses an output path that would overwrite one of `inputs` or cannot be written.
-    pub fn check(&self, inputs: &[&str]) -> Result<()> {
-        partrec::io::output::check_output(self.path(), inputs, "-o/--output")
-    }
-
-    /// Writes `text` and a newline there.
-    pub fn write(&self, text: &str) -> Result<()> {
-        partrec::io::output::write_text(self.path(), text)
-    }
-}
-
-/// A JSON result: where it goes and whether it is indented.
-#[derive(Args)]
-pub struct JsonOutput {
-    #[command(flatten)]
-    pub out: OutputArg,
-    /// Indented JSON (default: one line).
-    #[arg(long)]
-    pub pretty: bool,
-}
-
-impl JsonOutput {
-    /// Writes `value` as JSON (indented under `--pretty`) and a newline.
-    pub fn write(&self, value: &impl Serialize) -> Result<()> {
-        let text = if self.pretty {
-            serde_json::to_string_pretty(value)
-        } else {
-            serde_json::to_string(value)
-        };
-        self.out.write(&text.expect("results serialize"))
-    }
-}
-
-/// Where an instance goes: `-o FILE.npz` writes NumPy `.npz` (see [`partrec::io::npz`]),
-/// anything else JSON. `origin` names the instance in errors (a label `.npz` cannot hold).
-pub fn write_instance(out: &JsonOutput, instance: &partrec::Instance, origin: &str) -> Result<()> {
-    match out.out.path() {
-        Some(path) if partrec::io::npz::is_npz(path) => {
-            partrec::io::npz::write(instance, path, origin)
-        }
-        _ => out.write(instance),
-    }
-}
-
-/// `-q/--quiet`: no summary line and no live display on standard error.
-#[derive(Args)]
-pub struct Quiet {
-    /// No summary line and no live progress on standard error (errors and warnings stay).
-    #[arg(short, long)]
-    pub quiet: bool,
-}
-
-impl Quiet {
-    /// Prints `partrec: SUBJECT: TEXT` on standard error unless quiet.
-    pub fn summary(&self, subject: &str, text: impl std::fmt::Display) {
-        if !self.quiet {
-            eprintln!("partrec: {subject}: {text}");
-        }
-    }
-
-    /// Whether a live display may be shown: not quiet, and standard error is a terminal.
-    pub fn live(&self) -> bool {
-        !self.quiet && live::terminal()
-    }
-}
-
-/// The SAT backend, `--backend cadical|varisat`.
-#[derive(Args)]
-pub struct BackendArg {
-    /// SAT solver: cadical (interruptible, the faster) or varisat (pure Rust; under
-    /// --timeout it runs in a child process killed at the deadline).
-    #[arg(long, default_value_t = partrec::sat::Backend::default(), value_name = "cadical|varisat")]
-    pub backend: partrec::sat::Backend,
-}
-
-/// Formats a command's `--help` tail: its examples, then its exit codes, with the
-/// shared ones (1 internal error, 2 bad input) added; `shares_1` for a command whose
-/// own codes already say what 1 means beside an internal error.
-macro_rules! after_help {
-    ($examples:expr, $codes:expr) => {
-        after_help!(@ $examples, $codes, "   1  internal error\n")
-    };
-    ($examples:expr, $codes:expr, shares_1) => {
-        after_help!(@ $examples, $codes, "")
-    };
-    (@ $examples:expr, $codes:expr, $one:expr) => {
-        concat!(
-            "Examples:\n",
-            $examples,
-            "\n\n",
-            $codes,
-            "\n",
-            $one,
-            "   2  bad input or usage (one line on stderr naming the file, field or flag)"
-        )
-    };
-}
-pub(crate) use after_help;
-
-/// Warnings held back until the command has succeeded: bad input is one line.
-static WARNINGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-/// The warnings held back so far (printed by `main` after success).
-pub fn warnings() -> Vec<String> {
-    WARNINGS.lock().map(|w| w.clone()).unwrap_or_default()
-}
-
-/// Reads a `.col` file; the reader's warnings are printed if the command succeeds.
-pub fn read_graph(path: &str) -> Result<Graph> {
-    let col = read_col(path)?;
-    if let Ok(mut held) = WARNINGS.lock() {
-        held.extend(col.warnings);
-    }
-    Ok(col.graph)
-}
-
-/// This executable, which runs solves as supervised child processes.
-pub fn own_exe() -> Result<partrec::worker::Exe> {
-    std::env::current_exe()
-        .map(partrec::worker::Exe::from)
-        .map_err(|e| Error::Internal(format!("cannot find own executable: {e}")))
-}
-
-/// The number of cores (1 if unknown): the default number of workers.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-/// A time limit in seconds, refused (naming `flag`) unless in (0, 1e9].
-pub fn parse_timeout(secs: f64, flag: &str) -> Result<Duration> {
-    partrec::sat::control::parse_seconds(secs, flag)
-}
-
-/// An optional `--timeout`.
-pub fn timeout(secs: Option<f64>) -> Result<Option<Duration>> {
-    secs.map(|t| parse_timeout(t, "--timeout")).transpose()
-}
-
 /// Parses the command line; a usage error is one line naming what is wrong (exit 2),
 /// and `--help` or `--version` print as usual (exit 0).
 pub fn parse() -> std::result::Result<Cli, i32> {
@@ -322,20 +169,4 @@ fn plain_numbers(line: &str) -> String {
     )
     .replace("invalid digit found in string", "not a whole number")
     .replace("cannot parse integer from empty string", "no number given")
-}
-
-/// A one-line description of an instance for summary lines: groups, tokens,
-/// classes and samples.
-pub fn describe(instance: &partrec::Instance) -> String {
-    let list = |f: fn(&partrec::Group) -> u32| {
-        let v: Vec<String> = instance.groups().iter().map(|g| f(g).to_string()).collect();
-        v.join(",")
-    };
-    format!(
-        "{} groups, tokens {}, classes {}, {} samples",
-        instance.arity(),
-        list(|g| g.tokens),
-        list(|g| g.classes),
-        instance.num_samples()
-    )
 }

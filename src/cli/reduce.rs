@@ -1,6 +1,6 @@
 //! `partrec reduce`: graph k-colouring as a partition-recovery instance.
 
-use super::{after_help, describe, read_graph, JsonOutput, Quiet};
+use crate::cli::common::{after_help, describe, read_graph, JsonOutput, Quiet};
 use clap::Args;
 use partrec::reduction::coloring::ColoringReduction;
 use partrec::{Error, Result};

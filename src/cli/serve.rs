@@ -1,6 +1,6 @@
 //! `partrec serve`: the solver as an HTTP/JSON service.
 
-use super::{after_help, cores, own_exe, parse_timeout, BackendArg};
+use crate::cli::common::{after_help, cores, own_exe, parse_timeout, BackendArg};
 use clap::Args;
 use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::{Error, Result};

@@ -1,6 +1,7 @@
 //! `partrec solve`: find a consistent partition, decide uniqueness, count.
 
-use super::{after_help, live, own_exe, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::common::{after_help, own_exe, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::io::output::check_apart;
 use partrec::solve::SolveOptions;

@@ -1,6 +1,7 @@
 //! `partrec sweep`: a sample-count experiment, and `sweep merge` of its shards.
 
-use super::{after_help, cores, live, own_exe, parse_timeout, BackendArg, Quiet};
+use crate::cli::common::{after_help, cores, own_exe, parse_timeout, BackendArg, Quiet};
+use crate::cli::live;
 use clap::{Args, Subcommand};
 use partrec::experiment::plot::plot;
 use partrec::experiment::resume::Start;

@@ -1,6 +1,7 @@
 //! `partrec verify-certificate`: check a `solve --certify` folder against an instance.
 
-use super::{after_help, live, timeout, JsonOutput, Quiet};
+use crate::cli::common::{after_help, timeout, JsonOutput, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::io::output::check_apart;
 use partrec::{Instance, Result};

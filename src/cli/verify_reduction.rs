@@ -1,8 +1,8 @@
 //! `partrec verify-reduction`: both colouring paths, checked against each other.
 
-use super::{
-    after_help, color::decider, live, own_exe, read_graph, timeout, BackendArg, OutputArg, Quiet,
-};
+use crate::cli::color::decider;
+use crate::cli::common::{after_help, own_exe, read_graph, timeout, BackendArg, OutputArg, Quiet};
+use crate::cli::live;
 use clap::Args;
 use partrec::reduction::verify::verify_reduction;
 use partrec::Result;

@@ -1,0 +1,123 @@
+//! How the service runs: its address, workers, limits and timeouts, and their defaults.
+
+use partrec_core::error::{Error, Result};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// Address to bind (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// Solves running at once.
+    pub workers: usize,
+    /// Solves waiting for a worker beyond those; more are refused with 503.
+    pub queue: usize,
+    /// Largest request body in bytes; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// The longest (and default) time a solve request may take, queueing included.
+    pub timeout: Duration,
+    /// Largest estimated CNF size in clauses (of the instance after class propagation, which
+    /// is what gets encoded); larger instances get 422 when their solve starts.
+    pub max_clauses: u64,
+    /// The memory budget of one solve in bytes: encodings estimated above it get 422,
+    /// and a solve estimated at a quarter of it or more runs in a child process whose
+    /// address space is limited ([`partrec_worker::solve_in_confined_child`]), so a wrong
+    /// estimate ends that solve, never the server.
+    pub max_memory: u64,
+    /// How long a finished job's result is kept when nobody fetches it.
+    pub job_ttl: Duration,
+    /// Most jobs stored at once.
+    pub max_jobs: usize,
+    /// No per-request log lines.
+    pub quiet: bool,
+    /// The `partrec` executable that runs solves on a backend that cannot be
+    /// interrupted (varisat) as child processes.
+    pub exe: partrec_worker::Exe,
+    /// The SAT backend of requests that do not name one.
+    pub backend: partrec_sat::Backend,
+    /// Longest time for a request's head (line and headers) to arrive, counted from
+    /// its first byte or from the end of the previous request on the connection (so
+    /// it also closes idle connections); then the connection is closed.
+    pub header_timeout: Duration,
+    /// Longest time for a request's whole body to arrive; then 408 and the connection
+    /// is closed.
+    pub body_timeout: Duration,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Request bodies parsed (and checks and reductions run) in the server at once;
+    /// more wait for a turn, up to `timeout`, then get 503.
+    pub max_parsing: usize,
+    /// Largest colouring reduction, in samples (vertices + edges), that
+    /// `/v1/reduce/coloring` builds; larger graphs get 422.
+    pub max_reduce_size: u64,
+    /// Most tokens, over all groups, that a solve request may declare: its answer lists
+    /// a class for every declared token (twice with a witness), so more get 422.
+    pub max_answer_tokens: u64,
+}
+
+/// Bytes of reply per sample of a reduced instance, roughly (`{"x":[u,v],"y":1},`
+/// with six-digit vertices): the default [`ServeConfig::max_reduce_size`] is the body
+/// limit over this, so a reduction's reply is about as large as the largest body.
+pub const REDUCED_BYTES_PER_SAMPLE: u64 = 32;
+
+/// The default [`ServeConfig::max_reduce_size`] for a body limit of `max_body_bytes`.
+pub fn default_max_reduce_size(max_body_bytes: usize) -> u64 {
+    (max_body_bytes as u64 / REDUCED_BYTES_PER_SAMPLE).max(1)
+}
+
+/// Bytes of reply per declared token of a solve answer, roughly (`0,` in the partition
+/// and again in a witness): the default [`ServeConfig::max_answer_tokens`] is the body
+/// limit over this.
+pub const ANSWER_BYTES_PER_TOKEN: u64 = 4;
+
+/// The default [`ServeConfig::max_answer_tokens`] for a body limit of `max_body_bytes`.
+pub fn default_max_answer_tokens(max_body_bytes: usize) -> u64 {
+    (max_body_bytes as u64 / ANSWER_BYTES_PER_TOKEN).max(1)
+}
+
+/// The default [`ServeConfig::max_parsing`]: twice the number of cores.
+pub fn default_max_parsing() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl ServeConfig {
+    /// Checks that every limit is usable.
+    pub fn validate(&self) -> Result<()> {
+        if self.workers == 0 || self.max_body_bytes == 0 || self.max_jobs == 0 {
+            return Err(Error::Usage(
+                "--workers, --max-body-mb and --max-jobs must be > 0".into(),
+            ));
+        }
+        if self.timeout.is_zero()
+            || self.job_ttl.is_zero()
+            || self.header_timeout.is_zero()
+            || self.body_timeout.is_zero()
+        {
+            return Err(Error::Usage(
+                "--timeout, --job-ttl, --header-timeout and --body-timeout must be > 0 seconds"
+                    .into(),
+            ));
+        }
+        for (flag, value) in [
+            ("--max-connections", self.max_connections as u64),
+            ("--max-parsing", self.max_parsing as u64),
+            ("--max-reduce-size", self.max_reduce_size),
+            ("--max-answer-tokens", self.max_answer_tokens),
+        ] {
+            if value == 0 {
+                return Err(Error::Usage(format!("{flag} must be > 0")));
+            }
+        }
+        if self.max_parsing > Semaphore::MAX_PERMITS
+            || self.max_connections > Semaphore::MAX_PERMITS
+        {
+            return Err(Error::Usage(format!(
+                "--max-connections and --max-parsing must be at most {}",
+                Semaphore::MAX_PERMITS
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,694 @@
+//! The routes of the service and the shared state they work on.
+
+use crate::api::{
+    field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
+};
+use crate::config::ServeConfig;
+use crate::jobs::{JobState, Jobs, Lookup};
+use crate::metrics::{Gauges, Metrics};
+use crate::pool::{Pool, StopOnDrop, Ticket, Turn};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{MatchedPath, Path, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use http_body_util::BodyExt;
+use partrec_core::check::judge;
+use partrec_core::error::Error;
+use partrec_core::model::compact::check_listable;
+use partrec_reduction::coloring::ColoringReduction;
+use partrec_sat::Control;
+use partrec_solve::solution::Solution;
+use partrec_solve::SolveOptions;
+use partrec_worker::stopped;
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// What every route shares.
+pub(crate) struct AppState {
+    pub(crate) config: ServeConfig,
+    pub(crate) pool: Arc<Pool>,
+    jobs: Jobs,
+    metrics: Metrics,
+    shutting_down: AtomicBool,
+    /// Turns for work done in the server itself (parsing, checks, reductions).
+    parsing: Arc<Semaphore>,
+}
+
+/// A parsed solve request (shared with the thread that solves it).
+struct Parsed {
+    request: Arc<SolveRequest>,
+    /// When its body had been read: its deadline counts from here.
+    received: Instant,
+}
+
+/// The job store keeps this many times the body limit of answers waiting to be fetched.
+const JOB_STORE_BODIES: usize = 16;
+
+/// The share of the memory budget stored answers may take at most (a quarter).
+const JOB_STORE_SHARE: u64 = 4;
+
+/// Seconds a refused client is asked to wait before retrying.
+const RETRY_AFTER_SECS: u64 = 1;
+
+impl AppState {
+    pub(crate) fn new(config: ServeConfig) -> AppState {
+        AppState {
+            pool: Pool::new(config.workers, config.queue),
+            jobs: Jobs::new(
+                config.job_ttl,
+                config.max_jobs,
+                config.max_body_bytes.saturating_mul(JOB_STORE_BODIES).min(
+                    usize::try_from(config.max_memory / JOB_STORE_SHARE).unwrap_or(usize::MAX),
+                ),
+            ),
+            metrics: Metrics::default(),
+            shutting_down: AtomicBool::new(false),
+            parsing: Arc::new(Semaphore::new(config.max_parsing)),
+            config,
+        }
+    }
+
+    /// Refuses work not yet started and cancels background jobs.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Relaxed);
+        self.pool.close();
+        self.jobs.cancel_all();
+        if !self.config.quiet {
+            eprintln!("partrec: shutting down: no new connections, jobs cancelled");
+        }
+    }
+
+    /// A place in the pool, or 503.
+    fn admit(&self) -> Result<Ticket, ApiError> {
+        self.pool.admit().ok_or_else(|| {
+            if self.shutting_down.load(Ordering::Relaxed) {
+                ApiError::unavailable("the server is shutting down", RETRY_AFTER_SECS)
+            } else {
+                ApiError::unavailable(
+                    format!(
+                        "all {} workers are busy and the queue of {} is full; retry later",
+                        self.config.workers, self.config.queue
+                    ),
+                    RETRY_AFTER_SECS,
+                )
+            }
+        })
+    }
+
+    /// Runs `work` on a blocking thread once one of the `max_parsing` turns is free,
+    /// answering by `deadline`: waiting for a turn that long, or work still running
+    /// then, is 503. Work past its deadline runs on to its end holding its turn (it
+    /// cannot be interrupted), so at most `max_parsing` such threads ever run.
+    async fn in_server<T: Send + 'static>(
+        &self,
+        deadline: tokio::time::Instant,
+        what: &'static str,
+        work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let limit = self.config.timeout.as_secs_f64();
+        let turn = tokio::time::timeout_at(deadline, self.parsing.clone().acquire_owned()).await;
+        let permit: OwnedSemaphorePermit = match turn {
+            Ok(Ok(permit)) => permit,
+            _ => {
+                return Err(ApiError::unavailable(
+                    format!(
+                        "all {} of the server's parsing turns stayed busy until this request's deadline ({limit} s, --timeout; --max-parsing); retry later",
+                        self.config.max_parsing
+                    ),
+                    RETRY_AFTER_SECS,
+                ))
+            }
+        };
+        let handle = tokio::task::spawn_blocking(move || {
+            let _turn = permit;
+            work()
+        });
+        match tokio::time::timeout_at(deadline, handle).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                None,
+                format!("internal error: the {what} failed: {}", panic_message(e)),
+            )),
+            // Not worth retrying as it is: no Retry-After.
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                format!(
+                    "the {what} did not finish within this server's limit of {limit} s (--timeout)"
+                ),
+            )),
+        }
+    }
+
+    /// Parses a solve body, on a blocking thread. (The encoding's size is checked by the
+    /// solve, after propagation: see `SolveOptions::max_clauses`.)
+    async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
+        let max_tokens = self.config.max_answer_tokens;
+        let received = Instant::now();
+        let deadline = tokio::time::Instant::from_std(received) + self.config.timeout;
+        self.in_server(deadline, "parsing of the request", move || {
+            let request = SolveRequest::parse(&body)?;
+            answer_fits(&request, max_tokens)?;
+            Ok(Parsed {
+                request: Arc::new(request),
+                received,
+            })
+        })
+        .await
+    }
+
+    /// The control of a parsed request's solve: its deadline is the request's, counted
+    /// from when its body was received (parsing and queueing included); the caller stops
+    /// it when the answer is no longer wanted (client gone, job cancelled).
+    fn control(&self, parsed: &Parsed) -> Control {
+        let timeout = parsed.request.options.timeout(self.config.timeout);
+        Control::with_deadline(parsed.received.checked_add(timeout))
+    }
+
+    /// Runs `parsed` on a worker under `control` (see [`AppState::control`]): in this
+    /// process when its backend can be interrupted, else in a child process.
+    async fn solve(
+        self: &Arc<Self>,
+        ticket: Ticket,
+        parsed: Parsed,
+        control: Control,
+        on_start: impl FnOnce(),
+    ) -> Result<Solution, ApiError> {
+        let Parsed { request, .. } = parsed;
+        let solved = Arc::clone(&request);
+        let deadline = control.deadline().map_or_else(
+            || tokio::time::Instant::now() + self.config.timeout,
+            tokio::time::Instant::from_std,
+        );
+        let options = SolveOptions {
+            backend: request.options.backend.unwrap_or(self.config.backend),
+            max_clauses: Some(self.config.max_clauses),
+            max_memory: Some(self.config.max_memory),
+            strategy: request.options.strategy,
+            seed: request.options.seed,
+            certify: request.options.certify,
+            identify: request.options.identify,
+            max_consistent: request.options.max_consistent,
+            ..SolveOptions::count(request.options.limit())
+        };
+        let exe = self.config.exe.clone();
+        // What the solve has proven so far: the answer if it is late to notice its stop.
+        let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
+        let seen = latest.clone();
+        let watched = control.clone();
+        let turn = ticket
+            .run(deadline, deadline + GRACE, on_start, move |_| {
+                let t = Instant::now();
+                let budget = options
+                    .max_memory
+                    .unwrap_or_else(partrec_core::memory::budget);
+                let need = partrec_solve::estimate_memory(&solved.instance, &options);
+                let mut progress = |s: &Solution| {
+                    if let Ok(mut last) = seen.lock() {
+                        *last = Some(s.clone());
+                    }
+                };
+                let answer = if need >= budget / CONFINE_FROM {
+                    let timeout = control.remaining().unwrap_or(Duration::MAX);
+                    let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
+                    partrec_worker::solve_in_confined_child(
+                        &exe,
+                        &solved.instance,
+                        &options,
+                        timeout,
+                        &control,
+                        Some(limit),
+                        &mut progress,
+                    )
+                } else {
+                    partrec_worker::solve(
+                        &solved.instance,
+                        &options,
+                        &control,
+                        Some(&exe),
+                        &mut progress,
+                    )
+                };
+                (answer, t.elapsed().as_secs_f64())
+            })
+            .await;
+        match turn {
+            Turn::Done((Ok(solution), seconds)) => {
+                let outcome = format!("{:?}", solution.status).to_lowercase();
+                self.metrics.solve(&outcome, options.backend, seconds);
+                Ok(with_sizes(solution, &request))
+            }
+            Turn::Done((Err(e), seconds)) => {
+                self.metrics.solve("error", options.backend, seconds);
+                Err(solver_error(&e))
+            }
+            Turn::Late => {
+                let last = latest.lock().ok().and_then(|mut l| l.take());
+                let mut answer = stopped(last, options.limit);
+                answer.stats.stopped_in = Some(watched.live().phase().name().to_string());
+                Ok(with_sizes(answer, &request))
+            }
+            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), &request)),
+            Turn::Closed => Err(ApiError::unavailable(
+                "the server is shutting down",
+                RETRY_AFTER_SECS,
+            )),
+        }
+    }
+}
+
+/// Refuses (422) a request whose answer, a class for every declared token, would list
+/// more than `max` tokens.
+fn answer_fits(request: &SolveRequest, max: u64) -> Result<(), ApiError> {
+    check_listable(request.instance.groups(), max).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&format!("groups[{}].tokens", e.group)),
+            format!("body: {e} (--max-answer-tokens)"),
+        )
+    })
+}
+
+/// A timed-out answer given before the solve reported its sizes (it never started, or
+/// a child was killed before its first line) gets the sizes the parsed request already
+/// knows: its samples and values. Nothing is preprocessed for an answer that is late.
+fn with_sizes(mut solution: Solution, request: &SolveRequest) -> Solution {
+    let stats = &mut solution.stats;
+    if stats.timed_out && stats.samples == 0 {
+        stats.samples = request.instance.num_samples();
+        stats.values = request.instance.values().len();
+    }
+    solution
+}
+
+/// A solve estimated at this fraction of the memory budget or more runs in a confined
+/// child process (`1 / CONFINE_FROM`).
+const CONFINE_FROM: u64 = 4;
+
+/// A confined child's address space beyond the memory budget: code, thread stacks and
+/// allocator reserves that count as address space but not as memory used.
+const CHILD_ADDRESS_SLACK: u64 = 1 << 30;
+
+/// How long past a request's deadline the server waits for its solve to notice it
+/// before answering with what the solve had proven (the solve keeps its worker until
+/// it returns).
+const GRACE: Duration = Duration::from_millis(40);
+
+/// The answer for a failed solve: the solver refusing the instance (which the server's
+/// reader accepted) is 422 with its own message, naming the field; anything else is 500
+/// saying what happened (for a child process: a signal, an exit code).
+fn solver_error(e: &Error) -> ApiError {
+    match e {
+        Error::Input { message, at, .. } => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&field_of("body", at.as_ref())),
+            format!("body: {message}"),
+        ),
+        Error::Usage(message) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("body"),
+            format!("body: {message}"),
+        ),
+        _ => ApiError::from_library(e),
+    }
+}
+
+/// The message of a panicked or cancelled blocking task, on one line.
+fn panic_message(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "it was cancelled".into();
+    }
+    let payload = e.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    format!("it panicked: {}", text.replace('\n', " "))
+}
+
+/// How many bytes past the limit are read and dropped before a 413 is sent: a client
+/// gets its 413 only if it is still reading, and most clients read only after they
+/// have sent the whole body. A body larger still is cut off (connection closed).
+const DRAIN_FACTOR: usize = 16;
+
+/// After a 413 for a declared length, how long the rest of a body may pause before
+/// the connection is closed.
+const DRAIN_IDLE: Duration = Duration::from_secs(1);
+
+/// The 413 for a body over `limit` bytes.
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        Some("body"),
+        format!("body: larger than this server's limit of {limit} bytes (--max-body-mb)"),
+    )
+}
+
+/// Reads the body, up to `limit` bytes, within `within`; a larger one is 413 (after
+/// draining, see above), a slower one 408.
+async fn read_body(body: Body, limit: usize, within: Duration) -> Result<Bytes, ApiError> {
+    match tokio::time::timeout(within, read_body_now(body, limit)).await {
+        Ok(read) => read,
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            Some("body"),
+            format!(
+                "body: not received within {} s (--body-timeout): it is shorter than its Content-Length, or too slow",
+                within.as_secs_f64()
+            ),
+        )),
+    }
+}
+
+async fn read_body_now(mut body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some("body"),
+                format!("body: cannot be read: {e}"),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        } else if seen > limit.saturating_mul(DRAIN_FACTOR) {
+            break;
+        } else {
+            kept = Vec::new();
+        }
+    }
+    if seen > limit {
+        return Err(too_large(limit));
+    }
+    Ok(Bytes::from(kept))
+}
+
+/// Reads and drops what a client sends of a refused body, up to `cap` bytes, while it
+/// keeps coming (pauses under a second) and for at most `within`, so that a client
+/// that sends its whole body before reading is still there to read its 413.
+async fn drain(mut body: Body, cap: usize, within: Duration) {
+    let end = tokio::time::Instant::now() + within;
+    let mut seen = 0usize;
+    while seen <= cap {
+        let next = tokio::time::Instant::now() + DRAIN_IDLE;
+        match tokio::time::timeout_at(next.min(end), body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                seen = seen.saturating_add(frame.data_ref().map_or(0, |d| d.len()));
+            }
+            _ => break,
+        }
+    }
+}
+
+/// The body length a request declares, if it declares one that reads as a number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Answers 413 at once, before reading any body, when the declared `Content-Length`
+/// is over the limit; the body is not awaited (the connection closes after the
+/// answer, once what the client already sends has been read and dropped).
+async fn refuse_declared_oversize(
+    State(s): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = s.config.max_body_bytes;
+    if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
+        return next.run(request).await;
+    }
+    let waits_for_continue = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !waits_for_continue {
+        tokio::spawn(drain(
+            request.into_body(),
+            limit.saturating_mul(DRAIN_FACTOR),
+            s.config.body_timeout,
+        ));
+    }
+    too_large(limit).into_response()
+}
+
+/// The router with every route, the declared-length check, and the log-and-count layer.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/solve", post(solve))
+        .route("/v1/check", post(check))
+        .route("/v1/reduce/coloring", post(reduce_coloring))
+        .route("/v1/jobs", post(create_job))
+        .route("/v1/jobs/{id}", get(get_job).delete(delete_job))
+        .route("/v1/health", get(health))
+        .route("/v1/version", get(version))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_declared_oversize,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Logs one line per request (unless quiet) and counts it by route and status.
+async fn observe(State(s): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    // Counted by route pattern, so that made-up paths cannot grow the metrics.
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
+    let t = Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    s.metrics.request(method.as_str(), &route, status);
+    if !s.config.quiet {
+        eprintln!(
+            "partrec: {method} {path} {status} {:.1} ms",
+            t.elapsed().as_secs_f64() * 1e3
+        );
+    }
+    response
+}
+
+/// The body of a request, within the server's size and time limits.
+async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
+    read_body(raw, s.config.max_body_bytes, s.config.body_timeout).await
+}
+
+async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
+    let request = s.solve_request(body_of(&s, raw).await?).await?;
+    let ticket = s.admit()?;
+    let control = s.control(&request);
+    // Stopped when this handler ends, also when the client disconnects and the
+    // handler is dropped mid-solve: the solve then returns at once (a child process
+    // is killed).
+    let _stop_on_drop = StopOnDrop(control.clone());
+    Ok(JsonLine(s.solve(ticket, request, control, || {}).await?))
+}
+
+async fn check(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
+    let deadline = tokio::time::Instant::now() + s.config.timeout;
+    let raw = body_of(&s, raw).await?;
+    let judgement = s
+        .in_server(deadline, "check", move || {
+            let request = CheckRequest::parse(&raw)?;
+            judge(&request.instance, &request.candidate, "solution")
+                .map_err(|e| ApiError::from_library(&e))
+        })
+        .await?;
+    Ok(JsonLine(judgement).into_response())
+}
+
+async fn reduce_coloring(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
+    let deadline = tokio::time::Instant::now() + s.config.timeout;
+    let raw = body_of(&s, raw).await?;
+    let max = s.config.max_reduce_size;
+    let text = s
+        .in_server(deadline, "reduction", move || {
+            let request = ReduceRequest::parse(&raw, max)?;
+            let reduction = ColoringReduction::new(&request.graph, request.colors)
+                .map_err(|e| ApiError::from_library(&e))?;
+            // Refused before the reduced instance (and its reply) is built.
+            let samples = reduction.size().samples as u64;
+            if samples > max {
+                let (v, e) = (request.graph.vertices(), request.graph.edge_count());
+                let what = format!("{v} vertices + {e} edges");
+                return Err(reduction_too_large(samples, &what, max));
+            }
+            Ok(reduction.reduce("graph").to_json())
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], text + "\n").into_response())
+}
+
+async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
+    let request = s.solve_request(body_of(&s, raw).await?).await?;
+    let ticket = s.admit()?;
+    let id = format!("{:032x}", rand::random::<u128>());
+    let stop = s.control(&request);
+    if !s.jobs.insert(&id, stop.clone()) {
+        return Err(ApiError::unavailable(
+            format!(
+                "the job store is full ({} jobs); fetch or delete finished jobs",
+                s.config.max_jobs
+            ),
+            RETRY_AFTER_SECS,
+        ));
+    }
+    let job = id.clone();
+    let state = s.clone();
+    tokio::spawn(async move {
+        let starting = state.clone();
+        let started = job.clone();
+        let answer = state
+            .solve(ticket, request, stop, move || {
+                starting.jobs.update(&started, JobState::Running)
+            })
+            .await;
+        let finished = match answer {
+            Ok(solution) => JobState::Done {
+                result: Box::new(solution),
+            },
+            Err(e) => JobState::Failed { error: e.error },
+        };
+        state.jobs.update(&job, finished);
+    });
+    let href = format!("/v1/jobs/{id}");
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, href.clone())],
+        JsonLine(serde_json::json!({ "id": id, "state": "pending", "href": href })),
+    )
+        .into_response())
+}
+
+fn no_such_job(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        Some("id"),
+        format!("no job {id}: never created, already fetched, deleted, or expired"),
+    )
+}
+
+/// A job's state with its id, as `GET /v1/jobs/{id}` answers.
+#[derive(Serialize)]
+struct JobAnswer {
+    id: String,
+    #[serde(flatten)]
+    state: JobState,
+}
+
+/// A job id from the path, or a JSON 400 (not axum's plain-text rejection).
+fn job_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    id.map(|Path(id)| id).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            Some("id"),
+            format!("the job id is not valid: {}", e.body_text()),
+        )
+    })
+}
+
+async fn get_job(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<JsonLine<JobAnswer>, ApiError> {
+    let id = job_id(id)?;
+    match s.jobs.fetch(&id) {
+        Lookup::Missing => Err(no_such_job(&id)),
+        Lookup::Found(state) => Ok(JsonLine(JobAnswer { id, state })),
+    }
+}
+
+async fn delete_job(
+    State(s): State<Arc<AppState>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<JsonLine<serde_json::Value>, ApiError> {
+    let id = job_id(id)?;
+    match s.jobs.cancel(&id) {
+        Lookup::Missing => Err(no_such_job(&id)),
+        Lookup::Found(JobState::Pending | JobState::Running) => Ok(JsonLine(
+            serde_json::json!({ "id": id, "state": "cancelled" }),
+        )),
+        Lookup::Found(_) => Ok(JsonLine(
+            serde_json::json!({ "id": id, "state": "deleted" }),
+        )),
+    }
+}
+
+async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
+    let status = if s.shutting_down.load(Ordering::Relaxed) {
+        "shutting down"
+    } else {
+        "ok"
+    };
+    JsonLine(serde_json::json!({
+        "status": status,
+        "workers": s.config.workers,
+        "running": s.pool.running(),
+        "queued": s.pool.queued(),
+        "jobs": s.jobs.len(),
+    }))
+}
+
+async fn version() -> JsonLine<serde_json::Value> {
+    JsonLine(serde_json::json!({
+        "name": env!("CARGO_PKG_NAME"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "api": "v1",
+    }))
+}
+
+async fn metrics(State(s): State<Arc<AppState>>) -> Response {
+    let text = s.metrics.render(Gauges {
+        queued: s.pool.queued(),
+        running: s.pool.running(),
+        jobs: s.jobs.len(),
+    });
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn not_found(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        None,
+        format!(
+            "no route {method} {}; see /v1/version and the README",
+            uri.path()
+        ),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        format!("{} does not take {method}", uri.path()),
+    )
+}

@@ -1,0 +1,223 @@
+//! What a solve is asked to decide, and how: the options, the search strategies,
+//! local search, and their defaults.
+
+use crate::encode::Projection;
+use crate::preprocess::{PrepareOptions, Prepared};
+use partrec_sat::{Backend, Tuning};
+
+/// What to decide beyond finding one partition, and how to preprocess.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SolveOptions {
+    /// Count consistent partitions up to this many: 1 only finds one, 2 decides uniqueness.
+    pub limit: u64,
+    /// Which preprocessing steps run (all by default).
+    pub prepare: PrepareOptions,
+    /// How the sample clauses are written (the smallest, by default).
+    pub projection: Projection,
+    /// Whether a local search is tried before SAT.
+    pub local_search: LocalSearch,
+    /// The SAT backend.
+    pub backend: Backend,
+    /// Whether class propagation ([`propagate`](crate::propagate::propagate)) runs before the search.
+    #[serde(default = "on")]
+    pub propagate: bool,
+    /// Refuse to build an encoding estimated above this many clauses (after propagation,
+    /// so it bounds what is actually built); `None`: no count limit, only the memory
+    /// budget.
+    #[serde(default)]
+    pub max_clauses: Option<u64>,
+    /// The memory budget of this solve in bytes (`None`: the process's,
+    /// [`partrec_core::memory::budget`]): the encodings it would build (one per portfolio
+    /// member) are estimated first and refused as [`Error::Budget`](partrec_core::error::Error::Budget) when they exceed it.
+    #[serde(default)]
+    pub max_memory: Option<u64>,
+    /// How the search runs (chosen from the instance by default).
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// The backend's parameter preset (the portfolio sets its members' own).
+    #[serde(default)]
+    pub tuning: Tuning,
+    /// Certify the claim the answer makes (`unsat`, `unique`, a complete count) with
+    /// a DRAT proof ([`crate::proof::certify()`]), in [`Solution::certificate`](crate::solution::Solution::certificate).
+    #[serde(default)]
+    pub certify: bool,
+    /// On a sat answer, also compute what every consistent partition agrees on
+    /// ([`identify`](crate::identify::identify)), in [`Solution::identified`](crate::solution::Solution::identified), [`Solution::pinned`](crate::solution::Solution::pinned),
+    /// [`Solution::frame`](crate::solution::Solution::frame) and [`Solution::pinned_counts`](crate::solution::Solution::pinned_counts).
+    #[serde(default)]
+    pub identify: bool,
+    /// Renames the formula by this seed before CDCL ([`partrec_sat::shuffle`]): the same
+    /// answers by another search path. The portfolio's second member is always renamed,
+    /// by this seed + 1 (1 without one).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Find a partition violating the fewest samples (by weight) instead of one
+    /// violating none ([`maxsat`](crate::maxsat)); with `limit >= 2`, also whether it is the only
+    /// optimal one.
+    #[serde(default)]
+    pub max_consistent: bool,
+}
+
+/// How the search runs after preprocessing and propagation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Chosen from the instance: see [`Strategy::resolve`].
+    #[default]
+    Auto,
+    /// Local search, then CDCL with blocking clauses.
+    Cdcl,
+    /// The table-first search ([`table`](crate::table)) on every core.
+    Table,
+    /// Two CDCL searches side by side, the first to decide stopping the other, both
+    /// with CaDiCaL tuned for satisfiable formulas: the local search then CDCL, and
+    /// CDCL from the start on the formula renamed by another seed.
+    Portfolio,
+}
+
+impl Strategy {
+    /// Every strategy, in `--strategy` order.
+    pub const ALL: [Strategy; 4] = [
+        Strategy::Auto,
+        Strategy::Cdcl,
+        Strategy::Table,
+        Strategy::Portfolio,
+    ];
+
+    /// Its name, as in `--strategy`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Auto => "auto",
+            Strategy::Cdcl => "cdcl",
+            Strategy::Table => "table",
+            Strategy::Portfolio => "portfolio",
+        }
+    }
+
+    /// The strategy that runs on `prep` with `backend`. `Auto` becomes
+    /// [`Strategy::Portfolio`] on instances with three or more groups and at most
+    /// [`AUTO_SAMPLES`] distinct samples (the hard band: there one CDCL configuration
+    /// often decides within seconds where the other stalls) when the backend can be
+    /// interrupted (the loser must stop), else [`Strategy::Cdcl`]: with two groups
+    /// CDCL decides the README's sweeps in seconds, and large instances would pay
+    /// for two encodings.
+    pub fn resolve(self, prep: &Prepared, backend: Backend) -> Strategy {
+        match self {
+            Strategy::Auto
+                if prep.groups().len() >= 3
+                    && prep.len() <= AUTO_SAMPLES
+                    && backend.interruptible() =>
+            {
+                Strategy::Portfolio
+            }
+            Strategy::Auto => Strategy::Cdcl,
+            s => s,
+        }
+    }
+}
+
+/// `Auto` runs the portfolio only with at most this many distinct samples.
+pub const AUTO_SAMPLES: usize = 20_000;
+
+/// The default of switches that are on unless asked otherwise.
+pub(crate) fn on() -> bool {
+    true
+}
+
+/// The local search tried before SAT (see [`crate::local_search`]). It can only find
+/// partitions, never refute, so on an instance without one its budget is lost time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalSearch {
+    /// Budget [`LOCAL_SEARCH_WORK`], on instances with at least three groups and
+    /// [`LOCAL_SEARCH_MIN_TOKENS`] observed tokens, where it affords
+    /// [`LOCAL_SEARCH_MIN_STEPS`] steps. Measured: with two groups the projected CDCL
+    /// encoding decides every point of the README sweep in seconds, and the local
+    /// search is the weaker method there (10 s where SAT needs milliseconds at
+    /// ratio 1); with three groups CDCL times out just above the identifiability
+    /// threshold, where the local search finds partitions in a fraction of a second.
+    /// Smaller instances are instant for SAT, and on large ones a step is expensive.
+    Auto,
+    /// Never.
+    Off,
+    /// Always, with this budget in sample updates.
+    Work(u64),
+}
+
+/// The automatic local-search budget in sample updates (about 3 s on this machine).
+pub const LOCAL_SEARCH_WORK: u64 = 100_000_000;
+
+/// Fewer observed tokens than this: no automatic local search.
+pub const LOCAL_SEARCH_MIN_TOKENS: usize = 64;
+
+/// The automatic local search runs only if its budget allows this many steps.
+pub const LOCAL_SEARCH_MIN_STEPS: u64 = 100;
+
+impl LocalSearch {
+    /// The budget for `prep`, or `None` when the search does not run.
+    pub(crate) fn budget(self, prep: &Prepared) -> Option<u64> {
+        let groups = prep.groups();
+        match self {
+            LocalSearch::Off => None,
+            LocalSearch::Work(w) => Some(w),
+            LocalSearch::Auto => {
+                let tokens: usize = prep.order.iter().map(Vec::len).sum();
+                let per_step = 2
+                    * prep.len() as u64
+                    * groups.iter().map(|g| u64::from(g.classes)).sum::<u64>();
+                let affordable =
+                    per_step.saturating_mul(LOCAL_SEARCH_MIN_STEPS) <= LOCAL_SEARCH_WORK;
+                (groups.len() >= 3 && tokens >= LOCAL_SEARCH_MIN_TOKENS && affordable)
+                    .then_some(LOCAL_SEARCH_WORK)
+            }
+        }
+    }
+}
+
+impl SolveOptions {
+    /// Find one consistent partition.
+    pub fn find() -> Self {
+        Self::count(1)
+    }
+    /// Find one and decide whether it is the only one.
+    pub fn unique() -> Self {
+        Self::count(2)
+    }
+    /// Count consistent partitions up to `limit` (at least 1).
+    pub fn count(limit: u64) -> Self {
+        SolveOptions {
+            limit: limit.max(1),
+            prepare: PrepareOptions::default(),
+            projection: Projection::Auto,
+            local_search: LocalSearch::Auto,
+            backend: Backend::default(),
+            propagate: true,
+            max_clauses: None,
+            max_memory: None,
+            strategy: Strategy::Auto,
+            tuning: Tuning::Default,
+            seed: None,
+            certify: false,
+            identify: false,
+            max_consistent: false,
+        }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Strategy::ALL
+            .into_iter()
+            .find(|x| x.name() == s)
+            .ok_or_else(|| {
+                format!("unknown strategy {s:?} (expected auto, cdcl, table or portfolio)")
+            })
+    }
+}

@@ -1,0 +1,75 @@
+//! What a certificate claims, and the manifest entry that names its files.
+
+use partrec_core::model::partition::Partition;
+use serde::{Deserialize, Serialize};
+
+/// What a certificate proves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// No partition is consistent.
+    Unsat,
+    /// The listed partition is the only consistent one.
+    Unique,
+    /// The listed partitions (with the free tokens' placements) are all there are.
+    CountComplete,
+}
+
+/// One entry of `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// What is claimed.
+    pub claim: ClaimKind,
+    /// The CNF file (DIMACS), relative to the certificate folder.
+    pub cnf: String,
+    /// The proof file, relative to the certificate folder.
+    pub proof: String,
+    /// The proof format: `drat` (textual).
+    pub format: String,
+    /// What the claim rests on besides the proof.
+    pub rests_on: Vec<String>,
+    /// The partitions whose blocking clauses end the CNF (canonical, every token).
+    pub partitions: Vec<Partition>,
+    /// Consistent partitions in all: the listed ones with every placement of tokens
+    /// that occur in no sample.
+    pub count: u64,
+}
+
+/// A claim with its files' contents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Certified {
+    /// The manifest entry.
+    #[serde(flatten)]
+    pub entry: Entry,
+    /// The CNF, DIMACS text.
+    pub dimacs: String,
+    /// The proof, textual DRAT.
+    pub drat: String,
+}
+
+impl std::fmt::Display for ClaimKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ClaimKind::Unsat => "unsat",
+            ClaimKind::Unique => "unique",
+            ClaimKind::CountComplete => "count_complete",
+        })
+    }
+}
+
+/// The name of the manifest in a certificate folder.
+pub const MANIFEST: &str = "manifest.json";
+
+impl ClaimKind {
+    /// The one claim a complete count of `count` consistent partitions makes: none is
+    /// `unsat`, one `unique`, more a `count_complete`. A claim's kind follows from its
+    /// count, so a certificate cannot name another.
+    pub fn of_count(count: u64) -> ClaimKind {
+        match count {
+            0 => ClaimKind::Unsat,
+            1 => ClaimKind::Unique,
+            _ => ClaimKind::CountComplete,
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The solution report: what `partrec solve` prints and `partrec check` reads.
+
+use partrec_core::model::instance::TableEntry;
+use partrec_core::model::partition::Partition;
+use partrec_core::model::shown::shown_name;
+use serde::{Deserialize, Serialize};
+
+/// The verdict of a solve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// A consistent partition was found (and checked).
+    Sat,
+    /// A complete search proved that no consistent partition exists.
+    Unsat,
+    /// No verdict (a timeout, or a method that cannot prove anything).
+    Unknown,
+}
+
+impl Status {
+    /// The SAT-competition exit code: 10 sat, 20 unsat, 0 unknown.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Sat => 10,
+            Status::Unsat => 20,
+            Status::Unknown => 0,
+        }
+    }
+}
+
+/// Sizes and timings of one solve.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Samples in the file.
+    pub samples: usize,
+    /// Distinct samples after preprocessing.
+    pub distinct_samples: usize,
+    /// Distinct values.
+    pub values: usize,
+    /// Per group, tokens that occur in some sample (the rest are free).
+    pub observed_tokens: Vec<usize>,
+    /// CNF variables.
+    pub variables: usize,
+    /// CNF clauses (blocking clauses not included).
+    pub clauses: usize,
+    /// SAT solver calls.
+    pub solver_calls: usize,
+    /// Seconds spent deduplicating and ordering.
+    pub preprocess_seconds: f64,
+    /// Seconds spent in the local search tried before SAT.
+    #[serde(default)]
+    pub local_search_seconds: f64,
+    /// Seconds spent building the CNF.
+    pub encode_seconds: f64,
+    /// Seconds spent finding the first solution (or proving there is none).
+    pub solve_seconds: f64,
+    /// Seconds spent on further solutions (uniqueness, counting).
+    pub unique_seconds: f64,
+    /// Seconds spent in the checker.
+    pub check_seconds: f64,
+    /// Seconds spent in class propagation ([`crate::propagate`]).
+    #[serde(default)]
+    pub propagate_seconds: f64,
+    /// Per group, the observed tokens whose class propagation decided (no SAT needed for
+    /// them), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_tokens: Option<Vec<usize>>,
+    /// Branches propagation's lookahead tried after it stalled (each assumes the class
+    /// of one undecided token and propagates), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookahead_branches: Option<usize>,
+    /// The deadline struck before the search finished.
+    pub timed_out: bool,
+    /// Where the solve was when the deadline (or a stop) struck, when it did:
+    /// `reading`, `preprocessing`, `propagating`, `local search`, `encoding`,
+    /// `searching`, `deciding uniqueness`, `checking`, `certifying` or `identifying`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_in: Option<String>,
+    /// The SAT backend that searched, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<partrec_sat::Backend>,
+    /// Clauses the backend learnt from conflicts, where it reports them and was asked to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<u64>,
+    /// Why the answer is unsat without search, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsat_reason: Option<String>,
+    /// The search that produced the answer, once one ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<crate::options::Strategy>,
+    /// Tables the table search visited, when it ran: full tables enumerated, or, with
+    /// fewer distinct samples than cells (tokens first), the partitions' observed tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<u64>,
+    /// Seconds spent certifying the answer ([`crate::proof::certify()`]), when asked.
+    #[serde(default)]
+    pub certify_seconds: f64,
+    /// Seconds spent on `--identify` ([`crate::identify`]), when asked.
+    #[serde(default)]
+    pub identify_seconds: f64,
+}
+
+impl Stats {
+    /// Seconds spent in all stages together.
+    pub fn seconds(&self) -> f64 {
+        self.preprocess_seconds
+            + self.propagate_seconds
+            + self.local_search_seconds
+            + self.encode_seconds
+            + self.solve_seconds
+            + self.unique_seconds
+            + self.check_seconds
+            + self.certify_seconds
+            + self.identify_seconds
+    }
+}
+
+/// The answer to one instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Solution {
+    /// sat, unsat or unknown.
+    pub status: Status,
+    /// A consistent partition in canonical form (when sat).
+    pub partition: Option<Partition>,
+    /// The observed cells of `partition` and their values (when sat).
+    pub table: Option<Vec<TableEntry>>,
+    /// Whether `partition` is the only consistent one up to renaming (null if not asked or not decided).
+    pub unique: Option<bool>,
+    /// Consistent partitions found, up to the limit asked for (null if not asked).
+    pub count: Option<u64>,
+    /// True when `count` is the exact total, false when it is a lower bound.
+    pub count_complete: Option<bool>,
+    /// A second consistent partition, when `unique` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness: Option<Partition>,
+    /// Sizes and timings.
+    pub stats: Stats,
+    /// The proof of the claim the answer makes (`unsat`, `unique`, a complete count),
+    /// when certification was asked for ([`crate::proof`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<crate::proof::claim::Certified>,
+    /// With `--identify`: per group, a block id per token, shared exactly by tokens in
+    /// the same class in every consistent partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified: Option<Vec<Vec<u32>>>,
+    /// With `--identify`: per group and token, whether it is pinned: its identified
+    /// block is in the group's frame (blocks that no consistent partition puts in one
+    /// class, the largest first, as many as the group has classes), so it is in the
+    /// class of the same frame block in every consistent partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Vec<Vec<bool>>>,
+    /// With `--identify`: per group, the frame's blocks (token ids), the largest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<Vec<Vec<Vec<u32>>>>,
+    /// With `--identify`: per group, how many tokens are pinned, free and unobserved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_counts: Option<Vec<PinnedCounts>>,
+    /// When the instance names its tokens: per group, each class of `partition` as the
+    /// list of its tokens' names (classes in order, tokens in id order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<Vec<Vec<String>>>>,
+    /// When the instance names its tokens and `identified` is given: per group, each
+    /// identified block as the list of its tokens' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified_names: Option<Vec<Vec<Vec<String>>>>,
+    /// When the instance names its tokens and `frame` is given: per group, each frame
+    /// block as the list of its tokens' names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame_names: Option<Vec<Vec<Vec<String>>>>,
+    /// With `--max-consistent`: what the partition drops and whether that is optimal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_consistent: Option<MaxReport>,
+}
+
+/// A group's tokens by what the data says of them (`solve --identify`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedCounts {
+    /// Tokens whose block is in the frame.
+    pub pinned: u64,
+    /// Observed tokens that are not pinned.
+    pub free: u64,
+    /// Tokens in no sample (free, unless the group has one class: then pinned).
+    pub unobserved: u64,
+}
+
+/// The outcome of a maximum-consistency search (`solve --max-consistent`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MaxReport {
+    /// Total weight of the samples the partition violates (1 per sample unweighted).
+    pub cost: u64,
+    /// A proven lower bound on the least cost of any partition.
+    pub lower_bound: u64,
+    /// Whether `cost` is proven least (`cost == lower_bound`).
+    pub optimal: bool,
+    /// Indices of the violated samples: drop them and the partition is consistent.
+    pub dropped: Vec<usize>,
+    /// Unsatisfiable cores found on the way.
+    pub cores: usize,
+}
+
+/// Per group, each class of `partition` as the names of its tokens (ids where the
+/// instance has no names), classes numbered as in `partition`.
+pub fn class_names(
+    instance: &partrec_core::model::instance::Instance,
+    partition: &[Vec<u32>],
+) -> Vec<Vec<Vec<String>>> {
+    partition
+        .iter()
+        .enumerate()
+        .map(|(g, row)| {
+            let classes = row.iter().map(|&c| c as usize + 1).max().unwrap_or(0);
+            let mut out = vec![Vec::new(); classes];
+            for (t, &c) in row.iter().enumerate() {
+                out[c as usize].push(instance.token_name(g, t as u32));
+            }
+            out
+        })
+        .collect()
+}
+
+/// Names shown in a summary line at most (more: see the JSON).
+const SHOWN_NAMES: usize = 200;
+
+/// Characters of class lists shown in a summary line at most (more: see the JSON).
+const SHOWN_CHARS: usize = 4000;
+
+impl Solution {
+    /// Marks this answer's claims unproven, as a stop before they were settled (or
+    /// certified) leaves them: unsat becomes unknown, a complete count a lower bound,
+    /// uniqueness undecided; the answer is marked timed out.
+    pub fn withdraw_claims(&mut self) {
+        if self.status == Status::Unsat {
+            self.status = Status::Unknown;
+            self.stats.unsat_reason = None;
+        }
+        if self.count_complete == Some(true) {
+            self.count_complete = Some(false);
+        }
+        if self.unique == Some(true) {
+            self.unique = None;
+        }
+        self.stats.timed_out = true;
+    }
+
+    /// An empty answer with the given status.
+    pub fn new(status: Status) -> Self {
+        Solution {
+            status,
+            partition: None,
+            table: None,
+            unique: None,
+            count: None,
+            count_complete: None,
+            witness: None,
+            stats: Stats::default(),
+            certificate: None,
+            identified: None,
+            pinned: None,
+            frame: None,
+            pinned_counts: None,
+            frame_names: None,
+            names: None,
+            identified_names: None,
+            max_consistent: None,
+        }
+    }
+
+    /// A one-line human summary.
+    pub fn summary(&self) -> String {
+        let mut s = format!("{:?}", self.status).to_lowercase();
+        match self.unique {
+            Some(true) => s.push_str(", unique"),
+            Some(false) => s.push_str(", not unique"),
+            None => {}
+        }
+        if let (Some(n), Some(complete)) = (self.count, self.count_complete) {
+            s.push_str(&format!(", count {}{n}", if complete { "" } else { ">= " }));
+        }
+        let st = &self.stats;
+        if st.samples == 0 && st.timed_out {
+            s.push_str("; the deadline struck before any answer");
+        } else {
+            s.push_str(&format!(
+                "; {} samples ({} distinct), {} variables, {} clauses, {:.3} s",
+                st.samples,
+                st.distinct_samples,
+                st.variables,
+                st.clauses,
+                st.seconds()
+            ));
+        }
+        if st.timed_out {
+            s.push_str(" (timed out)");
+        }
+        if let Some(m) = &self.max_consistent {
+            s.push_str(&format!(
+                "; drops {} samples (cost {}{}, lower bound {})",
+                m.dropped.len(),
+                m.cost,
+                if m.optimal {
+                    ", optimal"
+                } else {
+                    ", not proven optimal"
+                },
+                m.lower_bound
+            ));
+        }
+        if let Some(names) = &self.names {
+            let total: usize = names.iter().flatten().map(Vec::len).sum();
+            if total <= SHOWN_NAMES {
+                let groups: Vec<String> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(g, classes)| {
+                        let list: Vec<String> = classes
+                            .iter()
+                            .map(|c| {
+                                let names: Vec<String> = c.iter().map(|n| shown_name(n)).collect();
+                                format!("{{{}}}", names.join(", "))
+                            })
+                            .collect();
+                        format!("group {g}: {}", list.join(" "))
+                    })
+                    .collect();
+                let text = groups.join("; ");
+                if text.len() <= SHOWN_CHARS {
+                    s.push_str(&format!("; classes: {text}"));
+                }
+            }
+        }
+        s
+    }
+}
