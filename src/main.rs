@@ -32,8 +32,17 @@ fn main() -> ExitCode {
 /// The error in the command line's terms: a library parameter becomes its flag.
 fn as_flags(e: &Error) -> String {
     match e {
-        Error::Param { name, message } => format!("--{} {message}", name.replace('_', "-")),
+        Error::Param { name, message } => format!("{} {message}", flag(name)),
         Error::Budget { .. } => format!("{e} (--max-memory sets it)"),
         other => other.to_string(),
+    }
+}
+
+/// The command-line flag of a library option: its name with dashes, except where the
+/// flag takes the value in other units.
+fn flag(name: &str) -> String {
+    match name {
+        "max_body_bytes" => "--max-body-mb".into(),
+        _ => format!("--{}", name.replace('_', "-")),
     }
 }

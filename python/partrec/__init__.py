@@ -587,9 +587,7 @@ def _solve(
     max_consistent: bool = False,
 ) -> Result:
     unique = _flag(unique, "unique")
-    if count is not None and unique:
-        raise ValueError("give unique=True or count=N, not both")
-    limit = 2 if unique else (1 if count is None else _int(count, "count"))
+    count = None if count is None else _int(count, "count")
     options = (
         _seconds(timeout, "timeout"),
         _name(backend, "backend"),
@@ -600,7 +598,7 @@ def _solve(
     )
     max_consistent = _flag(max_consistent, "max_consistent")
     with _frozen(arrays[0]):
-        out = _native.solve(arrays, limit, *options, _WORKER, interrupt, names, max_consistent)
+        out = _native.solve(arrays, unique, count, *options, _WORKER, interrupt, names, max_consistent)
     answer = json.loads(out["answer"])
     pinned = answer.get("pinned")
     return Result(

@@ -15,7 +15,8 @@ __version__: str
 
 def solve(
     arrays: _Arrays,
-    limit: int,
+    unique: bool,
+    count: Optional[int],
     timeout: Optional[float],
     backend: Optional[str],
     strategy: Optional[str],

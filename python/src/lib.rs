@@ -31,14 +31,23 @@ const SIGNAL_POLL: Duration = Duration::from_millis(5);
 /// anything else `RuntimeError`.
 fn py_err(e: Error) -> PyErr {
     match e {
-        Error::Input { .. } | Error::Param { .. } | Error::Usage(_) => {
-            PyValueError::new_err(e.to_string())
+        Error::Param { name, message } => {
+            PyValueError::new_err(format!("{} {message}", keyword(name)))
         }
+        Error::Input { .. } | Error::Usage(_) => PyValueError::new_err(e.to_string()),
         Error::Budget { .. } => {
             PyMemoryError::new_err(format!("{e} (partrec.set_max_memory raises it)"))
         }
         Error::Io { .. } => PyOSError::new_err(e.to_string()),
         Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// The keyword argument of a library option, where Python spells it otherwise.
+fn keyword(name: &str) -> &str {
+    match name {
+        "lambda" => "l2",
+        other => other,
     }
 }
 
@@ -456,12 +465,13 @@ fn control(timeout: Option<f64>) -> PyResult<Control> {
 /// Solves; returns the answer as JSON (without the partitions) and the partition,
 /// witness and identified blocks as arrays.
 #[pyfunction]
-#[pyo3(signature = (arrays, limit, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
+#[pyo3(signature = (arrays, unique, count, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
 #[allow(clippy::too_many_arguments)]
 fn solve<'py>(
     py: Python<'py>,
     arrays: PyArrays<'_>,
-    limit: u64,
+    unique: bool,
+    count: Option<u64>,
     timeout: Option<f64>,
     backend: Option<&str>,
     strategy: Option<&str>,
@@ -473,12 +483,7 @@ fn solve<'py>(
     names: Option<Vec<Vec<String>>>,
     max_consistent: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    if limit == 0 {
-        return Err(PyValueError::new_err(
-            "count must be at least 1 (1 finds a partition, 2 decides uniqueness)",
-        ));
-    }
-    let mut options = SolveOptions::count(limit);
+    let mut options = SolveOptions::deciding(unique, count).map_err(py_err)?;
     if let Some(b) = backend {
         options.backend = b
             .parse()
@@ -493,19 +498,10 @@ fn solve<'py>(
     options.certify = certify.is_some();
     options.identify = identify;
     options.max_consistent = max_consistent;
+    options.validate().map_err(py_err)?;
     if let Some(dir) = &certify {
-        if dir.as_os_str().is_empty() {
-            return Err(PyValueError::new_err(
-                "certify: an empty path (give a folder)",
-            ));
-        }
+        partrec_solve::proof::check_folder(dir, &[]).map_err(py_err)?;
         utf8(dir)?;
-        if dir.exists() && !dir.is_dir() {
-            return Err(PyValueError::new_err(format!(
-                "certify {}: exists and is not a folder",
-                dir.display()
-            )));
-        }
     }
     let ctl = control(timeout)?;
     let mut inst = instance(&arrays, None)?;

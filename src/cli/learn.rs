@@ -4,7 +4,7 @@ use crate::cli::common::{after_help, timeout, JsonOutput, Quiet};
 use crate::cli::live;
 use clap::Args;
 use partrec::baseline::learn::{learn_with_progress, LearnOptions};
-use partrec::{Error, Instance, Result};
+use partrec::{Instance, Result};
 use std::time::Instant;
 
 /// `partrec learn` flags.
@@ -46,11 +46,7 @@ pub struct LearnArgs {
 /// Trains, clusters, checks; writes the report and a summary line.
 pub fn run(a: LearnArgs) -> Result<i32> {
     a.json.out.check(&[&a.instance])?;
-    if a.dim == Some(0) {
-        return Err(Error::Usage("--dim must be at least 1".into()));
-    }
     let time_limit = timeout(a.timeout)?;
-    let instance = Instance::read(&a.instance)?;
     let options = LearnOptions {
         dim: a.dim,
         steps: a.steps,
@@ -61,6 +57,8 @@ pub fn run(a: LearnArgs) -> Result<i32> {
         time_limit,
         ..LearnOptions::default()
     };
+    options.validate()?;
+    let instance = Instance::read(&a.instance)?;
     let bar = live::status(a.quiet.live());
     let start = Instant::now();
     let report = learn_with_progress(

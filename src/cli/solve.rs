@@ -5,7 +5,7 @@ use crate::cli::live;
 use clap::Args;
 use partrec::io::output::check_apart;
 use partrec::solve::SolveOptions;
-use partrec::{Error, Instance, Result};
+use partrec::{Instance, Result};
 use std::path::Path;
 
 /// `partrec solve` flags.
@@ -62,15 +62,6 @@ pub struct SolveArgs {
 
 /// Solves, prints the answer and a summary line; the verdict is the exit code.
 pub fn run(a: SolveArgs) -> Result<i32> {
-    if a.count == Some(0) {
-        return Err(Error::Usage(
-            "--count must be at least 1 (1 finds a partition, 2 decides uniqueness)".into(),
-        ));
-    }
-    a.json.out.check(&[&a.instance])?;
-    if let Some(dir) = &a.certify {
-        check_certify_folder(dir, &a.instance, a.json.out.path())?;
-    }
     let options = SolveOptions {
         backend: a.backend.backend,
         strategy: a.strategy,
@@ -78,12 +69,13 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         certify: a.certify.is_some(),
         identify: a.identify,
         max_consistent: a.max_consistent,
-        ..match (a.unique, a.count) {
-            (true, _) => SolveOptions::unique(),
-            (false, Some(n)) => SolveOptions::count(n),
-            (false, None) => SolveOptions::find(),
-        }
+        ..SolveOptions::deciding(a.unique, a.count)?
     };
+    options.validate()?;
+    a.json.out.check(&[&a.instance])?;
+    if let Some(dir) = &a.certify {
+        check_certify_folder(dir, &a.instance, a.json.out.path())?;
+    }
     let timeout = timeout(a.timeout)?;
     // Only a deadline needs a child process (for a backend that cannot be interrupted).
     let exe = timeout.map(|_| own_exe()).transpose()?;
@@ -121,30 +113,18 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     Ok(solution.status.exit_code())
 }
 
-/// Refuses a `--certify` folder that is not a folder, or whose files would overwrite
-/// the instance or collide with `-o`, before anything is solved or written.
+/// Refuses a `--certify` folder the library refuses (see
+/// [`partrec::proof::check_folder`]: the instance is kept apart), and one whose files
+/// `-o` would write over, before anything is solved or written.
 fn check_certify_folder(dir: &Path, instance: &str, output: Option<&str>) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "--certify {}: exists and is not a folder",
-            dir.display()
-        )));
-    }
-    let files = partrec::proof::files(dir);
-    let input = [(Path::new(instance), format!("the input {instance}"))];
-    for file in &files {
-        if instance != "-" {
-            check_apart(file, "--certify", &input)?;
-        }
-        if file.is_dir() {
-            return Err(Error::Usage(format!(
-                "--certify {}: {} is a folder, where the certificate writes a file",
-                dir.display(),
-                file.display()
-            )));
-        }
-    }
+    let input = format!("the input {instance}");
+    let keep: Vec<(&Path, String)> = match instance {
+        "-" => Vec::new(),
+        _ => vec![(Path::new(instance), input)],
+    };
+    partrec::proof::check_folder(dir, &keep)?;
     if let Some(out) = output.filter(|o| *o != "-") {
+        let files = partrec::proof::files(dir);
         let written: Vec<_> = files
             .iter()
             .map(|f| {

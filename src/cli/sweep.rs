@@ -194,7 +194,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         zipf: a.zipf,
     };
     config.validate()?;
-    let timeout: Duration = parse_timeout(a.timeout, "--timeout")?;
+    let timeout: Duration = parse_timeout(a.timeout, "timeout")?;
     let Start { mut rows, done } = Start::prepare(&config, a.output.as_deref(), a.resume)?;
     let exe = own_exe()?;
     let options = SolveOptions {

@@ -85,6 +85,38 @@ impl Default for LearnOptions {
     }
 }
 
+impl LearnOptions {
+    /// Checks every rule on the options, naming the option that breaks one
+    /// ([`Error::Param`]); [`learn_with_progress`] checks it first.
+    pub fn validate(&self) -> Result<()> {
+        if self.dim == Some(0) {
+            return Err(Error::param("dim", "must be at least 1"));
+        }
+        if self.steps == 0 {
+            return Err(Error::param("steps", "must be at least 1"));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Error::param(
+                "lr",
+                format!("must be a number > 0, got {}", self.lr),
+            ));
+        }
+        if let Some(lambda) = self.lambda.filter(|l| !(*l >= 0.0 && l.is_finite())) {
+            return Err(Error::param(
+                "lambda",
+                format!("must be a number >= 0, got {lambda}"),
+            ));
+        }
+        if !(1..=MAX_RESTARTS).contains(&self.restarts) {
+            return Err(Error::param(
+                "restarts",
+                format!("must be from 1 to {MAX_RESTARTS}, got {}", self.restarts),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What the training did.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Training {
@@ -581,18 +613,7 @@ pub fn learn_with_progress(
     control: &Control,
     progress: &mut dyn FnMut(usize, f64),
 ) -> Result<LearnReport> {
-    let valid = options.steps > 0
-        && options.lr > 0.0
-        && options.lr.is_finite()
-        && (1..=MAX_RESTARTS).contains(&options.restarts)
-        && options
-            .lambda
-            .is_none_or(|lambda| lambda >= 0.0 && lambda.is_finite());
-    if !valid {
-        return Err(Error::Usage(format!(
-            "steps and learning rate must be > 0, restarts from 1 to {MAX_RESTARTS}, and the L2 weight a number >= 0"
-        )));
-    }
+    options.validate()?;
     partrec_core::model::compact::listable(instance.groups())?;
     let start = Instant::now();
     if let Some(reason) = Prepared::new(instance).refutation {
@@ -682,6 +703,27 @@ pub fn learn_with_progress(
 mod tests {
     use super::*;
     use partrec_core::generate::{generate, GenerateParams};
+
+    #[test]
+    fn options_are_refused_by_name() {
+        let name = |options: LearnOptions| match options.validate() {
+            Err(Error::Param { name, .. }) => name,
+            other => panic!("{other:?}"),
+        };
+        let ok = LearnOptions::default();
+        assert!(ok.validate().is_ok());
+        assert_eq!(name(LearnOptions { dim: Some(0), ..ok }), "dim");
+        assert_eq!(name(LearnOptions { steps: 0, ..ok }), "steps");
+        assert_eq!(name(LearnOptions { lr: f64::NAN, ..ok }), "lr");
+        assert_eq!(
+            name(LearnOptions {
+                lambda: Some(-1.0),
+                ..ok
+            }),
+            "lambda"
+        );
+        assert_eq!(name(LearnOptions { restarts: 0, ..ok }), "restarts");
+    }
 
     fn planted(
         tokens: Vec<u32>,

@@ -93,15 +93,31 @@ const WITHIN_POLL: Duration = Duration::from_millis(2);
 /// The longest time limit accepted (about 31 years): deadlines beyond it would overflow.
 pub const MAX_SECONDS: f64 = 1e9;
 
-/// A time limit in seconds, refused (naming `name`, a flag or a parameter) unless in
-/// (0, [`MAX_SECONDS`]].
-pub fn parse_seconds(secs: f64, name: &str) -> partrec_core::error::Result<Duration> {
-    if secs > 0.0 && secs <= MAX_SECONDS {
-        Ok(Duration::from_secs_f64(secs))
+/// A time limit in seconds, refused unless in (0, [`MAX_SECONDS`]], with an error
+/// naming the option `name` (`timeout`, `job_ttl`).
+pub fn parse_seconds(secs: f64, name: &'static str) -> partrec_core::error::Result<Duration> {
+    let secs = positive_seconds(secs, name)?;
+    if secs > MAX_SECONDS {
+        return Err(partrec_core::error::Error::param(
+            name,
+            format!(
+                "must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
+            ),
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// A time limit in seconds that something else bounds (a server's longest), refused
+/// unless it is a number > 0, with an error naming the option `name`.
+pub fn positive_seconds(secs: f64, name: &'static str) -> partrec_core::error::Result<f64> {
+    if secs > 0.0 {
+        Ok(secs)
     } else {
-        Err(partrec_core::error::Error::Usage(format!(
-            "{name} must be a number of seconds from 0 (exclusive) to {MAX_SECONDS:e}, got {secs}"
-        )))
+        Err(partrec_core::error::Error::param(
+            name,
+            format!("must be a number of seconds > 0, got {secs}"),
+        ))
     }
 }
 

@@ -10,13 +10,14 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use partrec_core::check::Candidate;
-use partrec_core::error::{Error, InputKind, Location};
+use partrec_core::error::{Error, InputKind, Location, Result};
 use partrec_core::io::json::{parse_error, plain_words, text_problem, Described, Obj};
 use partrec_core::model::instance::Instance;
 use partrec_reduction::coloring::ColoringReduction;
 use partrec_reduction::graph::{parse_col, Graph};
+use partrec_sat::control::positive_seconds;
 use partrec_sat::Backend;
-use partrec_solve::Strategy;
+use partrec_solve::{SolveOptions, Strategy};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -71,6 +72,22 @@ impl ApiError {
             Error::Io { .. } | Error::Internal(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, None, e.to_string())
             }
+        }
+    }
+
+    /// 400 naming `options.NAME` for an option the library refused
+    /// ([`Error::Param`]); any other error as [`ApiError::from_library`].
+    pub fn from_option(e: &Error) -> Self {
+        match e {
+            Error::Param { name, message } => {
+                let field = format!("options.{name}");
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    Some(&field),
+                    format!("body: {field} {message}"),
+                )
+            }
+            other => ApiError::from_library(other),
         }
     }
 
@@ -179,13 +196,31 @@ impl Described for SolveRequestOptions {
 }
 
 impl SolveRequestOptions {
-    /// The count limit asked for: 2 for `unique`, `count`, or 1.
-    pub fn limit(&self) -> u64 {
-        if self.unique {
-            2
-        } else {
-            self.count.unwrap_or(1).max(1)
+    /// The library's options for this request, validated (the library's rules, and a
+    /// timeout in range), with `backend` where the request names none.
+    pub fn solve_options(&self, backend: Backend) -> Result<SolveOptions> {
+        if let Some(secs) = self.timeout {
+            // Above the server's longest, the server's longest applies.
+            positive_seconds(secs, "timeout")?;
         }
+        let options = SolveOptions {
+            backend: self.backend.unwrap_or(backend),
+            strategy: self.strategy,
+            seed: self.seed,
+            certify: self.certify,
+            identify: self.identify,
+            max_consistent: self.max_consistent,
+            ..SolveOptions::deciding(self.unique, self.count)?
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// The count limit asked for: 2 for `unique`, `count`, or 1 (for options that
+    /// passed [`SolveRequestOptions::solve_options`]).
+    pub fn limit(&self) -> u64 {
+        self.solve_options(Backend::default())
+            .map_or(1, |o| o.limit)
     }
 
     /// The time the request may take: its own timeout, at most `max`.
@@ -247,27 +282,9 @@ impl SolveRequest {
                     })?
             }
         };
-        if options.count == Some(0) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Some("options.count"),
-                "body: options.count must be at least 1 (1 finds a partition, 2 decides uniqueness)",
-            ));
-        }
-        if options.unique && options.count.is_some() {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Some("options.count"),
-                "body: options: give `unique` or `count`, not both",
-            ));
-        }
-        if let Some(t) = options.timeout.filter(|t| !(t.is_finite() && *t > 0.0)) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                Some("options.timeout"),
-                format!("body: options.timeout must be a number of seconds > 0, got {t}"),
-            ));
-        }
+        options
+            .solve_options(Backend::default())
+            .map_err(|e| ApiError::from_option(&e))?;
         Ok(SolveRequest { instance, options })
     }
 }

@@ -83,40 +83,39 @@ pub fn default_max_parsing() -> usize {
 }
 
 impl ServeConfig {
-    /// Checks that every limit is usable.
+    /// Checks that every limit is usable; an error names the field.
     pub fn validate(&self) -> Result<()> {
-        if self.workers == 0 || self.max_body_bytes == 0 || self.max_jobs == 0 {
-            return Err(Error::Usage(
-                "--workers, --max-body-mb and --max-jobs must be > 0".into(),
-            ));
+        let counts = [
+            ("workers", self.workers as u64),
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("max_jobs", self.max_jobs as u64),
+            ("max_connections", self.max_connections as u64),
+            ("max_parsing", self.max_parsing as u64),
+            ("max_reduce_size", self.max_reduce_size),
+            ("max_answer_tokens", self.max_answer_tokens),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, value)| *value == 0) {
+            return Err(Error::param(name, "must be > 0"));
         }
-        if self.timeout.is_zero()
-            || self.job_ttl.is_zero()
-            || self.header_timeout.is_zero()
-            || self.body_timeout.is_zero()
-        {
-            return Err(Error::Usage(
-                "--timeout, --job-ttl, --header-timeout and --body-timeout must be > 0 seconds"
-                    .into(),
-            ));
+        let times = [
+            ("timeout", self.timeout),
+            ("job_ttl", self.job_ttl),
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+        ];
+        if let Some((name, _)) = times.iter().find(|(_, value)| value.is_zero()) {
+            return Err(Error::param(name, "must be > 0 seconds"));
         }
-        for (flag, value) in [
-            ("--max-connections", self.max_connections as u64),
-            ("--max-parsing", self.max_parsing as u64),
-            ("--max-reduce-size", self.max_reduce_size),
-            ("--max-answer-tokens", self.max_answer_tokens),
+        for (name, value) in [
+            ("max_connections", self.max_connections),
+            ("max_parsing", self.max_parsing),
         ] {
-            if value == 0 {
-                return Err(Error::Usage(format!("{flag} must be > 0")));
+            if value > Semaphore::MAX_PERMITS {
+                return Err(Error::param(
+                    name,
+                    format!("must be at most {}", Semaphore::MAX_PERMITS),
+                ));
             }
-        }
-        if self.max_parsing > Semaphore::MAX_PERMITS
-            || self.max_connections > Semaphore::MAX_PERMITS
-        {
-            return Err(Error::Usage(format!(
-                "--max-connections and --max-parsing must be at most {}",
-                Semaphore::MAX_PERMITS
-            )));
         }
         Ok(())
     }

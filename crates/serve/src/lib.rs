@@ -22,6 +22,58 @@
 //! Shutdown (SIGTERM or Ctrl-C) stops accepting connections, refuses work that has
 //! not started, cancels background jobs, lets running requests finish (each is
 //! bounded by its timeout) and returns.
+//!
+//! ```
+//! use partrec_serve::{serve, ServeConfig};
+//! use std::io::{Read, Write};
+//! use std::time::Duration;
+//!
+//! let config = ServeConfig {
+//!     addr: "127.0.0.1:0".parse().unwrap(),
+//!     workers: 1,
+//!     queue: 4,
+//!     max_body_bytes: 1 << 20,
+//!     timeout: Duration::from_secs(10),
+//!     max_clauses: 1 << 20,
+//!     max_memory: 1 << 30,
+//!     job_ttl: Duration::from_secs(60),
+//!     max_jobs: 16,
+//!     quiet: true,
+//!     exe: std::path::PathBuf::from("partrec").into(),
+//!     backend: partrec_sat::Backend::Cadical,
+//!     header_timeout: Duration::from_secs(5),
+//!     body_timeout: Duration::from_secs(5),
+//!     max_connections: 8,
+//!     max_parsing: 2,
+//!     max_reduce_size: 1 << 20,
+//!     max_answer_tokens: 1 << 20,
+//! };
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! runtime.block_on(async {
+//!     let listener = tokio::net::TcpListener::bind(config.addr).await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//!     let server = tokio::spawn(serve(listener, config, async { stopped.await.ok(); }));
+//!     // Solve a two-token instance over plain HTTP/1.1.
+//!     let body = r#"{"groups": [{"tokens": 2, "classes": 2}], "samples": [{"x": [0], "y": 1}]}"#;
+//!     let answer = tokio::task::spawn_blocking(move || {
+//!         let mut stream = std::net::TcpStream::connect(addr).unwrap();
+//!         write!(stream, "POST /v1/solve HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+//!                         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+//!                body.len()).unwrap();
+//!         let mut answer = String::new();
+//!         stream.read_to_string(&mut answer).unwrap();
+//!         answer
+//!     })
+//!     .await
+//!     .unwrap();
+//!     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+//!     assert!(answer.contains(r#""status":"sat""#), "{answer}");
+//!     stop.send(()).unwrap();
+//!     server.await.unwrap()
+//! })?;
+//! # Ok::<(), partrec_core::error::Error>(())
+//! ```
 
 pub mod api;
 pub mod config;

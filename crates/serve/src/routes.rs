@@ -189,15 +189,12 @@ impl AppState {
             tokio::time::Instant::from_std,
         );
         let options = SolveOptions {
-            backend: request.options.backend.unwrap_or(self.config.backend),
             max_clauses: Some(self.config.max_clauses),
             max_memory: Some(self.config.max_memory),
-            strategy: request.options.strategy,
-            seed: request.options.seed,
-            certify: request.options.certify,
-            identify: request.options.identify,
-            max_consistent: request.options.max_consistent,
-            ..SolveOptions::count(request.options.limit())
+            ..request
+                .options
+                .solve_options(self.config.backend)
+                .map_err(|e| ApiError::from_option(&e))?
         };
         let exe = self.config.exe.clone();
         // What the solve has proven so far: the answer if it is late to notice its stop.

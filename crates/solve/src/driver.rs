@@ -13,7 +13,7 @@ use crate::portfolio::{
 use crate::preprocess::Prepared;
 use crate::propagate::{propagate, Propagated, Quotient};
 use crate::solution::{Solution, Status};
-use partrec_core::error::{Error, Result};
+use partrec_core::error::Result;
 use partrec_core::model::compact::TokenMap;
 use partrec_core::model::instance::Instance;
 use partrec_sat::{Control, Phase};
@@ -64,17 +64,7 @@ pub fn solve_with(
     control: &Control,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
-    if options.max_consistent && options.limit > 2 {
-        return Err(Error::Usage(
-            "a maximum-consistency search decides uniqueness (unique) but does not count further"
-                .into(),
-        ));
-    }
-    if options.max_consistent && (options.certify || options.identify) {
-        return Err(Error::Usage(
-            "a maximum-consistency answer is neither certified nor identified: certificates and identify speak of partitions consistent with every sample".into(),
-        ));
-    }
+    options.validate()?;
     partrec_core::model::compact::listable(instance.groups())?;
     afford_answer(instance, options)?;
     let (mut out, reduced) = if options.max_consistent {
@@ -221,13 +211,6 @@ pub(crate) fn search(
         afford_search(&prep, options, strategy)?;
     }
     let out = match strategy {
-        Strategy::Portfolio if !options.backend.interruptible() => Err(Error::param(
-            "strategy",
-            format!(
-                "portfolio needs a backend that can be interrupted (cadical), not {}",
-                options.backend
-            ),
-        )),
         Strategy::Portfolio => portfolio(&searched, options, control, out, progress),
         Strategy::Table => {
             let source = table_source(&searched, options, threads(), control, &mut out)?;

@@ -7,6 +7,22 @@
 //! has passed [`partrec_core::check::check`]; a failure there is an internal error,
 //! never output. `unsat` is reported only when the solver finished its search
 //! (or two samples with the same tokens disagree, which is a proof by itself).
+//!
+//! ```
+//! use partrec_core::model::instance::Instance;
+//! use partrec_solve::solution::Status;
+//! use partrec_solve::{solve, SolveOptions};
+//!
+//! // Token 1 of group 0 is told apart by its values; the answer is unique.
+//! let text = r#"{"groups": [{"tokens": 2, "classes": 2}, {"tokens": 2, "classes": 1}],
+//!                "samples": [{"x": [0, 0], "y": "a"}, {"x": [1, 1], "y": "b"},
+//!                            {"x": [0, 1], "y": "a"}]}"#;
+//! let instance = Instance::from_json(text.as_bytes(), "example")?;
+//! let solution = solve(&instance, &SolveOptions::unique(), &mut |_| {})?;
+//! assert_eq!(solution.status, Status::Sat);
+//! assert_eq!(solution.unique, Some(true));
+//! # Ok::<(), partrec_core::error::Error>(())
+//! ```
 
 pub mod budget;
 pub mod clique;

@@ -3,6 +3,7 @@
 
 use crate::encode::Projection;
 use crate::preprocess::{PrepareOptions, Prepared};
+use partrec_core::error::{Error, Result};
 use partrec_sat::{Backend, Tuning};
 
 /// What to decide beyond finding one partition, and how to preprocess.
@@ -183,6 +184,75 @@ impl SolveOptions {
     pub fn unique() -> Self {
         Self::count(2)
     }
+    /// The options deciding what a front end asks with `unique` and `count`: one
+    /// partition (neither), uniqueness (`unique`, which is `count` 2), or a count up to
+    /// `count`. The other fields are the defaults; check the whole with
+    /// [`SolveOptions::validate`].
+    ///
+    /// ```
+    /// use partrec_solve::SolveOptions;
+    ///
+    /// assert_eq!(SolveOptions::deciding(true, None)?.limit, 2);
+    /// assert_eq!(SolveOptions::deciding(false, Some(10))?.limit, 10);
+    /// let e = SolveOptions::deciding(false, Some(0)).unwrap_err();
+    /// assert_eq!(e.to_string(), "count must be at least 1 (1 finds a partition, 2 decides uniqueness)");
+    /// # Ok::<(), partrec_core::error::Error>(())
+    /// ```
+    pub fn deciding(unique: bool, count: Option<u64>) -> Result<Self> {
+        match (unique, count) {
+            (true, Some(_)) => Err(Error::param(
+                "count",
+                "cannot be given with unique (which is count 2): give one",
+            )),
+            (false, Some(n)) => {
+                let options = Self::count(n);
+                options.check_limit(n)?;
+                Ok(options)
+            }
+            (true, None) => Ok(Self::unique()),
+            (false, None) => Ok(Self::find()),
+        }
+    }
+
+    /// Checks every rule the options must follow, and names the option that breaks
+    /// one ([`Error::Param`]); every front end reports it in its own spelling (a flag,
+    /// a request field, a keyword argument). The solve entry points check it first.
+    pub fn validate(&self) -> Result<()> {
+        self.check_limit(self.limit)?;
+        if self.max_consistent && self.limit > 2 {
+            return Err(Error::param(
+                "max_consistent",
+                "decides uniqueness (unique) but does not count further",
+            ));
+        }
+        if self.max_consistent && (self.certify || self.identify) {
+            return Err(Error::param(
+                "max_consistent",
+                "is neither certified nor identified: certificates and identify speak of partitions consistent with every sample",
+            ));
+        }
+        if self.strategy == Strategy::Portfolio && !self.backend.interruptible() {
+            return Err(Error::param(
+                "strategy",
+                format!(
+                    "portfolio needs a backend that can be interrupted (cadical), not {}",
+                    self.backend
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_limit(&self, limit: u64) -> Result<()> {
+        if limit == 0 {
+            return Err(Error::param(
+                "count",
+                "must be at least 1 (1 finds a partition, 2 decides uniqueness)",
+            ));
+        }
+        Ok(())
+    }
+
     /// Count consistent partitions up to `limit` (at least 1).
     pub fn count(limit: u64) -> Self {
         SolveOptions {
@@ -219,5 +289,64 @@ impl std::str::FromStr for Strategy {
             .ok_or_else(|| {
                 format!("unknown strategy {s:?} (expected auto, cdcl, table or portfolio)")
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(options: SolveOptions) -> &'static str {
+        match options.validate() {
+            Err(Error::Param { name, .. }) => name,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_rule_names_its_option() {
+        assert!(SolveOptions::unique().validate().is_ok());
+        assert_eq!(
+            refused(SolveOptions {
+                limit: 0,
+                ..SolveOptions::find()
+            }),
+            "count"
+        );
+        let max = SolveOptions {
+            max_consistent: true,
+            ..SolveOptions::find()
+        };
+        assert!(max.validate().is_ok());
+        assert_eq!(refused(SolveOptions { limit: 3, ..max }), "max_consistent");
+        assert_eq!(
+            refused(SolveOptions {
+                certify: true,
+                ..max
+            }),
+            "max_consistent"
+        );
+        assert_eq!(
+            refused(SolveOptions {
+                identify: true,
+                ..max
+            }),
+            "max_consistent"
+        );
+        let portfolio = SolveOptions {
+            strategy: Strategy::Portfolio,
+            ..SolveOptions::find()
+        };
+        assert!(portfolio.validate().is_ok());
+        let varisat = SolveOptions {
+            backend: Backend::Varisat,
+            ..portfolio
+        };
+        assert_eq!(refused(varisat), "strategy");
+        match SolveOptions::deciding(true, Some(2)) {
+            Err(Error::Param { name: "count", .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(SolveOptions::deciding(false, None).unwrap().limit, 1);
     }
 }

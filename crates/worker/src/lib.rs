@@ -14,6 +14,23 @@
 //! kept: a child that refuses its input answers [`Response::Failed`] with its
 //! one-line message ([`ChildFailure::Input`]), one killed by a signal is reported
 //! as such ([`ChildFailure::Signal`]), never as a bare exit code.
+//!
+//! ```
+//! use partrec_core::model::instance::Instance;
+//! use partrec_sat::Control;
+//! use partrec_solve::solution::Status;
+//! use partrec_solve::SolveOptions;
+//! use std::time::Duration;
+//!
+//! // With CaDiCaL (interruptible) the solve runs in this process under the deadline;
+//! // with varisat, pass the partrec executable as `exe` and it runs in a child.
+//! let text = r#"{"groups": [{"tokens": 2, "classes": 2}], "samples": [{"x": [0], "y": 1}]}"#;
+//! let instance = Instance::from_json(text.as_bytes(), "example")?;
+//! let control = Control::with_timeout(Some(Duration::from_secs(10)));
+//! let solution = partrec_worker::solve(&instance, &SolveOptions::find(), &control, None, &mut |_| {})?;
+//! assert_eq!(solution.status, Status::Sat);
+//! # Ok::<(), partrec_core::error::Error>(())
+//! ```
 
 pub mod protocol;
 

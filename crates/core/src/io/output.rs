@@ -132,7 +132,7 @@ pub fn check_apart(path: &Path, flag: &str, taken: &[(&Path, String)]) -> Result
 
 /// True when both paths name one file: the same file on disk (through links, hard
 /// links included) or, when they do not exist yet, the same place.
-fn same_file(a: &Path, b: &Path) -> bool {
+pub fn same_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

@@ -91,6 +91,9 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
     if options.groups.is_empty() {
         return Err(Error::param("group", "must name at least one column"));
     }
+    if options.classes.contains(&0) {
+        return Err(Error::param("classes", "must be at least 1"));
+    }
     let delimiter = options.delimiter.unwrap_or_else(|| guess_delimiter(bytes));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -166,7 +169,7 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
             origin,
             1,
             format_args!(
-                "column {} is named twice among --group, --value and --weight (each is one role)",
+                "column {} is named twice among the group, value and weight columns (each is one role)",
                 shown(&header[w[0]])
             ),
         ));
@@ -242,9 +245,10 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
         1 => vec![options.classes[0]; arity],
         n if n == arity => options.classes.clone(),
         n => {
-            return Err(Error::Usage(format!(
-                "--classes has {n} values; expected 1 or {arity} (one per --group)"
-            )))
+            return Err(Error::param(
+                "classes",
+                format!("has {n} values; expected 1 or {arity} (one per group column)"),
+            ))
         }
     };
     let groups: Vec<Group> = names

@@ -4,10 +4,11 @@
 use crate::count::free_extensions;
 use crate::encode::{encode, Encoding, Projection};
 use crate::preprocess::{PrepareOptions, Prepared};
-use crate::proof::claim::{Certified, ClaimKind, Entry, MANIFEST};
+use crate::proof::claim::{files, Certified, ClaimKind, Entry, MANIFEST};
 use crate::solution::{Solution, Status};
 use partrec_core::check::check;
 use partrec_core::error::{Error, Result};
+use partrec_core::io::output::same_file;
 use partrec_core::model::instance::Instance;
 use partrec_core::model::partition::{canonical, classes_used, Partition};
 use partrec_sat::{Backend, ClauseSink, Cnf, Control, Outcome, ProofFormat, Solver};
@@ -210,6 +211,37 @@ pub fn certify(
     }))
 }
 
+/// Refuses a certificate folder before anything is solved or written: an empty path,
+/// a path that exists and is not a folder, a file of the certificate that is a
+/// folder, or one that would overwrite a path of `keep` (the inputs and the other
+/// outputs, each with what it is for the message: "the input a.json"). The errors
+/// name the option `certify`.
+pub fn check_folder(dir: &Path, keep: &[(&Path, String)]) -> Result<()> {
+    let refuse = |message: String| Err(Error::param("certify", message));
+    if dir.as_os_str().is_empty() {
+        return refuse("must not be empty (give a folder)".into());
+    }
+    if dir.exists() && !dir.is_dir() {
+        return refuse(format!("{}: exists and is not a folder", dir.display()));
+    }
+    for file in files(dir) {
+        if file.is_dir() {
+            return refuse(format!(
+                "{}: {} is a folder, where the certificate writes a file",
+                dir.display(),
+                file.display()
+            ));
+        }
+        if let Some((_, what)) = keep.iter().find(|(path, _)| same_file(&file, path)) {
+            return refuse(format!(
+                "{}: is {what}; write the output to another file",
+                file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Writes a certificate folder: each claim's CNF and proof, then `manifest.json`
 /// (an array of [`Entry`]), every file atomically. The folder is created if missing.
 pub fn write(dir: &Path, claims: &[Certified]) -> Result<()> {
@@ -226,4 +258,35 @@ pub fn write(dir: &Path, claims: &[Certified]) -> Result<()> {
     let text = serde_json::to_string_pretty(&entries)
         .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
     partrec_core::io::output::write_file(&dir.join(MANIFEST), |w| writeln!(w, "{text}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_folder_is_checked_before_anything_is_written() {
+        let dir = std::env::temp_dir().join(format!("partrec-certify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let message = |dir: &Path, keep: &[(&Path, String)]| match check_folder(dir, keep) {
+            Err(Error::Param {
+                name: "certify",
+                message,
+            }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(check_folder(&dir.join("new"), &[]).is_ok());
+        assert!(message(Path::new(""), &[]).contains("must not be empty"));
+        let file = dir.join("a-file");
+        std::fs::write(&file, "x").unwrap();
+        assert!(message(&file, &[]).contains("exists and is not a folder"));
+        let input = dir.join("unsat.cnf");
+        std::fs::write(&input, "p cnf 0 0").unwrap();
+        let keep = [(input.as_path(), "the input".to_string())];
+        assert!(message(&dir, &keep).contains("is the input"));
+        std::fs::remove_file(&input).unwrap();
+        std::fs::create_dir(dir.join("manifest.json")).unwrap();
+        assert!(message(&dir, &[]).contains("is a folder"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

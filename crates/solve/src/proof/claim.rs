@@ -2,6 +2,7 @@
 
 use partrec_core::model::partition::Partition;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// What a certificate proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,4 +73,21 @@ impl ClaimKind {
             _ => ClaimKind::CountComplete,
         }
     }
+}
+
+/// Every file a certificate folder may hold: the manifest and each claim kind's CNF
+/// and proof, for commands that must not write over them or read them as outputs.
+pub fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let kinds = [
+        ClaimKind::Unsat,
+        ClaimKind::Unique,
+        ClaimKind::CountComplete,
+    ];
+    std::iter::once(dir.join(MANIFEST))
+        .chain(
+            kinds
+                .iter()
+                .flat_map(|k| [dir.join(format!("{k}.cnf")), dir.join(format!("{k}.drat"))]),
+        )
+        .collect()
 }

@@ -20,6 +20,6 @@ pub mod claim;
 pub mod drat;
 pub mod verify;
 
-pub use certify::{certify, claim_of, write};
-pub use claim::{Certified, ClaimKind, Entry, MANIFEST};
-pub use verify::{files, inputs, verify, verify_claim, Verified};
+pub use certify::{certify, check_folder, claim_of, write};
+pub use claim::{files, Certified, ClaimKind, Entry, MANIFEST};
+pub use verify::{inputs, verify, verify_claim, Verified};

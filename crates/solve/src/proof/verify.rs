@@ -32,23 +32,6 @@ pub struct Verified {
     pub rests_on: Vec<String>,
 }
 
-/// Every file a certificate folder may hold: the manifest and each claim kind's CNF
-/// and proof, for commands that must not write over them or read them as outputs.
-pub fn files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let kinds = [
-        ClaimKind::Unsat,
-        ClaimKind::Unique,
-        ClaimKind::CountComplete,
-    ];
-    std::iter::once(dir.join(MANIFEST))
-        .chain(
-            kinds
-                .iter()
-                .flat_map(|k| [dir.join(format!("{k}.cnf")), dir.join(format!("{k}.drat"))]),
-        )
-        .collect()
-}
-
 /// The files [`verify`] reads from `dir`: the manifest, and the CNF and proof each of
 /// its entries names (only the manifest when it cannot be read as a list of claims).
 pub fn inputs(dir: &Path) -> Vec<std::path::PathBuf> {
