@@ -1,4 +1,4 @@
-//! Property tests of partrec's readers (issue 11, "Parser fuzzing"): the instance
+//! Property tests of partrec's readers: the instance
 //! reader (`Instance::from_json`, `from_json_with_options`), the solution reader and
 //! judge (`check::Candidate::from_json`, `check::judge`), the DIMACS `.col` reader
 //! (`graph::parse_col`) and the colouring-file reader (`reduce::ColoringFile`).
@@ -1188,7 +1188,7 @@ fn col_line() -> impl Strategy<Value = String> {
 // The issue's own examples, as plain tests
 // ---------------------------------------------------------------------------
 
-/// Issue 11, class 5: arrays in place of objects are rejected, by every JSON reader.
+/// Arrays in place of objects are rejected, by every JSON reader.
 #[test]
 fn issue_array_forms_are_rejected() {
     let instances = [
@@ -1220,7 +1220,7 @@ fn issue_array_forms_are_rejected() {
     );
 }
 
-/// Issue 11, class 2: y = 2^64 and y = 2^64 + 1 are different values.
+/// y = 2^64 and y = 2^64 + 1 are different values.
 #[test]
 fn issue_labels_above_2_pow_64_compare_exactly() {
     let text = r#"{"groups":[{"tokens":1,"classes":1}],"samples":[{"x":[0],"y":18446744073709551616},{"x":[0],"y":18446744073709551617}]}"#;
@@ -1233,7 +1233,7 @@ fn issue_labels_above_2_pow_64_compare_exactly() {
     }
 }
 
-/// Issue 11, class 5: a UTF-8 byte order mark is named as such (or skipped).
+/// A UTF-8 byte order mark is named as such (or skipped).
 #[test]
 fn issue_a_byte_order_mark_is_named() {
     let mut text = b"\xEF\xBB\xBF".to_vec();

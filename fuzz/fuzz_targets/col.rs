@@ -4,7 +4,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::reduction::graph::parse_col;
+use partrec_reduction::graph::parse_col;
 
 const ORIGIN: &str = "fuzz.col";
 

@@ -5,7 +5,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::reduction::coloring::{proper_coloring, ColoringFile, ColoringReduction};
+use partrec_reduction::coloring::{proper_coloring, ColoringFile, ColoringReduction};
 
 const ORIGIN: &str = "fuzz-coloring.json";
 
@@ -21,12 +21,13 @@ fuzz_target!(|data: &[u8]| {
 
     // The reduction's claim on a fixed graph: the lifted partition is consistent
     // with the reduced instance iff the colouring is proper.
-    let g = partrec::reduction::graph::petersen();
+    let g = partrec_reduction::graph::petersen();
     let r = ColoringReduction::new(&g, 3).expect("petersen, 3 colours");
     let proper = proper_coloring(&g, &file.colors, 3).is_ok();
     if let Ok(p) = r.lift(&file.colors) {
         let inst = r.reduce("petersen");
-        let v = partrec::check::check(&inst, &p).expect("a lifted partition has the right shape");
+        let v =
+            partrec_core::check::check(&inst, &p).expect("a lifted partition has the right shape");
         assert_eq!(
             v.consistent, proper,
             "reduction claim fails for {:?}",

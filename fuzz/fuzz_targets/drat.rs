@@ -3,13 +3,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use partrec::proof::drat::check;
+use partrec_solve::proof::drat::check;
 
 fuzz_target!(|data: &[u8]| {
-    let cut = data
-        .iter()
-        .position(|&b| b == 0)
-        .unwrap_or(data.len() / 2);
+    let cut = data.iter().position(|&b| b == 0).unwrap_or(data.len() / 2);
     let (cnf, proof) = (&data[..cut], &data[(cut + 1).min(data.len())..]);
     match check(cnf, proof) {
         Ok(checked) => assert!(checked.lemmas >= 1, "accepted without the empty clause"),

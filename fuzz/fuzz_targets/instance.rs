@@ -4,7 +4,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::Instance;
+use partrec_core::model::instance::Instance;
 
 const ORIGIN: &str = "fuzz.json";
 

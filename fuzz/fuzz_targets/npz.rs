@@ -1,11 +1,11 @@
-//! The `.npz` reader: `partrec::io::npz::from_reader` on arbitrary bytes (a zip of
+//! The `.npz` reader: `partrec_core::io::npz::from_reader` on arbitrary bytes (a zip of
 //! `.npy` arrays). Whatever it accepts must write back to `.npz` and read back the same.
 #![no_main]
 
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::io::npz;
+use partrec_core::io::npz;
 use std::io::Cursor;
 
 const ORIGIN: &str = "fuzz.npz";

@@ -8,8 +8,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::check::{judge, Candidate};
-use partrec::Instance;
+use partrec_core::check::{judge, Candidate};
+use partrec_core::model::instance::Instance;
 
 const INSTANCE_ORIGIN: &str = "fuzz.json";
 const ORIGIN: &str = "fuzz-solution.json";
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
             let v = &j.verdict;
             assert_eq!(v.consistent, v.conflicting_samples == 0);
             assert!(v.conflicts.len() <= v.conflicting_samples);
-            assert!(v.conflicts.len() <= partrec::check::MAX_LISTED_CONFLICTS);
+            assert!(v.conflicts.len() <= partrec_core::check::MAX_LISTED_CONFLICTS);
             assert_eq!(v.planted.is_some(), inst.planted.is_some());
             if let Some(p) = &v.planted {
                 assert!((0.0..=1.0).contains(&p.accuracy), "accuracy {}", p.accuracy);

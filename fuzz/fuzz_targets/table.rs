@@ -6,8 +6,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use partrec::io::table::{import, ImportOptions};
-use partrec::Instance;
+use partrec_core::io::table::{import, ImportOptions};
+use partrec_core::model::instance::Instance;
 
 const ORIGIN: &str = "fuzz.csv";
 

@@ -3,7 +3,7 @@
 
 /// A reader's error must be bad input (exit 2) reported on exactly one line that
 /// starts with the origin, as `ORIGIN: what is wrong`.
-pub fn check_error(e: &partrec::Error, origin: &str) {
+pub fn check_error(e: &partrec_core::error::Error, origin: &str) {
     let msg = e.to_string();
     assert!(
         !msg.contains('\n') && !msg.contains('\r'),
@@ -30,10 +30,10 @@ pub fn check_warning(w: &str, origin: &str) {
 
 /// Cheap follow-ups on an accepted instance; none may panic or allocate in
 /// proportion to a declared count (libFuzzer's -malloc_limit_mb reports that).
-pub fn exercise_instance(inst: &partrec::Instance, origin: &str) {
+pub fn exercise_instance(inst: &partrec_core::model::instance::Instance, origin: &str) {
     // The file format round-trips: what to_json writes reads back to the same text.
     let text = inst.to_json();
-    let back = partrec::Instance::from_json(text.as_bytes(), origin)
+    let back = partrec_core::model::instance::Instance::from_json(text.as_bytes(), origin)
         .unwrap_or_else(|e| panic!("to_json output is refused: {e}\n{text}"));
     assert_eq!(back.to_json(), text, "to_json does not round-trip");
     assert_eq!(back.num_samples(), inst.num_samples());
@@ -49,13 +49,13 @@ pub fn exercise_instance(inst: &partrec::Instance, origin: &str) {
     }
 
     // Preprocessing must cost what the samples cost, not what `tokens` declares.
-    let prep = partrec::solve::preprocess::Prepared::new(inst);
+    let prep = partrec_solve::preprocess::Prepared::new(inst);
     assert!(prep.len() <= inst.num_samples());
     assert_eq!(prep.values, inst.values().len());
 
     // The planted partition judged against itself: equal to planted, accuracy 1.
     if let Some(planted) = &inst.planted {
-        let v = partrec::check::check(inst, &planted.partition)
+        let v = partrec_core::check::check(inst, &planted.partition)
             .unwrap_or_else(|m| panic!("a validated planted partition is refused: {m}"));
         assert_eq!(v.consistent, v.conflicting_samples == 0);
         let p = v.planted.expect("the instance has planted");
