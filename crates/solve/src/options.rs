@@ -29,7 +29,7 @@ pub struct SolveOptions {
     pub max_clauses: Option<u64>,
     /// The memory budget of this solve in bytes (`None`: the process's,
     /// [`partrec_core::memory::budget`]): the encodings it would build (one per portfolio
-    /// member) are estimated first and refused as [`Error::Budget`](partrec_core::error::Error::Budget) when they exceed it.
+    /// member) are estimated first and refused as [`Error::Budget`] when they exceed it.
     #[serde(default)]
     pub max_memory: Option<u64>,
     /// How the search runs (chosen from the instance by default).
