@@ -316,10 +316,9 @@ impl Rows {
                 token_names: (!names.is_empty()).then_some(names),
             })
             .collect();
-        let weights = self.weights;
         Instance::from_flat(groups, self.tokens, self.label_ids, self.labels, None)
             .and_then(|i| match columns.weight {
-                Some(_) => i.with_weights(weights),
+                Some(_) => i.with_weights(self.weights),
                 None => Ok(i),
             })
             .map_err(|m| m.into_error(origin, "invalid instance: "))
