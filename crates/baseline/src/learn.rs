@@ -28,7 +28,7 @@
 //! uniqueness or unsatisfiability.
 
 use crate::kmeans::kmeans;
-use partrec_core::check::{check, compare_with_planted, PlantedComparison};
+use partrec_core::check::{check, compare_with_planted, PlantedComparison, Verdict};
 use partrec_core::error::{Error, Result};
 use partrec_core::model::instance::{Instance, TableEntry};
 use partrec_core::model::partition::{canonical, Partition};
@@ -617,20 +617,7 @@ pub fn learn_with_progress(
     partrec_core::model::compact::listable(instance.groups())?;
     let start = Instant::now();
     if let Some(reason) = Prepared::new(instance).refutation {
-        return Ok(LearnReport {
-            status: Status::Unsat,
-            unsat_reason: Some(reason),
-            partition: None,
-            table: None,
-            candidate: None,
-            conflicting_samples: 0,
-            training: Training {
-                seconds: start.elapsed().as_secs_f64(),
-                ..Training::default()
-            },
-            planted: None,
-            names: None,
-        });
+        return Ok(refuted(reason, start));
     }
     let (compact, map) = instance.compact();
     let dim = embedding_width(&compact, options.dim)?;
@@ -668,11 +655,41 @@ pub fn learn_with_progress(
         cluster_seconds,
         seconds: start.elapsed().as_secs_f64(),
     };
+    Ok(report(instance, learned, &verdict, training))
+}
+
+/// The answer for an instance preprocessing refuted (for `reason`) before any training
+/// (started at `start`).
+fn refuted(reason: String, start: Instant) -> LearnReport {
+    LearnReport {
+        status: Status::Unsat,
+        unsat_reason: Some(reason),
+        partition: None,
+        table: None,
+        candidate: None,
+        conflicting_samples: 0,
+        training: Training {
+            seconds: start.elapsed().as_secs_f64(),
+            ..Training::default()
+        },
+        planted: None,
+        names: None,
+    }
+}
+
+/// The answer for the `learned` partition, judged by the checker (`verdict`): `sat`
+/// with its table when it is consistent, else `unknown` with it as a candidate.
+fn report(
+    instance: &Instance,
+    learned: Partition,
+    verdict: &Verdict,
+    training: Training,
+) -> LearnReport {
     let planted = compare_with_planted(instance, &learned);
     let names = instance
         .named()
         .then(|| partrec_solve::solution::class_names(instance, &learned));
-    Ok(if verdict.consistent {
+    if verdict.consistent {
         LearnReport {
             status: Status::Sat,
             unsat_reason: None,
@@ -696,7 +713,7 @@ pub fn learn_with_progress(
             planted,
             names,
         }
-    })
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::model::label::Label;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// How many times a draw is repeated before the generator gives up.
 pub const MAX_REDRAWS: usize = 1_000_000;
@@ -164,6 +165,32 @@ fn validate(p: &GenerateParams) -> Result<()> {
 pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
     validate(p)?;
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let partition = draw_partition(p, &mut rng)?;
+    let table = draw_table(p, &mut rng)?;
+    let groups: Vec<Group> = p
+        .tokens
+        .iter()
+        .zip(&p.classes)
+        .map(|(&n, &k)| Group::new(n, k))
+        .collect();
+    // One label per value the table uses (never one per declared value, nor per sample).
+    let labels: HashMap<u32, Label> = table
+        .iter()
+        .map(|&v| (v, Label::from(u64::from(v))))
+        .collect();
+    let samples = draw_samples(p, &partition, &table, &labels, &mut rng)?;
+    let mut instance = Instance::new(groups, samples)?;
+    let entries = table_entries(&table, &labels, &p.classes);
+    instance.planted = Some(Planted {
+        partition,
+        table: Some(entries),
+    });
+    instance.meta = Some(metadata(p, ratio));
+    Ok(instance)
+}
+
+/// Each group's planted class of every token, drawn until every class is non-empty.
+fn draw_partition(p: &GenerateParams, rng: &mut ChaCha8Rng) -> Result<Vec<Vec<u32>>> {
     let mut partition = Vec::with_capacity(p.tokens.len());
     for (&n, &k) in p.tokens.iter().zip(&p.classes) {
         let row = redraw(|| {
@@ -179,8 +206,14 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         })?;
         partition.push(row);
     }
+    Ok(partition)
+}
+
+/// The value of every cell (row-major), drawn until its slices tell every pair of
+/// classes apart.
+fn draw_table(p: &GenerateParams, rng: &mut ChaCha8Rng) -> Result<Vec<u32>> {
     let cells: usize = p.classes.iter().map(|&k| k as usize).product();
-    let table = redraw(|| {
+    redraw(|| {
         let t: Vec<u32> = (0..cells).map(|_| rng.random_range(0..p.values)).collect();
         slices_distinct(&t, &p.classes).then_some(t)
     })
@@ -188,19 +221,17 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         Error::Usage(format!(
             "could not draw a table with distinct slices in {MAX_REDRAWS} draws"
         ))
-    })?;
+    })
+}
 
-    let groups: Vec<Group> = p
-        .tokens
-        .iter()
-        .zip(&p.classes)
-        .map(|(&n, &k)| Group::new(n, k))
-        .collect();
-    // One label per value the table uses (never one per declared value, nor per sample).
-    let labels: std::collections::HashMap<u32, Label> = table
-        .iter()
-        .map(|&v| (v, Label::from(u64::from(v))))
-        .collect();
+/// The samples: tokens drawn per group, each valued by `table` at its planted cell.
+fn draw_samples<'a>(
+    p: &GenerateParams,
+    partition: &[Vec<u32>],
+    table: &[u32],
+    labels: &'a HashMap<u32, Label>,
+    rng: &mut ChaCha8Rng,
+) -> Result<Vec<(Vec<u32>, &'a Label)>> {
     if p.zipf.is_some() {
         // The cumulative weights: one float per token of every group.
         let floats: u64 = p.tokens.iter().map(|&n| u64::from(n)).sum();
@@ -215,42 +246,48 @@ pub fn generate(p: &GenerateParams, ratio: Option<f64>) -> Result<Instance> {
         .collect();
     let mut samples = Vec::with_capacity(p.samples);
     for _ in 0..p.samples {
-        let x: Vec<u32> = draws.iter().map(|d| d.draw(&mut rng)).collect();
+        let x: Vec<u32> = draws.iter().map(|d| d.draw(rng)).collect();
         let cell: Vec<u32> = x
             .iter()
-            .zip(&partition)
+            .zip(partition)
             .map(|(&t, row)| row[t as usize])
             .collect();
         samples.push((x, &labels[&table[cell_index(&cell, &p.classes)]]));
     }
-    let mut instance = Instance::new(groups, samples)?;
-    let mut entries = Vec::with_capacity(cells);
-    let mut cell = vec![0u32; p.classes.len()];
-    for &value in &table {
+    Ok(samples)
+}
+
+/// The planted table's entries: every cell of `classes` in row-major order, with its
+/// value.
+fn table_entries(table: &[u32], labels: &HashMap<u32, Label>, classes: &[u32]) -> Vec<TableEntry> {
+    let mut entries = Vec::with_capacity(table.len());
+    let mut cell = vec![0u32; classes.len()];
+    for &value in table {
         entries.push(TableEntry {
             cell: cell.clone(),
             y: labels[&value].clone(),
         });
         for g in (0..cell.len()).rev() {
             cell[g] += 1;
-            if cell[g] < p.classes[g] {
+            if cell[g] < classes[g] {
                 break;
             }
             cell[g] = 0;
         }
     }
-    instance.planted = Some(Planted {
-        partition,
-        table: Some(entries),
-    });
+    entries
+}
+
+/// The instance's `meta`: the parameters, the generator and its version, the number of
+/// groups, and `ratio` when the sample count came from one.
+fn metadata(p: &GenerateParams, ratio: Option<f64>) -> Box<serde_json::value::RawValue> {
     let mut meta = serde_json::to_value(p).expect("parameters serialize");
     meta["generator"] = format!("partrec {} generate", env!("CARGO_PKG_VERSION")).into();
     meta["groups"] = p.tokens.len().into();
     if let Some(r) = ratio {
         meta["ratio"] = r.into();
     }
-    instance.meta = Some(serde_json::value::to_raw_value(&meta).expect("metadata serializes"));
-    Ok(instance)
+    serde_json::value::to_raw_value(&meta).expect("metadata serializes")
 }
 
 /// How a group's tokens are drawn: uniformly, or by Zipf's law through the cumulative

@@ -248,11 +248,26 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
     }
     let mut header: Option<(usize, usize)> = None;
     let mut edges = Vec::new();
-    let mut warnings = Vec::new();
     let mut loops = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
-        let bad = |what: &str| {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('c') {
+            continue;
+        }
+        let mut words = trimmed.split_whitespace();
+        let read = match words.next() {
+            Some("p") => p_line(words, header.is_some()).map(|h| header = Some(h)),
+            Some("e") => e_line(words, header).map(|(u, v)| {
+                if u == v {
+                    loops.push(lineno);
+                } else {
+                    edges.push((u as u32 - 1, v as u32 - 1));
+                }
+            }),
+            _ => Err("expected a `c`, `p` or `e` line".into()),
+        };
+        read.map_err(|what| {
             Error::input_at(
                 origin,
                 InputKind::Syntax,
@@ -262,56 +277,11 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
                 }),
                 format!("line {lineno}: {what}: {:?}", line.trim()),
             )
-        };
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('c') {
-            continue;
-        }
-        let mut words = trimmed.split_whitespace();
-        match words.next() {
-            Some("p") => {
-                if header.is_some() {
-                    return Err(bad("a second `p` line"));
-                }
-                let kind = words.next();
-                if !matches!(kind, Some("edge") | Some("col") | Some("edges")) {
-                    return Err(bad("expected `p edge N M`"));
-                }
-                let n = words.next().and_then(|w| w.parse::<usize>().ok());
-                let m = words.next().and_then(|w| w.parse::<usize>().ok());
-                match (n, m, words.next()) {
-                    (Some(n), Some(_), None) if n > MAX_VERTICES => {
-                        return Err(bad(&format!(
-                            "{n} vertices; partrec reads graphs of at most {MAX_VERTICES} vertices"
-                        )))
-                    }
-                    (Some(n), Some(m), None) => header = Some((n, m)),
-                    _ => return Err(bad("expected `p edge N M` with whole numbers N and M")),
-                }
-            }
-            Some("e") => {
-                let (n, _) = header.ok_or_else(|| bad("an edge before the `p edge N M` line"))?;
-                let u = words.next().and_then(|w| w.parse::<usize>().ok());
-                let v = words.next().and_then(|w| w.parse::<usize>().ok());
-                match (u, v, words.next()) {
-                    (Some(u), Some(v), None) if (1..=n).contains(&u) && (1..=n).contains(&v) => {
-                        if u == v {
-                            loops.push(lineno);
-                        } else {
-                            edges.push((u as u32 - 1, v as u32 - 1));
-                        }
-                    }
-                    (Some(_), Some(_), None) => {
-                        return Err(bad(&format!("expected vertices in 1..{n}")))
-                    }
-                    _ => return Err(bad("expected `e U V` with two vertex numbers")),
-                }
-            }
-            _ => return Err(bad("expected a `c`, `p` or `e` line")),
-        }
+        })?;
     }
     let (n, m) = header
         .ok_or_else(|| Error::input_at(origin, InputKind::Shape, None, "no `p edge N M` line"))?;
+    let mut warnings = Vec::new();
     if !loops.is_empty() {
         warnings.push(format!(
             "{origin}: ignored {} self-loop(s), first at line {}",
@@ -327,6 +297,46 @@ pub fn parse_col(text: &str, origin: &str) -> Result<ColFile> {
         ));
     }
     Ok(ColFile { graph, warnings })
+}
+
+/// The vertex and edge counts of a `p edge N M` line (its `words` after the `p`), or
+/// what is wrong with it; `seen`: a `p` line came before.
+fn p_line<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+    seen: bool,
+) -> std::result::Result<(usize, usize), String> {
+    if seen {
+        return Err("a second `p` line".into());
+    }
+    let kind = words.next();
+    if !matches!(kind, Some("edge") | Some("col") | Some("edges")) {
+        return Err("expected `p edge N M`".into());
+    }
+    let n = words.next().and_then(|w| w.parse::<usize>().ok());
+    let m = words.next().and_then(|w| w.parse::<usize>().ok());
+    match (n, m, words.next()) {
+        (Some(n), Some(_), None) if n > MAX_VERTICES => Err(format!(
+            "{n} vertices; partrec reads graphs of at most {MAX_VERTICES} vertices"
+        )),
+        (Some(n), Some(m), None) => Ok((n, m)),
+        _ => Err("expected `p edge N M` with whole numbers N and M".into()),
+    }
+}
+
+/// The two vertices (numbered from 1, within the `header`'s count) of an `e U V` line
+/// (its `words` after the `e`), or what is wrong with it.
+fn e_line<'a>(
+    mut words: impl Iterator<Item = &'a str>,
+    header: Option<(usize, usize)>,
+) -> std::result::Result<(usize, usize), String> {
+    let (n, _) = header.ok_or("an edge before the `p edge N M` line")?;
+    let u = words.next().and_then(|w| w.parse::<usize>().ok());
+    let v = words.next().and_then(|w| w.parse::<usize>().ok());
+    match (u, v, words.next()) {
+        (Some(u), Some(v), None) if (1..=n).contains(&u) && (1..=n).contains(&v) => Ok((u, v)),
+        (Some(_), Some(_), None) => Err(format!("expected vertices in 1..{n}")),
+        _ => Err("expected `e U V` with two vertex numbers".into()),
+    }
 }
 
 /// Reads a `.col` file (`-` for standard input).

@@ -19,11 +19,12 @@ use http_body_util::BodyExt;
 use partrec_core::check::judge;
 use partrec_core::error::Error;
 use partrec_core::model::compact::check_listable;
+use partrec_core::model::instance::Instance;
 use partrec_reduction::coloring::ColoringReduction;
 use partrec_sat::Control;
 use partrec_solve::solution::Solution;
 use partrec_solve::SolveOptions;
-use partrec_worker::stopped;
+use partrec_worker::{stopped, Exe};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -188,14 +189,7 @@ impl AppState {
             || tokio::time::Instant::now() + self.config.timeout,
             tokio::time::Instant::from_std,
         );
-        let options = SolveOptions {
-            max_clauses: Some(self.config.max_clauses),
-            max_memory: Some(self.config.max_memory),
-            ..request
-                .options
-                .solve_options(self.config.backend)
-                .map_err(|e| ApiError::from_option(&e))?
-        };
+        let options = self.solve_options(&request)?;
         let exe = self.config.exe.clone();
         // What the solve has proven so far: the answer if it is late to notice its stop.
         let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
@@ -203,45 +197,39 @@ impl AppState {
         let watched = control.clone();
         let turn = ticket
             .run(deadline, deadline + GRACE, on_start, move |_| {
-                let t = Instant::now();
-                let budget = options
-                    .max_memory
-                    .unwrap_or_else(partrec_core::memory::budget);
-                let need = partrec_solve::estimate_memory(&solved.instance, &options);
-                let mut progress = |s: &Solution| {
-                    if let Ok(mut last) = seen.lock() {
-                        *last = Some(s.clone());
-                    }
-                };
-                let answer = if need >= budget / CONFINE_FROM {
-                    let timeout = control.remaining().unwrap_or(Duration::MAX);
-                    let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
-                    partrec_worker::solve_in_confined_child(
-                        &exe,
-                        &solved.instance,
-                        &options,
-                        timeout,
-                        &control,
-                        Some(limit),
-                        &mut progress,
-                    )
-                } else {
-                    partrec_worker::solve(
-                        &solved.instance,
-                        &options,
-                        &control,
-                        Some(&exe),
-                        &mut progress,
-                    )
-                };
-                (answer, t.elapsed().as_secs_f64())
+                solve_here(&exe, &solved.instance, &options, &control, &seen)
             })
             .await;
+        self.answer(turn, &request, &options, &latest, &watched)
+    }
+
+    /// The request's solve options under the server's limits (clauses, memory).
+    fn solve_options(&self, request: &SolveRequest) -> Result<SolveOptions, ApiError> {
+        Ok(SolveOptions {
+            max_clauses: Some(self.config.max_clauses),
+            max_memory: Some(self.config.max_memory),
+            ..request
+                .options
+                .solve_options(self.config.backend)
+                .map_err(|e| ApiError::from_option(&e))?
+        })
+    }
+
+    /// The answer for how a solve's `turn` went, counted in the metrics: a late solve
+    /// answers with what it had proven (`latest`) and the phase its `control` was in.
+    fn answer(
+        &self,
+        turn: Turn<(Result<Solution, Error>, f64)>,
+        request: &SolveRequest,
+        options: &SolveOptions,
+        latest: &Mutex<Option<Solution>>,
+        control: &Control,
+    ) -> Result<Solution, ApiError> {
         match turn {
             Turn::Done((Ok(solution), seconds)) => {
                 let outcome = format!("{:?}", solution.status).to_lowercase();
                 self.metrics.solve(&outcome, options.backend, seconds);
-                Ok(with_sizes(solution, &request))
+                Ok(with_sizes(solution, request))
             }
             Turn::Done((Err(e), seconds)) => {
                 self.metrics.solve("error", options.backend, seconds);
@@ -250,16 +238,55 @@ impl AppState {
             Turn::Late => {
                 let last = latest.lock().ok().and_then(|mut l| l.take());
                 let mut answer = stopped(last, options.limit);
-                answer.stats.stopped_in = Some(watched.live().phase().name().to_string());
-                Ok(with_sizes(answer, &request))
+                answer.stats.stopped_in = Some(control.live().phase().name().to_string());
+                Ok(with_sizes(answer, request))
             }
-            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), &request)),
+            Turn::Expired => Ok(with_sizes(stopped(None, options.limit), request)),
             Turn::Closed => Err(ApiError::unavailable(
                 "the server is shutting down",
                 RETRY_AFTER_SECS,
             )),
         }
     }
+}
+
+/// Solves `instance` on this (blocking) thread under `control`, in a confined child
+/// process when its estimated memory is a large share of the budget (see
+/// [`CONFINE_FROM`]), recording each progress in `latest`: the answer and the seconds
+/// it took.
+fn solve_here(
+    exe: &Exe,
+    instance: &Instance,
+    options: &SolveOptions,
+    control: &Control,
+    latest: &Mutex<Option<Solution>>,
+) -> (Result<Solution, Error>, f64) {
+    let t = Instant::now();
+    let budget = options
+        .max_memory
+        .unwrap_or_else(partrec_core::memory::budget);
+    let need = partrec_solve::estimate_memory(instance, options);
+    let mut progress = |s: &Solution| {
+        if let Ok(mut last) = latest.lock() {
+            *last = Some(s.clone());
+        }
+    };
+    let answer = if need >= budget / CONFINE_FROM {
+        let timeout = control.remaining().unwrap_or(Duration::MAX);
+        let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
+        partrec_worker::solve_in_confined_child(
+            exe,
+            instance,
+            options,
+            timeout,
+            control,
+            Some(limit),
+            &mut progress,
+        )
+    } else {
+        partrec_worker::solve(instance, options, control, Some(exe), &mut progress)
+    };
+    (answer, t.elapsed().as_secs_f64())
 }
 
 /// Refuses (422) a request whose answer, a class for every declared token, would list

@@ -114,7 +114,7 @@ pub fn run_with_deadline(
 
 /// [`run_with_deadline`], calling `on_line` with each line as it arrives.
 fn run_watching(
-    mut command: Command,
+    command: Command,
     input: Option<Vec<u8>>,
     timeout: Duration,
     stop: &Control,
@@ -128,7 +128,25 @@ fn run_watching(
         (Some(d), Some(c)) => Some(d.min(c)),
         (d, c) => d.or(c),
     };
-    let past = |now: Instant| deadline.is_some_and(|d| now >= d);
+    let (mut child, errors, lines) = start(command, input)?;
+    let mut last_line = None;
+    if let Some(end) = relay_lines(&lines, deadline, stop, on_line, &mut last_line) {
+        return Ok(end);
+    }
+    await_exit(&mut child, &errors, deadline, stop, last_line)
+}
+
+/// Starts `command` with its standard output and error piped (`input` written to its
+/// standard input on a thread): the child, its last standard-error line to come (see
+/// [`pass_stderr_through`]) and its standard-output lines, read on a thread.
+fn start(
+    mut command: Command,
+    input: Option<Vec<u8>>,
+) -> Result<(
+    KillOnDrop,
+    mpsc::Receiver<Option<String>>,
+    mpsc::Receiver<String>,
+)> {
     command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -159,25 +177,64 @@ fn run_watching(
             }
         }
     });
-    let mut last_line = None;
+    Ok((child, errors, lines))
+}
+
+/// How the run ends at `now`, if it must: cancelled when `stop` is raised, else timed
+/// out once `deadline` has passed; `last_line` is taken into the outcome.
+fn cut_short(
+    stop: &Control,
+    deadline: Option<Instant>,
+    now: Instant,
+    last_line: &mut Option<String>,
+) -> Option<Outcome> {
+    if stop.stop_requested() {
+        return Some(Outcome::Cancelled {
+            last_line: last_line.take(),
+        });
+    }
+    if deadline.is_some_and(|d| now >= d) {
+        return Some(Outcome::TimedOut {
+            last_line: last_line.take(),
+        });
+    }
+    None
+}
+
+/// Passes each line of `lines` to `on_line`, keeping the last in `last_line`, until the
+/// child closes its standard output (`None`) or the run is cut short (its outcome).
+fn relay_lines(
+    lines: &mpsc::Receiver<String>,
+    deadline: Option<Instant>,
+    stop: &Control,
+    on_line: &mut dyn FnMut(&str),
+    last_line: &mut Option<String>,
+) -> Option<Outcome> {
     loop {
         let now = Instant::now();
-        if stop.stop_requested() {
-            return Ok(Outcome::Cancelled { last_line });
-        }
-        if past(now) {
-            return Ok(Outcome::TimedOut { last_line });
+        if let Some(end) = cut_short(stop, deadline, now, last_line) {
+            return Some(end);
         }
         match lines.recv_timeout(deadline.map_or(STOP_POLL, |d| (d - now).min(STOP_POLL))) {
             Ok(line) => {
                 on_line(&line);
-                last_line = Some(line);
+                *last_line = Some(line);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
         }
     }
-    // stdout closed: the child is exiting; it may still be busy, so keep to the deadline.
+}
+
+/// Waits for a child whose standard output has closed to exit (it may still be busy),
+/// keeping to the deadline and the stop flag.
+fn await_exit(
+    child: &mut KillOnDrop,
+    errors: &mpsc::Receiver<Option<String>>,
+    deadline: Option<Instant>,
+    stop: &Control,
+    mut last_line: Option<String>,
+) -> Result<Outcome> {
     loop {
         if let Some(status) = child
             .0
@@ -192,11 +249,8 @@ fn run_watching(
                 last_error,
             });
         }
-        if stop.stop_requested() {
-            return Ok(Outcome::Cancelled { last_line });
-        }
-        if past(Instant::now()) {
-            return Ok(Outcome::TimedOut { last_line });
+        if let Some(end) = cut_short(stop, deadline, Instant::now(), &mut last_line) {
+            return Ok(end);
         }
         std::thread::sleep(Duration::from_millis(2));
     }

@@ -295,38 +295,71 @@ pub fn instance(a: &Arrays<'_>, origin: &str) -> Result<Instance> {
             x_want(arity),
         ));
     }
-    let planted = match &a.planted {
-        None => None,
-        Some(arrays) => {
-            if arrays.len() != arity {
-                return Err(Error::input_at(
-                    origin,
-                    InputKind::Shape,
-                    Some(Location::Path("planted".into())),
-                    format!(
-                        "planted: {} arrays, expected one per group ({arity})",
-                        arrays.len()
-                    ),
-                ));
-            }
-            let mut partition = Vec::with_capacity(arity);
-            for (g, (p, &n)) in arrays.iter().zip(&tokens).enumerate() {
-                let what = format!("tokens[{g}]");
-                partition.push(read_1d(
-                    origin,
-                    &format!("planted_{g}"),
-                    p,
-                    Some((&what, n as usize)),
-                    class,
-                )?);
-            }
-            Some(Planted {
-                partition,
-                table: None,
-            })
-        }
-    };
-    let source: Arc<dyn TokenSource> = match &a.x {
+    let planted = a
+        .planted
+        .as_deref()
+        .map(|arrays| read_planted(origin, arrays, &tokens))
+        .transpose()?;
+    let source = token_source(origin, &a.x, rows, cols)?;
+    if a.y.len() != rows {
+        return Err(shape_error(
+            origin,
+            "y",
+            &[a.y.len() as u64],
+            one_d_want(Some(("x's rows", rows))),
+        ));
+    }
+    let (labels, values) = intern_labels(&a.y);
+    let groups = tokens
+        .iter()
+        .zip(&classes)
+        .map(|(&n, &k)| Group::new(n, k))
+        .collect();
+    Instance::from_source(groups, source, labels, values, planted)
+        .map_err(|m| m.into_error(origin, "invalid instance: "))
+}
+
+/// The planted partition from `arrays`, one per group, each as long as its group's
+/// `tokens`.
+fn read_planted(origin: &str, arrays: &[Ints<'_>], tokens: &[u32]) -> Result<Planted> {
+    let arity = tokens.len();
+    if arrays.len() != arity {
+        return Err(Error::input_at(
+            origin,
+            InputKind::Shape,
+            Some(Location::Path("planted".into())),
+            format!(
+                "planted: {} arrays, expected one per group ({arity})",
+                arrays.len()
+            ),
+        ));
+    }
+    let mut partition = Vec::with_capacity(arity);
+    for (g, (p, &n)) in arrays.iter().zip(tokens).enumerate() {
+        let what = format!("tokens[{g}]");
+        partition.push(read_1d(
+            origin,
+            &format!("planted_{g}"),
+            p,
+            Some((&what, n as usize)),
+            class,
+        )?);
+    }
+    Ok(Planted {
+        partition,
+        table: None,
+    })
+}
+
+/// The token ids of `x` (`rows` x `cols`), each checked to be one: converted into the
+/// instance's own storage, or the caller's shared ids as they are.
+fn token_source(
+    origin: &str,
+    x: &Xs<'_>,
+    rows: usize,
+    cols: usize,
+) -> Result<Arc<dyn TokenSource>> {
+    match x {
         Xs::Ints(x) => {
             if x.len() != rows * cols {
                 return Err(Error::Internal(format!(
@@ -339,7 +372,7 @@ pub fn instance(a: &Arrays<'_>, origin: &str) -> Result<Instance> {
                 let v = x.get(k);
                 out.push(u32::try_from(v).map_err(|_| token_error(origin, k / cols, k % cols, v))?);
             }
-            Arc::new(out)
+            Ok(Arc::new(out))
         }
         Xs::Shared { source, signed } => {
             if *signed {
@@ -348,18 +381,14 @@ pub fn instance(a: &Arrays<'_>, origin: &str) -> Result<Instance> {
                     return Err(token_error(origin, k / cols, k % cols, v));
                 }
             }
-            source.clone()
+            Ok(source.clone())
         }
-    };
-    if a.y.len() != rows {
-        return Err(shape_error(
-            origin,
-            "y",
-            &[a.y.len() as u64],
-            one_d_want(Some(("x's rows", rows))),
-        ));
     }
-    let (labels, values) = match &a.y {
+}
+
+/// Every sample's label id, numbered by first occurrence, and the distinct labels.
+fn intern_labels(y: &Labels<'_>) -> (Vec<u32>, Vec<Label>) {
+    match y {
         Labels::Ints(y) => {
             let mut interner = IntLabels::default();
             let labels = (0..y.len()).map(|k| interner.id(y.get(k))).collect();
@@ -379,14 +408,7 @@ pub fn instance(a: &Arrays<'_>, origin: &str) -> Result<Instance> {
                 .collect();
             (labels, values)
         }
-    };
-    let groups = tokens
-        .iter()
-        .zip(&classes)
-        .map(|(&n, &k)| Group::new(n, k))
-        .collect();
-    Instance::from_source(groups, source, labels, values, planted)
-        .map_err(|m| m.into_error(origin, "invalid instance: "))
+    }
 }
 
 #[cfg(test)]

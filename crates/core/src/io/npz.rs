@@ -128,14 +128,25 @@ pub fn dropped(instance: &Instance) -> Vec<&'static str> {
 /// (strings, fractions), and group or token names, which an `.npz` file cannot hold;
 /// `origin` names the instance in these errors.
 pub fn to_bytes(instance: &Instance, origin: &str) -> Result<Vec<u8>> {
-    let refuse = |at: String, message: String| {
-        Error::input_at(
-            origin,
-            InputKind::Invalid,
-            Some(Location::Path(at.clone())),
-            format!("{at}{message}; keep this instance as JSON"),
-        )
-    };
+    refuse_names_and_weights(instance, origin)?;
+    let labels = integer_labels(instance, origin)?;
+    write_arrays(instance, &labels)
+        .map_err(|e| Error::Internal(format!("writing an .npz archive in memory: {e}")))
+}
+
+/// The error for a part of an instance (at `at`) an `.npz` file cannot hold.
+fn refuse(origin: &str, at: String, message: String) -> Error {
+    Error::input_at(
+        origin,
+        InputKind::Invalid,
+        Some(Location::Path(at.clone())),
+        format!("{at}{message}; keep this instance as JSON"),
+    )
+}
+
+/// Refuses group or token names and sample weights, which an `.npz` file has no array
+/// for.
+fn refuse_names_and_weights(instance: &Instance, origin: &str) -> Result<()> {
     for (g, group) in instance.groups().iter().enumerate() {
         let field = match (&group.name, &group.token_names) {
             (Some(_), _) => "name",
@@ -143,16 +154,24 @@ pub fn to_bytes(instance: &Instance, origin: &str) -> Result<Vec<u8>> {
             (None, None) => continue,
         };
         return Err(refuse(
+            origin,
             format!("groups[{g}].{field}"),
             ": an .npz file has no array for group or token names".into(),
         ));
     }
     if instance.weighted() {
         return Err(refuse(
+            origin,
             "samples[0].w".into(),
             ": an .npz file has no array for sample weights".into(),
         ));
     }
+    Ok(())
+}
+
+/// Each distinct label as an integer, by id: refused (naming its first sample) when one
+/// is not an integer of at most 64 bits, or when no one 64-bit dtype holds them all.
+fn integer_labels(instance: &Instance, origin: &str) -> Result<Vec<i128>> {
     let labels: Vec<i128> = instance
         .values()
         .iter()
@@ -166,6 +185,7 @@ pub fn to_bytes(instance: &Instance, origin: &str) -> Result<Vec<u8>> {
                         .find(|&s| instance.label_id(s) as usize == id)
                         .expect("every value labels a sample");
                     refuse(
+                        origin,
                         format!("samples[{s}].y"),
                         format!(" = {label} is not an integer of at most 64 bits: an .npz file holds integer labels only"),
                     )
@@ -176,44 +196,47 @@ pub fn to_bytes(instance: &Instance, origin: &str) -> Result<Vec<u8>> {
     if let (Some(&lo), Some(&hi)) = (lo, hi) {
         if Dtype::smallest(lo, hi).is_none() {
             return Err(refuse(
+                origin,
                 "samples".into(),
                 format!(" have labels from {lo} to {hi}, which no 64-bit integer dtype holds"),
             ));
         }
     }
+    Ok(labels)
+}
+
+/// The archive's bytes: `tokens`, `classes`, `x`, `y` (each sample's label as its
+/// integer in `labels`) and the planted partition, if any.
+fn write_arrays(instance: &Instance, labels: &[i128]) -> std::result::Result<Vec<u8>, ZipError> {
     let (s, i) = (instance.num_samples(), instance.arity());
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     let groups = instance.groups();
-    let ok = (|| {
-        put_array(
-            &mut zip,
-            "tokens",
-            &[i],
-            groups.iter().map(|g| g.tokens.into()),
-        )?;
-        put_array(
-            &mut zip,
-            "classes",
-            &[i],
-            groups.iter().map(|g| g.classes.into()),
-        )?;
-        let x = (0..s).flat_map(|s| instance.x(s).iter().map(|&t| t.into()));
-        put_array(&mut zip, "x", &[s, i], x)?;
-        let y = (0..s).map(|s| labels[instance.label_id(s) as usize]);
-        put_array(&mut zip, "y", &[s], y)?;
-        for (g, row) in instance
-            .planted
-            .iter()
-            .flat_map(|p| &p.partition)
-            .enumerate()
-        {
-            let name = format!("planted_{g}");
-            put_array(&mut zip, &name, &[row.len()], row.iter().map(|&c| c.into()))?;
-        }
-        zip.finish()
-    })();
-    ok.map(Cursor::into_inner)
-        .map_err(|e| Error::Internal(format!("writing an .npz archive in memory: {e}")))
+    put_array(
+        &mut zip,
+        "tokens",
+        &[i],
+        groups.iter().map(|g| g.tokens.into()),
+    )?;
+    put_array(
+        &mut zip,
+        "classes",
+        &[i],
+        groups.iter().map(|g| g.classes.into()),
+    )?;
+    let x = (0..s).flat_map(|s| instance.x(s).iter().map(|&t| t.into()));
+    put_array(&mut zip, "x", &[s, i], x)?;
+    let y = (0..s).map(|s| labels[instance.label_id(s) as usize]);
+    put_array(&mut zip, "y", &[s], y)?;
+    for (g, row) in instance
+        .planted
+        .iter()
+        .flat_map(|p| &p.partition)
+        .enumerate()
+    {
+        let name = format!("planted_{g}");
+        put_array(&mut zip, &name, &[row.len()], row.iter().map(|&c| c.into()))?;
+    }
+    Ok(zip.finish()?.into_inner())
 }
 
 /// Writes the instance as an `.npz` file at `path`, atomically (see [`to_bytes`]).

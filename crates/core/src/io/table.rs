@@ -100,90 +100,171 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
         .has_headers(true)
         .flexible(false)
         .from_reader(bytes);
-    let csv_error = |e: csv::Error| {
-        let line = e.position().map_or(1, |p| p.line());
-        let message = match e.kind() {
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => format!(
-                "{len} fields, but the header has {expected_len} (a ragged row, or a separator inside an unquoted cell)"
-            ),
-            csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
-            _ => e.to_string().replace(['\n', '\r'], " "),
-        };
-        at(origin, line, message)
-    };
-    let header = reader.headers().map_err(csv_error)?.clone();
+    let header = reader.headers().map_err(|e| csv_error(origin, e))?.clone();
     if header.is_empty() || (header.len() == 1 && header[0].is_empty()) {
         return Err(at(origin, 1, "no header row (expected column names)"));
     }
-    let column = |name: &str, flag: &str| -> Result<usize> {
-        let found: Vec<usize> = (0..header.len()).filter(|&c| &header[c] == name).collect();
-        match found.as_slice() {
-            [c] => Ok(*c),
-            [] => Err(at(
-                origin,
-                1,
-                format_args!(
-                    "no column {} (--{flag}); the header has {}",
-                    shown(name),
-                    header
-                        .iter()
-                        .take(20)
-                        .map(shown)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-            _ => Err(at(
-                origin,
-                1,
-                format_args!(
-                    "{} names {} columns (--{flag} needs one)",
-                    shown(name),
-                    found.len()
-                ),
-            )),
-        }
+    let columns = Columns::find(&header, options, origin)?;
+    let mut rows = Rows::new(columns.groups.len());
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| csv_error(origin, e))?
+    {
+        rows.add(&record, &header, &columns, origin)?;
+    }
+    let classes = class_bounds(options, &rows.names)?;
+    rows.into_instance(classes, &columns, options, origin)
+}
+
+/// A reader's error as one line at its line of the table.
+fn csv_error(origin: &str, e: csv::Error) -> Error {
+    let line = e.position().map_or(1, |p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "{len} fields, but the header has {expected_len} (a ragged row, or a separator inside an unquoted cell)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "not UTF-8 text".to_string(),
+        _ => e.to_string().replace(['\n', '\r'], " "),
     };
-    let group_cols: Vec<usize> = options
-        .groups
-        .iter()
-        .map(|g| column(g, "group"))
-        .collect::<Result<_>>()?;
-    let value_col = column(&options.value, "value")?;
-    let weight_col = options
-        .weight
-        .as_deref()
-        .map(|w| column(w, "weight"))
-        .transpose()?;
-    let mut used: Vec<usize> = group_cols
-        .iter()
-        .copied()
-        .chain([value_col])
-        .chain(weight_col)
-        .collect();
-    used.sort_unstable();
-    if let Some(w) = used.windows(2).find(|w| w[0] == w[1]) {
-        return Err(at(
+    at(origin, line, message)
+}
+
+/// The columns read, by index into the header.
+struct Columns {
+    /// Each group's, in group order.
+    groups: Vec<usize>,
+    /// The values'.
+    value: usize,
+    /// The weights', if any.
+    weight: Option<usize>,
+}
+
+impl Columns {
+    /// The columns `options` names, each found exactly once in `header` and given one
+    /// role only.
+    fn find(header: &csv::StringRecord, options: &ImportOptions, origin: &str) -> Result<Columns> {
+        let groups: Vec<usize> = options
+            .groups
+            .iter()
+            .map(|g| column(header, g, "group", origin))
+            .collect::<Result<_>>()?;
+        let value = column(header, &options.value, "value", origin)?;
+        let weight = options
+            .weight
+            .as_deref()
+            .map(|w| column(header, w, "weight", origin))
+            .transpose()?;
+        let mut used: Vec<usize> = groups
+            .iter()
+            .copied()
+            .chain([value])
+            .chain(weight)
+            .collect();
+        used.sort_unstable();
+        if let Some(w) = used.windows(2).find(|w| w[0] == w[1]) {
+            return Err(at(
+                origin,
+                1,
+                format_args!(
+                    "column {} is named twice among the group, value and weight columns (each is one role)",
+                    shown(&header[w[0]])
+                ),
+            ));
+        }
+        Ok(Columns {
+            groups,
+            value,
+            weight,
+        })
+    }
+}
+
+/// The index of the one column of `header` called `name` (given with `--{flag}`).
+fn column(header: &csv::StringRecord, name: &str, flag: &str, origin: &str) -> Result<usize> {
+    let found: Vec<usize> = (0..header.len()).filter(|&c| &header[c] == name).collect();
+    match found.as_slice() {
+        [c] => Ok(*c),
+        [] => Err(at(
             origin,
             1,
             format_args!(
-                "column {} is named twice among the group, value and weight columns (each is one role)",
-                shown(&header[w[0]])
+                "no column {} (--{flag}); the header has {}",
+                shown(name),
+                header
+                    .iter()
+                    .take(20)
+                    .map(shown)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        ));
+        )),
+        _ => Err(at(
+            origin,
+            1,
+            format_args!(
+                "{} names {} columns (--{flag} needs one)",
+                shown(name),
+                found.len()
+            ),
+        )),
     }
-    let arity = group_cols.len();
-    let mut ids: Vec<HashMap<String, u32>> = vec![HashMap::new(); arity];
-    let mut names: Vec<Vec<String>> = vec![Vec::new(); arity];
-    let mut values: HashMap<String, u32> = HashMap::new();
-    let mut labels: Vec<Label> = Vec::new();
-    let mut tokens: Vec<u32> = Vec::new();
-    let mut label_ids: Vec<u32> = Vec::new();
-    let mut weights: Vec<u64> = Vec::new();
-    let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(csv_error)? {
+}
+
+/// The id of `name` in `ids`, new names numbered in first-seen order; `new` is called
+/// with each new name.
+fn intern(ids: &mut HashMap<String, u32>, name: &str, new: impl FnOnce(&str)) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = ids.len() as u32;
+    ids.insert(name.to_string(), id);
+    new(name);
+    id
+}
+
+/// The samples read so far, flat, with the tokens and values they name.
+struct Rows {
+    /// Each group's token ids, by name.
+    ids: Vec<HashMap<String, u32>>,
+    /// Each group's token names, by id.
+    names: Vec<Vec<String>>,
+    /// The value ids, by text.
+    values: HashMap<String, u32>,
+    /// The values, by id.
+    labels: Vec<Label>,
+    /// Every sample's token ids, row by row.
+    tokens: Vec<u32>,
+    /// Every sample's value id.
+    label_ids: Vec<u32>,
+    /// Every sample's weight, when there is a weight column.
+    weights: Vec<u64>,
+}
+
+impl Rows {
+    /// Nothing read yet, for `arity` groups.
+    fn new(arity: usize) -> Rows {
+        Rows {
+            ids: vec![HashMap::new(); arity],
+            names: vec![Vec::new(); arity],
+            values: HashMap::new(),
+            labels: Vec::new(),
+            tokens: Vec::new(),
+            label_ids: Vec::new(),
+            weights: Vec::new(),
+        }
+    }
+
+    /// Adds the sample of `record`: its tokens, its value, its weight.
+    fn add(
+        &mut self,
+        record: &csv::StringRecord,
+        header: &csv::StringRecord,
+        columns: &Columns,
+        origin: &str,
+    ) -> Result<()> {
         let line = record.position().map_or(0, |p| p.line());
         let cell = |c: usize, what: &str| -> Result<&str> {
             let text = &record[c];
@@ -196,77 +277,80 @@ pub fn import(bytes: &[u8], origin: &str, options: &ImportOptions) -> Result<Ins
             }
             Ok(text)
         };
-        for (g, &c) in group_cols.iter().enumerate() {
+        for (g, &c) in columns.groups.iter().enumerate() {
             let name = cell(c, "a token")?;
-            let id = match ids[g].get(name) {
-                Some(&id) => id,
-                None => {
-                    let id = names[g].len() as u32;
-                    ids[g].insert(name.to_string(), id);
-                    names[g].push(name.to_string());
-                    id
-                }
-            };
-            tokens.push(id);
+            let names = &mut self.names[g];
+            let id = intern(&mut self.ids[g], name, |n| names.push(n.to_string()));
+            self.tokens.push(id);
         }
-        let value = cell(value_col, "the value")?;
-        let id = match values.get(value) {
-            Some(&id) => id,
-            None => {
-                let id = labels.len() as u32;
-                values.insert(value.to_string(), id);
-                labels.push(Label::Text(value.to_string()));
-                id
-            }
-        };
-        label_ids.push(id);
-        if let Some(c) = weight_col {
-            let text = cell(c, "the weight")?;
-            let w = text
-                .parse::<u64>()
-                .ok()
-                .filter(|&w| w >= 1)
-                .ok_or_else(|| {
-                    at(
-                        origin,
-                        line,
-                        format_args!(
-                            "weight {} is not a whole number from 1 to {}",
-                            shown(text),
-                            u64::MAX
-                        ),
-                    )
-                })?;
-            weights.push(w);
+        let value = cell(columns.value, "the value")?;
+        let labels = &mut self.labels;
+        let id = intern(&mut self.values, value, |v| {
+            labels.push(Label::Text(v.to_string()))
+        });
+        self.label_ids.push(id);
+        if let Some(c) = columns.weight {
+            let w = weight(cell(c, "the weight")?, origin, line)?;
+            self.weights.push(w);
         }
+        Ok(())
     }
-    let classes: Vec<u32> = match options.classes.len() {
-        0 => names.iter().map(|n| (n.len() as u32).max(1)).collect(),
-        1 => vec![options.classes[0]; arity],
-        n if n == arity => options.classes.clone(),
-        n => {
-            return Err(Error::param(
-                "classes",
-                format!("has {n} values; expected 1 or {arity} (one per group column)"),
-            ))
-        }
-    };
-    let groups: Vec<Group> = names
-        .into_iter()
-        .zip(&classes)
-        .zip(&options.groups)
-        .map(|((names, &k), column)| Group {
-            tokens: (names.len() as u32).max(1),
-            classes: k,
-            name: Some(column.clone()),
-            token_names: (!names.is_empty()).then_some(names),
-        })
-        .collect();
-    let instance = Instance::from_flat(groups, tokens, label_ids, labels, None)
-        .and_then(|i| match weight_col {
-            Some(_) => i.with_weights(weights),
-            None => Ok(i),
-        })
-        .map_err(|m| m.into_error(origin, "invalid instance: "))?;
-    Ok(instance)
+
+    /// The instance of the samples read, with at most `classes` classes per group.
+    fn into_instance(
+        self,
+        classes: Vec<u32>,
+        columns: &Columns,
+        options: &ImportOptions,
+        origin: &str,
+    ) -> Result<Instance> {
+        let groups: Vec<Group> = self
+            .names
+            .into_iter()
+            .zip(&classes)
+            .zip(&options.groups)
+            .map(|((names, &k), column)| Group {
+                tokens: (names.len() as u32).max(1),
+                classes: k,
+                name: Some(column.clone()),
+                token_names: (!names.is_empty()).then_some(names),
+            })
+            .collect();
+        Instance::from_flat(groups, self.tokens, self.label_ids, self.labels, None)
+            .and_then(|i| match columns.weight {
+                Some(_) => i.with_weights(self.weights),
+                None => Ok(i),
+            })
+            .map_err(|m| m.into_error(origin, "invalid instance: "))
+    }
+}
+
+/// The weight in the cell `text` at `line`: a whole number >= 1.
+fn weight(text: &str, origin: &str, line: u64) -> Result<u64> {
+    text.parse::<u64>().ok().filter(|&w| w >= 1).ok_or_else(|| {
+        at(
+            origin,
+            line,
+            format_args!(
+                "weight {} is not a whole number from 1 to {}",
+                shown(text),
+                u64::MAX
+            ),
+        )
+    })
+}
+
+/// The most classes of each group: `options.classes` for every group or one per group,
+/// else each group's number of distinct tokens (`names`).
+fn class_bounds(options: &ImportOptions, names: &[Vec<String>]) -> Result<Vec<u32>> {
+    let arity = names.len();
+    match options.classes.len() {
+        0 => Ok(names.iter().map(|n| (n.len() as u32).max(1)).collect()),
+        1 => Ok(vec![options.classes[0]; arity]),
+        n if n == arity => Ok(options.classes.clone()),
+        n => Err(Error::param(
+            "classes",
+            format!("has {n} values; expected 1 or {arity} (one per group column)"),
+        )),
+    }
 }

@@ -66,43 +66,86 @@ pub fn max_weight_matching(left: usize, right: usize, edges: &[(usize, usize, i6
 /// Dijkstra, stopped when the cheapest augmenting path no longer gains weight.
 fn component_matching(left: usize, right: usize, edges: &[(usize, usize, i64)]) -> i64 {
     let (source, sink) = (0, left + right + 1);
-    let n = sink + 1;
-    let mut arcs: Vec<Arc> = Vec::with_capacity(2 * (edges.len() + left + right));
-    let mut out: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut add = |u: usize, v: usize, cost: i64| {
-        out[u].push(arcs.len());
-        arcs.push(Arc {
+    let (mut net, mut h) = Network::new(left, right, edges);
+    let mut total = 0i64;
+    loop {
+        let (dist, via) = net.shortest_paths(source, &h);
+        if dist[sink] >= INF {
+            break;
+        }
+        for (hv, &d) in h.iter_mut().zip(&dist) {
+            if d < INF {
+                *hv += d;
+            }
+        }
+        let path_cost = h[sink] - h[source];
+        if path_cost >= 0 {
+            break;
+        }
+        total -= path_cost;
+        net.augment(&via, source, sink);
+    }
+    total
+}
+
+/// An unreachable vertex's distance.
+const INF: i64 = i64::MAX / 4;
+
+/// The residual flow network: arcs in pairs (an arc, then its reverse), and each
+/// vertex's arcs out.
+struct Network {
+    arcs: Vec<Arc>,
+    out: Vec<Vec<usize>>,
+}
+
+impl Network {
+    /// The network of a component (vertex 0 the source, then left, right, the sink),
+    /// each edge's cost its negated weight, and the initial potentials: shortest
+    /// distances in this acyclic start network.
+    fn new(left: usize, right: usize, edges: &[(usize, usize, i64)]) -> (Network, Vec<i64>) {
+        let (source, sink) = (0, left + right + 1);
+        let n = sink + 1;
+        let mut net = Network {
+            arcs: Vec::with_capacity(2 * (edges.len() + left + right)),
+            out: vec![Vec::new(); n],
+        };
+        for l in 0..left {
+            net.add(source, 1 + l, 0);
+        }
+        for r in 0..right {
+            net.add(1 + left + r, sink, 0);
+        }
+        let mut h = vec![0i64; n];
+        for &(l, r, w) in edges {
+            net.add(1 + l, 1 + left + r, -w);
+            h[1 + left + r] = h[1 + left + r].min(-w);
+        }
+        h[sink] = (0..right).map(|r| h[1 + left + r]).min().unwrap_or(0);
+        (net, h)
+    }
+
+    /// Adds an arc from `u` to `v` of `cost` with capacity, and its empty reverse.
+    fn add(&mut self, u: usize, v: usize, cost: i64) {
+        self.out[u].push(self.arcs.len());
+        self.arcs.push(Arc {
             to: v,
             cap: true,
             cost,
         });
-        out[v].push(arcs.len());
-        arcs.push(Arc {
+        self.out[v].push(self.arcs.len());
+        self.arcs.push(Arc {
             to: u,
             cap: false,
             cost: -cost,
         });
-    };
-    for l in 0..left {
-        add(source, 1 + l, 0);
     }
-    for r in 0..right {
-        add(1 + left + r, sink, 0);
-    }
-    // Initial potentials: shortest distances in the acyclic start network.
-    let inf = i64::MAX / 4;
-    let mut h = vec![0i64; n];
-    for r in 0..right {
-        h[1 + left + r] = 0;
-    }
-    for &(l, r, w) in edges {
-        add(1 + l, 1 + left + r, -w);
-        h[1 + left + r] = h[1 + left + r].min(-w);
-    }
-    h[sink] = (0..right).map(|r| h[1 + left + r]).min().unwrap_or(0);
-    let mut total = 0i64;
-    loop {
-        let mut dist = vec![inf; n];
+
+    /// Dijkstra from `source` on the arcs with capacity, by costs reduced with the
+    /// potentials `h`: each vertex's distance ([`INF`] if unreachable) and the arc it
+    /// is reached by.
+    fn shortest_paths(&self, source: usize, h: &[i64]) -> (Vec<i64>, Vec<usize>) {
+        let n = self.out.len();
+        let mut dist = vec![INF; n];
         let mut via = vec![usize::MAX; n];
         let mut heap = BinaryHeap::new();
         dist[source] = 0;
@@ -111,8 +154,8 @@ fn component_matching(left: usize, right: usize, edges: &[(usize, usize, i64)]) 
             if d > dist[u] {
                 continue;
             }
-            for &a in &out[u] {
-                let arc = &arcs[a];
+            for &a in &self.out[u] {
+                let arc = &self.arcs[a];
                 if !arc.cap {
                     continue;
                 }
@@ -124,28 +167,19 @@ fn component_matching(left: usize, right: usize, edges: &[(usize, usize, i64)]) 
                 }
             }
         }
-        if dist[sink] >= inf {
-            break;
-        }
-        for v in 0..n {
-            if dist[v] < inf {
-                h[v] += dist[v];
-            }
-        }
-        let path_cost = h[sink] - h[source];
-        if path_cost >= 0 {
-            break;
-        }
-        total -= path_cost;
+        (dist, via)
+    }
+
+    /// Pushes one unit along the path to `sink` that `via` records back to `source`.
+    fn augment(&mut self, via: &[usize], source: usize, sink: usize) {
         let mut v = sink;
         while v != source {
             let a = via[v];
-            arcs[a].cap = false;
-            arcs[a ^ 1].cap = true;
-            v = arcs[a ^ 1].to;
+            self.arcs[a].cap = false;
+            self.arcs[a ^ 1].cap = true;
+            v = self.arcs[a ^ 1].to;
         }
     }
-    total
 }
 
 #[cfg(test)]
