@@ -112,7 +112,24 @@ fn a_varisat_timeout_kills_its_child_and_keeps_the_sizes() {
     assert_eq!(sol.stats.observed_tokens, vec![50, 50, 50]);
     assert!(wall < Duration::from_secs(3), "{wall:?}");
     assert_eq!(children.len(), 1, "one worker process: {children:?}");
-    assert!(!is_running(children[0]), "the worker outlived its deadline");
+    // SIGKILL was sent before the parent answered; the kernel may take a moment to tear
+    // down a process that holds much memory, more so on a loaded machine.
+    assert!(
+        gone_within(children[0], Duration::from_secs(2)),
+        "the worker outlived its deadline"
+    );
+}
+
+/// Whether process `pid` has ended (or is a zombie) within `grace`.
+fn gone_within(pid: u32, grace: Duration) -> bool {
+    let start = Instant::now();
+    while is_running(pid) {
+        if start.elapsed() > grace {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
 }
 
 #[test]
