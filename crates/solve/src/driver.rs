@@ -134,15 +134,7 @@ pub(crate) fn search(
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<(Solution, Option<(Quotient, TokenMap)>)> {
     partrec_core::model::compact::listable(instance.groups())?;
-    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
-    let budget = options
-        .max_memory
-        .unwrap_or_else(partrec_core::memory::budget);
-    partrec_core::memory::afford_within(
-        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE),
-        budget,
-        || format!("preprocessing ({samples} samples of {arity} tokens)"),
-    )?;
+    afford_preprocessing(instance, options)?;
     let live = control.live();
     live.set_phase(Phase::Preprocess);
     let mut out = Solution::new(Status::Unknown);
@@ -156,29 +148,9 @@ pub(crate) fn search(
     // The sizes are known: a deadline from now on still reports them.
     progress(&out);
     let quotient = if options.propagate {
-        live.set_phase(Phase::Propagate);
-        let t = Instant::now();
-        let groups = map.groups(instance.groups());
-        let propagated = propagate(&compact, instance.label_ids(), &groups, control);
-        out.stats.propagate_seconds = t.elapsed().as_secs_f64();
-        match propagated {
-            Propagated::Refuted(reason) => {
-                out.status = Status::Unsat;
-                out.stats.unsat_reason = Some(reason);
-                record_count(&mut out, options, 0, true);
-                return Ok((out, None));
-            }
-            Propagated::Reduced(q) => {
-                out.stats.decided_tokens = Some(q.decided.clone());
-                out.stats.lookahead_branches = (q.branches > 0).then_some(q.branches);
-                // The quotient is equivalent whatever its size, but where propagation
-                // decided few tokens (the hard band) it is barely smaller and CDCL was
-                // measured slower on it (benches/backends.rs): search the instance.
-                let decided: usize = q.decided.iter().sum();
-                let observed: usize = out.stats.observed_tokens.iter().sum();
-                (2 * decided >= observed).then_some(*q)
-            }
-            Propagated::Skipped => None,
+        match reduce(instance, &map, &compact, control, &mut out) {
+            Ok(quotient) => quotient,
+            Err(reason) => return Ok((refuted(out, options, reason), None)),
         }
     } else {
         None
@@ -195,10 +167,7 @@ pub(crate) fn search(
     out.stats.distinct_samples = prep.len();
     out.stats.preprocess_seconds += t.elapsed().as_secs_f64();
     if let Some(reason) = &prep.refutation {
-        out.status = Status::Unsat;
-        out.stats.unsat_reason = Some(reason.clone());
-        record_count(&mut out, options, 0, true);
-        return Ok((out, None));
+        return Ok((refuted(out, options, reason.clone()), None));
     }
     let searched = Searched {
         instance,
@@ -222,4 +191,56 @@ pub(crate) fn search(
         }
     }?;
     Ok((out, quotient.map(|q| (q, map))))
+}
+
+/// Refuses an instance whose preprocessing would not fit in the memory budget.
+fn afford_preprocessing(instance: &Instance, options: &SolveOptions) -> Result<()> {
+    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
+    let budget = options
+        .max_memory
+        .unwrap_or_else(partrec_core::memory::budget);
+    partrec_core::memory::afford_within(
+        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE),
+        budget,
+        || format!("preprocessing ({samples} samples of {arity} tokens)"),
+    )
+}
+
+/// Class propagation on the instance's tokens (`compact`, compacted by `map`), its
+/// stats recorded in `out`: the quotient to search, if it is worth searching, or
+/// the reason no partition is consistent.
+fn reduce(
+    instance: &Instance,
+    map: &TokenMap,
+    compact: &[u32],
+    control: &Control,
+    out: &mut Solution,
+) -> std::result::Result<Option<Quotient>, String> {
+    control.live().set_phase(Phase::Propagate);
+    let t = Instant::now();
+    let groups = map.groups(instance.groups());
+    let propagated = propagate(compact, instance.label_ids(), &groups, control);
+    out.stats.propagate_seconds = t.elapsed().as_secs_f64();
+    match propagated {
+        Propagated::Refuted(reason) => Err(reason),
+        Propagated::Reduced(q) => {
+            out.stats.decided_tokens = Some(q.decided.clone());
+            out.stats.lookahead_branches = (q.branches > 0).then_some(q.branches);
+            // The quotient is equivalent whatever its size, but where propagation
+            // decided few tokens (the hard band) it is barely smaller and CDCL was
+            // measured slower on it (benches/backends.rs): search the instance.
+            let decided: usize = q.decided.iter().sum();
+            let observed: usize = out.stats.observed_tokens.iter().sum();
+            Ok((2 * decided >= observed).then_some(*q))
+        }
+        Propagated::Skipped => Ok(None),
+    }
+}
+
+/// `out` answering `unsat` for `reason`: no partition, a complete count of 0.
+fn refuted(mut out: Solution, options: &SolveOptions, reason: String) -> Solution {
+    out.status = Status::Unsat;
+    out.stats.unsat_reason = Some(reason);
+    record_count(&mut out, options, 0, true);
+    out
 }

@@ -651,43 +651,7 @@ fn encode_samples<F: ClauseSink + ?Sized>(
             .map(|(h, &t)| class_vars[h][prep.position[h][t as usize] as usize].as_slice())
             .collect()
     };
-    // Projected on g: per observed token of g, a block of R variables over the other
-    // groups' cells, linked to the table.
-    let projected = projection.map(|g| {
-        let rest_radix: Vec<usize> = radix
-            .iter()
-            .enumerate()
-            .filter(|&(h, _)| h != g)
-            .map(|(_, &r)| r)
-            .collect();
-        let rest_cells: usize = rest_radix.iter().product();
-        let r_vars: Vec<Vec<Var>> = class_vars[g]
-            .iter()
-            .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
-            .collect();
-        for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
-            if f.stopped() {
-                break;
-            }
-            for (k, class) in x_g.iter().enumerate() {
-                cells::for_each(&rest_radix, |rest| {
-                    let ri = cells::index(rest.iter().copied(), &rest_radix);
-                    let full = rest[..g]
-                        .iter()
-                        .copied()
-                        .chain([k])
-                        .chain(rest[g..].iter().copied());
-                    let ti = cells::index(full, &radix);
-                    for j in 0..bits {
-                        let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
-                        f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
-                        f.add_clause(&[class.negative(), rv.positive(), tv.negative()]);
-                    }
-                });
-            }
-        }
-        (g, rest_radix, r_vars)
-    });
+    let projected = projection.map(|g| project(g, &radix, class_vars, &table, bits, f));
     // One clause per sample, cell (over the groups not projected) and bit, into the
     // table directly or into the projected token's R block.
     let mut clause: Vec<Lit> = Vec::new();
@@ -698,10 +662,11 @@ fn encode_samples<F: ClauseSink + ?Sized>(
         let mut opts = options(x);
         let (target, index_radix) = match &projected {
             None => (&table, &radix),
-            Some((g, rest_radix, r_vars)) => {
-                opts.remove(*g);
-                let p = prep.position[*g][x[*g] as usize] as usize;
-                (&r_vars[p], rest_radix)
+            Some(projected) => {
+                let g = projected.group;
+                opts.remove(g);
+                let p = prep.position[g][x[g] as usize] as usize;
+                (&projected.r_vars[p], &projected.rest_radix)
             }
         };
         let lens: Vec<usize> = opts.iter().map(|o| o.len()).collect();
@@ -717,6 +682,67 @@ fn encode_samples<F: ClauseSink + ?Sized>(
                 f.add_clause(&clause);
             }
         });
+    }
+}
+
+/// The sample clauses' projection on one group (see [`encode_samples`]).
+struct Projected {
+    /// The group projected on.
+    group: usize,
+    /// The classes each other group can reach, in group order.
+    rest_radix: Vec<usize>,
+    /// Per observed token of the group (by position), its `R` variables over the other
+    /// groups' cells, `bits` per cell.
+    r_vars: Vec<Vec<Var>>,
+}
+
+/// The projection on group `g`: per observed token of g, a block of `R` variables over
+/// the other groups' cells, with the clauses linking them to `table` (the cells of
+/// `radix`, `bits` variables each).
+fn project<F: ClauseSink + ?Sized>(
+    g: usize,
+    radix: &[usize],
+    class_vars: &[Vec<Vec<Var>>],
+    table: &[Var],
+    bits: usize,
+    f: &mut Counting<'_, F>,
+) -> Projected {
+    let rest_radix: Vec<usize> = radix
+        .iter()
+        .enumerate()
+        .filter(|&(h, _)| h != g)
+        .map(|(_, &r)| r)
+        .collect();
+    let rest_cells: usize = rest_radix.iter().product();
+    let r_vars: Vec<Vec<Var>> = class_vars[g]
+        .iter()
+        .map(|_| (0..rest_cells * bits).map(|_| f.new_var()).collect())
+        .collect();
+    for (x_g, r) in class_vars[g].iter().zip(&r_vars) {
+        if f.stopped() {
+            break;
+        }
+        for (k, class) in x_g.iter().enumerate() {
+            cells::for_each(&rest_radix, |rest| {
+                let ri = cells::index(rest.iter().copied(), &rest_radix);
+                let full = rest[..g]
+                    .iter()
+                    .copied()
+                    .chain([k])
+                    .chain(rest[g..].iter().copied());
+                let ti = cells::index(full, radix);
+                for j in 0..bits {
+                    let (rv, tv) = (r[ri * bits + j], table[ti * bits + j]);
+                    f.add_clause(&[class.negative(), rv.negative(), tv.positive()]);
+                    f.add_clause(&[class.negative(), rv.positive(), tv.negative()]);
+                }
+            });
+        }
+    }
+    Projected {
+        group: g,
+        rest_radix,
+        r_vars,
     }
 }
 

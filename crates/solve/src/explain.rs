@@ -20,6 +20,7 @@ use partrec_core::model::label::Label;
 use partrec_core::model::partition::{canonical, Partition};
 use partrec_sat::{Backend, Control, Lit, Outcome};
 use serde::Serialize;
+use std::ops::ControlFlow;
 
 /// One sample of an explanation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -103,85 +104,113 @@ pub fn explain(instance: &Instance, control: &Control) -> Result<Explained> {
     else {
         return Ok(Explained::Unknown);
     };
-    let mut solver_calls = 0;
-    let core: Vec<usize> = if prep.refutation.is_some() {
-        // Two distinct samples with the same tokens: adjacent in the sorted order.
-        let xs: Vec<&[u32]> = prep.samples().map(|(x, _)| x).collect();
-        let same = (1..xs.len())
-            .find(|&s| xs[s - 1] == xs[s])
-            .ok_or_else(|| Error::Internal("a refutation without its two samples".into()))?;
-        let origin = origins(instance, &prep)?;
-        vec![origin[same - 1], origin[same]]
+    let (mut indices, solver_calls) = if prep.refutation.is_some() {
+        (same_tokens(instance, &prep)?, 0)
     } else {
-        let mut solver = Backend::Cadical.solver();
-        solver.set_control(control);
-        let Some((encoding, selectors)) = encode_with_selectors(&prep, solver.as_mut(), control)?
-        else {
-            return Ok(Explained::Unknown);
-        };
-        let mut current: Vec<usize> = (0..prep.len()).collect();
-        let lits =
-            |set: &[usize]| -> Vec<Lit> { set.iter().map(|&s| selectors[s].positive()).collect() };
-        solver_calls += 1;
-        match solver.solve(&lits(&current))? {
-            Outcome::Interrupted => return Ok(Explained::Unknown),
-            Outcome::Sat => {
-                let compact = encoding.decode(solver.as_ref());
-                let full = canonical(&prep.tokens().expand(&compact, instance.groups()));
-                return checked_consistent(instance, full).map(Explained::Consistent);
-            }
-            Outcome::Unsat => {}
+        match search_core(instance, &prep, control)? {
+            ControlFlow::Continue(found) => found,
+            ControlFlow::Break(answer) => return Ok(answer),
         }
-        current.retain(|&s| solver.failed(selectors[s].positive()));
-        let mut k = 0;
-        while k < current.len() {
-            let without: Vec<usize> = current
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| i != k)
-                .map(|(_, &s)| s)
-                .collect();
-            solver_calls += 1;
-            match solver.solve(&lits(&without))? {
-                Outcome::Interrupted => return Ok(Explained::Unknown),
-                Outcome::Sat => k += 1,
-                Outcome::Unsat => {
-                    current = without
-                        .into_iter()
-                        .filter(|&s| solver.failed(selectors[s].positive()))
-                        .collect();
-                }
-            }
-        }
-        let origin = origins(instance, &prep)?;
-        current.into_iter().map(|s| origin[s]).collect()
     };
-    let mut indices = core;
     indices.sort_unstable();
     match minimal(instance, &indices, control)? {
         None => Ok(Explained::Unknown),
-        Some(()) => {
-            let samples: Vec<Sample> = indices
-                .iter()
-                .map(|&i| Sample {
-                    index: i,
-                    x: instance.x(i).to_vec(),
-                    y: instance.y(i).clone(),
-                    names: instance
-                        .named()
-                        .then(|| partrec_core::check::sample_names(instance, i)),
-                })
-                .collect();
-            let reason = classify(instance, &samples);
-            let text = describe(&reason, &samples);
-            Ok(Explained::Inconsistent(Explanation {
-                status: Status::Unsat,
-                samples,
-                reason,
-                text,
-                solver_calls,
-            }))
+        Some(()) => Ok(Explained::Inconsistent(explanation(
+            instance,
+            &indices,
+            solver_calls,
+        ))),
+    }
+}
+
+/// The two samples of `instance` behind preprocessing's refutation: two distinct
+/// samples with the same tokens.
+fn same_tokens(instance: &Instance, prep: &Prepared) -> Result<Vec<usize>> {
+    // Two distinct samples with the same tokens: adjacent in the sorted order.
+    let xs: Vec<&[u32]> = prep.samples().map(|(x, _)| x).collect();
+    let same = (1..xs.len())
+        .find(|&s| xs[s - 1] == xs[s])
+        .ok_or_else(|| Error::Internal("a refutation without its two samples".into()))?;
+    let origin = origins(instance, prep)?;
+    Ok(vec![origin[same - 1], origin[same]])
+}
+
+/// A core of samples of `instance` by search (the failed assumptions of one solve
+/// under every selector, shrunk by deletion), with the solver calls spent; or the
+/// answer when the samples are consistent or `control` stopped the search.
+fn search_core(
+    instance: &Instance,
+    prep: &Prepared,
+    control: &Control,
+) -> Result<ControlFlow<Explained, (Vec<usize>, usize)>> {
+    let mut solver_calls = 0;
+    let mut solver = Backend::Cadical.solver();
+    solver.set_control(control);
+    let Some((encoding, selectors)) = encode_with_selectors(prep, solver.as_mut(), control)? else {
+        return Ok(ControlFlow::Break(Explained::Unknown));
+    };
+    let mut current: Vec<usize> = (0..prep.len()).collect();
+    let lits =
+        |set: &[usize]| -> Vec<Lit> { set.iter().map(|&s| selectors[s].positive()).collect() };
+    solver_calls += 1;
+    match solver.solve(&lits(&current))? {
+        Outcome::Interrupted => return Ok(ControlFlow::Break(Explained::Unknown)),
+        Outcome::Sat => {
+            let compact = encoding.decode(solver.as_ref());
+            let full = canonical(&prep.tokens().expand(&compact, instance.groups()));
+            return checked_consistent(instance, full)
+                .map(|p| ControlFlow::Break(Explained::Consistent(p)));
         }
+        Outcome::Unsat => {}
+    }
+    current.retain(|&s| solver.failed(selectors[s].positive()));
+    let mut k = 0;
+    while k < current.len() {
+        let without: Vec<usize> = current
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != k)
+            .map(|(_, &s)| s)
+            .collect();
+        solver_calls += 1;
+        match solver.solve(&lits(&without))? {
+            Outcome::Interrupted => return Ok(ControlFlow::Break(Explained::Unknown)),
+            Outcome::Sat => k += 1,
+            Outcome::Unsat => {
+                current = without
+                    .into_iter()
+                    .filter(|&s| solver.failed(selectors[s].positive()))
+                    .collect();
+            }
+        }
+    }
+    let origin = origins(instance, prep)?;
+    let core = current.into_iter().map(|s| origin[s]).collect();
+    Ok(ControlFlow::Continue((core, solver_calls)))
+}
+
+/// The explanation of the minimal inconsistent samples `indices` (sorted), found
+/// with `solver_calls` SAT calls.
+fn explanation(instance: &Instance, indices: &[usize], solver_calls: usize) -> Explanation {
+    let samples: Vec<Sample> = indices
+        .iter()
+        .map(|&i| Sample {
+            index: i,
+            x: instance.x(i).to_vec(),
+            y: instance.y(i).clone(),
+            names: instance
+                .named()
+                .then(|| partrec_core::check::sample_names(instance, i)),
+        })
+        .collect();
+    let reason = classify(instance, &samples);
+    let text = describe(&reason, &samples);
+    Explanation {
+        status: Status::Unsat,
+        samples,
+        reason,
+        text,
+        solver_calls,
     }
 }
 

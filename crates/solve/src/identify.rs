@@ -87,7 +87,43 @@ struct Backbone<'a> {
     calls: usize,
 }
 
-impl Backbone<'_> {
+impl<'a> Backbone<'a> {
+    /// The search state before any partition is found: every observed token in one
+    /// block per group.
+    fn new(prep: &'a Prepared, solver: Box<dyn Solver>, encoding: Encoding) -> Backbone<'a> {
+        let arity = prep.groups().len();
+        let observed: Vec<usize> = (0..arity).map(|g| prep.tokens().observed(g)).collect();
+        let mut samples_of: Vec<Vec<Vec<u32>>> =
+            observed.iter().map(|&n| vec![Vec::new(); n]).collect();
+        for (s, (x, _)) in prep.samples().enumerate() {
+            for (g, &t) in x.iter().enumerate() {
+                samples_of[g][t as usize].push(s as u32);
+            }
+        }
+        let classes: Vec<u32> = (0..arity)
+            .map(|g| {
+                (0..observed[g])
+                    .map(|p| encoding.class_vars(g, p).len() as u32)
+                    .max()
+                    .unwrap_or(1)
+            })
+            .collect();
+        Backbone {
+            prep,
+            solver,
+            encoding,
+            block: observed.iter().map(|&n| vec![0; n]).collect(),
+            next_block: vec![1; arity],
+            partitions: Vec::new(),
+            flips: Vec::new(),
+            samples_of,
+            classes,
+            differ_vars: HashMap::new(),
+            calls: 0,
+        }
+    }
+
+    /// The class variables of token `t` of group `g`.
     fn vars(&self, g: usize, t: u32) -> &[Var] {
         self.encoding
             .class_vars(g, self.prep.position[g][t as usize] as usize)
@@ -237,6 +273,123 @@ impl Backbone<'_> {
                         || (t != a && t != b && p[a] == p[b]))
             })
     }
+
+    /// Confirms the blocks: chunks of (representative, member) pairs, each query
+    /// asking for a partition that splits one of them. Pairs confirmed are joined
+    /// (union-find), so later chunks ask only about what is still open. `false` if
+    /// stopped.
+    fn confirm_blocks(&mut self, control: &Control) -> Result<bool> {
+        let mut joined: Vec<Vec<u32>> = self
+            .block
+            .iter()
+            .map(|row| (0..row.len() as u32).collect())
+            .collect();
+        loop {
+            if control.should_stop() {
+                return Ok(false);
+            }
+            let mut pairs = Vec::new();
+            for (g, parent) in joined.iter_mut().enumerate() {
+                for block in self.blocks(g) {
+                    let root = find(parent, block[0]);
+                    pairs.extend(
+                        block[1..]
+                            .iter()
+                            .filter(|&&u| find(parent, u) != root)
+                            .map(|&u| (g, block[0], u)),
+                    );
+                }
+            }
+            if pairs.is_empty() {
+                return Ok(true);
+            }
+            pairs.truncate(CHUNK);
+            let clause: Vec<Lit> = pairs
+                .iter()
+                .map(|&(g, r, u)| self.differ(g, r, u).positive())
+                .collect();
+            match self.query(&clause)? {
+                None => return Ok(false),
+                Some(true) => {} // the blocks were refined
+                Some(false) => {
+                    for (g, r, u) in pairs {
+                        let d = self.differ(g, r, u);
+                        self.solver.add_clause(&[d.negative()]);
+                        let (x, y) = (find(&mut joined[g], r), find(&mut joined[g], u));
+                        joined[g][y as usize] = x;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Group `g`'s blocks, the largest first, counted in the instance's tokens
+    /// (`stand`: the token of `prep` each declared token stands for); ties to the
+    /// smallest token.
+    fn largest_first(&self, g: usize, stand: &[Option<u32>]) -> Vec<Vec<u32>> {
+        let observed = self.block[g].len();
+        let (mut size, mut first) = (vec![0usize; observed], vec![u32::MAX; observed]);
+        for (t, c) in stand.iter().enumerate() {
+            if let Some(c) = *c {
+                size[c as usize] += 1;
+                first[c as usize] = first[c as usize].min(t as u32);
+            }
+        }
+        let mut blocks = self.blocks(g);
+        let weight = |block: &[u32]| -> (usize, u32) {
+            let members = block.iter().map(|&c| size[c as usize]).sum();
+            (
+                members,
+                block.iter().map(|&c| first[c as usize]).min().unwrap_or(0),
+            )
+        };
+        blocks.sort_by_cached_key(|block| {
+            let (members, first) = weight(block);
+            (std::cmp::Reverse(members), first)
+        });
+        blocks
+    }
+
+    /// The frame of group `g` (see the module documentation), from its confirmed
+    /// blocks; `None` if stopped.
+    fn frame(
+        &mut self,
+        g: usize,
+        stand: &[Option<u32>],
+        control: &Control,
+    ) -> Result<Option<Vec<Vec<u32>>>> {
+        let mut frame: Vec<Vec<u32>> = Vec::new();
+        for block in self.largest_first(g, stand) {
+            if frame.len() as u32 >= self.classes[g] {
+                break;
+            }
+            if control.should_stop() {
+                return Ok(None);
+            }
+            let r = block[0];
+            let merges = frame
+                .iter()
+                .any(|f| self.seen_together(g, r as usize, f[0] as usize));
+            if merges {
+                continue;
+            }
+            let mut clause = Vec::with_capacity(frame.len());
+            for f in &frame {
+                let t = self.solver.new_var();
+                self.together(g, r, f[0], t);
+                clause.push(t.positive());
+            }
+            let joins = clause.is_empty()
+                || match self.query(&clause)? {
+                    None => return Ok(None),
+                    Some(sat) => !sat,
+                };
+            if joins {
+                frame.push(block);
+            }
+        }
+        Ok(Some(frame))
+    }
 }
 
 /// Computes what every consistent partition of `instance` agrees on; `Ok(None)` if
@@ -281,134 +434,19 @@ pub fn identify_reduced(
     let Some(encoding) = encode(&prep, Projection::Auto, solver.as_mut(), control)? else {
         return Ok(None);
     };
-    let arity = instance.arity();
-    let observed: Vec<usize> = (0..arity).map(|g| prep.tokens().observed(g)).collect();
-    let mut samples_of: Vec<Vec<Vec<u32>>> =
-        observed.iter().map(|&n| vec![Vec::new(); n]).collect();
-    for (s, (x, _)) in prep.samples().enumerate() {
-        for (g, &t) in x.iter().enumerate() {
-            samples_of[g][t as usize].push(s as u32);
-        }
-    }
-    let classes: Vec<u32> = (0..arity)
-        .map(|g| {
-            (0..observed[g])
-                .map(|p| encoding.class_vars(g, p).len() as u32)
-                .max()
-                .unwrap_or(1)
-        })
-        .collect();
-    let mut b = Backbone {
-        prep: &prep,
-        solver,
-        encoding,
-        block: observed.iter().map(|&n| vec![0; n]).collect(),
-        next_block: vec![1; arity],
-        partitions: Vec::new(),
-        flips: Vec::new(),
-        samples_of,
-        classes,
-        differ_vars: HashMap::new(),
-        calls: 0,
-    };
+    let mut b = Backbone::new(&prep, solver, encoding);
     if b.solve(&[])? != Some(true) {
         return Ok(None);
     }
-    // Blocks: chunks of (representative, member) pairs, each query asking for a
-    // partition that splits one of them. Pairs confirmed are joined (union-find), so
-    // later chunks ask only about what is still open.
-    let mut joined: Vec<Vec<u32>> = observed.iter().map(|&n| (0..n as u32).collect()).collect();
-    loop {
-        if control.should_stop() {
-            return Ok(None);
-        }
-        let mut pairs = Vec::new();
-        for (g, parent) in joined.iter_mut().enumerate() {
-            for block in b.blocks(g) {
-                let root = find(parent, block[0]);
-                pairs.extend(
-                    block[1..]
-                        .iter()
-                        .filter(|&&u| find(parent, u) != root)
-                        .map(|&u| (g, block[0], u)),
-                );
-            }
-        }
-        if pairs.is_empty() {
-            break;
-        }
-        pairs.truncate(CHUNK);
-        let clause: Vec<Lit> = pairs
-            .iter()
-            .map(|&(g, r, u)| b.differ(g, r, u).positive())
-            .collect();
-        match b.query(&clause)? {
-            None => return Ok(None),
-            Some(true) => {} // the blocks were refined
-            Some(false) => {
-                for (g, r, u) in pairs {
-                    let d = b.differ(g, r, u);
-                    b.solver.add_clause(&[d.negative()]);
-                    let (x, y) = (find(&mut joined[g], r), find(&mut joined[g], u));
-                    joined[g][y as usize] = x;
-                }
-            }
-        }
+    if !b.confirm_blocks(control)? {
+        return Ok(None);
     }
-    // The frame of each group, largest blocks first (counted in the instance's tokens,
-    // ties to the smallest token).
     let stand = standing(instance, &prep, reduced);
-    let mut frames = Vec::with_capacity(arity);
-    for g in 0..arity {
-        let (mut size, mut first) = (vec![0usize; observed[g]], vec![u32::MAX; observed[g]]);
-        for (t, c) in stand[g].iter().enumerate() {
-            if let Some(c) = *c {
-                size[c as usize] += 1;
-                first[c as usize] = first[c as usize].min(t as u32);
-            }
-        }
-        let mut blocks = b.blocks(g);
-        let weight = |block: &[u32]| -> (usize, u32) {
-            let members = block.iter().map(|&c| size[c as usize]).sum();
-            (
-                members,
-                block.iter().map(|&c| first[c as usize]).min().unwrap_or(0),
-            )
+    let mut frames = Vec::with_capacity(instance.arity());
+    for (g, stand) in stand.iter().enumerate() {
+        let Some(frame) = b.frame(g, stand, control)? else {
+            return Ok(None);
         };
-        blocks.sort_by_cached_key(|block| {
-            let (members, first) = weight(block);
-            (std::cmp::Reverse(members), first)
-        });
-        let mut frame: Vec<Vec<u32>> = Vec::new();
-        for block in blocks {
-            if frame.len() as u32 >= b.classes[g] {
-                break;
-            }
-            if control.should_stop() {
-                return Ok(None);
-            }
-            let r = block[0];
-            let merges = frame
-                .iter()
-                .any(|f| b.seen_together(g, r as usize, f[0] as usize));
-            if merges {
-                continue;
-            }
-            let mut clause = Vec::with_capacity(frame.len());
-            for f in &frame {
-                let t = b.solver.new_var();
-                b.together(g, r, f[0], t);
-                clause.push(t.positive());
-            }
-            let joins = clause.is_empty()
-                || match b.query(&clause)? {
-                    None => return Ok(None),
-                    Some(sat) => !sat,
-                };
-            if joins {
-                frame.push(block);
-            }
-        }
         frames.push(frame);
     }
     let calls = b.calls;
@@ -471,68 +509,14 @@ fn expand(
     let mut frame_out = Vec::new();
     let mut counts = Vec::new();
     for (g, group) in instance.groups().iter().enumerate() {
-        let n = group.tokens as usize;
-        let in_frame: std::collections::HashSet<u32> = frames[g]
-            .iter()
-            .flat_map(|block| block.iter().copied())
-            .collect();
-        let mut full_pinned: Vec<bool> = stand[g]
-            .iter()
-            .map(|c| c.is_some_and(|c| in_frame.contains(&c)))
-            .collect();
-        // Frame blocks in the instance's tokens, each in increasing order.
-        let mut frame_of: HashMap<u32, usize> = HashMap::new();
-        for (i, block) in frames[g].iter().enumerate() {
-            frame_of.extend(block.iter().map(|&c| (c, i)));
-        }
-        let mut blocks_out = vec![Vec::new(); frames[g].len()];
-        for (t, c) in stand[g].iter().enumerate() {
-            if let Some(&i) = c.as_ref().and_then(|c| frame_of.get(c)) {
-                blocks_out[i].push(t as u32);
-            }
-        }
+        let mut full_pinned = in_frame(&stand[g], &frames[g]);
+        let blocks_out = frame_tokens(&stand[g], &frames[g]);
         // The token each stands for becomes its block, in place.
         let mut full_block = std::mem::take(&mut stand[g]);
         for c in &mut full_block {
             *c = c.map(|c| b.block[g][c as usize]);
         }
-        let one_class = group.classes == 1;
-        // Number blocks by first token; free tokens get fresh ids.
-        let mut ids: HashMap<u32, u32> = HashMap::new();
-        let mut next = 0u32;
-        let mut row = Vec::with_capacity(n);
-        let mut count = PinnedCounts::default();
-        for (t, block) in full_block.iter().enumerate() {
-            let key = match block {
-                // One class: every token is in it, observed or not.
-                _ if one_class => Some(u32::MAX),
-                Some(k) => Some(*k),
-                None => None,
-            };
-            let id = match key {
-                Some(k) => *ids.entry(k).or_insert_with(|| {
-                    next += 1;
-                    next - 1
-                }),
-                None => {
-                    next += 1;
-                    next - 1
-                }
-            };
-            row.push(id);
-            if one_class {
-                full_pinned[t] = true;
-            }
-            match (block.is_some(), full_pinned[t]) {
-                (false, _) => count.unobserved += 1,
-                (true, true) => count.pinned += 1,
-                (true, false) => count.free += 1,
-            }
-        }
-        if one_class {
-            count.pinned += count.unobserved;
-            count.unobserved = 0;
-        }
+        let (row, count) = number_blocks(&full_block, group.classes == 1, &mut full_pinned);
         identified.push(row);
         pinned.push(full_pinned);
         frame_out.push(blocks_out);
@@ -545,4 +529,80 @@ fn expand(
         counts,
         solver_calls,
     }
+}
+
+/// Per declared token of a group (`stand`: the token of `prep` each stands for),
+/// whether it stands for a token of a block of `frame`.
+fn in_frame(stand: &[Option<u32>], frame: &[Vec<u32>]) -> Vec<bool> {
+    let members: std::collections::HashSet<u32> = frame
+        .iter()
+        .flat_map(|block| block.iter().copied())
+        .collect();
+    stand
+        .iter()
+        .map(|c| c.is_some_and(|c| members.contains(&c)))
+        .collect()
+}
+
+/// The blocks of `frame` in the instance's tokens (`stand` as for [`in_frame`]), each
+/// in increasing order.
+fn frame_tokens(stand: &[Option<u32>], frame: &[Vec<u32>]) -> Vec<Vec<u32>> {
+    let mut frame_of: HashMap<u32, usize> = HashMap::new();
+    for (i, block) in frame.iter().enumerate() {
+        frame_of.extend(block.iter().map(|&c| (c, i)));
+    }
+    let mut blocks_out = vec![Vec::new(); frame.len()];
+    for (t, c) in stand.iter().enumerate() {
+        if let Some(&i) = c.as_ref().and_then(|c| frame_of.get(c)) {
+            blocks_out[i].push(t as u32);
+        }
+    }
+    blocks_out
+}
+
+/// A group's block ids, numbered by first token (`block`: each declared token's
+/// block, `None` when in no sample, which then gets a fresh id), and its counts of
+/// pinned, free and unobserved tokens. With `one_class`, every token is in one block
+/// and pinned (`pinned` is set so).
+fn number_blocks(
+    block: &[Option<u32>],
+    one_class: bool,
+    pinned: &mut [bool],
+) -> (Vec<u32>, PinnedCounts) {
+    let mut ids: HashMap<u32, u32> = HashMap::new();
+    let mut next = 0u32;
+    let mut row = Vec::with_capacity(block.len());
+    let mut count = PinnedCounts::default();
+    for (t, block) in block.iter().enumerate() {
+        let key = match block {
+            // One class: every token is in it, observed or not.
+            _ if one_class => Some(u32::MAX),
+            Some(k) => Some(*k),
+            None => None,
+        };
+        let id = match key {
+            Some(k) => *ids.entry(k).or_insert_with(|| {
+                next += 1;
+                next - 1
+            }),
+            None => {
+                next += 1;
+                next - 1
+            }
+        };
+        row.push(id);
+        if one_class {
+            pinned[t] = true;
+        }
+        match (block.is_some(), pinned[t]) {
+            (false, _) => count.unobserved += 1,
+            (true, true) => count.pinned += 1,
+            (true, false) => count.free += 1,
+        }
+    }
+    if one_class {
+        count.pinned += count.unobserved;
+        count.unobserved = 0;
+    }
+    (row, count)
 }

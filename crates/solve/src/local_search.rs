@@ -145,6 +145,16 @@ impl<'a> State<'a> {
         after - before
     }
 
+    /// Moves about a tenth of `tokens` to random classes and rebuilds the counts.
+    fn perturb(&mut self, tokens: &[(usize, usize)], rng: &mut ChaCha8Rng) {
+        for &(g, t) in tokens {
+            if rng.random_range(0..10) == 0 {
+                self.class[g][t] = rng.random_range(0..self.classes[g]);
+            }
+        }
+        self.rebuild();
+    }
+
     /// Cost change of moving token `t` of group `g` to class `to`, leaving the state as it was.
     fn delta(&mut self, g: usize, t: usize, to: usize) -> (i64, usize) {
         let from = self.class[g][t];
@@ -192,10 +202,23 @@ pub fn fewest_conflicts(
     best
 }
 
+/// A random class for every token of `prep`'s groups, drawn from `rng`.
+fn random_classes(prep: &Prepared, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
+    prep.groups()
+        .iter()
+        .map(|g| {
+            (0..g.tokens)
+                .map(|_| rng.random_range(0..g.classes as usize))
+                .collect()
+        })
+        .collect()
+}
+
 /// The tabu search behind [`search`] and [`fewest_conflicts`]: calls `improved` with
 /// the assignment and its cost at the start and whenever the cost falls below every
 /// cost seen before; stops at cost 0, after `work`, or when `control` says stop
 /// (then `None`).
+// Its step loop stays in one piece: the hot path, every candidate move evaluated in place.
 fn tabu(
     prep: &Prepared,
     work: u64,
@@ -205,15 +228,7 @@ fn tabu(
 ) -> Option<()> {
     let groups = prep.groups();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let class: Vec<Vec<usize>> = groups
-        .iter()
-        .map(|g| {
-            (0..g.tokens)
-                .map(|_| rng.random_range(0..g.classes as usize))
-                .collect()
-        })
-        .collect();
-    let mut st = State::new(prep, class)?;
+    let mut st = State::new(prep, random_classes(prep, &mut rng))?;
     let tokens: Vec<(usize, usize)> = prep
         .order
         .iter()
@@ -280,13 +295,7 @@ fn tabu(
         } else {
             since_best += 1;
             if since_best > stagnation {
-                // Perturb a tenth of the tokens and rebuild the counts.
-                for &(g, t) in &tokens {
-                    if rng.random_range(0..10) == 0 {
-                        st.class[g][t] = rng.random_range(0..st.classes[g]);
-                    }
-                }
-                st.rebuild();
+                st.perturb(&tokens, &mut rng);
                 spent += prep.len() as u64;
                 best = st.cost;
                 since_best = 0;

@@ -178,14 +178,8 @@ pub(crate) fn drive(
     mut out: Solution,
     progress: &mut dyn FnMut(&Solution),
 ) -> Result<Solution> {
-    let Searched {
-        instance,
-        map,
-        prep,
-        ..
-    } = *searched;
+    let prep = searched.prep;
     let live = control.live();
-    let expanded = |found: &[Vec<u32>]| searched.expanded(found);
     let mut count = 0u64;
     let mut complete = false;
     loop {
@@ -201,36 +195,7 @@ pub(crate) fn drive(
         count = count
             .saturating_add(searched.extensions(&found, options.limit))
             .min(options.limit);
-        let t = Instant::now();
-        let mut scan_seconds = 0.0;
-        if out.partition.is_none() {
-            let partition = verified(instance, expanded(&found), "partition found")?;
-            out.status = Status::Sat;
-            out.table = Some(observed_table(instance, &partition));
-            out.partition = Some(partition);
-            if options.limit == 2 && count < 2 {
-                // One token that can change class is a proof of non-uniqueness (its
-                // time counts towards deciding uniqueness, not towards checking).
-                let scan = Instant::now();
-                let moved = local_search::single_move_witness(prep, &found);
-                scan_seconds = scan.elapsed().as_secs_f64();
-                out.stats.unique_seconds += scan_seconds;
-                if let Some(w) = moved {
-                    out.witness = Some(verified(instance, expanded(&w), "single-move witness")?);
-                    count = 2;
-                }
-            }
-        } else if out.witness.is_none() {
-            out.witness = Some(verified(instance, expanded(&found), "second partition")?);
-        }
-        if out.witness.is_none() && count >= 2 {
-            let first = out.partition.as_deref().unwrap_or_default();
-            let witness = free_token_witness(instance, map, first).ok_or_else(|| {
-                Error::Internal("free tokens counted but no witness built".into())
-            })?;
-            out.witness = Some(verified(instance, witness, "witness")?);
-        }
-        out.stats.check_seconds += t.elapsed().as_secs_f64() - scan_seconds;
+        count = check_found(searched, &found, count, options, &mut out)?;
         if count >= options.limit {
             break;
         }
@@ -256,6 +221,57 @@ pub(crate) fn drive(
     }
     record_count(&mut out, options, count, complete);
     Ok(out)
+}
+
+/// Checks partition `found` (of the searched instance's observed tokens, which with
+/// the ones before count `count`) and records it in `out`: the first as the answer,
+/// with a single-move witness of non-uniqueness when `options.limit` is 2, a later
+/// one as the witness; when the count shows a second partition without one, builds
+/// it from the free tokens. The count, 2 when a single-move witness was found.
+fn check_found(
+    searched: &Searched,
+    found: &[Vec<u32>],
+    mut count: u64,
+    options: &SolveOptions,
+    out: &mut Solution,
+) -> Result<u64> {
+    let Searched {
+        instance,
+        map,
+        prep,
+        ..
+    } = *searched;
+    let expanded = |found: &[Vec<u32>]| searched.expanded(found);
+    let t = Instant::now();
+    let mut scan_seconds = 0.0;
+    if out.partition.is_none() {
+        let partition = verified(instance, expanded(found), "partition found")?;
+        out.status = Status::Sat;
+        out.table = Some(observed_table(instance, &partition));
+        out.partition = Some(partition);
+        if options.limit == 2 && count < 2 {
+            // One token that can change class is a proof of non-uniqueness (its
+            // time counts towards deciding uniqueness, not towards checking).
+            let scan = Instant::now();
+            let moved = local_search::single_move_witness(prep, found);
+            scan_seconds = scan.elapsed().as_secs_f64();
+            out.stats.unique_seconds += scan_seconds;
+            if let Some(w) = moved {
+                out.witness = Some(verified(instance, expanded(&w), "single-move witness")?);
+                count = 2;
+            }
+        }
+    } else if out.witness.is_none() {
+        out.witness = Some(verified(instance, expanded(found), "second partition")?);
+    }
+    if out.witness.is_none() && count >= 2 {
+        let first = out.partition.as_deref().unwrap_or_default();
+        let witness = free_token_witness(instance, map, first)
+            .ok_or_else(|| Error::Internal("free tokens counted but no witness built".into()))?;
+        out.witness = Some(verified(instance, witness, "witness")?);
+    }
+    out.stats.check_seconds += t.elapsed().as_secs_f64() - scan_seconds;
+    Ok(count)
 }
 
 /// The number of worker threads a search may use: the machine's cores.

@@ -33,7 +33,7 @@ mod oll;
 mod totalizer;
 
 use crate::count::{free_extensions, free_token_witness};
-use crate::encode::encode_with_selectors;
+use crate::encode::{encode_with_selectors, Encoding};
 use crate::options::SolveOptions;
 use crate::preprocess::{PrepareOptions, Prepared};
 use crate::solution::{MaxReport, Solution, Status};
@@ -43,7 +43,7 @@ use partrec_core::error::{Error, Result};
 use partrec_core::model::instance::Instance;
 use partrec_core::model::partition::classes_used;
 use partrec_core::model::partition::{canonical, Partition};
-use partrec_sat::{Control, Outcome, Phase};
+use partrec_sat::{Control, Lit, Outcome, Phase, Solver};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -116,21 +116,8 @@ pub fn solve(
     let live = control.live();
     live.set_phase(Phase::Preprocess);
     let prep = Prepared::with_options(instance, PrepareOptions { must_differ: false });
-    // Every cost below is at most the total weight, so no sum overflows after this.
-    (0..instance.num_samples())
-        .try_fold(0u64, |total, s| total.checked_add(instance.weight(s)))
-        .ok_or_else(|| Error::Usage("the sample weights add up to more than 2^64 - 1".into()))?;
-    let of = distinct_of(instance, &prep)?;
-    let mut weight = vec![0u64; prep.len()];
-    for (s, &d) in of.iter().enumerate() {
-        weight[d] += instance.weight(s);
-    }
-    let mut out = Solution::new(Status::Unknown);
-    out.stats.samples = instance.num_samples();
-    out.stats.distinct_samples = prep.len();
-    out.stats.values = prep.values;
-    out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
-    out.stats.backend = Some(options.backend);
+    let weight = distinct_weights(instance, &prep)?;
+    let mut out = prepared(instance, &prep, options);
     out.stats.preprocess_seconds = start.elapsed().as_secs_f64();
     live.set_phase(Phase::Encode);
     let t = Instant::now();
@@ -144,114 +131,205 @@ pub fn solve(
     out.stats.encode_seconds = t.elapsed().as_secs_f64();
     out.stats.variables = encoding.variables;
     out.stats.clauses = encoding.clauses;
-    let evaluate = |compact: Partition| -> Result<Best> {
-        let partition = canonical(&prep.tokens().expand(&compact, instance.groups()));
-        let found = violations(instance, &partition)
+    let mut search = Search {
+        instance,
+        prep: &prep,
+        encoding,
+        solver,
+        control,
+        calls: 0,
+    };
+    live.set_phase(Phase::Search);
+    let t = Instant::now();
+    let mut best = search.first_bound(&out, progress)?;
+    let mut oll = Oll::new(&selectors, &weight);
+    let optimal = search.optimize(&mut oll, &mut best, &out, progress)?;
+    search.calls += oll.calls;
+    let (lower, cores) = (oll.lower, oll.cores);
+    out.stats.solve_seconds = t.elapsed().as_secs_f64();
+    out.stats.timed_out = !optimal;
+    let Some(best) = best else {
+        out.stats.solver_calls = search.calls;
+        return Ok(out);
+    };
+    if optimal && options.limit >= 2 {
+        live.set_phase(Phase::Unique);
+        let t = Instant::now();
+        search.decide_unique(&mut oll, &best, &mut out)?;
+        out.stats.unique_seconds = t.elapsed().as_secs_f64();
+    }
+    out.stats.solver_calls = search.calls;
+    // Proven optimal: sat. Stopped first: unknown, with the best partition seen.
+    Ok(report(&out, &best, lower, cores, optimal))
+}
+
+/// Per distinct sample of `prep`, the total weight of the instance samples it stands
+/// for; refuses weights that add up to more than 64 bits hold.
+fn distinct_weights(instance: &Instance, prep: &Prepared) -> Result<Vec<u64>> {
+    // Every cost below is at most the total weight, so no sum overflows after this.
+    (0..instance.num_samples())
+        .try_fold(0u64, |total, s| total.checked_add(instance.weight(s)))
+        .ok_or_else(|| Error::Usage("the sample weights add up to more than 2^64 - 1".into()))?;
+    let of = distinct_of(instance, prep)?;
+    let mut weight = vec![0u64; prep.len()];
+    for (s, &d) in of.iter().enumerate() {
+        weight[d] += instance.weight(s);
+    }
+    Ok(weight)
+}
+
+/// An `unknown` answer holding the stats of the preparation.
+fn prepared(instance: &Instance, prep: &Prepared, options: &SolveOptions) -> Solution {
+    let mut out = Solution::new(Status::Unknown);
+    out.stats.samples = instance.num_samples();
+    out.stats.distinct_samples = prep.len();
+    out.stats.values = prep.values;
+    out.stats.observed_tokens = prep.order.iter().map(Vec::len).collect();
+    out.stats.backend = Some(options.backend);
+    out
+}
+
+/// Keeps `found` as `best` when it costs less (or nothing was found before) and
+/// reports it to `progress` with the bounds proven so far.
+fn offer(
+    best: &mut Option<Best>,
+    found: Best,
+    out: &Solution,
+    (lower, cores): (u64, usize),
+    progress: &mut dyn FnMut(&Solution),
+) {
+    if best
+        .as_ref()
+        .is_none_or(|b| found.found.cost < b.found.cost)
+    {
+        progress(&report(out, &found, lower, cores, false));
+        *best = Some(found);
+    }
+}
+
+/// What the search's steps share: the instance, its preparation, and the solver
+/// holding the encoding.
+struct Search<'a> {
+    instance: &'a Instance,
+    prep: &'a Prepared,
+    encoding: Encoding,
+    solver: Box<dyn Solver>,
+    control: &'a Control,
+    /// Solver calls made.
+    calls: usize,
+}
+
+impl Search<'_> {
+    /// One solver call under `assumptions`, counted.
+    fn call(&mut self, assumptions: &[Lit]) -> Result<Outcome> {
+        self.calls += 1;
+        self.solver.solve(assumptions)
+    }
+
+    /// `compact` in full, and what the checker says it costs.
+    fn evaluate(&self, compact: Partition) -> Result<Best> {
+        let partition = canonical(&self.prep.tokens().expand(&compact, self.instance.groups()));
+        let found = violations(self.instance, &partition)
             .map_err(|m| Error::Internal(format!("a partition of the wrong shape: {m}")))?;
         Ok(Best {
             compact,
             partition,
             found,
         })
-    };
-    live.set_phase(Phase::Search);
-    let t = Instant::now();
-    let mut calls = 0usize;
-    // Any partition is an upper bound: first the one the hard clauses alone give.
-    calls += 1;
-    let mut best = match solver.solve(&[])? {
-        Outcome::Sat => {
-            let found = evaluate(encoding.decode(solver.as_ref()))?;
-            progress(&report(&out, &found, 0, 0, false));
-            Some(found)
-        }
-        Outcome::Interrupted => None,
-        Outcome::Unsat => {
-            return Err(Error::Internal(
-                "the encoding without samples is unsatisfiable".into(),
-            ))
-        }
-    };
-    // A better start: the assignment with the fewest conflicting pairs a short tabu
-    // search meets (nothing trusted: the checker prices it like any other).
-    if let Some(compact) = crate::local_search::fewest_conflicts(&prep, LOCAL_WORK, 1, control) {
-        let found = evaluate(compact)?;
-        if best
-            .as_ref()
-            .is_none_or(|b| found.found.cost < b.found.cost)
-        {
-            progress(&report(&out, &found, 0, 0, false));
-            best = Some(found);
-        }
     }
-    let mut oll = Oll::new(&selectors, &weight);
-    let mut level = oll.next_level(None);
-    let mut optimal = false;
-    loop {
-        if let Some(b) = &best {
-            if b.found.cost == oll.lower {
-                optimal = true;
-                break;
-            }
-            oll.harden(b.found.cost, solver.as_mut());
-        }
-        let active = oll.active(level);
-        calls += 1;
-        match solver.solve(&oll.assumptions(&active))? {
-            Outcome::Interrupted => break,
-            Outcome::Sat => {
-                let found = evaluate(encoding.decode(solver.as_ref()))?;
-                if best
-                    .as_ref()
-                    .is_none_or(|b| found.found.cost < b.found.cost)
-                {
-                    progress(&report(&out, &found, oll.lower, oll.cores, false));
-                    best = Some(found);
-                }
-                if oll.pending() {
-                    oll.relax(solver.as_mut());
-                    continue;
-                }
-                level = oll.next_level(level);
-                if level.is_none() {
-                    // Every soft constraint with weight held: the model costs at most
-                    // the lower bound, so the best partition costs exactly that.
-                    let cost = best.as_ref().map_or(u64::MAX, |b| b.found.cost);
-                    if cost != oll.lower {
-                        return Err(Error::Internal(format!(
-                            "the optimal model costs {cost} by the checker, but the lower bound is {}",
-                            oll.lower
-                        )));
-                    }
-                    optimal = true;
-                    break;
-                }
-            }
+
+    /// The partition of the solver's model, priced.
+    fn model(&self) -> Result<Best> {
+        self.evaluate(self.encoding.decode(self.solver.as_ref()))
+    }
+
+    /// A first upper bound: the partition the hard clauses alone give, then a better
+    /// one if a short tabu search finds it. `None` when stopped before either.
+    fn first_bound(
+        &mut self,
+        out: &Solution,
+        progress: &mut dyn FnMut(&Solution),
+    ) -> Result<Option<Best>> {
+        let mut best = None;
+        // Any partition is an upper bound: first the one the hard clauses alone give.
+        match self.call(&[])? {
+            Outcome::Sat => offer(&mut best, self.model()?, out, (0, 0), progress),
+            Outcome::Interrupted => {}
             Outcome::Unsat => {
-                let core = oll.core(solver.as_mut(), &active, control)?;
-                oll.add_core(core, solver.as_mut())?;
+                return Err(Error::Internal(
+                    "the encoding without samples is unsatisfiable".into(),
+                ))
+            }
+        }
+        // A better start: the assignment with the fewest conflicting pairs a short tabu
+        // search meets (nothing trusted: the checker prices it like any other).
+        let tabu = crate::local_search::fewest_conflicts(self.prep, LOCAL_WORK, 1, self.control);
+        if let Some(compact) = tabu {
+            offer(&mut best, self.evaluate(compact)?, out, (0, 0), progress);
+        }
+        Ok(best)
+    }
+
+    /// The core-guided search, level by level, keeping the best partition its models
+    /// give in `best`; whether that one is proven optimal (false when stopped).
+    fn optimize(
+        &mut self,
+        oll: &mut Oll,
+        best: &mut Option<Best>,
+        out: &Solution,
+        progress: &mut dyn FnMut(&Solution),
+    ) -> Result<bool> {
+        let mut level = oll.next_level(None);
+        loop {
+            if let Some(b) = best.as_ref() {
+                if b.found.cost == oll.lower {
+                    return Ok(true);
+                }
+                oll.harden(b.found.cost, self.solver.as_mut());
+            }
+            let active = oll.active(level);
+            match self.call(&oll.assumptions(&active))? {
+                Outcome::Interrupted => return Ok(false),
+                Outcome::Sat => {
+                    let bounds = (oll.lower, oll.cores);
+                    offer(best, self.model()?, out, bounds, progress);
+                    if oll.pending() {
+                        oll.relax(self.solver.as_mut());
+                        continue;
+                    }
+                    level = oll.next_level(level);
+                    if level.is_none() {
+                        // Every soft constraint with weight held: the model costs at most
+                        // the lower bound, so the best partition costs exactly that.
+                        let cost = best.as_ref().map_or(u64::MAX, |b| b.found.cost);
+                        if cost != oll.lower {
+                            return Err(Error::Internal(format!(
+                                "the optimal model costs {cost} by the checker, but the lower bound is {}",
+                                oll.lower
+                            )));
+                        }
+                        return Ok(true);
+                    }
+                }
+                Outcome::Unsat => {
+                    let core = oll.core(self.solver.as_mut(), &active, self.control)?;
+                    oll.add_core(core, self.solver.as_mut())?;
+                }
             }
         }
     }
-    calls += oll.calls;
-    let (lower, cores) = (oll.lower, oll.cores);
-    out.stats.solve_seconds = t.elapsed().as_secs_f64();
-    out.stats.timed_out = !optimal;
-    let Some(best) = best else {
-        out.stats.solver_calls = calls;
-        return Ok(out);
-    };
-    if optimal && options.limit >= 2 {
-        live.set_phase(Phase::Unique);
-        let t = Instant::now();
+
+    /// Whether `best`, proven optimal, is the only optimal partition: sets `out`'s
+    /// `unique` and witness (or `timed_out` when stopped).
+    fn decide_unique(&mut self, oll: &mut Oll, best: &Best, out: &mut Solution) -> Result<()> {
         // Relaxed cores and every level: a model is then another optimal partition.
-        oll.relax(solver.as_mut());
-        solver.add_clause(&encoding.blocking_clause(&best.compact));
+        oll.relax(self.solver.as_mut());
+        self.solver
+            .add_clause(&self.encoding.blocking_clause(&best.compact));
         let assumptions = oll.assumptions(&oll.active(None));
-        calls += 1;
-        match solver.solve(&assumptions)? {
+        match self.call(&assumptions)? {
             Outcome::Sat => {
-                let other = evaluate(encoding.decode(solver.as_ref()))?;
+                let other = self.model()?;
                 if other.found.cost != best.found.cost || other.partition == best.partition {
                     return Err(Error::Internal(
                         "a second optimal partition that is not one".into(),
@@ -262,21 +340,19 @@ pub fn solve(
             }
             Outcome::Unsat => {
                 // Unobserved tokens may still sit in more than one class.
+                let (instance, tokens) = (self.instance, self.prep.tokens());
                 let used = classes_used(&best.compact);
-                if free_extensions(instance, prep.tokens(), &used, 2) >= 2 {
+                if free_extensions(instance, tokens, &used, 2) >= 2 {
                     out.unique = Some(false);
-                    out.witness = free_token_witness(instance, prep.tokens(), &best.partition);
+                    out.witness = free_token_witness(instance, tokens, &best.partition);
                 } else {
                     out.unique = Some(true);
                 }
             }
             Outcome::Interrupted => out.stats.timed_out = true,
         }
-        out.stats.unique_seconds = t.elapsed().as_secs_f64();
+        Ok(())
     }
-    out.stats.solver_calls = calls;
-    // Proven optimal: sat. Stopped first: unknown, with the best partition seen.
-    Ok(report(&out, &best, lower, cores, optimal))
 }
 
 #[cfg(test)]

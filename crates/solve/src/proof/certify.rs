@@ -117,84 +117,30 @@ pub fn certify(
     let Some((prep, encoding)) = base(instance, &mut cnf, control)? else {
         return Ok(None);
     };
-    let admit = |compact: &[Vec<u32>]| -> Result<(Partition, u64)> {
-        let full = canonical(&prep.tokens().expand(compact, instance.groups()));
-        let verdict = check(instance, &full).map_err(|m| {
-            Error::Internal(format!("a certified partition has the wrong shape: {m}"))
-        })?;
-        if !verdict.consistent {
-            return Err(Error::Internal(
-                "a partition to certify is inconsistent".into(),
-            ));
-        }
-        let ways = free_extensions(instance, prep.tokens(), &classes_used(compact), u64::MAX);
-        Ok((full, ways))
-    };
-    let mut partitions = Vec::new();
-    let mut count = 0u64;
-    match (claim, &solution.partition) {
-        (ClaimKind::Unsat, _) => {}
+    let (partitions, count) = match (claim, &solution.partition) {
+        (ClaimKind::Unsat, _) => (Vec::new(), 0),
         // The answer's partition is the one to block: no search needed.
         (ClaimKind::Unique, Some(found)) => {
             let compact = prep.tokens().restrict(found);
-            let (full, ways) = admit(&compact)?;
-            count = ways;
-            partitions.push(full);
+            let (full, ways) = admit(instance, &prep, &compact)?;
             cnf.add_clause(&encoding.blocking_clause(&compact));
+            (vec![full], ways)
         }
-        // Enumerate the partitions with an interruptible backend, blocking each.
-        _ => {
-            let mut search = Backend::Cadical.solver();
-            search.set_control(control);
-            load(search.as_mut(), &cnf);
-            loop {
-                match search.solve(&[])? {
-                    Outcome::Interrupted => return Ok(None),
-                    Outcome::Unsat => break,
-                    Outcome::Sat => {}
-                }
-                let compact = encoding.decode(search.as_ref());
-                let (full, ways) = admit(&compact)?;
-                count = exact_sum(count, ways)
-                    .ok_or_else(|| Error::Internal("a certified count reached 2^64 - 1".into()))?;
-                partitions.push(full);
-                if count > expected {
-                    break;
-                }
-                let clause = encoding.blocking_clause(&compact);
-                cnf.add_clause(&clause);
-                search.add_clause(&clause);
-            }
-        }
-    }
+        _ => match enumerate(instance, &prep, &encoding, expected, &mut cnf, control)? {
+            Some(found) => found,
+            None => return Ok(None),
+        },
+    };
     if count != expected {
         return Err(Error::Internal(format!(
             "the certifying search counts {count} partitions where the solve counted {expected}"
         )));
     }
-    // Refute the final formula from scratch with a backend that traces DRAT (a
-    // trace cannot hold clauses added between solves).
-    let buffer = Buffer::default();
-    let mut prover = proving_backend().solver();
-    prover.trace_proof(Box::new(buffer.clone()), ProofFormat::Drat)?;
-    load(prover.as_mut(), &cnf);
-    if prover.solve(&[])? != Outcome::Unsat {
-        return Err(Error::Internal(
-            "the certificate's formula is satisfiable: a partition was missed".into(),
-        ));
-    }
-    prover.close_proof()?;
-    drop(prover);
+    let proof = refute(&cnf)?;
     let mut dimacs = Vec::new();
     cnf.write_dimacs(&mut dimacs)
         .map_err(|e| Error::io("certificate", e))?;
-    let mut drat = String::from_utf8(buffer.0.take())
-        .map_err(|_| Error::Internal("varisat wrote a proof that is not text".into()))?;
-    // varisat leaves the empty clause out when loading the clauses already propagates
-    // to a conflict; it follows by unit propagation then, and checkers ask for it.
-    if !drat.lines().any(|l| l.trim() == "0") {
-        drat.push_str("0\n");
-    }
+    let drat = drat_text(proof)?;
     let stem = claim.to_string();
     Ok(Some(Certified {
         entry: Entry {
@@ -209,6 +155,88 @@ pub fn certify(
         dimacs: String::from_utf8(dimacs).map_err(|_| Error::Internal("DIMACS not text".into()))?,
         drat,
     }))
+}
+
+/// A partition of the observed tokens (`compact`) in full, checked consistent, and
+/// the number of ways its free tokens can be placed.
+fn admit(instance: &Instance, prep: &Prepared, compact: &[Vec<u32>]) -> Result<(Partition, u64)> {
+    let full = canonical(&prep.tokens().expand(compact, instance.groups()));
+    let verdict = check(instance, &full)
+        .map_err(|m| Error::Internal(format!("a certified partition has the wrong shape: {m}")))?;
+    if !verdict.consistent {
+        return Err(Error::Internal(
+            "a partition to certify is inconsistent".into(),
+        ));
+    }
+    let ways = free_extensions(instance, prep.tokens(), &classes_used(compact), u64::MAX);
+    Ok((full, ways))
+}
+
+/// Enumerates the partitions of the observed tokens with an interruptible backend,
+/// blocking each in `cnf`, until none is left or they count more than `expected`:
+/// the partitions in full and their count. `None` if `control` stopped the search.
+fn enumerate(
+    instance: &Instance,
+    prep: &Prepared,
+    encoding: &Encoding,
+    expected: u64,
+    cnf: &mut Cnf,
+    control: &Control,
+) -> Result<Option<(Vec<Partition>, u64)>> {
+    let mut partitions = Vec::new();
+    let mut count = 0u64;
+    let mut search = Backend::Cadical.solver();
+    search.set_control(control);
+    load(search.as_mut(), cnf);
+    loop {
+        match search.solve(&[])? {
+            Outcome::Interrupted => return Ok(None),
+            Outcome::Unsat => break,
+            Outcome::Sat => {}
+        }
+        let compact = encoding.decode(search.as_ref());
+        let (full, ways) = admit(instance, prep, &compact)?;
+        count = exact_sum(count, ways)
+            .ok_or_else(|| Error::Internal("a certified count reached 2^64 - 1".into()))?;
+        partitions.push(full);
+        if count > expected {
+            break;
+        }
+        let clause = encoding.blocking_clause(&compact);
+        cnf.add_clause(&clause);
+        search.add_clause(&clause);
+    }
+    Ok(Some((partitions, count)))
+}
+
+/// The DRAT proof, as written, that `cnf` is unsatisfiable: refuted from scratch
+/// with a backend that traces DRAT (a trace cannot hold clauses added between
+/// solves). A model instead is an internal error: a partition was missed.
+fn refute(cnf: &Cnf) -> Result<Vec<u8>> {
+    let buffer = Buffer::default();
+    let mut prover = proving_backend().solver();
+    prover.trace_proof(Box::new(buffer.clone()), ProofFormat::Drat)?;
+    load(prover.as_mut(), cnf);
+    if prover.solve(&[])? != Outcome::Unsat {
+        return Err(Error::Internal(
+            "the certificate's formula is satisfiable: a partition was missed".into(),
+        ));
+    }
+    prover.close_proof()?;
+    drop(prover);
+    Ok(buffer.0.take())
+}
+
+/// The text of a DRAT proof `refute` wrote, ending in the empty clause.
+fn drat_text(proof: Vec<u8>) -> Result<String> {
+    let mut drat = String::from_utf8(proof)
+        .map_err(|_| Error::Internal("varisat wrote a proof that is not text".into()))?;
+    // varisat leaves the empty clause out when loading the clauses already propagates
+    // to a conflict; it follows by unit propagation then, and checkers ask for it.
+    if !drat.lines().any(|l| l.trim() == "0") {
+        drat.push_str("0\n");
+    }
+    Ok(drat)
 }
 
 /// Refuses a certificate folder before anything is solved or written: an empty path,

@@ -163,53 +163,15 @@ pub(crate) fn check_claim(
     proof: &[u8],
     control: &Control,
 ) -> Result<Option<Verified>> {
-    let Encoded { prep, encoding, .. } = encoded;
-    let bad = |file: &str, message: String| Error::input(file.to_string(), message);
+    let prep = &encoded.prep;
     if entry.format != "drat" {
         return Err(bad(
             MANIFEST,
             format!("format {:?}: only \"drat\" is checked", entry.format),
         ));
     }
-    let mut cnf = encoded.cnf.clone();
-    let mut count = 0u64;
-    let mut seen = std::collections::HashSet::new();
-    for p in &entry.partitions {
-        let verdict =
-            check(instance, p).map_err(|m| bad(MANIFEST, format!("a listed partition: {m}")))?;
-        let compact = prep.tokens().restrict(p);
-        if !verdict.consistent || !seen.insert(canonical(&compact)) {
-            return Err(bad(
-                MANIFEST,
-                "a listed partition is inconsistent, or listed twice on the observed tokens".into(),
-            ));
-        }
-        let ways = free_extensions(instance, prep.tokens(), &classes_used(&compact), u64::MAX);
-        count = exact_sum(count, ways).ok_or_else(|| {
-            bad(
-                MANIFEST,
-                "the listed partitions count 2^64 - 1 or more: too many to certify".into(),
-            )
-        })?;
-        cnf.add_clause(&encoding.blocking_clause(&compact));
-    }
-    let kind = ClaimKind::of_count(count);
-    if entry.claim != kind {
-        return Err(bad(
-            MANIFEST,
-            format!(
-                "claims {}, but its partitions, with every placement of the tokens in no \
-                 sample, make {count} consistent partition(s): a {kind} claim",
-                entry.claim
-            ),
-        ));
-    }
-    if count != entry.count {
-        return Err(bad(
-            MANIFEST,
-            format!("the listed partitions count {count}, not {}", entry.count),
-        ));
-    }
+    let (cnf, count) = block_listed(instance, encoded, entry)?;
+    check_count(entry, count)?;
     if !must_differ_implied(instance, prep, control)? {
         return Ok(None);
     }
@@ -232,7 +194,82 @@ pub(crate) fn check_claim(
             ),
         ));
     }
-    let checked = drat::check_until(cnf_bytes, proof, &|| control.should_stop()).map_err(|e| {
+    let checked = check_proof(entry, cnf_bytes, proof, control)?;
+    Ok(checked.map(|checked| Verified {
+        claim: entry.claim,
+        count,
+        clauses: checked.clauses,
+        lemmas: checked.lemmas,
+        rests_on: rests,
+    }))
+}
+
+/// An input error in `file` of the certificate.
+fn bad(file: &str, message: String) -> Error {
+    Error::input(file.to_string(), message)
+}
+
+/// The encoding's CNF with the blocking clause of each listed partition, and how many
+/// consistent partitions they make with the free tokens' placements; each listed
+/// partition must be consistent and distinct on the observed tokens.
+fn block_listed(instance: &Instance, encoded: &Encoded, entry: &Entry) -> Result<(Cnf, u64)> {
+    let Encoded { prep, encoding, .. } = encoded;
+    let mut cnf = encoded.cnf.clone();
+    let mut count = 0u64;
+    let mut seen = std::collections::HashSet::new();
+    for p in &entry.partitions {
+        let verdict =
+            check(instance, p).map_err(|m| bad(MANIFEST, format!("a listed partition: {m}")))?;
+        let compact = prep.tokens().restrict(p);
+        if !verdict.consistent || !seen.insert(canonical(&compact)) {
+            return Err(bad(
+                MANIFEST,
+                "a listed partition is inconsistent, or listed twice on the observed tokens".into(),
+            ));
+        }
+        let ways = free_extensions(instance, prep.tokens(), &classes_used(&compact), u64::MAX);
+        count = exact_sum(count, ways).ok_or_else(|| {
+            bad(
+                MANIFEST,
+                "the listed partitions count 2^64 - 1 or more: too many to certify".into(),
+            )
+        })?;
+        cnf.add_clause(&encoding.blocking_clause(&compact));
+    }
+    Ok((cnf, count))
+}
+
+/// Refuses an entry whose claim or count is not the one its partitions make (`count`).
+fn check_count(entry: &Entry, count: u64) -> Result<()> {
+    let kind = ClaimKind::of_count(count);
+    if entry.claim != kind {
+        return Err(bad(
+            MANIFEST,
+            format!(
+                "claims {}, but its partitions, with every placement of the tokens in no \
+                 sample, make {count} consistent partition(s): a {kind} claim",
+                entry.claim
+            ),
+        ));
+    }
+    if count != entry.count {
+        return Err(bad(
+            MANIFEST,
+            format!("the listed partitions count {count}, not {}", entry.count),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that the entry's proof refutes its CNF ([`drat::check_until`]); a failure
+/// names the file and line. `Ok(None)` if `control` stopped the check.
+fn check_proof(
+    entry: &Entry,
+    cnf_bytes: &[u8],
+    proof: &[u8],
+    control: &Control,
+) -> Result<Option<drat::Checked>> {
+    drat::check_until(cnf_bytes, proof, &|| control.should_stop()).map_err(|e| {
         let file = if e.file == "cnf" {
             &entry.cnf
         } else {
@@ -244,14 +281,7 @@ pub(crate) fn check_claim(
             format!("line {}: ", e.line)
         };
         bad(file, format!("{at}{}", e.message))
-    })?;
-    Ok(checked.map(|checked| Verified {
-        claim: entry.claim,
-        count,
-        clauses: checked.clauses,
-        lemmas: checked.lemmas,
-        rests_on: rests,
-    }))
+    })
 }
 
 /// How often (in samples) [`must_differ_implied`] looks at its control.
