@@ -4,6 +4,7 @@
 use crate::cli::live;
 use clap::Args;
 use partrec::reduction::graph::{read_col, Graph};
+use partrec::sat::control::parse_seconds;
 use partrec::{Error, Result};
 use serde::Serialize;
 use std::sync::Mutex;
@@ -151,14 +152,9 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// A time limit in seconds, refused (naming the option `name`) unless in (0, 1e9].
-pub fn parse_timeout(secs: f64, name: &'static str) -> Result<Duration> {
-    partrec::sat::control::parse_seconds(secs, name)
-}
-
 /// An optional `--timeout`.
 pub fn timeout(secs: Option<f64>) -> Result<Option<Duration>> {
-    secs.map(|t| parse_timeout(t, "timeout")).transpose()
+    secs.map(|t| parse_seconds(t, "timeout")).transpose()
 }
 
 /// A one-line description of an instance for summary lines: groups, tokens,

@@ -1,7 +1,8 @@
 //! `partrec serve`: the solver as an HTTP/JSON service.
 
-use crate::cli::common::{after_help, cores, own_exe, parse_timeout, BackendArg};
+use crate::cli::common::{after_help, cores, own_exe, BackendArg};
 use clap::Args;
+use partrec::sat::control::parse_seconds;
 use partrec::serve::{run as serve_run, ServeConfig};
 use partrec::{Error, Result};
 
@@ -111,15 +112,15 @@ pub fn run(a: ServeArgs) -> Result<i32> {
         workers: a.workers.unwrap_or_else(cores),
         queue: a.queue,
         max_body_bytes,
-        timeout: parse_timeout(a.timeout, "timeout")?,
+        timeout: parse_seconds(a.timeout, "timeout")?,
         max_clauses: a.max_clauses,
         max_memory: partrec::memory::budget(),
-        job_ttl: parse_timeout(a.job_ttl, "job_ttl")?,
+        job_ttl: parse_seconds(a.job_ttl, "job_ttl")?,
         max_jobs: a.max_jobs,
         quiet: a.quiet,
         exe: own_exe()?,
-        header_timeout: parse_timeout(a.header_timeout, "header_timeout")?,
-        body_timeout: parse_timeout(a.body_timeout, "body_timeout")?,
+        header_timeout: parse_seconds(a.header_timeout, "header_timeout")?,
+        body_timeout: parse_seconds(a.body_timeout, "body_timeout")?,
         max_connections: a.max_connections,
         max_parsing: a
             .max_parsing

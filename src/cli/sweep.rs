@@ -1,6 +1,6 @@
 //! `partrec sweep`: a sample-count experiment, and `sweep merge` of its shards.
 
-use crate::cli::common::{after_help, cores, own_exe, parse_timeout, BackendArg, Quiet};
+use crate::cli::common::{after_help, cores, own_exe, BackendArg, Quiet};
 use crate::cli::live;
 use clap::{Args, Subcommand};
 use partrec::experiment::plot::plot;
@@ -10,6 +10,7 @@ use partrec::experiment::sweep::{
     canonical, merge, run as sweep_run, write_rows, Method, Row, RowFile, RowWriter, SweepConfig,
 };
 use partrec::io::output::{check_output, write_text};
+use partrec::sat::control::parse_seconds;
 use partrec::sat::Control;
 use partrec::solve::SolveOptions;
 use partrec::{Error, Instance, Result};
@@ -194,7 +195,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         zipf: a.zipf,
     };
     config.validate()?;
-    let timeout: Duration = parse_timeout(a.timeout, "timeout")?;
+    let timeout: Duration = parse_seconds(a.timeout, "timeout")?;
     let Start { mut rows, done } = Start::prepare(&config, a.output.as_deref(), a.resume)?;
     let exe = own_exe()?;
     let options = SolveOptions {

@@ -115,8 +115,6 @@ pub fn limit_address_space(bytes: u64) -> bool {
     }
 }
 
-pub use crate::units::show;
-
 /// Reads a size: a number of bytes with an optional unit, `k`, `M`, `G` or `T` (powers
 /// of 1000) or `KiB`, `MiB`, `GiB`, `TiB` (powers of 1024), `B` optional: `512M`,
 /// `2G`, `1.5GiB`, `1000000`. `name` names the flag or parameter in the error.
@@ -196,7 +194,7 @@ mod tests {
             "the encoding would need about 3.40 GB of memory, more than the budget of 2.00 GB"
         );
         assert!(machine_budget() >= 1 << 20);
-        assert_eq!(show(999), "999 B");
-        assert_eq!(show(123_456_789), "123 MB");
+        assert_eq!(crate::units::show(999), "999 B");
+        assert_eq!(crate::units::show(123_456_789), "123 MB");
     }
 }

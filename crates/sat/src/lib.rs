@@ -35,7 +35,7 @@ pub use cnf::{free_apart, Cnf, FREE_APART_FROM};
 pub use control::{Control, LiveStats, Phase, Ticker};
 pub use lit::{Lit, Var};
 pub use sink::{ClauseSink, Footprint};
-pub use solver::{first_true, Outcome, Solver, Stats};
+pub use solver::{first_true, Outcome, ProofBuffer, Solver, Stats};
 
 #[cfg(test)]
 pub(crate) mod tests {
@@ -43,22 +43,9 @@ pub(crate) mod tests {
 
     #[test]
     fn proofs_are_traced_by_the_backends_that_say_so() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        #[derive(Clone, Default)]
-        struct Shared(Rc<RefCell<Vec<u8>>>);
-        impl std::io::Write for Shared {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.borrow_mut().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
         for backend in Backend::ALL {
             let mut solver = backend.solver();
-            let out = Shared::default();
+            let out = ProofBuffer::default();
             let traced = solver.trace_proof(Box::new(out.clone()), ProofFormat::Drat);
             assert_eq!(
                 traced.is_ok(),
@@ -71,13 +58,13 @@ pub(crate) mod tests {
             pigeonhole(solver.as_mut(), 4);
             assert_eq!(solver.solve(&[]).unwrap(), Outcome::Unsat);
             solver.close_proof().unwrap();
-            let text = String::from_utf8(out.0.take()).unwrap();
+            let text = String::from_utf8(out.take()).unwrap();
             assert!(text.lines().count() > 1, "{backend}: {text:?}");
             // After the first clause, a trace can no longer start.
             let mut late = backend.solver();
             pigeonhole(late.as_mut(), 2);
             assert!(late
-                .trace_proof(Box::new(Shared::default()), ProofFormat::Drat)
+                .trace_proof(Box::new(ProofBuffer::default()), ProofFormat::Drat)
                 .is_err());
         }
     }

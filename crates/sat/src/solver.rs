@@ -6,6 +6,8 @@ use crate::control::Control;
 use crate::lit::{Lit, Var};
 use crate::sink::ClauseSink;
 use partrec_core::error::{Error, Result};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// How a call to [`Solver::solve`] ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +67,28 @@ pub trait Solver: ClauseSink {
     }
     /// Ends the proof trace started by [`Solver::trace_proof`] and flushes it.
     fn close_proof(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A proof trace held in memory: give a clone to [`Solver::trace_proof`] and read
+/// the trace with [`ProofBuffer::take`] once the solver has closed it.
+#[derive(Clone, Default)]
+pub struct ProofBuffer(Rc<RefCell<Vec<u8>>>);
+
+impl ProofBuffer {
+    /// The bytes traced so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        self.0.take()
+    }
+}
+
+impl std::io::Write for ProofBuffer {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
 }

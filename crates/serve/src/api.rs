@@ -216,13 +216,6 @@ impl SolveRequestOptions {
         Ok(options)
     }
 
-    /// The count limit asked for: 2 for `unique`, `count`, or 1 (for options that
-    /// passed [`SolveRequestOptions::solve_options`]).
-    pub fn limit(&self) -> u64 {
-        self.solve_options(Backend::default())
-            .map_or(1, |o| o.limit)
-    }
-
     /// The time the request may take: its own timeout, at most `max`.
     pub fn timeout(&self, max: Duration) -> Duration {
         self.timeout
@@ -514,7 +507,8 @@ mod tests {
             instance_body(r#","options":{"unique":true,"timeout":2.5}"#).as_bytes(),
         )
         .unwrap();
-        assert_eq!(ok.options.limit(), 2);
+        let limit = |o: &SolveRequestOptions| o.solve_options(Backend::default()).unwrap().limit;
+        assert_eq!(limit(&ok.options), 2);
         assert_eq!(
             ok.options.timeout(Duration::from_secs(1)),
             Duration::from_secs(1)
@@ -524,10 +518,11 @@ mod tests {
             Duration::from_secs_f64(2.5)
         );
         assert_eq!(
-            SolveRequest::parse(instance_body("").as_bytes())
-                .unwrap()
-                .options
-                .limit(),
+            limit(
+                &SolveRequest::parse(instance_body("").as_bytes())
+                    .unwrap()
+                    .options
+            ),
             1
         );
         let varisat =

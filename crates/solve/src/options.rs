@@ -205,8 +205,11 @@ impl SolveOptions {
                 "cannot be given with unique (which is count 2): give one",
             )),
             (false, Some(n)) => {
-                let options = Self::count(n);
-                options.check_limit(n)?;
+                let options = SolveOptions {
+                    limit: n,
+                    ..Self::find()
+                };
+                options.validate()?;
                 Ok(options)
             }
             (true, None) => Ok(Self::unique()),
@@ -218,7 +221,12 @@ impl SolveOptions {
     /// one ([`Error::Param`]); every front end reports it in its own spelling (a flag,
     /// a request field, a keyword argument). The solve entry points check it first.
     pub fn validate(&self) -> Result<()> {
-        self.check_limit(self.limit)?;
+        if self.limit == 0 {
+            return Err(Error::param(
+                "count",
+                "must be at least 1 (1 finds a partition, 2 decides uniqueness)",
+            ));
+        }
         if self.max_consistent && self.limit > 2 {
             return Err(Error::param(
                 "max_consistent",
@@ -238,16 +246,6 @@ impl SolveOptions {
                     "portfolio needs a backend that can be interrupted (cadical), not {}",
                     self.backend
                 ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn check_limit(&self, limit: u64) -> Result<()> {
-        if limit == 0 {
-            return Err(Error::param(
-                "count",
-                "must be at least 1 (1 finds a partition, 2 decides uniqueness)",
             ));
         }
         Ok(())

@@ -11,10 +11,8 @@ use partrec_core::error::{Error, Result};
 use partrec_core::io::output::same_file;
 use partrec_core::model::instance::Instance;
 use partrec_core::model::partition::{canonical, classes_used, Partition};
-use partrec_sat::{Backend, ClauseSink, Cnf, Control, Outcome, ProofFormat, Solver};
-use std::cell::RefCell;
+use partrec_sat::{Backend, ClauseSink, Cnf, Control, Outcome, ProofBuffer, ProofFormat, Solver};
 use std::path::Path;
-use std::rc::Rc;
 
 /// What a claim on `solution` would be, if it makes one.
 pub fn claim_of(solution: &Solution) -> Option<ClaimKind> {
@@ -40,20 +38,6 @@ pub(crate) fn load(solver: &mut dyn Solver, cnf: &Cnf) {
     }
     for clause in cnf.clauses() {
         solver.add_clause(clause);
-    }
-}
-
-/// A proof buffer shared with the solver that writes into it.
-#[derive(Clone, Default)]
-pub(crate) struct Buffer(Rc<RefCell<Vec<u8>>>);
-
-impl std::io::Write for Buffer {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 
@@ -213,7 +197,7 @@ fn enumerate(
 /// with a backend that traces DRAT (a trace cannot hold clauses added between
 /// solves). A model instead is an internal error: a partition was missed.
 fn refute(cnf: &Cnf) -> Result<Vec<u8>> {
-    let buffer = Buffer::default();
+    let buffer = ProofBuffer::default();
     let mut prover = proving_backend().solver();
     prover.trace_proof(Box::new(buffer.clone()), ProofFormat::Drat)?;
     load(prover.as_mut(), cnf);
@@ -224,7 +208,7 @@ fn refute(cnf: &Cnf) -> Result<Vec<u8>> {
     }
     prover.close_proof()?;
     drop(prover);
-    Ok(buffer.0.take())
+    Ok(buffer.take())
 }
 
 /// The text of a DRAT proof `refute` wrote, ending in the empty clause.
