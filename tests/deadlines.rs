@@ -547,3 +547,54 @@ fn every_phase_answers_unknown_within_100_ms_of_the_deadline() {
     }
     report("HTTP", &rows);
 }
+
+/// The statistical warm start (three groups) stops within [`SLACK`] of its deadline:
+/// on a million samples it runs for seconds without one.
+#[test]
+fn the_warm_start_stops_within_100_ms_of_the_deadline() {
+    use partrec::generate::{generate, GenerateParams};
+    use partrec::sat::Control;
+    use partrec::solve::preprocess::Prepared;
+    let params = GenerateParams {
+        tokens: vec![20_000; 3],
+        classes: vec![3; 3],
+        values: 2,
+        samples: 1_000_000,
+        seed: 5,
+        zipf: None,
+    };
+    let prep = Prepared::new(&generate(&params, None).unwrap());
+    let mut lates = Vec::new();
+    let mut best = Duration::MAX;
+    for _ in 0..TRIES {
+        let timeout = Duration::from_millis(300);
+        let start = Instant::now();
+        let control = Control::with_timeout(Some(timeout));
+        let estimate = partrec::solve::warm::estimate(&prep, 0, &control);
+        let late = start.elapsed().saturating_sub(timeout);
+        assert!(
+            estimate.is_none(),
+            "the warm start ended before its deadline"
+        );
+        lates.push(late);
+        best = best.min(late);
+        if late <= SLACK {
+            break;
+        }
+    }
+    report(
+        "The warm start",
+        &[(
+            "the warm start on 1,000,000 samples".to_string(),
+            lates,
+            if best <= SLACK {
+                Ok(())
+            } else {
+                Err(format!(
+                    "stopped {} ms after the deadline",
+                    best.as_millis()
+                ))
+            },
+        )],
+    );
+}

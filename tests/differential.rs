@@ -182,6 +182,60 @@ fn the_portfolio_agrees_with_brute_force() {
     );
 }
 
+/// A seeded tiny instance with `arity` groups of 2 to 4 tokens, 2 or 3 classes, two
+/// values and 4 to 20 samples; half planted.
+fn tiny_groups(seed: u64, arity: usize) -> partrec::Instance {
+    use partrec::{Group, Instance};
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let groups: Vec<Group> = (0..arity)
+        .map(|_| Group::new(rng.random_range(2..=4), rng.random_range(2..=3)))
+        .collect();
+    let classes = common::random_classes(&mut rng, &groups);
+    let planted = rng.random_bool(0.5);
+    let count = rng.random_range(4..=20);
+    let samples = common::random_samples(&mut rng, &groups, &classes, 2, count, planted);
+    Instance::new(groups, samples).expect("valid by construction")
+}
+
+/// The search for three and four groups (the statistical warm start, whose partition
+/// is the first answer when it is consistent, then the local search and CDCL) on both
+/// backends, finding one, deciding uniqueness and counting, against brute force.
+#[test]
+fn the_warm_started_search_agrees_with_brute_force_on_three_and_four_groups() {
+    for backend in Backend::ALL {
+        let (mut yes, mut no, mut warm) = (0, 0, 0);
+        for seed in 0..400 {
+            let inst = tiny_groups(seed, 3 + (seed % 2) as usize);
+            let all = consistent_partitions(&inst);
+            if all.is_empty() {
+                no += 1;
+            } else {
+                yes += 1;
+            }
+            for limit in [1, 2, COUNT_CAP] {
+                let options = SolveOptions {
+                    backend,
+                    strategy: Strategy::Cdcl,
+                    ..SolveOptions::count(limit)
+                };
+                let sol = solve(&inst, &options, &mut |_| {}).unwrap();
+                if sol.stats.warm_start_mismatches == Some(0) {
+                    warm += 1;
+                }
+                let ctx = format!("{backend} limit {limit} seed {seed}: {}", inst.to_json());
+                assert_counted(&inst, &all, &sol, limit, &ctx);
+            }
+        }
+        eprintln!("{backend}: yes {yes}, no {no}, first partition from the warm start {warm}");
+        // Both sides, and the warm start's partition as the first answer, are exercised.
+        assert!(
+            yes > 100 && no > 50 && warm > 100,
+            "{backend}: yes {yes}, no {no}, warm {warm}"
+        );
+    }
+}
+
 /// Limits from finding one partition to counts beyond any tiny instance's.
 const LIMITS: [u64; 7] = [1, 2, 3, 7, 50, COUNT_CAP, 1 << 40];
 

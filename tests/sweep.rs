@@ -121,8 +121,9 @@ fn sweep_rows_jobs_shards_resume_summary_and_plot() {
 fn timeouts_are_recorded_not_dropped() {
     let dir = scratch("sweep-timeout");
     let file = dir.join("t.jsonl");
+    // Three groups of 100 tokens at 1.5 N ln N: the hard band, undecided in 0.3 s.
     let line = format!(
-        "sweep --groups 3 --tokens 60 --classes 3 --values 2 --ratios 1.5 --trials 2 --seed 11 --timeout 0.3 --out {}",
+        "sweep --groups 3 --tokens 100 --classes 3 --values 2 --ratios 1.5 --trials 2 --seed 11 --timeout 0.3 --out {}",
         file.display()
     );
     let out = run(&words(&line));

@@ -37,6 +37,10 @@ pub struct SolveArgs {
     /// path (the portfolio's second search uses SEED + 1), for experiments.
     #[arg(long, value_name = "SEED")]
     seed: Option<u64>,
+    /// Skip the statistical warm start (three or more groups: classes estimated from
+    /// the samples' statistics before the search), for experiments.
+    #[arg(long)]
+    no_warm_start: bool,
     /// Certify the answer's claim (unsat, unique, a complete count) into DIR: the CNF
     /// refuted, a DRAT proof and manifest.json (checked by `partrec verify-certificate`).
     #[arg(long, value_name = "DIR")]
@@ -66,6 +70,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         backend: a.backend.backend,
         strategy: a.strategy,
         seed: a.seed,
+        warm_start: !a.no_warm_start,
         certify: a.certify.is_some(),
         identify: a.identify,
         max_consistent: a.max_consistent,

@@ -40,6 +40,8 @@ pub enum Phase {
     Preprocess,
     /// Class propagation on the samples.
     Propagate,
+    /// The statistical warm start (classes estimated from the samples' statistics).
+    WarmStart,
     /// The local search for a first partition.
     LocalSearch,
     /// Writing the CNF into the backend.
@@ -56,10 +58,11 @@ pub enum Phase {
     Identify,
 }
 
-const PHASES: [Phase; 10] = [
+const PHASES: [Phase; 11] = [
     Phase::Read,
     Phase::Preprocess,
     Phase::Propagate,
+    Phase::WarmStart,
     Phase::LocalSearch,
     Phase::Encode,
     Phase::Search,
@@ -76,6 +79,7 @@ impl Phase {
             Phase::Read => "reading",
             Phase::Preprocess => "preprocessing",
             Phase::Propagate => "propagating",
+            Phase::WarmStart => "warm start",
             Phase::LocalSearch => "local search",
             Phase::Encode => "encoding",
             Phase::Search => "searching",

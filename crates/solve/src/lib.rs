@@ -42,6 +42,7 @@ pub mod proof;
 pub mod propagate;
 pub mod solution;
 pub mod table;
+pub mod warm;
 
 pub use budget::estimate_memory;
 pub use count::{free_extensions, free_placements};

@@ -165,7 +165,8 @@ impl<'a> State<'a> {
 }
 
 /// The observed tokens' classes as a partition in compact ids.
-fn to_partition(class: &[Vec<usize>]) -> Partition {
+/// The classes as a partition (`u32` classes).
+pub(crate) fn to_partition(class: &[Vec<usize>]) -> Partition {
     class
         .iter()
         .map(|row| row.iter().map(|&c| c as u32).collect())
@@ -173,11 +174,18 @@ fn to_partition(class: &[Vec<usize>]) -> Partition {
 }
 
 /// Searches for a consistent partition of the observed tokens (compact ids, see
-/// [`partrec_core::model::compact`]) with at most `work` sample updates, seeded by `seed`.
+/// [`partrec_core::model::compact`]) with at most `work` sample updates, seeded by `seed`,
+/// from the classes `start` (one per observed token; random without it).
 /// Returns it or `None` (also when `control` says stop); the caller checks it.
-pub fn search(prep: &Prepared, work: u64, seed: u64, control: &Control) -> Option<Partition> {
+pub fn search(
+    prep: &Prepared,
+    work: u64,
+    seed: u64,
+    start: Option<Vec<Vec<usize>>>,
+    control: &Control,
+) -> Option<Partition> {
     let mut consistent = None;
-    tabu(prep, work, seed, control, &mut |class, cost| {
+    tabu(prep, work, seed, start, control, &mut |class, cost| {
         if cost == 0 {
             consistent = Some(to_partition(class));
         }
@@ -196,7 +204,7 @@ pub fn fewest_conflicts(
     control: &Control,
 ) -> Option<Partition> {
     let mut best = None;
-    tabu(prep, work, seed, control, &mut |class, _| {
+    tabu(prep, work, seed, None, control, &mut |class, _| {
         best = Some(to_partition(class));
     });
     best
@@ -214,7 +222,8 @@ fn random_classes(prep: &Prepared, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
         .collect()
 }
 
-/// The tabu search behind [`search`] and [`fewest_conflicts`]: calls `improved` with
+/// The tabu search behind [`search`] and [`fewest_conflicts`], from `start` (random
+/// classes without it): calls `improved` with
 /// the assignment and its cost at the start and whenever the cost falls below every
 /// cost seen before; stops at cost 0, after `work`, or when `control` says stop
 /// (then `None`).
@@ -223,12 +232,14 @@ fn tabu(
     prep: &Prepared,
     work: u64,
     seed: u64,
+    start: Option<Vec<Vec<usize>>>,
     control: &Control,
     improved: &mut dyn FnMut(&[Vec<usize>], i64),
 ) -> Option<()> {
     let groups = prep.groups();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut st = State::new(prep, random_classes(prep, &mut rng))?;
+    let start = start.unwrap_or_else(|| random_classes(prep, &mut rng));
+    let mut st = State::new(prep, start)?;
     let tokens: Vec<(usize, usize)> = prep
         .order
         .iter()
@@ -359,7 +370,7 @@ mod tests {
         for seed in 0..5 {
             let inst = planted(20, 300, seed);
             let prep = Prepared::new(&inst);
-            if let Some(p) = search(&prep, 50_000_000, seed, &Control::new()) {
+            if let Some(p) = search(&prep, 50_000_000, seed, None, &Control::new()) {
                 let full = prep.tokens().expand(&p, inst.groups());
                 assert!(check(&inst, &full).unwrap().consistent);
                 found += 1;

@@ -17,6 +17,10 @@ pub struct SolveOptions {
     pub projection: Projection,
     /// Whether a local search is tried before SAT.
     pub local_search: LocalSearch,
+    /// Whether the statistical warm start ([`crate::warm`]) runs before the local
+    /// search and SAT (instances with three or more groups).
+    #[serde(default = "on")]
+    pub warm_start: bool,
     /// The SAT backend.
     pub backend: Backend,
     /// Whether class propagation ([`propagate`](crate::propagate::propagate)) runs before the search.
@@ -258,6 +262,7 @@ impl SolveOptions {
             prepare: PrepareOptions::default(),
             projection: Projection::Auto,
             local_search: LocalSearch::Auto,
+            warm_start: true,
             backend: Backend::default(),
             propagate: true,
             max_clauses: None,

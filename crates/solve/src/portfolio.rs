@@ -10,6 +10,7 @@ use crate::options::{LocalSearch, SolveOptions, Strategy};
 use crate::preprocess::Prepared;
 use crate::solution::{Solution, Status};
 use crate::table;
+use crate::warm;
 use partrec_core::error::{Error, InputKind, Location, Result};
 use partrec_core::model::compact::TokenMap;
 use partrec_core::model::instance::Instance;
@@ -44,8 +45,8 @@ impl Searched<'_> {
     }
 }
 
-/// The CDCL source: the local search's partition first (if it runs and finds one),
-/// then SAT's.
+/// The CDCL source: the warm start's partition if it is consistent, else the local
+/// search's (from the warm start's classes) if it runs and finds one, then SAT's.
 pub(crate) fn cdcl_source(
     prep: &Prepared,
     options: &SolveOptions,
@@ -53,11 +54,30 @@ pub(crate) fn cdcl_source(
     out: &mut Solution,
 ) -> Source {
     out.stats.strategy = Some(Strategy::Cdcl);
+    let mut start = None;
+    if options.warm_start {
+        control.live().set_phase(Phase::WarmStart);
+        let t = Instant::now();
+        let seed = options.seed.unwrap_or(0);
+        if let Some(estimate) = warm::estimate(prep, seed, control) {
+            out.stats.warm_start_mismatches = Some(estimate.mismatches);
+            if estimate.mismatches == 0 {
+                out.stats.warm_start_seconds = t.elapsed().as_secs_f64();
+                let found = local_search::to_partition(&estimate.class);
+                return Source::Sat {
+                    next: Some(found),
+                    sat: None,
+                };
+            }
+            start = Some(estimate.class);
+        }
+        out.stats.warm_start_seconds = t.elapsed().as_secs_f64();
+    }
     let mut next = None;
     if let Some(work) = options.local_search.budget(prep) {
         control.live().set_phase(Phase::LocalSearch);
         let t = Instant::now();
-        next = local_search::search(prep, work, 0, control);
+        next = local_search::search(prep, work, 0, start, control);
         out.stats.local_search_seconds = t.elapsed().as_secs_f64();
     }
     Source::Sat { next, sat: None }
@@ -117,6 +137,7 @@ pub(crate) fn portfolio(
     };
     let renamed = SolveOptions {
         local_search: LocalSearch::Off,
+        warm_start: false,
         seed: Some(options.seed.map_or(1, |s| s.wrapping_add(1))),
         ..finder
     };

@@ -50,6 +50,13 @@ pub struct Stats {
     /// Seconds spent in the local search tried before SAT.
     #[serde(default)]
     pub local_search_seconds: f64,
+    /// Seconds spent on the statistical warm start ([`crate::warm`]), when it ran.
+    #[serde(default)]
+    pub warm_start_seconds: f64,
+    /// Distinct samples the warm start's estimate disagreed with (0: it found a
+    /// consistent partition), when it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warm_start_mismatches: Option<usize>,
     /// Seconds spent building the CNF.
     pub encode_seconds: f64,
     /// Seconds spent finding the first solution (or proving there is none).
@@ -72,7 +79,7 @@ pub struct Stats {
     /// The deadline struck before the search finished.
     pub timed_out: bool,
     /// Where the solve was when the deadline (or a stop) struck, when it did:
-    /// `reading`, `preprocessing`, `propagating`, `local search`, `encoding`,
+    /// `reading`, `preprocessing`, `propagating`, `warm start`, `local search`, `encoding`,
     /// `searching`, `deciding uniqueness`, `checking`, `certifying` or `identifying`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_in: Option<String>,
@@ -106,6 +113,7 @@ impl Stats {
         self.preprocess_seconds
             + self.propagate_seconds
             + self.local_search_seconds
+            + self.warm_start_seconds
             + self.encode_seconds
             + self.solve_seconds
             + self.unique_seconds
