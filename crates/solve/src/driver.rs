@@ -175,7 +175,14 @@ pub(crate) fn search(
         prep: &prep,
         quotient: quotient.as_ref(),
     };
-    let strategy = options.strategy.resolve(&prep, options.backend);
+    let mut strategy = options.strategy.resolve(&prep, options.backend);
+    if options.strategy == Strategy::Auto
+        && strategy == Strategy::Portfolio
+        && afford_search(&prep, options, strategy).is_err()
+    {
+        // Two encodings do not fit the memory budget: one search.
+        strategy = Strategy::Cdcl;
+    }
     if strategy != Strategy::Table {
         afford_search(&prep, options, strategy)?;
     }

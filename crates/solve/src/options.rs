@@ -101,11 +101,13 @@ impl Strategy {
 
     /// The strategy that runs on `prep` with `backend`. `Auto` becomes
     /// [`Strategy::Portfolio`] on instances with three or more groups and at most
-    /// [`AUTO_SAMPLES`] distinct samples (the hard band: there one CDCL configuration
-    /// often decides within seconds where the other stalls) when the backend can be
-    /// interrupted (the loser must stop), else [`Strategy::Cdcl`]: with two groups
-    /// CDCL decides the README's sweeps in seconds, and large instances would pay
-    /// for two encodings.
+    /// [`AUTO_SAMPLES`] distinct samples when the backend can be interrupted (the
+    /// loser must stop), else [`Strategy::Cdcl`] (the driver also falls back to CDCL
+    /// when two encodings would not fit the memory budget). In the hard band one
+    /// CDCL configuration often decides within seconds where the other stalls; with
+    /// thousands of tokens per group, where the warm start finds the partition, the
+    /// two members race to prove it unique. With two groups CDCL decides the
+    /// README's sweeps in seconds, and large instances would pay for two encodings.
     pub fn resolve(self, prep: &Prepared, backend: Backend) -> Strategy {
         match self {
             Strategy::Auto
@@ -122,7 +124,7 @@ impl Strategy {
 }
 
 /// `Auto` runs the portfolio only with at most this many distinct samples.
-pub const AUTO_SAMPLES: usize = 20_000;
+pub const AUTO_SAMPLES: usize = 2_000_000;
 
 /// The default of switches that are on unless asked otherwise.
 pub(crate) fn on() -> bool {

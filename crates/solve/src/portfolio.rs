@@ -77,7 +77,14 @@ pub(crate) fn cdcl_source(
     if let Some(work) = options.local_search.budget(prep) {
         control.live().set_phase(Phase::LocalSearch);
         let t = Instant::now();
+        // From the warm start's classes (best where tokens are in a few dozen samples
+        // or more), then from random classes (best at 6 or 7 samples per token, where
+        // the estimate can mislead), each with the whole budget.
+        let warm = start.is_some();
         next = local_search::search(prep, work, 0, start, control);
+        if next.is_none() && warm && !control.should_stop() {
+            next = local_search::search(prep, work, 0, None, control);
+        }
         out.stats.local_search_seconds = t.elapsed().as_secs_f64();
     }
     Source::Sat { next, sat: None }
@@ -137,7 +144,6 @@ pub(crate) fn portfolio(
     };
     let renamed = SolveOptions {
         local_search: LocalSearch::Off,
-        warm_start: false,
         seed: Some(options.seed.map_or(1, |s| s.wrapping_add(1))),
         ..finder
     };
