@@ -16,7 +16,7 @@
 #
 # Usage: benches/compare_reference.sh [OUT.md]. Environment: SIZES (default "50"),
 # RATIOS ("1.25 1.5 2 3"), SEEDS ("1 2 ... 10"), LIMIT (60), REFERENCE (1; 0 runs
-# partrec alone), PYTHON (target/lab-venv/bin/python, with python-sat and numpy, see
+# partrec alone), FLAGS (extra flags for partrec solve, e.g. --no-warm-start), PYTHON (target/lab-venv/bin/python, with python-sat and numpy, see
 # ../shared/lab/README.md), WORK_DIR (target/compare-reference: instances, answers
 # and the raw rows, rows.tsv).
 set -euo pipefail
@@ -51,7 +51,8 @@ for n in $SIZES; do
         rm -f "$answer"
         start=$(now)
         if [ "$solver" = partrec ]; then
-          "$B" solve "$inst" --unique --timeout "$LIMIT" -q -o "$answer" || true
+          # shellcheck disable=SC2086 # FLAGS holds several words
+          "$B" solve "$inst" --unique --timeout "$LIMIT" -q -o "$answer" ${FLAGS:-} || true
         else
           "$PY" "$LAB/ref_sat.py" "$inst" --unique --timeout "$LIMIT" -o "$answer" > /dev/null || true
         fi
