@@ -20,5 +20,5 @@
 //! # Ok::<(), partrec_core::error::Error>(())
 //! ```
 
-pub mod kmeans;
+pub use partrec_solve::kmeans;
 pub mod learn;

@@ -33,6 +33,7 @@ pub mod driver;
 pub mod encode;
 pub mod explain;
 pub mod identify;
+pub mod kmeans;
 pub mod local_search;
 pub mod maxsat;
 pub mod options;

@@ -19,6 +19,7 @@
 //! point for the local search. Nothing here is trusted: the driver passes
 //! every partition through the checker, and a wrong estimate proves nothing.
 
+use crate::kmeans::kmeans_until;
 use crate::preprocess::Prepared;
 use partrec_sat::Control;
 use rand::{Rng, SeedableRng};
@@ -32,9 +33,6 @@ const POWER_ITERATIONS: usize = 30;
 
 /// k-means restarts per group (the lowest within-cluster sum is kept).
 const KMEANS_RESTARTS: usize = 8;
-
-/// Lloyd steps per k-means restart.
-const KMEANS_STEPS: usize = 100;
 
 /// Rounds of the majority refinement.
 const REFINE_ROUNDS: usize = 100;
@@ -91,7 +89,10 @@ pub fn estimate(prep: &Prepared, seed: u64, control: &Control) -> Option<Estimat
     let class = (0..groups.len())
         .map(|g| {
             let k = groups[g].classes as usize;
-            kmeans(&features.rows[g], features.dims[g], k, &mut rng, control)
+            let rows = &features.rows[g];
+            let stop = &mut || control.should_stop();
+            let labels = kmeans_until(rows, features.dims[g], k, KMEANS_RESTARTS, &mut rng, stop)?;
+            Some(labels.into_iter().map(|c| c as usize).collect())
         })
         .collect::<Option<Vec<Vec<usize>>>>()?;
     let mut best = refine(prep, class.clone(), control)?;
@@ -303,91 +304,6 @@ fn orthonormalize(m: &mut [f64], rank: usize) {
             m.chunks_exact_mut(rank).for_each(|r| r[j] = 0.0);
         }
     }
-}
-
-/// k-means of the `dim`-wide rows into `k` clusters (k-means++ seeding, the best of
-/// [`KMEANS_RESTARTS`]): each row's cluster; `None` if `control` says stop.
-fn kmeans(
-    rows: &[f64],
-    dim: usize,
-    k: usize,
-    rng: &mut ChaCha8Rng,
-    control: &Control,
-) -> Option<Vec<usize>> {
-    let n = rows.len().checked_div(dim).unwrap_or(0);
-    if n == 0 || k <= 1 {
-        return Some(vec![0; n]);
-    }
-    let distance =
-        |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum() };
-    let row = |i: usize| &rows[i * dim..(i + 1) * dim];
-    let mut best: Option<(f64, Vec<usize>)> = None;
-    for _ in 0..KMEANS_RESTARTS {
-        // k-means++: each next centre drawn with probability proportional to the
-        // squared distance to the nearest centre so far.
-        let mut centres: Vec<f64> = row(rng.random_range(0..n)).to_vec();
-        let mut nearest: Vec<f64> = (0..n).map(|i| distance(row(i), &centres[..dim])).collect();
-        for c in 1..k.min(n) {
-            let total: f64 = nearest.iter().sum();
-            let pick = if total > 0.0 {
-                let mut r = rng.random_range(0.0..total);
-                nearest
-                    .iter()
-                    .position(|&d| {
-                        r -= d;
-                        r < 0.0
-                    })
-                    .unwrap_or(n - 1)
-            } else {
-                rng.random_range(0..n)
-            };
-            centres.extend_from_slice(row(pick));
-            for (i, d) in nearest.iter_mut().enumerate() {
-                *d = d.min(distance(row(i), &centres[c * dim..(c + 1) * dim]));
-            }
-        }
-        let used = centres.len() / dim;
-        let mut label = vec![0usize; n];
-        let mut cost = 0.0;
-        for _ in 0..KMEANS_STEPS {
-            if control.should_stop() {
-                return None;
-            }
-            let mut changed = false;
-            cost = 0.0;
-            for (i, l) in label.iter_mut().enumerate() {
-                let (c, d) = (0..used)
-                    .map(|c| (c, distance(row(i), &centres[c * dim..(c + 1) * dim])))
-                    .fold((0, f64::INFINITY), |b, x| if x.1 < b.1 { x } else { b });
-                changed |= *l != c;
-                *l = c;
-                cost += d;
-            }
-            let mut sums = vec![0f64; used * dim];
-            let mut sizes = vec![0usize; used];
-            for (i, &l) in label.iter().enumerate() {
-                sizes[l] += 1;
-                sums[l * dim..(l + 1) * dim]
-                    .iter_mut()
-                    .zip(row(i))
-                    .for_each(|(s, x)| *s += x);
-            }
-            for c in 0..used {
-                if sizes[c] > 0 {
-                    for j in 0..dim {
-                        centres[c * dim + j] = sums[c * dim + j] / sizes[c] as f64;
-                    }
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        if best.as_ref().is_none_or(|(b, _)| cost < *b) {
-            best = Some((cost, label));
-        }
-    }
-    best.map(|(_, l)| l)
 }
 
 /// Soft refinement by expectation maximisation (mean field): every token holds a

@@ -1,5 +1,6 @@
 //! k-means clustering with k-means++ seeding and restarts (Arthur and Vassilvitskii, 2007),
-//! used to read classes off learned token embeddings.
+//! used to read classes off token coordinates: the warm start's spectral ones
+//! ([`crate::warm`]) and the gradient baseline's learned embeddings.
 
 use rand::Rng;
 
@@ -32,9 +33,22 @@ pub fn kmeans(
     restarts: usize,
     rng: &mut impl Rng,
 ) -> Vec<u32> {
+    kmeans_until(points, dim, k, restarts, rng, &mut || false).expect("never stopped")
+}
+
+/// [`kmeans`] that calls `stop` before every Lloyd iteration and gives up (`None`)
+/// when it says so.
+pub fn kmeans_until(
+    points: &[f64],
+    dim: usize,
+    k: usize,
+    restarts: usize,
+    rng: &mut impl Rng,
+    stop: &mut dyn FnMut() -> bool,
+) -> Option<Vec<u32>> {
     let n = points.len() / dim.max(1);
     if n == 0 || dim == 0 {
-        return vec![0; n];
+        return Some(vec![0; n]);
     }
     let k = k.clamp(1, n);
     let point = |i: usize| &points[i * dim..(i + 1) * dim];
@@ -67,6 +81,9 @@ pub fn kmeans(
         // Lloyd iterations until no point changes cluster.
         let mut labels = vec![u32::MAX; n];
         for _ in 0..MAX_ITERATIONS {
+            if stop() {
+                return None;
+            }
             let mut changed = false;
             for (i, label) in labels.iter_mut().enumerate() {
                 let c = nearest(point(i), &centers, dim).0 as u32;
@@ -101,7 +118,7 @@ pub fn kmeans(
             best = Some((inertia, labels));
         }
     }
-    best.expect("at least one restart").1
+    best.map(|(_, labels)| labels)
 }
 
 #[cfg(test)]
