@@ -58,21 +58,34 @@ fn a_skip_is_recorded_once_per_reason_in_the_tests_own_file() {
 }
 
 #[test]
-fn an_unrequired_skip_records_under_the_given_folder() {
+fn an_unrequired_skip_prints_and_records_one_line() {
     let dir = scratch("skips-unrequired");
-    skip_in(&dir, "rate curl", "shared", "no ../shared here");
-    let text = std::fs::read_to_string(dir.join(current_test())).unwrap();
-    assert_eq!(
-        text,
-        format!("{} (needs shared): no ../shared here\n", current_test())
+    let mut printed = Vec::new();
+    skip_in(
+        &dir,
+        "rate curl",
+        &mut printed,
+        "shared",
+        "no ../shared here",
     );
+    let line = format!("{} (needs shared): no ../shared here\n", current_test());
+    assert_eq!(
+        String::from_utf8(printed).unwrap(),
+        format!("skipped: {line}")
+    );
+    let text = std::fs::read_to_string(dir.join(current_test())).unwrap();
+    assert_eq!(text, line);
 }
 
 #[test]
 #[should_panic(expected = "cannot run: no rate here; PARTREC_TEST_REQUIRE requires rate")]
 fn a_required_skip_fails_the_test_and_records_nothing() {
     let dir = scratch("skips-required");
-    let result = std::panic::catch_unwind(|| skip_in(&dir, "curl,rate", "rate", "no rate here"));
+    let mut printed = Vec::new();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        skip_in(&dir, "curl,rate", &mut printed, "rate", "no rate here")
+    }));
+    assert!(printed.is_empty(), "printed a failed skip as a skip");
     assert!(
         std::fs::read_dir(&dir).unwrap().next().is_none(),
         "recorded a failed skip"

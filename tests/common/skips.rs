@@ -1,7 +1,7 @@
 //! Skips that show. A test that cannot run here (no `../shared`, no `rate`, no `curl`,
 //! ...) calls [`skip`] and returns: cargo still counts it as passed, so the skip is
-//! also recorded, one file per test under [`DIR`], which `.ci/run` prints at its end
-//! as "skipped tests". A resource named in `PARTREC_TEST_REQUIRE` (space- or
+//! printed past the test's output capture and recorded, one file per test under
+//! [`DIR`], which `.ci/run` prints at its end as "skipped tests". A resource named in `PARTREC_TEST_REQUIRE` (space- or
 //! comma-separated; `.ci/run` names what it installs) may not be missing: there the
 //! skip fails the test instead.
 
@@ -16,21 +16,32 @@ pub const DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/skipped-tests");
 pub const REQUIRE: &str = "PARTREC_TEST_REQUIRE";
 
 /// Skips (the rest of) the running test because `need` (a short resource name such as
-/// `rate` or `shared`) is missing, for `reason`: prints it, records it under [`DIR`],
-/// and panics instead when `PARTREC_TEST_REQUIRE` names `need`. The caller returns.
+/// `rate` or `shared`) is missing, for `reason`: prints it past the test's output
+/// capture, records it under [`DIR`], and panics instead when `PARTREC_TEST_REQUIRE`
+/// names `need`. The caller returns.
 pub fn skip(need: &str, reason: &str) {
     let required = std::env::var(REQUIRE).unwrap_or_default();
-    skip_in(Path::new(DIR), &required, need, reason);
+    // Straight to the standard error: libtest captures only the print macros, so
+    // `cargo test` shows the skip beside the test's `ok`.
+    skip_in(
+        Path::new(DIR),
+        &required,
+        &mut std::io::stderr(),
+        need,
+        reason,
+    );
 }
 
 /// [`skip`] with the required resources `required` (as in `PARTREC_TEST_REQUIRE`),
-/// recording under `dir`.
-pub fn skip_in(dir: &Path, required: &str, need: &str, reason: &str) {
+/// printing to `out` and recording under `dir`.
+pub fn skip_in(dir: &Path, required: &str, out: &mut dyn Write, need: &str, reason: &str) {
     let test = current_test();
     if requires(required, need) {
         panic!("{test} cannot run: {reason}; {REQUIRE} requires {need}");
     }
-    eprintln!("skipped: {reason}");
+    // One write, so that the line does not interleave with libtest's.
+    let line = format!("skipped: {}", record_line(&test, need, reason));
+    let _ = out.write_all(line.as_bytes());
     record(dir, &test, need, reason).unwrap_or_else(|e| {
         panic!(
             "{test}: could not record its skip in {}: {e}",
