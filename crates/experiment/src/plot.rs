@@ -253,7 +253,9 @@ fn number(v: f64) -> String {
 
 /// A duration tick label.
 fn duration(s: f64) -> String {
-    if s >= 1.0 {
+    if s >= 1e4 {
+        format!("{s:.0e} s")
+    } else if s >= 1.0 {
         format!("{} s", number(s))
     } else {
         format!("{} ms", number(s * 1e3))
@@ -394,20 +396,21 @@ fn time_panel(svg: &mut String, rows: &[Row], all: &[Series], x: Scale, x_ticks:
         .chain((limit > 0.0).then_some(limit))
         .filter(|&s| s > 0.0 && s.is_finite());
     let (lo, hi) = times.fold((f64::INFINITY, 0.0), |(lo, hi), s| (s.min(lo), s.max(hi)));
-    let (lo, hi) = if hi > 0.0 {
-        let lo = 10f64.powf(lo.log10().floor());
-        let hi = 10f64.powf(hi.log10().ceil());
-        (lo, if hi > lo { hi } else { lo * 10.0 })
+    // Whole decades of normal doubles (a row file may hold any finite time), at most
+    // nine labelled.
+    let (low, high) = if hi > 0.0 {
+        let low = (lo.log10().floor() as i32).clamp(-307, 307);
+        (low, (hi.log10().ceil() as i32).clamp(low + 1, 308))
     } else {
-        (1e-3, 1.0)
+        (-3, 0)
     };
+    let (lo, hi) = (10f64.powi(low), 10f64.powi(high));
+    let step = (high - low).unsigned_abs().div_ceil(8) as usize;
+    let ticks: Vec<(f64, String)> = (low..=high)
+        .step_by(step)
+        .map(|k| (10f64.powi(k), duration(10f64.powi(k))))
+        .collect();
     let p = Panel::at("time", 1.0, 0.0, x, Scale::Log(lo, hi));
-    let mut ticks = Vec::new();
-    let mut t = lo;
-    while t <= hi * 1.0001 {
-        ticks.push((t, duration(t)));
-        t *= 10.0;
-    }
     let (timeouts, trials) = all
         .iter()
         .fold((0, 0), |(o, n), s| (o + s.timeouts(), n + s.trials()));
@@ -422,7 +425,11 @@ fn time_panel(svg: &mut String, rows: &[Row], all: &[Series], x: Scale, x_ticks:
         &ticks,
         "seconds (log scale)",
     );
-    let limit_y = (limit > 0.0).then(|| p.px(1.0, limit).1);
+    // A timed-out trial of 0 s (possible in an edited row file) puts the line at the bottom.
+    let limit_y = rows
+        .iter()
+        .any(|r| r.timed_out)
+        .then(|| p.px(1.0, limit.max(lo)).1);
     if let Some(y) = limit_y {
         let _ = writeln!(
             svg,
@@ -458,9 +465,10 @@ fn time_panel(svg: &mut String, rows: &[Row], all: &[Series], x: Scale, x_ticks:
             }
         }
         for c in s.cells.iter().filter(|c| c.timeouts > 0) {
-            let (x, _) = p.px(c.x, lo);
-            let y = limit_y.expect("a timeout sets the limit");
-            marker(svg, TIMEOUT.0, x + s.dodge, y, s.style.color, true, &tag);
+            if let Some(y) = limit_y {
+                let (x, _) = p.px(c.x, lo);
+                marker(svg, TIMEOUT.0, x + s.dodge, y, s.style.color, true, &tag);
+            }
         }
     }
 }
@@ -879,6 +887,17 @@ mod tests {
         assert!(!fine.contains(r#"class="limit""#));
         assert!(!fine.contains(r##"xlink:href="#m-timeout""##), "{fine}");
         assert!(!fine.contains(">time limit<"), "{fine}");
+        // A timed-out trial of 0 s (an edited file) is drawn at the bottom of the axis.
+        let zero = svg(&[row(100, 1.0, None, 0.0, true)]);
+        let all = elements(&zero);
+        let limit = all
+            .iter()
+            .find(|e| attr(e, "class") == Some("limit"))
+            .unwrap();
+        assert_eq!(num(limit, "y1"), area(&all, "time").3, "{zero}");
+        // The longest time a row file can hold still has a place on the axis.
+        let long = svg(&[row(100, 1.0, None, f64::MAX, true)]);
+        assert!(!long.contains("NaN") && !long.contains("inf"), "{long}");
     }
 
     #[test]
