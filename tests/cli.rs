@@ -877,6 +877,15 @@ fn a_misspelling_gets_one_line_with_a_suggestion() {
         assert_eq!(err.lines().count(), 1, "{line}: {err}");
         assert!(err.starts_with("partrec: ") && err.contains(says), "{line}: {err}");
     }
+    // An argument that is not UTF-8 is no reason to panic.
+    let out = common::partrec()
+        .args(["solve", "--uniqe"])
+        .arg(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff.json"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("(see partrec solve --help)"), "{err}");
     let out = run(&words("solve instances/planted-small.json --zzzzzz"));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");

@@ -223,7 +223,7 @@ fn one_line(e: &clap::Error) -> String {
     };
     format!(
         "{message}{tip} (see {} --help)",
-        command_named(std::env::args())
+        command_named(std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
     )
 }
 
