@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, run, scratch, words, I2_N300_K3_V2};
+use common::{root, run, scratch, skip, words, I2_N300_K3_V2};
 use partrec::check::check;
 use partrec::solve::solution::{Solution, Status};
 use partrec::Instance;
@@ -555,7 +555,8 @@ fn a_supervised_solve_whose_supervisor_is_gone_exits_instead_of_solving() {
 
 /// On a terminal (a pseudo-terminal from `script`), a long solve shows a live line on
 /// standard error with the elapsed time, the phase and CaDiCaL's learnt clauses, cleared
-/// before the summary; `-q` hides it. Skipped, visibly, without util-linux's `script`.
+/// before the summary; `-q` hides it. Skipped (and recorded as skipped) without
+/// util-linux's `script`.
 #[test]
 fn a_long_solve_on_a_terminal_shows_live_progress() {
     if std::process::Command::new("script")
@@ -563,7 +564,10 @@ fn a_long_solve_on_a_terminal_shows_live_progress() {
         .output()
         .is_err()
     {
-        eprintln!("SKIPPED: no `script` (util-linux) to give the solve a terminal");
+        skip(
+            "script",
+            "no `script` (util-linux) to give the solve a terminal",
+        );
         return;
     }
     let bin = env!("CARGO_BIN_EXE_partrec");
