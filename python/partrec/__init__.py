@@ -971,7 +971,8 @@ def load(path: PathLike) -> Instance:
 def _header(path: str) -> Optional[List[str]]:
     """The column names of ``path`` when its first line looks like a table's header
     (two or more cells split by commas, tabs or semicolons, and not JSON), else None."""
-    if path.lower().endswith(".npz"):
+    # Only a regular file is read: opening a FIFO would wait for a writer forever.
+    if path.lower().endswith(".npz") or not os.path.isfile(path):
         return None
     try:
         with open(path, "rb") as f:

@@ -70,3 +70,21 @@ def test_good_files_still_load(tmp_path):
         partrec.save(tmp_path / name, inst)
         back = partrec.load(tmp_path / name)
         assert np.array_equal(back.x, inst.x)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("name", ["pipe.json", "pipe.csv", "pipe"])
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, name):
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    # In a child with a time limit: a read of the FIFO would block forever.
+    done = subprocess.run(
+        [sys.executable, "-c", f"import partrec\ntry:\n    partrec.load({str(fifo)!r})\nexcept ValueError as e:\n    print(e)"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "not a regular file" in done.stdout
