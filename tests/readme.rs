@@ -1,14 +1,13 @@
-//! Every shell example of README.md runs as printed.
+//! Every shell example of README.md and of the manual (`docs/*.md`) runs as printed.
 //!
-//! The convention (also stated in the README's Commands section): code blocks tagged
-//! `sh` or `bash` are run line by line (a line ending in `\`, `|` or `&&` continues on
-//! the next); blocks tagged `console` command by command (the `$ ` lines), and the
-//! output lines under a command must appear in what it printed (`...` stands for
-//! anything; timings such as `0.000 s` may differ). A command must exit 0 unless its
-//! `# ...` comment says `exit N`. A block right after a
-//! `<!-- readme-test: skip (reason) -->` line is not run. All blocks run in README
-//! order in one scratch folder holding a copy of `instances/` and `docs/`, with the
-//! built `partrec` first on the `PATH`.
+//! The convention (also stated in `docs/index.md`): code blocks tagged `sh` or `bash`
+//! are run line by line (a line ending in `\`, `|` or `&&` continues on the next);
+//! blocks tagged `console` command by command (the `$ ` lines), and the output lines
+//! under a command must appear in what it printed (`...` stands for anything; timings
+//! such as `0.000 s` may differ). A command must exit 0 unless its `# ...` comment says
+//! `exit N`. A block right after a `<!-- readme-test: skip (reason) -->` line is not
+//! run. Each page's blocks run in page order in a scratch folder of its own holding a
+//! copy of `instances/` and `docs/`, with the built `partrec` first on the `PATH`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -240,49 +239,105 @@ fn run(command: &str, dir: &Path, path: &str) -> (Option<i32>, String) {
     (out.status.code(), printed)
 }
 
-#[test]
-fn every_readme_shell_example_runs_as_printed() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let (runs, skipped) = examples(&readme);
-    assert!(
-        runs.len() >= 10,
-        "only {} README commands found",
-        runs.len()
-    );
+/// The README and every page of the manual, in a stable order.
+fn pages(root: &Path) -> Vec<PathBuf> {
+    let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    let mut all = vec![root.join("README.md")];
+    all.extend(docs);
+    all
+}
+
+/// Runs every example of the page `file` in a fresh scratch folder: the failures.
+fn run_page(root: &Path, file: &Path, path: &str) -> (usize, Vec<String>) {
+    let name = file.strip_prefix(root).unwrap().display().to_string();
+    let text = std::fs::read_to_string(file).unwrap();
+    let (runs, skipped) = examples(&text);
     for s in &skipped {
-        eprintln!("README line {}: skipped ({})", s.line, s.reason);
+        eprintln!("{name} line {}: not run ({})", s.line, s.reason);
     }
-    let dir = std::env::temp_dir().join(format!("partrec-readme-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "partrec-readme-{}-{}",
+        std::process::id(),
+        name.replace(['/', '.'], "-")
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     copy_tree(&root.join("instances"), &dir.join("instances"));
     copy_tree(&root.join("docs"), &dir.join("docs"));
-    let bin = Path::new(env!("CARGO_BIN_EXE_partrec")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let mut failures = Vec::new();
     for example in &runs {
-        let (code, printed) = run(&example.command, &dir, &path);
+        let (code, printed) = run(&example.command, &dir, path);
         if code != Some(example.exit) {
             failures.push(format!(
-                "README line {}: `{}` exited {code:?}, expected {}:\n{printed}",
+                "{name} line {}: `{}` exited {code:?}, expected {}:\n{printed}",
                 example.line, example.command, example.exit
             ));
         }
         for expected in &example.output {
             if !shows(&printed, expected) {
                 failures.push(format!(
-                    "README line {}: `{}` did not print\n  {expected}\nbut:\n{printed}",
+                    "{name} line {}: `{}` did not print\n  {expected}\nbut:\n{printed}",
                     example.line, example.command
                 ));
             }
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+    (runs.len(), failures)
+}
+
+#[test]
+fn every_shell_example_of_the_readme_and_the_manual_runs_as_printed() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = Path::new(env!("CARGO_BIN_EXE_partrec")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (mut total, mut failures) = (0, Vec::new());
+    let mut readme_runs = 0;
+    for page in pages(&root) {
+        let (runs, failed) = run_page(&root, &page, &path);
+        if page.ends_with("README.md") {
+            readme_runs = runs;
+        }
+        total += runs;
+        failures.extend(failed);
+    }
+    assert!(readme_runs >= 4, "only {readme_runs} README commands found");
+    assert!(total >= 40, "only {total} commands found in the README and the manual");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The README stays a front door: at most 12 KB, every manual page it names exists,
+/// and neither it nor the manual speaks of how the project was made.
+#[test]
+fn the_readme_is_short_and_the_docs_speak_to_users() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(readme.len() <= 12 * 1024, "README.md is {} bytes", readme.len());
+    for page in pages(&root) {
+        let name = page.strip_prefix(&root).unwrap().display().to_string();
+        let text = std::fs::read_to_string(&page).unwrap();
+        for word in ["../shared", "the lab", "lab's", "issue #", "this machine", "development build"] {
+            assert!(!text.contains(word), "{name} mentions `{word}`");
+        }
+        // Local links: `](docs/x.md)` from the README, `](x.md#anchor)` in the manual.
+        for link in text.split("](").skip(1) {
+            let target = link.split(')').next().unwrap();
+            let file = target.split('#').next().unwrap();
+            if file.is_empty() || file.contains("://") {
+                continue;
+            }
+            let base = page.parent().unwrap();
+            assert!(base.join(file).exists(), "{name} links to missing {file}");
+        }
+    }
 }
 
 #[test]
