@@ -6,7 +6,7 @@
 mod common;
 
 use common::brute::consistent_partitions;
-use common::{root, run, scratch, tiny_instance, words};
+use common::{root, run, scratch, skip, tiny_instance, words};
 use partrec::proof::{verify_claim, ClaimKind, Entry, MANIFEST};
 use partrec::solve::{solve, SolveOptions};
 use partrec::Instance;
@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The external checker: `$PARTREC_RATE`, `rate` on the PATH (`.ci/run` installs it
-/// with `cargo install rate`) or in `~/.cargo/bin`.
+/// with `cargo install rate`) or in `~/.cargo/bin`. Without it the external check is
+/// skipped, and recorded as skipped ([`skip`]).
 fn rate() -> Option<PathBuf> {
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/rate"));
     let candidates = [
@@ -29,7 +30,10 @@ fn rate() -> Option<PathBuf> {
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
-        eprintln!("skipped the external check: no `rate` (cargo install rate)");
+        skip(
+            "rate",
+            "the external DRAT check: no `rate` (cargo install rate --version 0.3.0)",
+        );
     }
     found
 }

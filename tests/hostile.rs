@@ -2687,36 +2687,25 @@ fn report(title: &str, rows: &[Row], notes: &[String]) {
 fn hostile_command_lines_are_refused_in_one_line_or_answered_cheaply() {
     let fx = write_fixtures();
     let mut cases = cli_cases(&fx);
-    let mut notes = Vec::new();
-
-    // `learn` with a time limit, if the command line has grown one.
-    let help = execute(&cli("learn", "help", "learn --help"), &fx.dir, 0);
-    let learn_help = String::from_utf8_lossy(&help.stdout).into_owned();
-    if learn_help.contains("--timeout") {
-        cases.push(
-            cli(
-                "learn",
-                "--timeout 1 on a long training",
-                &format!("learn {} --timeout 1", fx.p("base.json")),
-            )
-            .codes(&[0, 10])
-            .within(2.5)
-            .alone(),
-        );
-        cases.push(
-            cli(
-                "learn",
-                "--timeout -1",
-                &format!("learn {} --timeout -1", fx.p("base.json")),
-            )
-            .bad_timeout(),
-        );
-    } else {
-        notes.push(
-            "skipped: `partrec learn --help` lists no --timeout, so its time limit is not tested"
-                .to_string(),
-        );
-    }
+    // `learn` with a time limit.
+    cases.push(
+        cli(
+            "learn",
+            "--timeout 1 on a long training",
+            &format!("learn {} --timeout 1", fx.p("base.json")),
+        )
+        .codes(&[0, 10])
+        .within(2.5)
+        .alone(),
+    );
+    cases.push(
+        cli(
+            "learn",
+            "--timeout -1",
+            &format!("learn {} --timeout -1", fx.p("base.json")),
+        )
+        .bad_timeout(),
+    );
 
     let (alone, together): (Vec<Case>, Vec<Case>) = cases.into_iter().partition(|c| c.alone);
     let mut rows = Vec::new();
@@ -2736,7 +2725,7 @@ fn hostile_command_lines_are_refused_in_one_line_or_answered_cheaply() {
     collect(&alone, results);
     let results = run_all(&together, &fx.dir, 1 + alone.len(), THREADS);
     collect(&together, results);
-    report("command line", &rows, &notes);
+    report("command line", &rows, &[]);
 }
 
 // ---------------------------------------------------------------------------------

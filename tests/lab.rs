@@ -1,30 +1,39 @@
 //! Interoperability with the lab in ../shared/lab: instances from its
 //! independent generator (gen.py) and verdicts from its independent checker
-//! (check.py). Skipped, with a message, where ../shared or Python is missing.
+//! (check.py). Skipped, and recorded as skipped (`common::skip`), where ../shared or
+//! Python is missing.
 //!
 //! Python is taken from $PARTREC_LAB_PYTHON, else target/lab-venv/bin/python
 //! (made by .ci/run), else python3; gen.py also needs numpy.
 
 mod common;
 
-use common::{root, run, scratch, shared, words, I2_N300_K3_V2};
+use common::{root, run, scratch, shared, skip, words, I2_N300_K3_V2};
 use partrec::solve::solution::Solution;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The first Python that runs; none is a skip.
 fn python() -> Option<PathBuf> {
     let candidates = [
         std::env::var_os("PARTREC_LAB_PYTHON").map(PathBuf::from),
         Some(root().join("target/lab-venv/bin/python")),
         Some(PathBuf::from("python3")),
     ];
-    candidates.into_iter().flatten().find(|p| {
+    let found = candidates.into_iter().flatten().find(|p| {
         Command::new(p)
             .arg("--version")
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false)
-    })
+    });
+    if found.is_none() {
+        skip(
+            "python",
+            "no Python ($PARTREC_LAB_PYTHON, target/lab-venv or python3)",
+        );
+    }
+    found
 }
 
 fn has_numpy(py: &Path) -> bool {
@@ -53,11 +62,13 @@ fn s(p: &Path) -> &str {
 
 #[test]
 fn gen_py_instances_solve_and_pass_check_py() {
-    let (Some(shared), Some(py)) = (shared(), python()) else {
-        return;
-    };
+    let Some(shared) = shared() else { return };
+    let Some(py) = python() else { return };
     if !has_numpy(&py) {
-        eprintln!("skipped: {} has no numpy (gen.py needs it)", py.display());
+        skip(
+            "numpy",
+            &format!("{} has no numpy (gen.py needs it)", py.display()),
+        );
         return;
     }
     let lab = shared.join("lab");
@@ -94,9 +105,8 @@ fn gen_py_instances_solve_and_pass_check_py() {
 
 #[test]
 fn generated_instances_pass_check_py_with_their_planted_partition() {
-    let (Some(shared), Some(py)) = (shared(), python()) else {
-        return;
-    };
+    let Some(shared) = shared() else { return };
+    let Some(py) = python() else { return };
     let lab = shared.join("lab");
     let dir = scratch("lab-check");
     let shapes = [

@@ -5,7 +5,7 @@
 mod common;
 
 use common::server::Server;
-use common::{root, run};
+use common::{root, run, skip};
 use partrec::check::check;
 use partrec::Instance;
 use serde_json::{json, Value};
@@ -543,7 +543,7 @@ async fn the_readme_curl_examples_work_as_printed() {
         .output()
         .is_err()
     {
-        eprintln!("skipped: curl is not installed");
+        skip("curl", "curl is not installed");
         return;
     }
     let server = Server::start("readme", &["-q"]);

@@ -109,15 +109,19 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// `../shared` beside the repository, if present (CI has it; a fresh clone does not).
+/// `../shared` beside the repository, if present (CI has it; a fresh clone does not);
+/// when it is missing, the running test is recorded as skipped ([`skip`]).
 pub fn shared() -> Option<PathBuf> {
     let dir = root().join("..").join("shared");
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!(
-            "skipped: {} does not exist (tests that need ../shared run where it does)",
-            dir.display()
+        skip(
+            "shared",
+            &format!(
+                "{} does not exist (tests that need ../shared run where it does)",
+                dir.display()
+            ),
         );
         None
     }
@@ -125,3 +129,6 @@ pub fn shared() -> Option<PathBuf> {
 
 pub mod brute;
 pub mod server;
+pub mod skips;
+
+pub use skips::skip;

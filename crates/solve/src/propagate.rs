@@ -51,8 +51,10 @@ pub const MAX_CELLS: usize = 1 << 20;
 /// Propagation runs only for groups of at most this many classes (a domain is a `u64`).
 pub const MAX_CLASSES: u32 = 64;
 
-/// How often (in tokens processed) the propagation looks at its [`Control`].
-const STOP_POLL: usize = 1 << 12;
+/// How often (in sample entries visited, [`State::work`]) the propagation looks at its
+/// [`Control`]: well under a millisecond of work, counted across calls, so the many
+/// small settles of the lookahead are polled as well as one long one.
+const STOP_POLL: usize = 1 << 14;
 
 /// The outcome of propagation.
 #[derive(Debug)]
@@ -318,6 +320,8 @@ struct State {
     applied: std::collections::HashSet<(u32, u32, u32, u32)>,
     /// Sample entries visited so far (the lookahead's work budget counts them).
     work: usize,
+    /// [`State::work`] when the control was last looked at.
+    polled: usize,
     /// Tokens decided so far, over all groups.
     decided: usize,
     /// Tokens that have had a class excluded (decided since, or not), in that order:
@@ -594,14 +598,15 @@ impl State {
     /// table is complete (after that the table rule finds all it would). Returns `false`
     /// if `control` said stop.
     fn drain(&mut self, ix: &Index, control: &Control) -> bool {
-        let mut done = 0usize;
         while let Some((g, t)) = self.queue.pop_front() {
             if self.refutation.is_some() {
                 return true;
             }
-            done += 1;
-            if done.is_multiple_of(STOP_POLL) && control.should_stop() {
-                return false;
+            if self.work >= self.polled + STOP_POLL {
+                self.polled = self.work;
+                if control.should_stop() {
+                    return false;
+                }
             }
             let (g, k) = (g as usize, self.class[g as usize][t as usize]);
             let partners = self.known_cells < self.table.len();
@@ -715,6 +720,7 @@ impl State {
             refutation: None,
             applied: std::collections::HashSet::new(),
             work: 0,
+            polled: 0,
             decided: 0,
             narrowed: Vec::new(),
             recording: false,
@@ -1125,6 +1131,28 @@ mod tests {
             );
             assert!(st.trail.is_empty() && st.refutation.is_none());
         }
+    }
+
+    #[test]
+    fn a_stop_is_seen_within_the_lookahead_s_many_small_settles() {
+        // Each branch settles a few tokens only; the control is polled by work done
+        // across settles, so a stop ends the search after about one poll's work, not
+        // after the whole search (which here tries many branches).
+        let (x, y, groups) = compact(&planted(3_000, 1.2, 11));
+        let ix = Index::new(&x, &y, &groups);
+        let mut st = State::start(&ix, &groups, 9);
+        assert!(st.settle(&ix, &Control::new()));
+        let (_, all) = lookahead(&mut st.clone(), &ix, usize::MAX, &Control::new());
+        let stopped = Control::new();
+        stopped.stop();
+        let work = st.work;
+        let (looked, tried) = lookahead(&mut st, &ix, usize::MAX, &stopped);
+        assert!(matches!(looked, Looked::Stopped), "the stop was not seen");
+        assert!(
+            tried < all.min(20),
+            "{tried} of {all} branches tried after the stop"
+        );
+        assert!(st.work - work <= 2 * STOP_POLL + ix.y.len() * ix.arity);
     }
 
     #[test]
