@@ -10,7 +10,7 @@
 //! - the colouring questions on the shipped graphs (Petersen k = 2, 3; myciel4
 //!   k = 4, 5), direct and through the reduction.
 //!
-//! Run: `cargo bench --bench backends`; the README's table of ratios comes from it.
+//! Run: `cargo bench --bench backends`; the table of ratios in docs/performance.md comes from it.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use partrec::generate::{generate, samples_for_ratio, GenerateParams};

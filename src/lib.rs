@@ -1,6 +1,10 @@
 //! partrec: an exact solver for partition recovery from context
 //! (Buchholz, "Learning Partitions from Context", NeurIPS 2024).
 //!
+//! This is the API reference. The user's manual (commands, formats, the service,
+//! Python, performance) is in the repository's `docs/` folder, starting at
+//! `docs/index.md`.
+//!
 //! This crate gathers the workspace's crates under one name; each is one concern
 //! of the pipeline, and depends only on those below it:
 //!

@@ -1,6 +1,6 @@
 //! `partrec serve` end to end: the real binary on an ephemeral loopback port, a real
 //! HTTP client, every route and error status, a job's life, timeouts that kill the
-//! solve, shutdown, and the README's curl examples run as printed.
+//! solve, shutdown, and the manual's curl examples (docs/service.md) run as printed.
 
 mod common;
 
@@ -520,15 +520,11 @@ async fn sigterm_cancels_jobs_and_exits_0() {
     );
 }
 
-/// The shell blocks of the README's HTTP section, with `localhost:8080` pointed at `server`.
+/// The shell blocks of the manual's HTTP page (`docs/service.md`) that call the
+/// server, with `localhost:8080` pointed at `server`.
 fn readme_blocks(server: &Server) -> Vec<String> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let section = readme
-        .split("\n## ")
-        .find(|s| s.starts_with("HTTP service"))
-        .expect("the README has an `## HTTP service` section");
-    section
-        .split("```sh\n")
+    let page = std::fs::read_to_string(root().join("docs/service.md")).unwrap();
+    page.split("```sh\n")
         .skip(1)
         .filter_map(|b| b.split_once("```").map(|(code, _)| code.to_string()))
         .filter(|code| code.contains("curl"))

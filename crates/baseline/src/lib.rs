@@ -1,5 +1,7 @@
 //! The paper's gradient method on token embeddings, for comparison.
 //!
+//! The user's manual for this part is `docs/gradient.md` in the repository.
+//!
 //! ```
 //! use partrec_baseline::learn::{learn, LearnOptions};
 //! use partrec_core::generate::{generate, GenerateParams};

@@ -3,6 +3,8 @@
 //! instances. Nothing here solves: the checker judges an answer without sharing
 //! code with any encoder or solver.
 //!
+//! The user's manual for this part is `docs/formats.md` in the repository.
+//!
 //! ```
 //! use partrec_core::check::check;
 //! use partrec_core::model::instance::Instance;

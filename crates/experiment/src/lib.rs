@@ -1,5 +1,7 @@
 //! Experiments: sample-count sweeps over planted instances, their summary and plot.
 //!
+//! The user's manual for this part is `docs/sweeps.md` in the repository.
+//!
 //! ```
 //! use partrec_experiment::summary::table;
 //! use partrec_experiment::sweep::{run, Method, SweepConfig};

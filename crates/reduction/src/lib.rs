@@ -2,6 +2,8 @@
 //! graphs and their files, the reduction with extraction and lifting, direct
 //! and reduced colouring decisions, and closed-loop verification.
 //!
+//! The user's manual for this part is `docs/coloring.md` in the repository.
+//!
 //! ```
 //! use partrec_reduction::coloring::ColoringReduction;
 //! use partrec_reduction::graph::petersen;

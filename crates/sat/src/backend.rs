@@ -84,7 +84,7 @@ pub enum Tuning {
     Default,
     /// Tuned for satisfiable formulas. In the hard band, where deciding is mostly
     /// finding a second partition, one CDCL search with it decided 11 of 20 instances
-    /// within 30 s, the default 6 (see the README's hard-band section).
+    /// within 30 s, the default 6 (see the hard band in docs/performance.md).
     Sat,
     /// Tuned for unsatisfiable formulas.
     Unsat,

@@ -1,5 +1,7 @@
 //! `partrec serve`: the solver as an HTTP/JSON service (axum on tokio, HTTP/1.1 by hyper).
 //!
+//! The user's manual for this part is `docs/service.md` in the repository.
+//!
 //! A request flows: head (within `header_timeout`, else the connection is closed) ->
 //! a declared `Content-Length` over the limit is 413 at once -> body (size-limited,
 //! 413; within `body_timeout`, else 408) -> parse with the library's readers on a

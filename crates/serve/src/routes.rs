@@ -703,7 +703,7 @@ async fn not_found(method: Method, uri: Uri) -> ApiError {
         StatusCode::NOT_FOUND,
         None,
         format!(
-            "no route {method} {}; see /v1/version and the README",
+            "no route {method} {}; see /v1/version and the manual, docs/service.md",
             uri.path()
         ),
     )

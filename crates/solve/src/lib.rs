@@ -1,6 +1,8 @@
 //! The solve driver: prepare, encode into varisat, solve, decode, check, and
 //! keep solving with blocking clauses to decide uniqueness or count partitions.
 //!
+//! The user's manual for this part is `docs/solving.md` in the repository.
+//!
 //! Counting works on the observed tokens (each partition of them has exactly
 //! one model, see [`crate::encode`](mod@crate::encode)); free tokens are accounted for exactly by
 //! [`free_extensions`]. Every partition reported (the answer and the witness)

@@ -107,7 +107,7 @@ impl Strategy {
     /// CDCL configuration often decides within seconds where the other stalls; with
     /// thousands of tokens per group, where the warm start finds the partition, the
     /// two members race to prove it unique. With two groups CDCL decides the
-    /// README's sweeps in seconds, and large instances would pay for two encodings.
+    /// manual's sweeps in seconds, and large instances would pay for two encodings.
     pub fn resolve(self, prep: &Prepared, backend: Backend) -> Strategy {
         match self {
             Strategy::Auto
@@ -139,7 +139,7 @@ pub enum LocalSearch {
     /// Budget [`LOCAL_SEARCH_WORK`], on instances with at least three groups and
     /// [`LOCAL_SEARCH_MIN_TOKENS`] observed tokens, where it affords
     /// [`LOCAL_SEARCH_MIN_STEPS`] steps. Measured: with two groups the projected CDCL
-    /// encoding decides every point of the README sweep in seconds, and the local
+    /// encoding decides every point of the manual's sweep in seconds, and the local
     /// search is the weaker method there (10 s where SAT needs milliseconds at
     /// ratio 1); with three groups CDCL times out just above the identifiability
     /// threshold, where the local search finds partitions in a fraction of a second.
