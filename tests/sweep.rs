@@ -80,7 +80,20 @@ fn sweep_rows_jobs_shards_resume_summary_and_plot() {
     );
     assert!(summary.contains("smallest ratio with P(unique) >= 0.5"));
     let svg = std::fs::read_to_string(dir.join("s.svg")).unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("unique") && svg.contains("Median solve time"));
+    assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+    for panel in ["recovered", "time", "unique", "decided"] {
+        assert!(
+            svg.contains(&format!(r#"class="data-area" data-panel="{panel}""#)),
+            "{panel}"
+        );
+        for n in [100, 200] {
+            assert!(
+                svg.contains(&format!(r#"data-series="sat N={n}" data-panel="{panel}""#)),
+                "{panel} {n}"
+            );
+        }
+    }
+    assert!(svg.contains("timed out: 0 of 60 trials"));
 
     sweep(&format!("--jobs 1 --out {}", p("one.csv")));
     assert_eq!(
@@ -121,10 +134,12 @@ fn sweep_rows_jobs_shards_resume_summary_and_plot() {
 fn timeouts_are_recorded_not_dropped() {
     let dir = scratch("sweep-timeout");
     let file = dir.join("t.jsonl");
+    let picture = dir.join("t.svg");
     // Three groups of 100 tokens at 1.5 N ln N: the hard band, undecided in 0.3 s.
     let line = format!(
-        "sweep --groups 3 --tokens 100 --classes 3 --values 2 --ratios 1.5 --trials 2 --seed 11 --timeout 0.3 --out {}",
-        file.display()
+        "sweep --groups 3 --tokens 100 --classes 3 --values 2 --ratios 1.5 --trials 2 --seed 11 --timeout 0.3 --out {} --plot {}",
+        file.display(),
+        picture.display()
     );
     let out = run(&words(&line));
     assert!(
@@ -145,8 +160,22 @@ fn timeouts_are_recorded_not_dropped() {
         .lines()
         .find(|l| l.starts_with("| sat |"))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains("| 2 | 0.00 |"), "{line}");
+    assert!(
+        line.contains("| 2 | 0.00 | 2 |"),
+        "trials, decided, timeouts: {line}"
+    );
     assert_eq!(line.matches("| >= ").count(), 2, "{line}");
+    // The plot counts them and marks them with the timeout marker, on the limit line.
+    let svg = std::fs::read_to_string(&picture).unwrap();
+    assert!(svg.contains("timed out: 2 of 2 trials"), "{svg}");
+    assert!(svg.contains(">timed out: 2 of 2</text>"), "{svg}");
+    assert!(svg.contains(r#"class="limit""#), "{svg}");
+    let marked = r##"xlink:href="#m-timeout" "##;
+    assert_eq!(
+        svg.matches(marked).count(),
+        2,
+        "one in the time panel, one in the legend"
+    );
 }
 
 #[test]
@@ -204,12 +233,16 @@ fn both_methods_run_on_the_same_instances() {
     }
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(
-        summary.contains("| gd | 40 | 10 | 10.00 | 3 | 1.00 | - | 1.00 | 1.00 |"),
+        summary.contains("| gd | 40 | 10 | 10.00 | 3 | 1.00 | 0 | - | 1.00 | 1.00 |"),
         "{summary}"
     );
     let svg = std::fs::read_to_string(dir.join("m.svg")).unwrap();
-    assert!(svg.contains("gd N=40: recovered") && svg.contains("sat N=40: unique"));
-    assert!(svg.contains("sat N=40: decided") && !svg.contains("gd N=40: decided"));
+    let drawn = |series: &str, panel: &str| {
+        svg.contains(&format!(r#"data-series="{series}" data-panel="{panel}""#))
+    };
+    assert!(drawn("gd N=40", "recovered") && drawn("sat N=40", "recovered"));
+    assert!(drawn("sat N=40", "unique") && drawn("sat N=40", "decided"));
+    assert!(!drawn("gd N=40", "unique") && !drawn("gd N=40", "decided"));
 
     // Deterministic: the same rows with one job; resuming a sat-only file adds the gd rows.
     let one = format!("{base} --method sat,gd --jobs 1 --out {}", p("one.csv"));

@@ -89,7 +89,7 @@ pub struct SweepArgs {
     /// Row file (.csv, or .jsonl for JSON lines); rows are appended as they finish.
     #[arg(short, long, alias = "out", value_name = "FILE")]
     output: Option<PathBuf>,
-    /// SVG file with the two panels.
+    /// SVG file of the plots: P(recovered), median time, P(unique) and decided.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
     /// Run every n-th point only, as i/n (0 <= i < n); combine shards with `sweep merge`.
@@ -116,7 +116,7 @@ enum SweepCmd {
         /// The combined row file.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
-        /// SVG file with the two panels.
+        /// SVG file of the plots: P(recovered), median time, P(unique) and decided.
         #[arg(long, value_name = "FILE")]
         plot: Option<PathBuf>,
     },

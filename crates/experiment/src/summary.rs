@@ -1,5 +1,5 @@
 //! Aggregating sweep rows: per (method, N, ratio) the fraction of trials decided
-//! before the deadline, the probability that the partition is proven unique, the
+//! before the deadline and the number that timed out, the probability that the partition is proven unique, the
 //! probability that it is recovered, the mean accuracy and time quantiles (a
 //! timeout counts as the time it ran, the limit, so the hardness peak shows); and the
 //! smallest ratio where a probability reaches a level.
@@ -141,22 +141,24 @@ fn probability(p: f64, applies: bool) -> String {
 }
 
 /// The summary as a markdown table, followed by the thresholds per (method, N).
-/// P(unique) is `-` for methods that cannot prove uniqueness.
+/// `decided` is the fraction of trials that ended before the deadline, `timeouts`
+/// the number that did not. P(unique) is `-` for methods that cannot prove uniqueness.
 pub fn table(rows: &[Row]) -> String {
     let cells = aggregate(rows);
     let mut s = String::from(
-        "| method | N | ratio | S/(N ln N) | trials | decided | P(unique) | P(recovered) | mean accuracy | median s | p90 s |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | N | ratio | S/(N ln N) | trials | decided | timeouts | P(unique) | P(recovered) | mean accuracy | median s | p90 s |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in &cells {
         let proves = Method::named_proves_uniqueness(&c.method);
         s.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {} | {:.2} | {} | {:.2} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.2} | {} | {:.2} | {} | {} | {:.2} | {} | {} | {} |\n",
             c.method,
             c.n,
             c.ratio,
             c.x,
             c.trials,
             c.p_decided,
+            c.timeouts,
             probability(c.p_unique, proves),
             c.p_recovered,
             if c.mean_accuracy.is_finite() {
@@ -192,10 +194,17 @@ pub fn table(rows: &[Row]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn row(n: u32, ratio: f64, unique: Option<bool>, seconds: f64, timed_out: bool) -> Row {
+    /// A `sat` row of trial 0 at (N, ratio).
+    pub(crate) fn row(
+        n: u32,
+        ratio: f64,
+        unique: Option<bool>,
+        seconds: f64,
+        timed_out: bool,
+    ) -> Row {
         Row {
             n,
             ratio,
@@ -254,7 +263,7 @@ mod tests {
         let t = table(&rows);
         assert!(
             t.contains(
-                "| sat | 100 | 1 | 1.00 | 2 | 0.50 | 0.00 | 0.00 | no partition | 0.100 | >= 5.0 |"
+                "| sat | 100 | 1 | 1.00 | 2 | 0.50 | 1 | 0.00 | 0.00 | no partition | 0.100 | >= 5.0 |"
             ),
             "{t}"
         );
@@ -271,7 +280,7 @@ mod tests {
             .collect();
         let t = table(&gd);
         assert!(
-            t.contains("| gd | 100 | 1 | 1.00 | 2 | 0.50 | - | 0.00 | 0.50 |"),
+            t.contains("| gd | 100 | 1 | 1.00 | 2 | 0.50 | 1 | - | 0.00 | 0.50 |"),
             "{t}"
         );
         assert!(t.contains("| gd | 100 | - | - | 8 |"), "{t}");
