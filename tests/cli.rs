@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, run, scratch, words, I2_N300_K3_V2};
+use common::{root, run, scratch, skip, words, I2_N300_K3_V2};
 use partrec::check::check;
 use partrec::solve::solution::{Solution, Status};
 use partrec::Instance;
@@ -192,7 +192,7 @@ fn a_strategy_that_cannot_run_is_exit_2_naming_the_flag() {
             "5",
             "--strategy",
             strategy,
-            "--seed",
+            "--search-seed",
             seed,
         ]);
         let sol = solution(&out);
@@ -201,6 +201,21 @@ fn a_strategy_that_cannot_run_is_exit_2_naming_the_flag() {
     })
     .collect();
     assert!(verdicts.windows(2).all(|w| w[0] == w[1]), "{verdicts:?}");
+    // `--seed`, the flag's old name, still runs (hidden from --help) and means the same.
+    let with = |flag: &str| {
+        let line = format!("solve {} --count 5 --strategy cdcl {flag} 3", path(&small));
+        let out = run(&words(&line));
+        assert_eq!(out.status.code(), Some(10), "{flag}: {}", stderr(&out));
+        let sol = solution(&out);
+        (sol.partition, sol.count)
+    };
+    assert_eq!(with("--seed"), with("--search-seed"));
+    let help = String::from_utf8(run(&["solve", "--help"]).stdout).unwrap();
+    assert!(help.contains("--search-seed <SEED>"), "{help}");
+    assert!(
+        !help.lines().any(|l| l.trim_start().starts_with("--seed")),
+        "{help}"
+    );
 }
 
 #[test]
@@ -540,7 +555,8 @@ fn a_supervised_solve_whose_supervisor_is_gone_exits_instead_of_solving() {
 
 /// On a terminal (a pseudo-terminal from `script`), a long solve shows a live line on
 /// standard error with the elapsed time, the phase and CaDiCaL's learnt clauses, cleared
-/// before the summary; `-q` hides it. Skipped, visibly, without util-linux's `script`.
+/// before the summary; `-q` hides it. Skipped (and recorded as skipped) without
+/// util-linux's `script`.
 #[test]
 fn a_long_solve_on_a_terminal_shows_live_progress() {
     if std::process::Command::new("script")
@@ -548,7 +564,10 @@ fn a_long_solve_on_a_terminal_shows_live_progress() {
         .output()
         .is_err()
     {
-        eprintln!("SKIPPED: no `script` (util-linux) to give the solve a terminal");
+        skip(
+            "script",
+            "no `script` (util-linux) to give the solve a terminal",
+        );
         return;
     }
     let bin = env!("CARGO_BIN_EXE_partrec");
@@ -577,56 +596,393 @@ fn a_long_solve_on_a_terminal_shows_live_progress() {
         "{shown}"
     );
     assert!(
-        shown.contains("(timed out)"),
+        shown.contains("timed out after"),
         "the summary follows: {shown}"
     );
     let quiet = on_terminal("-q");
     assert!(!quiet.contains("learnt clauses"), "{quiet}");
 }
 
-/// Every command's `--help` shows an example of it, every `partrec` line there names a
-/// real command, and every shipped file an example names (`instances/...`) exists.
-#[test]
-fn every_help_example_names_real_commands_and_existing_files() {
-    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
-    let commands: Vec<&str> = help
-        .lines()
+/// `partrec ARGS --help`'s text.
+fn help(args: &[&str]) -> String {
+    let mut args = args.to_vec();
+    args.push("--help");
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The commands a `--help` lists (without clap's `help`).
+fn commands_in(help: &str) -> Vec<String> {
+    help.lines()
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|c| *c != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// Every command, each as its words after `partrec` (`["graph", "random"]` too).
+fn every_command() -> Vec<Vec<String>> {
+    let mut all: Vec<Vec<String>> = Vec::new();
+    let mut todo: Vec<Vec<String>> = vec![Vec::new()];
+    while let Some(prefix) = todo.pop() {
+        let words: Vec<&str> = prefix.iter().map(String::as_str).collect();
+        for command in commands_in(&help(&words)) {
+            let mut path = prefix.clone();
+            path.push(command);
+            todo.push(path.clone());
+            all.push(path);
+        }
+    }
+    all.sort();
+    all
+}
+
+/// The lines of a `--help`'s block that starts with a line beginning `title`.
+fn block<'a>(help: &'a str, title: &str) -> Vec<&'a str> {
+    help.lines()
+        .skip_while(|l| !l.starts_with(title))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect()
+}
+
+/// The exit codes a `--help` documents (each line of its exit-code block that starts
+/// with a number), refusing a code listed twice.
+fn exit_codes(command: &str, help: &str) -> Vec<i32> {
+    let mut codes = Vec::new();
+    for line in block(help, "Exit codes") {
+        if let Some(Ok(code)) = line.split_whitespace().next().map(str::parse::<i32>) {
+            assert!(!codes.contains(&code), "{command}: exit code {code} twice");
+            codes.push(code);
+        }
+    }
+    assert!(codes.contains(&2), "{command}: {codes:?}");
+    codes
+}
+
+/// Every command's `--help` shows an example of it, every `partrec` line there names a
+/// real command, every shipped file an example names (`instances/...`) exists, each
+/// exit code is listed once, and every example runs as printed: in order (a line may
+/// read what an earlier one wrote), in a scratch folder that holds the shipped
+/// `instances/`, each `partrec` command of a line (`a && b`, `a | other`) exiting with
+/// a code its command's `--help` documents. `serve`, which runs until stopped, is
+/// shown but not run.
+#[test]
+fn every_help_example_names_real_commands_and_runs_as_printed() {
+    let commands: Vec<String> = commands_in(&help(&[]));
+    assert!(commands.len() >= 17, "{commands:?}");
+    let codes: std::collections::HashMap<&str, Vec<i32>> = commands
+        .iter()
+        .map(|c| (c.as_str(), exit_codes(c, &help(&[c]))))
         .collect();
-    assert!(commands.len() >= 15, "{commands:?}");
+    let top = root().join("target").join("test-scratch").join("examples");
+    let _ = std::fs::remove_dir_all(&top);
     let mut examples = 0;
+    let mut ran = 0;
     for command in &commands {
-        let out = run(&[command, "--help"]);
-        let text = String::from_utf8(out.stdout).unwrap();
-        let lines: Vec<&str> = text
-            .lines()
-            .skip_while(|l| !l.starts_with("Examples:"))
-            .skip(1)
-            .take_while(|l| !l.trim().is_empty())
-            .collect();
+        let text = help(&[command]);
+        let dir = top.join(command);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink(root().join("instances"), dir.join("instances")).unwrap();
         let mut own = 0;
-        for line in lines {
+        for line in block(&text, "Examples:") {
+            examples += 1;
             let words: Vec<&str> = line.split_whitespace().collect();
-            if words.first() == Some(&"partrec") {
-                let named = words.get(1).copied().unwrap_or("");
-                assert!(commands.contains(&named), "{command}: {line}");
-                own += usize::from(named == *command);
-            }
             for word in words.iter().filter(|w| w.starts_with("instances/")) {
                 assert!(
                     root().join(word).is_file(),
                     "{command}: {word} is not shipped"
                 );
             }
-            examples += 1;
+            for part in line.split("&&") {
+                let part = part.split(" | ").next().unwrap();
+                let words: Vec<&str> = part.split_whitespace().collect();
+                if words.first() != Some(&"partrec") {
+                    continue;
+                }
+                let named = words.get(1).copied().unwrap_or("");
+                assert!(commands.iter().any(|c| c == named), "{command}: {line}");
+                own += usize::from(named == command);
+                if named == "serve" {
+                    continue;
+                }
+                let out = common::partrec()
+                    .args(&words[1..])
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap();
+                let code = out.status.code().unwrap_or(-1);
+                let err = stderr(&out);
+                assert!(
+                    codes[named].contains(&code) && !err.contains("panicked"),
+                    "`{part}` (from `{command} --help`) exited {code}, not one of {:?}: {err}",
+                    codes[named]
+                );
+                ran += 1;
+            }
         }
         assert!(own > 0, "`{command} --help` shows no example of {command}");
     }
     assert!(examples >= 20, "only {examples} examples");
+    assert!(ran >= 30, "only {ran} examples ran");
+}
+
+/// A flag whose values are an enumeration shows them in `--help` (`--via
+/// <reduction|direct>`) instead of a placeholder: every flag shown with an uppercase
+/// placeholder is given a value no enumeration has, and clap's error must not list
+/// possible values (it would, for a flag whose values are listed).
+#[test]
+fn every_enumerated_flag_lists_its_values_in_help() {
+    let dir = scratch("enum-flags");
+    let mut placeholders = 0;
+    for command in every_command() {
+        let words: Vec<&str> = command.iter().map(String::as_str).collect();
+        let text = help(&words);
+        for line in text.lines().map(str::trim_start) {
+            let mut parts = line.split_whitespace();
+            let flag = match parts.next() {
+                Some(short) if short.ends_with(',') => parts.next(),
+                first => first,
+            };
+            let (Some(flag), Some(value)) = (flag, parts.next()) else {
+                continue;
+            };
+            if !flag.starts_with("--") || !value.starts_with('<') {
+                continue;
+            }
+            let name = value.trim_matches(|c| c == '<' || c == '>' || c == '.');
+            if name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                placeholders += 1;
+                let mut args = words.clone();
+                args.extend([flag, "zz-none-of-them"]);
+                let out = common::partrec()
+                    .args(&args)
+                    .current_dir(&dir)
+                    .output()
+                    .unwrap();
+                let err = stderr(&out);
+                assert!(
+                    !err.contains("possible values"),
+                    "{command:?}: `{flag} {value}` hides its values: {err}"
+                );
+            }
+        }
+    }
+    assert!(placeholders >= 20, "only {placeholders} placeholders");
+    for (command, shown) in [
+        (vec!["color"], "--via <reduction|direct>"),
+        (vec!["color"], "--backend <cadical|varisat>"),
+        (vec!["solve"], "--strategy <auto|cdcl|table|portfolio>"),
+        (vec!["sweep"], "--method <sat|gd>"),
+        (vec!["import"], "--delimiter <,|;|tab>"),
+        (vec!["completions"], "<bash|elvish|fish|powershell|zsh>"),
+    ] {
+        let text = help(&command);
+        assert!(text.contains(shown), "{command:?}: {text}");
+    }
+    // The values are what the flag takes.
+    let out = run(&[
+        "color",
+        "instances/graphs/petersen.col",
+        "--colors",
+        "3",
+        "--via",
+        "direct",
+        "-q",
+    ]);
+    assert_eq!(out.status.code(), Some(10), "{}", stderr(&out));
+}
+
+/// `-q/--quiet` is taken by every command, and every command that writes a result
+/// takes `-o/--output` (`convert` names its output as an argument; `serve` writes none).
+#[test]
+fn every_command_takes_quiet_and_output() {
+    for command in every_command() {
+        let words: Vec<&str> = command.iter().map(String::as_str).collect();
+        let text = help(&words);
+        assert!(text.contains("-q, --quiet"), "{command:?}: {text}");
+        if !["convert", "serve"].contains(&words[0]) {
+            assert!(text.contains("-o, --output <FILE>"), "{command:?}: {text}");
+        }
+    }
+    let dir = scratch("quiet");
+    let col = dir.join("p.col");
+    let out = run(&["graph", "petersen", "-q", "-o", path(&col)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let sol = dir.join("sol.json");
+    let colouring = dir.join("colouring.json");
+    for line in [
+        format!("-q solve instances/petersen-3colors.json -o {}", path(&sol)),
+        format!(
+            "extract {} {} -q -o {}",
+            path(&col),
+            path(&sol),
+            path(&colouring)
+        ),
+        format!(
+            "lift {} {} --colors 3 -q --pretty",
+            path(&col),
+            path(&colouring)
+        ),
+    ] {
+        let out = run(&words(&line));
+        assert!(
+            [0, 10].contains(&out.status.code().unwrap()),
+            "{line}: {}",
+            stderr(&out)
+        );
+        assert!(stderr(&out).is_empty(), "{line}: {}", stderr(&out));
+    }
+    let lifted = run(&words(&format!(
+        "lift {} {} --colors 3 -q --pretty",
+        path(&col),
+        path(&colouring)
+    )));
+    let text = String::from_utf8(lifted.stdout).unwrap();
+    assert!(text.starts_with("{\n"), "--pretty indents: {text}");
+    // Without -q the summary line is there.
+    let out = run(&["solve", "instances/planted-small.json"]);
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+}
+
+/// A misspelled flag, command or value is one line on stderr (exit 2) with clap's
+/// suggestion and the `--help` of the command meant.
+#[test]
+fn a_misspelling_gets_one_line_with_a_suggestion() {
+    for (line, says) in [
+        (
+            "solve instances/planted-small.json --uniqe",
+            "unexpected argument '--uniqe' found; did you mean '--unique'? (see partrec solve --help)",
+        ),
+        (
+            "solv instances/planted-small.json",
+            "unrecognized subcommand 'solv'; did you mean 'solve'? (see partrec --help)",
+        ),
+        (
+            "graph randm 5 0.1",
+            "did you mean 'random'? (see partrec graph --help)",
+        ),
+        (
+            "color instances/graphs/petersen.col --colors 3 --via dirct",
+            "did you mean 'direct'? (see partrec color --help)",
+        ),
+        (
+            "sweep merge a.csv --outptu b.csv",
+            "did you mean '--output'? (see partrec sweep merge --help)",
+        ),
+    ] {
+        let out = run(&words(line));
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{line}: {err}");
+        assert_eq!(err.lines().count(), 1, "{line}: {err}");
+        assert!(err.starts_with("partrec: ") && err.contains(says), "{line}: {err}");
+    }
+    // An argument that is not UTF-8 is no reason to panic.
+    let out = common::partrec()
+        .args(["solve", "--uniqe"])
+        .arg(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff.json"))
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("(see partrec solve --help)"), "{err}");
+    let out = run(&words("solve instances/planted-small.json --zzzzzz"));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+    assert!(err.contains("(see partrec solve --help)"), "{err}");
+}
+
+/// `partrec completions SHELL` prints a completion script of the whole command line;
+/// `partrec man` a roff manual page with a section for every command.
+#[test]
+fn completions_and_the_manual_cover_every_command() {
+    let out = run(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bash = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        bash.contains("solve") && bash.contains("--unique"),
+        "{bash}"
+    );
+    assert!(bash.contains("--search-seed") && bash.contains("cadical"));
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8(out.stdout).unwrap();
+        assert!(script.contains("--unique"), "{shell}: {script}");
+    }
+    let out = run(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+
+    let dir = scratch("man");
+    let file = dir.join("partrec.1");
+    let out = run(&["man", "-o", path(&file)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.starts_with(".TH "), "{page}");
+    for command in every_command() {
+        let title = format!(".SH \"PARTREC {}\"", command.join(" ").to_uppercase());
+        assert!(page.contains(&title), "no {title}");
+    }
+    assert!(page.contains("search\\-seed"), "the options are in it");
+    assert!(
+        !page.contains("PARTREC WORKER"),
+        "the hidden command is not"
+    );
+    assert_eq!(
+        page.matches(".ds Aq").count(),
+        2,
+        "one definition of the apostrophe"
+    );
+}
+
+/// The summary line on stderr names what each count counts, and a timeout's reports
+/// the formula that was searched (the portfolio keeps the member that searched one)
+/// and where the deadline struck, as the JSON answer does.
+#[test]
+fn the_summary_line_says_what_was_counted_and_searched() {
+    let out = run(&["solve", "instances/planted-small.json", "--unique"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "sat, unique, 1 consistent partition; 816 samples, 9 distinct after merging the 60 \
+             tokens whose class propagation decided; CNF of 24 variables and 84 clauses; "
+        ),
+        "{err}"
+    );
+    let hard = "instances/hard-three-groups.json";
+    for strategy in ["portfolio", "cdcl"] {
+        let line = format!("solve {hard} --unique --timeout 3 --strategy {strategy}");
+        let out = run(&words(&line));
+        let (sol, err) = (solution(&out), stderr(&out));
+        let st = &sol.stats;
+        assert!(st.timed_out, "{strategy}: {err}");
+        assert!(err.contains("; timed out after "), "{strategy}: {err}");
+        let phase = st.stopped_in.as_deref().expect("where it stopped");
+        assert!(err.trim_end().ends_with(phase), "{strategy}: {err}");
+        let searched = format!(
+            "; CNF of {} variables and {} clauses",
+            st.variables, st.clauses
+        );
+        if st.variables > 0 {
+            assert!(err.contains(&searched), "{strategy}: {err}");
+            assert!(
+                ["searching", "deciding uniqueness"].contains(&phase),
+                "{err}"
+            );
+        } else {
+            assert!(err.contains("; no CNF built; "), "{strategy}: {err}");
+        }
+        if strategy == "portfolio" {
+            // Its second member searches CDCL from the start: there is a formula.
+            assert!(st.variables > 0, "{err}");
+        }
+    }
 }
 
 /// Standard input redirected from a file is that file: `-o` onto it is refused.

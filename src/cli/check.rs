@@ -20,17 +20,15 @@ pub struct CheckArgs {
     solution: String,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Judges the candidate, prints the report and a summary line.
-pub fn run(a: CheckArgs) -> Result<i32> {
+pub fn run(a: CheckArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.instance, &a.solution])?;
     let instance = Instance::read(&a.instance)?;
     let candidate = Candidate::from_json(&read_input(&a.solution)?, &a.solution)?;
     let judgement = judge(&instance, &candidate, &a.solution)?;
     a.json.write(&judgement)?;
-    a.quiet.summary(&a.solution, judgement.summary(&instance));
+    quiet.summary(&a.solution, judgement.summary(&instance));
     Ok(judgement.exit_code())
 }

@@ -1,6 +1,8 @@
 //! `partrec color`: decide k-colourability or find the chromatic number.
 
-use crate::cli::common::{after_help, own_exe, read_graph, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::common::{
+    after_help, own_exe, read_graph, timeout, BackendArg, JsonOutput, Quiet, ViaChoice,
+};
 use crate::cli::live;
 use clap::Args;
 use partrec::reduction::decide::{chromatic, Chromatic, ColorAnswer, Via};
@@ -28,8 +30,8 @@ pub struct ColorArgs {
     #[arg(long)]
     chromatic: bool,
     /// How to decide: through the reduction to partition recovery, or the direct colouring CNF.
-    #[arg(long, default_value = "reduction")]
-    via: Via,
+    #[arg(long, value_enum, default_value_t = ViaChoice::Reduction)]
+    via: ViaChoice,
     /// Wall-clock limit in seconds for all the questions together.
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     timeout: Option<f64>,
@@ -37,8 +39,6 @@ pub struct ColorArgs {
     backend: BackendArg,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Asks colouring questions of `graph` under one shared `control` (so one deadline
@@ -62,17 +62,18 @@ enum Answer {
 }
 
 /// Answers the question, writes the answer and a summary line.
-pub fn run(a: ColorArgs) -> Result<i32> {
+pub fn run(a: ColorArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.graph])?;
     let timeout = timeout(a.timeout)?;
     let graph = read_graph(&a.graph)?;
     let exe = own_exe()?;
-    let shown = a.quiet.live();
+    let shown = quiet.live();
     let control = live::control(timeout, shown);
-    let mut decide = decider(&graph, a.backend.backend, &control, &exe);
+    let via = Via::from(a.via);
+    let mut decide = decider(&graph, a.backend.get(), &control, &exe);
     let answer = live::watch(&control, shown, || match a.colors {
-        Some(k) => decide(k, a.via).map(Answer::Decided),
-        None => chromatic(&graph, a.via, &mut |k| decide(k, a.via)).map(Answer::Chromatic),
+        Some(k) => decide(k, via).map(Answer::Decided),
+        None => chromatic(&graph, via, &mut |k| decide(k, via)).map(Answer::Chromatic),
     })?;
     let (code, summary) = match &answer {
         Answer::Decided(answer) => {
@@ -97,7 +98,6 @@ pub fn run(a: ColorArgs) -> Result<i32> {
             (0, summary)
         }
     };
-    a.quiet
-        .summary(&a.graph, format_args!("{summary} (via {})", a.via));
+    quiet.summary(&a.graph, format_args!("{summary} (via {via})"));
     Ok(code)
 }

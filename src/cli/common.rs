@@ -1,20 +1,26 @@
-//! What the commands share: output and backend flags, quiet mode, held-back
-//! warnings, timeouts, the help tail, and one-line descriptions.
+//! What the commands share: output and backend flags, quiet mode, the enumerated
+//! flags' values, held-back warnings, timeouts, the help tail, and one-line
+//! descriptions.
 
 use crate::cli::live;
 use clap::Args;
+use partrec::experiment::sweep::Method;
+use partrec::reduction::decide::Via;
 use partrec::reduction::graph::{read_col, Graph};
 use partrec::sat::control::parse_seconds;
+use partrec::sat::Backend;
+use partrec::solve::Strategy;
 use partrec::{Error, Result};
 use serde::Serialize;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Where a result goes: `-o/--output FILE`, or standard output.
+/// Where a result goes: `-o/--output FILE`, or standard output. The flag is global to
+/// the command that has it, so a command with subcommands (`graph`) takes it after them.
 #[derive(Args)]
 pub struct OutputArg {
     /// Output file (default: standard output).
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, global = true, value_name = "FILE")]
     pub output: Option<String>,
 }
 
@@ -68,11 +74,13 @@ pub fn write_instance(out: &JsonOutput, instance: &partrec::Instance, origin: &s
     }
 }
 
-/// `-q/--quiet`: no summary line and no live display on standard error.
-#[derive(Args)]
+/// `-q/--quiet`, taken by every command (before or after its name): no summary line,
+/// no live display and no per-request log lines on standard error.
+#[derive(Args, Clone, Copy)]
 pub struct Quiet {
-    /// No summary line and no live progress on standard error (errors and warnings stay).
-    #[arg(short, long)]
+    /// No summary line, live progress or per-request log lines on standard error
+    /// (errors and warnings stay).
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 }
 
@@ -95,21 +103,82 @@ impl Quiet {
 pub struct BackendArg {
     /// SAT solver: cadical (interruptible, the faster) or varisat (pure Rust; under
     /// --timeout it runs in a child process killed at the deadline).
-    #[arg(long, default_value_t = partrec::sat::Backend::default(), value_name = "cadical|varisat")]
-    pub backend: partrec::sat::Backend,
+    #[arg(long, value_enum, default_value_t = Backend::default().into())]
+    backend: BackendChoice,
 }
+
+impl BackendArg {
+    /// The backend chosen.
+    pub fn get(&self) -> Backend {
+        self.backend.into()
+    }
+}
+
+/// Offers a library enum as a flag's values: a clap [`clap::ValueEnum`] with the same
+/// variants (named as clap names them, in kebab case; a unit test checks that they
+/// are the library's names), converted both ways, so that a variant added to the
+/// library does not compile here until the command line offers it too.
+macro_rules! choice {
+    ($(#[$doc:meta])* $name:ident => $lib:ident { $($variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name {
+            $(
+                #[allow(missing_docs)]
+                $variant
+            ),+
+        }
+
+        impl From<$name> for $lib {
+            fn from(choice: $name) -> $lib {
+                match choice {
+                    $($name::$variant => $lib::$variant),+
+                }
+            }
+        }
+
+        impl From<$lib> for $name {
+            fn from(value: $lib) -> $name {
+                match value {
+                    $($lib::$variant => $name::$variant),+
+                }
+            }
+        }
+    };
+}
+
+choice!(
+    /// `--backend`: [`Backend`].
+    BackendChoice => Backend { Cadical, Varisat }
+);
+choice!(
+    /// `solve --strategy`: [`Strategy`].
+    StrategyChoice => Strategy { Auto, Cdcl, Table, Portfolio }
+);
+choice!(
+    /// `color --via`: [`Via`].
+    ViaChoice => Via { Reduction, Direct }
+);
+choice!(
+    /// `sweep --method`: [`Method`].
+    MethodChoice => Method { Sat, Gd }
+);
 
 /// Formats a command's `--help` tail: its examples, then its exit codes, with the
 /// shared ones (1 internal error, 2 bad input) added; `shares_1` for a command whose
 /// own codes already say what 1 means beside an internal error.
+/// `bad_input: "..."` names what else counts as bad input for the command.
 macro_rules! after_help {
     ($examples:expr, $codes:expr) => {
-        after_help!(@ $examples, $codes, "   1  internal error\n")
+        after_help!(@ $examples, $codes, "   1  internal error\n", "")
     };
     ($examples:expr, $codes:expr, shares_1) => {
-        after_help!(@ $examples, $codes, "")
+        after_help!(@ $examples, $codes, "", "")
     };
-    (@ $examples:expr, $codes:expr, $one:expr) => {
+    ($examples:expr, $codes:expr, bad_input: $bad:expr) => {
+        after_help!(@ $examples, $codes, "   1  internal error\n", concat!(", ", $bad))
+    };
+    (@ $examples:expr, $codes:expr, $one:expr, $bad:expr) => {
         concat!(
             "Examples:\n",
             $examples,
@@ -117,7 +186,9 @@ macro_rules! after_help {
             $codes,
             "\n",
             $one,
-            "   2  bad input or usage (one line on stderr naming the file, field or flag)"
+            "   2  bad input or usage",
+            $bad,
+            " (one line on stderr naming the file, field or flag)"
         )
     };
 }
@@ -171,4 +242,34 @@ pub fn describe(instance: &partrec::Instance) -> String {
         list(|g| g.classes),
         instance.num_samples()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    /// Each choice's values are the library's names for its variants, both ways.
+    fn same_names<C, L>()
+    where
+        C: ValueEnum + Copy + PartialEq + std::fmt::Debug + From<L>,
+        L: std::fmt::Display + From<C>,
+    {
+        for &choice in C::value_variants() {
+            let value = choice.to_possible_value().expect("a visible value");
+            let library = L::from(choice);
+            assert_eq!(value.get_name(), library.to_string(), "{choice:?}");
+            assert_eq!(C::from(library), choice);
+        }
+    }
+
+    #[test]
+    fn choices_are_named_as_the_library_names_them() {
+        same_names::<BackendChoice, Backend>();
+        same_names::<StrategyChoice, Strategy>();
+        same_names::<ViaChoice, Via>();
+        same_names::<MethodChoice, Method>();
+        assert_eq!(BackendChoice::value_variants().len(), Backend::ALL.len());
+        assert_eq!(StrategyChoice::value_variants().len(), Strategy::ALL.len());
+    }
 }

@@ -9,7 +9,8 @@ use partrec::{Instance, Result};
 #[derive(Args)]
 #[command(after_help = after_help!(
     "  partrec convert instances/planted-small.json small.npz\n  partrec convert small.npz small.json --pretty\n  python -c \"import numpy; print(numpy.load('small.npz')['x'].shape)\"",
-    "Exit codes:\n   0  converted\n  (2 also for what .npz cannot hold: string or fractional labels, group or token names)"
+    "Exit codes:\n   0  converted",
+    bad_input: "including what .npz cannot hold (string or fractional labels, group or token names)"
 ))]
 pub struct ConvertArgs {
     /// Instance to read: `.npz` by its extension (any case), JSON otherwise (`-` for standard input).
@@ -19,12 +20,10 @@ pub struct ConvertArgs {
     /// Indented JSON (JSON output only).
     #[arg(long)]
     pretty: bool,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Reads the instance, writes it in the other format and a summary line.
-pub fn run(a: ConvertArgs) -> Result<i32> {
+pub fn run(a: ConvertArgs, quiet: Quiet) -> Result<i32> {
     let out = JsonOutput {
         out: OutputArg {
             output: Some(a.output.clone()),
@@ -43,7 +42,7 @@ pub fn run(a: ConvertArgs) -> Result<i32> {
         [] => String::new(),
         d => format!(" (left out, .npz has no array for them: {})", d.join(", ")),
     };
-    a.quiet.summary(
+    quiet.summary(
         &a.output,
         format_args!("from {}, {}{note}", a.input, describe(&instance)),
     );

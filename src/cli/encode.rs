@@ -17,18 +17,16 @@ pub struct EncodeArgs {
     instance: String,
     #[command(flatten)]
     out: OutputArg,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Writes the encoding and a summary line.
-pub fn run(a: EncodeArgs) -> Result<i32> {
+pub fn run(a: EncodeArgs, quiet: Quiet) -> Result<i32> {
     a.out.check(&[&a.instance])?;
     let instance = Instance::read(&a.instance)?;
     let mut buffer = Vec::new();
     let encoding = write_dimacs(&instance, &mut buffer)?;
     write_with(a.out.path(), |w| w.write_all(&buffer))?;
-    a.quiet.summary(
+    quiet.summary(
         &a.instance,
         format_args!(
             "{} variables, {} clauses",

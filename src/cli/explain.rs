@@ -20,12 +20,10 @@ pub struct ExplainArgs {
     timeout: Option<f64>,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Explains, prints the samples as JSON and the reason on standard error.
-pub fn run(a: ExplainArgs) -> Result<i32> {
+pub fn run(a: ExplainArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.instance])?;
     let timeout = timeout(a.timeout)?;
     // The deadline counts from here: reading the instance is part of the time, and an
@@ -39,21 +37,18 @@ pub fn run(a: ExplainArgs) -> Result<i32> {
     match answer.unwrap_or(Ok(Explained::Unknown))? {
         Explained::Inconsistent(why) => {
             a.json.write(&why)?;
-            a.quiet
-                .summary(&a.instance, format_args!("inconsistent: {}", why.text));
+            quiet.summary(&a.instance, format_args!("inconsistent: {}", why.text));
             Ok(Status::Unsat.exit_code())
         }
         Explained::Consistent(partition) => {
             a.json
                 .write(&serde_json::json!({"status": "sat", "partition": partition}))?;
-            a.quiet
-                .summary(&a.instance, "consistent: nothing to explain");
+            quiet.summary(&a.instance, "consistent: nothing to explain");
             Ok(Status::Sat.exit_code())
         }
         Explained::Unknown => {
             a.json.write(&serde_json::json!({"status": "unknown"}))?;
-            a.quiet
-                .summary(&a.instance, "unknown: stopped by the timeout");
+            quiet.summary(&a.instance, "unknown: stopped by the timeout");
             Ok(Status::Unknown.exit_code())
         }
     }

@@ -21,8 +21,6 @@ pub struct ExtractArgs {
     solution: String,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// The colouring file `{"colors": [...]}`.
@@ -32,7 +30,7 @@ struct ColoringOut<'a> {
 }
 
 /// Writes the colouring and says whether it is proper.
-pub fn run(a: ExtractArgs) -> Result<i32> {
+pub fn run(a: ExtractArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.graph, &a.solution])?;
     let graph = read_graph(&a.graph)?;
     let candidate = Candidate::from_json(&read_input(&a.solution)?, &a.solution)?;
@@ -42,14 +40,14 @@ pub fn run(a: ExtractArgs) -> Result<i32> {
     })?;
     match read.proper {
         Ok(()) => {
-            a.quiet.summary(
+            quiet.summary(
                 &a.solution,
                 format_args!("a proper {}-colouring of {}", read.k, a.graph),
             );
             Ok(0)
         }
         Err(m) => {
-            a.quiet.summary(
+            quiet.summary(
                 &a.solution,
                 format_args!("not a proper colouring of {}: {m}", a.graph),
             );

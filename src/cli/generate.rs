@@ -44,8 +44,6 @@ pub struct GenerateArgs {
     seed: u64,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// One value for every group, or one per group.
@@ -60,7 +58,7 @@ fn per_group(values: &[u32], groups: usize, name: &str) -> Result<Vec<u32>> {
 }
 
 /// Generates the instance, writes it and a summary line.
-pub fn run(a: GenerateArgs) -> Result<i32> {
+pub fn run(a: GenerateArgs, quiet: Quiet) -> Result<i32> {
     if a.groups == 0 {
         return Err(Error::Usage("--groups must be >= 1".into()));
     }
@@ -84,7 +82,7 @@ pub fn run(a: GenerateArgs) -> Result<i32> {
         instance = add_noise(instance, noise, a.values, a.seed)?;
     }
     write_instance(&a.json, &instance, "generated instance")?;
-    a.quiet.summary(
+    quiet.summary(
         a.json.out.path().unwrap_or("-"),
         format_args!(
             "planted, {}, {} values, seed {}",

@@ -15,9 +15,8 @@ pub struct GraphArgs {
     /// Which graph.
     #[command(subcommand)]
     kind: GraphKind,
-    /// Output file (default: standard output).
-    #[arg(short, long, global = true, value_name = "FILE")]
-    output: Option<String>,
+    #[command(flatten)]
+    out: OutputArg,
 }
 
 #[derive(Subcommand)]
@@ -61,7 +60,7 @@ enum GraphKind {
 
 /// Builds the graph and writes it.
 pub fn run(a: GraphArgs) -> Result<i32> {
-    let out = OutputArg { output: a.output };
+    let out = a.out;
     out.check(&[])?;
     let named = match a.kind {
         GraphKind::Myciel { k } => Named::Myciel(k),

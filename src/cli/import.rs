@@ -3,13 +3,14 @@
 use crate::cli::common::{after_help, describe, write_instance, JsonOutput, Quiet};
 use clap::Args;
 use partrec::io::table::{import, ImportOptions};
-use partrec::{Error, Result};
+use partrec::Result;
 
 /// `partrec import` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec import instances/german/gender.csv --group noun --group context --value article --classes 3,7 -o german.json\n  partrec import samples.tsv --group word --group context --value y --weight count -o s.json",
-    "Exit codes:\n   0  imported (bad input, 2, includes a missing column, a ragged row, an empty cell, a bad weight)"
+    "  partrec import instances/german/gender.csv --group noun --group context --value article --classes 3,7 -o german.json\n  partrec import instances/german/gender-noisy.csv --group noun --group context --value article --delimiter , -o noisy.json",
+    "Exit codes:\n   0  imported",
+    bad_input: "including a missing column, a ragged row, an empty cell or a bad weight"
 ))]
 pub struct ImportArgs {
     /// The table: CSV, or TSV (a header with tabs and no comma), with a header row.
@@ -27,29 +28,42 @@ pub struct ImportArgs {
     /// each group's number of distinct tokens, no bound).
     #[arg(long, value_delimiter = ',', value_name = "K[,K..]")]
     classes: Vec<u32>,
-    /// The field separator: `,` or `tab` (default: guessed from the header).
-    #[arg(long, value_name = "SEP")]
-    delimiter: Option<String>,
+    /// The field separator (default: guessed from the header).
+    #[arg(long, value_enum)]
+    delimiter: Option<Delimiter>,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
+}
+
+/// A field separator of `--delimiter`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Delimiter {
+    /// A comma.
+    #[value(name = ",")]
+    Comma,
+    /// A semicolon.
+    #[value(name = ";")]
+    Semicolon,
+    /// A tab (`tab`, or the character itself).
+    #[value(name = "tab", alias = "\t")]
+    Tab,
+}
+
+impl Delimiter {
+    /// The separator's byte.
+    fn byte(self) -> u8 {
+        match self {
+            Delimiter::Comma => b',',
+            Delimiter::Semicolon => b';',
+            Delimiter::Tab => b'\t',
+        }
+    }
 }
 
 /// Reads the table, writes the instance and a summary line.
-pub fn run(a: ImportArgs) -> Result<i32> {
+pub fn run(a: ImportArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.file])?;
-    let delimiter = match a.delimiter.as_deref() {
-        None => None,
-        Some(",") => Some(b','),
-        Some("tab" | "\t") => Some(b'\t'),
-        Some(";") => Some(b';'),
-        Some(other) => {
-            return Err(Error::Usage(format!(
-                "--delimiter {other:?}: expected `,`, `;` or `tab`"
-            )))
-        }
-    };
+    let delimiter = a.delimiter.map(Delimiter::byte);
     let options = ImportOptions {
         groups: a.groups,
         value: a.value,
@@ -60,6 +74,6 @@ pub fn run(a: ImportArgs) -> Result<i32> {
     let bytes = partrec::io::input::read_input(&a.file)?;
     let instance = import(&bytes, &a.file, &options)?;
     write_instance(&a.json, &instance, &a.file)?;
-    a.quiet.summary(&a.file, describe(&instance));
+    quiet.summary(&a.file, describe(&instance));
     Ok(0)
 }

@@ -39,12 +39,10 @@ pub struct LearnArgs {
     timeout: Option<f64>,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Trains, clusters, checks; writes the report and a summary line.
-pub fn run(a: LearnArgs) -> Result<i32> {
+pub fn run(a: LearnArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.instance])?;
     let time_limit = timeout(a.timeout)?;
     let options = LearnOptions {
@@ -59,7 +57,7 @@ pub fn run(a: LearnArgs) -> Result<i32> {
     };
     options.validate()?;
     let instance = Instance::read(&a.instance)?;
-    let bar = live::status(a.quiet.live());
+    let bar = live::status(quiet.live());
     let start = Instant::now();
     let report = learn_with_progress(
         &instance,
@@ -75,6 +73,6 @@ pub fn run(a: LearnArgs) -> Result<i32> {
     )?;
     bar.finish_and_clear();
     a.json.write(&report)?;
-    a.quiet.summary(&a.instance, report.summary());
+    quiet.summary(&a.instance, report.summary());
     Ok(report.status.exit_code())
 }

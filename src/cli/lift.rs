@@ -9,7 +9,7 @@ use partrec::{Error, Result};
 /// `partrec lift` flags.
 #[derive(Args)]
 #[command(after_help = after_help!(
-    "  partrec extract instances/graphs/petersen.col sol.json -o colouring.json\n  partrec lift instances/graphs/petersen.col colouring.json --colors 3 -o lifted.json",
+    "  partrec solve instances/petersen-3colors.json -o sol.json\n  partrec extract instances/graphs/petersen.col sol.json -o colouring.json\n  partrec lift instances/graphs/petersen.col colouring.json --colors 3 -o lifted.json",
     "Exit codes:\n   0  success (a colouring that is not proper is lifted with a warning)"
 ))]
 pub struct LiftArgs {

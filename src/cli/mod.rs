@@ -3,12 +3,15 @@
 //!
 //! The same flag means the same thing on every command: `-o/--output FILE` where the
 //! result goes (standard output by default), `--pretty` indented JSON, `-q/--quiet`
-//! no summary line and no live display, `--timeout SECONDS` a wall-clock limit,
-//! `--seed` (default 0) the random seed, `--backend cadical|varisat` the SAT solver.
+//! (every command) no summary line and no live display, `--timeout SECONDS` a
+//! wall-clock limit, `--seed` (default 0) the seed of random generation,
+//! `--backend cadical|varisat` the SAT solver. A flag whose values are listed shows
+//! them in `--help` (see [`command`]).
 
 mod check;
 mod color;
 mod common;
+mod completions;
 mod convert;
 mod encode;
 mod explain;
@@ -26,7 +29,8 @@ mod sweep;
 mod verify_certificate;
 mod verify_reduction;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use common::Quiet;
 use partrec::Result;
 
 pub use common::warnings;
@@ -47,6 +51,8 @@ pub struct Cli {
     /// need more are refused before they are built.
     #[arg(long, global = true, value_name = "SIZE")]
     max_memory: Option<String>,
+    #[command(flatten)]
+    quiet: Quiet,
 }
 
 #[derive(Subcommand)]
@@ -85,6 +91,10 @@ enum Cmd {
     Serve(serve::ServeArgs),
     /// Write a named graph in DIMACS .col format.
     Graph(graph::GraphArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell or elvish).
+    Completions(completions::CompletionsArgs),
+    /// Print the manual page of partrec and all its commands (roff, for `man -l -`).
+    Man(completions::ManArgs),
     /// The child side of the typed worker protocol (see `partrec::worker::protocol`):
     /// one request on standard input, answer lines on standard output.
     #[command(hide = true)]
@@ -96,24 +106,27 @@ pub fn run(cli: Cli) -> Result<i32> {
     if let Some(size) = &cli.max_memory {
         partrec::memory::set_budget(partrec::memory::parse_size(size, "max_memory")?);
     }
+    let q = cli.quiet;
     match cli.command {
-        Cmd::Generate(a) => generate::run(a),
-        Cmd::Solve(a) => solve::run(a),
-        Cmd::Check(a) => check::run(a),
-        Cmd::Convert(a) => convert::run(a),
-        Cmd::Import(a) => import::run(a),
-        Cmd::Encode(a) => encode::run(a),
-        Cmd::Reduce(a) => reduce::run(a),
-        Cmd::Extract(a) => extract::run(a),
+        Cmd::Generate(a) => generate::run(a, q),
+        Cmd::Solve(a) => solve::run(a, q),
+        Cmd::Check(a) => check::run(a, q),
+        Cmd::Convert(a) => convert::run(a, q),
+        Cmd::Import(a) => import::run(a, q),
+        Cmd::Encode(a) => encode::run(a, q),
+        Cmd::Reduce(a) => reduce::run(a, q),
+        Cmd::Extract(a) => extract::run(a, q),
         Cmd::Lift(a) => lift::run(a),
-        Cmd::Color(a) => color::run(a),
-        Cmd::VerifyReduction(a) => verify_reduction::run(a),
-        Cmd::VerifyCertificate(a) => verify_certificate::run(a),
-        Cmd::Explain(a) => explain::run(a),
-        Cmd::Sweep(a) => sweep::run(a),
-        Cmd::Learn(a) => learn::run(a),
-        Cmd::Serve(a) => serve::run(a),
+        Cmd::Color(a) => color::run(a, q),
+        Cmd::VerifyReduction(a) => verify_reduction::run(a, q),
+        Cmd::VerifyCertificate(a) => verify_certificate::run(a, q),
+        Cmd::Explain(a) => explain::run(a, q),
+        Cmd::Sweep(a) => sweep::run(a, q),
+        Cmd::Learn(a) => learn::run(a, q),
+        Cmd::Serve(a) => serve::run(a, q),
         Cmd::Graph(a) => graph::run(a),
+        Cmd::Completions(a) => completions::completions(a, command()),
+        Cmd::Man(a) => completions::man(a, command()),
         Cmd::Worker => Ok(partrec::worker::child_main(
             std::io::stdin().lock(),
             std::io::stdout().lock(),
@@ -121,28 +134,66 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Parses the command line; a usage error is one line naming what is wrong (exit 2),
-/// and `--help` or `--version` print as usual (exit 0).
+/// The command line's definition, with each flag whose values are listed (an enum,
+/// [`clap::ValueEnum`]) showing them as its placeholder, `--via <reduction|direct>`,
+/// instead of `<VIA>`; for parsing, `--help`, completions and the manual alike.
+pub fn command() -> clap::Command {
+    fn name_values(cmd: clap::Command) -> clap::Command {
+        let cmd = cmd.mut_args(|arg| {
+            let values: Vec<String> = arg
+                .get_possible_values()
+                .iter()
+                .filter(|v| !v.is_hide_set())
+                .map(|v| v.get_name().to_string())
+                .collect();
+            if values.is_empty() || !arg.get_action().takes_values() {
+                arg
+            } else {
+                arg.value_name(values.join("|")).hide_possible_values(true)
+            }
+        });
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        names
+            .iter()
+            .fold(cmd, |cmd, name| cmd.mut_subcommand(name, name_values))
+    }
+    name_values(Cli::command())
+}
+
+/// Parses the command line; a usage error is one line naming what is wrong, with
+/// clap's suggestion if it has one, and the `--help` to read (exit 2); `--help` or
+/// `--version` print as usual (exit 0).
 pub fn parse() -> std::result::Result<Cli, i32> {
-    Cli::try_parse().map_err(|e| {
-        use clap::error::ErrorKind;
-        if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-            let _ = e.print();
-            return 0;
-        }
-        if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            // clap would print the whole help; one line says what is missing.
-            let text = e.render().to_string();
-            let usage = text
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("Usage: "))
-                .unwrap_or("partrec <COMMAND>")
-                .to_string();
-            eprintln!("partrec: a subcommand is missing: usage: {usage} (see --help)");
-            return 2;
-        }
-        // The message and its indented details, up to the first blank line.
-        let text = e.render().to_string();
+    command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(|e| {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return 0;
+            }
+            eprintln!("partrec: {}", one_line(&e));
+            2
+        })
+}
+
+/// A usage error in one line: clap's message and its indented details, up to the
+/// first blank line (clap would print the whole help where a subcommand is missing),
+/// then clap's suggestion, if any, and where to read more.
+fn one_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let text = e.render().to_string();
+    let usage = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Usage: "))
+        .unwrap_or("partrec <COMMAND>");
+    let message = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        format!("a subcommand is missing: usage: {usage}")
+    } else {
         let words: Vec<&str> = text
             .lines()
             .skip_while(|l| l.trim().is_empty())
@@ -150,10 +201,45 @@ pub fn parse() -> std::result::Result<Cli, i32> {
             .map(str::trim)
             .collect();
         let line = plain_numbers(&words.join(" "));
-        let line = line.trim_start_matches("error: ");
-        eprintln!("partrec: {line} (see --help)");
-        2
-    })
+        line.trim_start_matches("error: ").to_string()
+    };
+    let suggested = [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .iter()
+    .find_map(|&kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(vec![s.clone()]),
+        Some(ContextValue::Strings(v)) if !v.is_empty() => Some(v.clone()),
+        _ => None,
+    });
+    let tip = match suggested {
+        Some(names) => {
+            let quoted: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+            format!("; did you mean {}?", quoted.join(" or "))
+        }
+        None => String::new(),
+    };
+    format!(
+        "{message}{tip} (see {} --help)",
+        command_named(std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
+    )
+}
+
+/// The command a command line names, `partrec graph random`: its words that name a
+/// subcommand of the command before them.
+fn command_named(args: impl Iterator<Item = String>) -> String {
+    let mut cmd = command();
+    let mut path = vec!["partrec".to_string()];
+    for arg in args.skip(1) {
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        cmd = sub;
+    }
+    path.join(" ")
 }
 
 /// clap's number errors in words: the parser's own phrases name Rust's integer types'

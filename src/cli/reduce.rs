@@ -19,8 +19,6 @@ pub struct ReduceArgs {
     colors: u32,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// The name a reduced instance records for its graph: the file name without extension.
@@ -31,14 +29,14 @@ fn graph_name(path: &str) -> String {
 }
 
 /// Reduces, writes the instance and a summary line.
-pub fn run(a: ReduceArgs) -> Result<i32> {
+pub fn run(a: ReduceArgs, quiet: Quiet) -> Result<i32> {
     a.json.out.check(&[&a.graph])?;
     let graph = read_graph(&a.graph)?;
     ColoringReduction::useful_colors(&graph, a.colors)
         .map_err(|e| Error::Usage(format!("--colors: {e}")))?;
     let instance = ColoringReduction::new(&graph, a.colors)?.reduce(&graph_name(&a.graph));
     a.json.write(&instance)?;
-    a.quiet.summary(
+    quiet.summary(
         &a.graph,
         format_args!(
             "{}-colouring of {} vertices and {} edges as {}",

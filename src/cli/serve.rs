@@ -1,6 +1,6 @@
 //! `partrec serve`: the solver as an HTTP/JSON service.
 
-use crate::cli::common::{after_help, cores, own_exe, BackendArg};
+use crate::cli::common::{after_help, cores, own_exe, BackendArg, Quiet};
 use clap::Args;
 use partrec::sat::control::parse_seconds;
 use partrec::serve::{run as serve_run, ServeConfig};
@@ -92,13 +92,10 @@ pub struct ServeArgs {
     /// class for each; more get 422 (default: the body limit in bytes / 4).
     #[arg(long)]
     max_answer_tokens: Option<u64>,
-    /// No per-request log lines on standard error.
-    #[arg(short, long)]
-    quiet: bool,
 }
 
 /// Builds the server's configuration and serves until stopped.
-pub fn run(a: ServeArgs) -> Result<i32> {
+pub fn run(a: ServeArgs, quiet: Quiet) -> Result<i32> {
     if !(a.max_body_mb > 0.0 && a.max_body_mb <= MAX_BODY_MB) {
         return Err(Error::Usage(format!(
             "--max-body-mb must be a number from 0 (exclusive) to {MAX_BODY_MB}, got {}",
@@ -107,7 +104,7 @@ pub fn run(a: ServeArgs) -> Result<i32> {
     }
     let max_body_bytes = (a.max_body_mb * 1024.0 * 1024.0) as usize;
     let config = ServeConfig {
-        backend: a.backend.backend,
+        backend: a.backend.get(),
         addr: a.addr,
         workers: a.workers.unwrap_or_else(cores),
         queue: a.queue,
@@ -117,7 +114,7 @@ pub fn run(a: ServeArgs) -> Result<i32> {
         max_memory: partrec::memory::budget(),
         job_ttl: parse_seconds(a.job_ttl, "job_ttl")?,
         max_jobs: a.max_jobs,
-        quiet: a.quiet,
+        quiet: quiet.quiet,
         exe: own_exe()?,
         header_timeout: parse_seconds(a.header_timeout, "header_timeout")?,
         body_timeout: parse_seconds(a.body_timeout, "body_timeout")?,

@@ -1,6 +1,8 @@
 //! `partrec solve`: find a consistent partition, decide uniqueness, count.
 
-use crate::cli::common::{after_help, own_exe, timeout, BackendArg, JsonOutput, Quiet};
+use crate::cli::common::{
+    after_help, own_exe, timeout, BackendArg, JsonOutput, Quiet, StrategyChoice,
+};
 use crate::cli::live;
 use clap::Args;
 use partrec::io::output::check_apart;
@@ -31,12 +33,14 @@ pub struct SolveArgs {
     /// Search strategy, for experiments: auto (chosen from the instance), cdcl (local
     /// search, then SAT), table (table-first search on every core) or portfolio (two
     /// CDCL searches on differently renamed formulas, side by side).
-    #[arg(long, default_value_t = partrec::solve::Strategy::Auto, value_name = "auto|cdcl|table|portfolio")]
-    strategy: partrec::solve::Strategy,
-    /// Rename the formula by this seed before CDCL: the same answers by another search
-    /// path (the portfolio's second search uses SEED + 1), for experiments.
-    #[arg(long, value_name = "SEED")]
-    seed: Option<u64>,
+    #[arg(long, value_enum, default_value_t = StrategyChoice::Auto)]
+    strategy: StrategyChoice,
+    /// Seed of the search, for experiments: the formula is renamed by it before CDCL
+    /// (the portfolio's second search uses SEED + 1) and the warm start's clustering
+    /// starts from it (default 0); the same answers by another search path. Not random
+    /// data: `generate --seed` is that.
+    #[arg(long = "search-seed", alias = "seed", value_name = "SEED")]
+    search_seed: Option<u64>,
     /// Skip the statistical warm start (three or more groups: classes estimated from
     /// the samples' statistics before the search), for experiments.
     #[arg(long)]
@@ -60,16 +64,14 @@ pub struct SolveArgs {
     max_consistent: bool,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Solves, prints the answer and a summary line; the verdict is the exit code.
-pub fn run(a: SolveArgs) -> Result<i32> {
+pub fn run(a: SolveArgs, quiet: Quiet) -> Result<i32> {
     let options = SolveOptions {
-        backend: a.backend.backend,
-        strategy: a.strategy,
-        seed: a.seed,
+        backend: a.backend.get(),
+        strategy: a.strategy.into(),
+        seed: a.search_seed,
         warm_start: !a.no_warm_start,
         certify: a.certify.is_some(),
         identify: a.identify,
@@ -84,7 +86,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let timeout = timeout(a.timeout)?;
     // Only a deadline needs a child process (for a backend that cannot be interrupted).
     let exe = timeout.map(|_| own_exe()).transpose()?;
-    let shown = a.quiet.live();
+    let shown = quiet.live();
     // The deadline counts from here: reading the instance is part of the time.
     let control = live::control(timeout, shown);
     let path = a.instance.clone();
@@ -106,14 +108,14 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         None => None,
     };
     a.json.write(&solution)?;
-    a.quiet.summary(&a.instance, solution.summary());
+    quiet.summary(&a.instance, solution.summary());
     if let Some((dir, what)) = certified {
         let text = if what.is_empty() {
             "no claim to certify (manifest.json lists none)".to_string()
         } else {
             format!("certified {}", what.join(", "))
         };
-        a.quiet.summary(&dir.display().to_string(), text);
+        quiet.summary(&dir.display().to_string(), text);
     }
     Ok(solution.status.exit_code())
 }

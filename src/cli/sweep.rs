@@ -1,6 +1,6 @@
 //! `partrec sweep`: a sample-count experiment, and `sweep merge` of its shards.
 
-use crate::cli::common::{after_help, cores, own_exe, BackendArg, Quiet};
+use crate::cli::common::{after_help, cores, own_exe, BackendArg, MethodChoice, Quiet};
 use crate::cli::live;
 use clap::{Args, Subcommand};
 use partrec::experiment::plot::plot;
@@ -26,7 +26,7 @@ const MAX_JOBS: usize = 1024;
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = after_help!(
-        "  partrec sweep --tokens 100,400 --classes 3 --ratios 1,2,4,8 --trials 10 -o rows.csv --plot rows.svg\n  partrec sweep --tokens 200 --classes 3 --ratios 2,4,8,16 --zipf 1 -o zipf.csv\n  partrec sweep merge shard-0.csv shard-1.csv -o all.csv",
+        "  partrec sweep --tokens 50,100 --classes 3 --ratios 1,2,4,8 --trials 5 -o rows.csv --plot rows.svg\n  partrec sweep --tokens 100 --classes 3 --ratios 2,4,8,16 --trials 3 --zipf 1 -o zipf.csv\n  partrec sweep --tokens 50 --classes 3 --ratios 1,2 --trials 4 --shard 0/2 -o shard-0.csv\n  partrec sweep --tokens 50 --classes 3 --ratios 1,2 --trials 4 --shard 1/2 -o shard-1.csv\n  partrec sweep merge shard-0.csv shard-1.csv -o all.csv",
         "Exit codes:\n   0  success (timeouts are rows like any other)"
     )
 )]
@@ -70,8 +70,8 @@ pub struct SweepArgs {
     #[arg(long, value_name = "S", allow_negative_numbers = true)]
     zipf: Option<f64>,
     /// Methods run on every instance: sat (exact, with uniqueness), gd (the gradient method).
-    #[arg(long, value_delimiter = ',', default_value = "sat")]
-    method: Vec<Method>,
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sat")]
+    method: Vec<MethodChoice>,
     /// Per-point wall-clock limit in seconds for `sat`; a point past it is a row that
     /// says `timed_out`.
     #[arg(
@@ -98,8 +98,6 @@ pub struct SweepArgs {
     /// Skip the points already in the row file (-o).
     #[arg(long, requires = "output")]
     resume: bool,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 #[derive(Subcommand)]
@@ -162,7 +160,7 @@ fn run_merge(files: &[PathBuf], output: &Path, plot: Option<&Path>) -> Result<i3
 }
 
 /// Runs the sweep (or merges shards), then prints the summary.
-pub fn run(a: SweepArgs) -> Result<i32> {
+pub fn run(a: SweepArgs, quiet: Quiet) -> Result<i32> {
     if let Some(SweepCmd::Merge {
         files,
         output,
@@ -190,7 +188,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         trials: a.trials,
         seed: a.seed,
         shard: a.shard.as_deref().map(parse_shard).transpose()?,
-        methods: a.method,
+        methods: a.method.into_iter().map(Method::from).collect(),
         noise: a.noise.unwrap_or(0.0),
         zipf: a.zipf,
     };
@@ -199,7 +197,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let Start { mut rows, done } = Start::prepare(&config, a.output.as_deref(), a.resume)?;
     let exe = own_exe()?;
     let options = SolveOptions {
-        backend: a.backend.backend,
+        backend: a.backend.get(),
         max_consistent: config.noise > 0.0,
         ..SolveOptions::unique()
     };
@@ -213,7 +211,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
         .unwrap_or_else(cores)
         .min(config.points().len().max(1));
     let mut writer = a.output.as_deref().map(RowWriter::append).transpose()?;
-    let bar = live::bar(config.points().len() * config.methods.len(), a.quiet.live());
+    let bar = live::bar(config.points().len() * config.methods.len(), quiet.live());
     bar.set_position(done.len() as u64);
     let mut timeouts = rows.iter().filter(|r| r.timed_out).count();
     let new_rows = sweep_run(&config, &done, jobs, &solver, &mut |row| {

@@ -22,8 +22,6 @@ pub struct VerifyCertificateArgs {
     timeout: Option<f64>,
     #[command(flatten)]
     json: JsonOutput,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// What the command prints.
@@ -36,7 +34,7 @@ struct Report {
 }
 
 /// Verifies the claim, prints what it was checked for and a summary line.
-pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
+pub fn run(a: VerifyCertificateArgs, quiet: Quiet) -> Result<i32> {
     let limit = timeout(a.timeout)?;
     a.json.out.check(&[&a.instance])?;
     if let Some(out) = a.json.out.path().filter(|p| *p != "-") {
@@ -47,7 +45,7 @@ pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
             .collect();
         check_apart(std::path::Path::new(out), "-o/--output", &taken)?;
     }
-    let shown = a.quiet.live();
+    let shown = quiet.live();
     let control = live::control(limit, shown);
     // Reading the instance and the certificate counts against the deadline too, and
     // the answer comes within a grace of it whatever step is running.
@@ -66,7 +64,7 @@ pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
             status: "unknown",
             claims: Vec::new(),
         })?;
-        a.quiet.summary(
+        quiet.summary(
             &subject,
             "unknown: the time limit struck before the check ended; nothing is verified",
         );
@@ -91,6 +89,6 @@ pub fn run(a: VerifyCertificateArgs) -> Result<i32> {
         status: "verified",
         claims,
     })?;
-    a.quiet.summary(&subject, text);
+    quiet.summary(&subject, text);
     Ok(0)
 }

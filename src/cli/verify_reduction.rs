@@ -27,19 +27,17 @@ pub struct VerifyArgs {
     backend: BackendArg,
     #[command(flatten)]
     out: OutputArg,
-    #[command(flatten)]
-    quiet: Quiet,
 }
 
 /// Solves both ways and writes the table; the verification is the exit code.
-pub fn run(a: VerifyArgs) -> Result<i32> {
+pub fn run(a: VerifyArgs, quiet: Quiet) -> Result<i32> {
     a.out.check(&[&a.graph])?;
     let timeout = timeout(a.timeout)?;
     let graph = read_graph(&a.graph)?;
     let exe = own_exe()?;
-    let shown = a.quiet.live();
+    let shown = quiet.live();
     let control = live::control(timeout, shown);
-    let mut decide = decider(&graph, a.backend.backend, &control, &exe);
+    let mut decide = decider(&graph, a.backend.get(), &control, &exe);
     let verification = live::watch(&control, shown, || {
         verify_reduction(&graph, a.colors, &mut |via| decide(a.colors, via))
     })?;

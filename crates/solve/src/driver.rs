@@ -238,7 +238,7 @@ fn reduce(
             // measured slower on it (benches/backends.rs): search the instance.
             let decided: usize = q.decided.iter().sum();
             let observed: usize = out.stats.observed_tokens.iter().sum();
-            Ok((2 * decided >= observed).then_some(*q))
+            Ok(crate::solution::Stats::searches_quotient(decided, observed).then_some(*q))
         }
         Propagated::Skipped => Ok(None),
     }

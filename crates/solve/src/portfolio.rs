@@ -177,11 +177,19 @@ pub(crate) fn portfolio(
         let (first, second) = (first?, second?);
         let mut answer = if !first.stats.timed_out {
             first
-        } else if !second.stats.timed_out || more(&second, &first) {
+        } else if !second.stats.timed_out || further(&second, &first) {
             second
         } else {
             first
         };
+        if answer.stats.timed_out && answer.stats.variables > 0 {
+            // Both members report their phase to the one live record, the last to
+            // write it winning: the answer's is where its CDCL search was stopped.
+            control.live().set_phase(match answer.partition {
+                Some(_) => Phase::Unique,
+                None => Phase::Search,
+            });
+        }
         answer.stats.strategy = Some(Strategy::Portfolio);
         // A member stopped by the other is not a timeout of the whole.
         answer.stats.timed_out &= control.should_stop();
@@ -193,6 +201,13 @@ pub(crate) fn portfolio(
 /// or a higher count.
 pub(crate) fn more(a: &Solution, b: &Solution) -> bool {
     (a.partition.is_some() && b.partition.is_none()) || a.count.unwrap_or(0) > b.count.unwrap_or(0)
+}
+
+/// Whether undecided answer `a` got further than `b`: it says [`more`], or as much
+/// while it searched a CNF and `b` did not (`b` was still in the local search or the
+/// encoding when both were stopped), so that the answer reports the formula searched.
+fn further(a: &Solution, b: &Solution) -> bool {
+    more(a, b) || (!more(b, a) && a.stats.variables > 0 && b.stats.variables == 0)
 }
 
 /// The driver loop: takes partitions from `source`, checks each, counts them with the

@@ -108,6 +108,72 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Whether the search ran on propagation's quotient (the tokens whose class it
+    /// decided merged into one per class) rather than on the instance: where
+    /// propagation decided at least half of the `observed` tokens (`decided` of them).
+    /// Where it decided fewer (the hard band) the quotient is barely smaller and CDCL
+    /// was measured slower on it.
+    pub fn searches_quotient(decided: usize, observed: usize) -> bool {
+        decided > 0 && 2 * decided >= observed
+    }
+
+    /// The tokens merged into one per class before the search (see
+    /// [`Stats::searches_quotient`]), if the search ran on the quotient.
+    pub fn merged_tokens(&self) -> Option<usize> {
+        let decided: usize = self.decided_tokens.as_ref()?.iter().sum();
+        let observed: usize = self.observed_tokens.iter().sum();
+        Stats::searches_quotient(decided, observed).then_some(decided)
+    }
+
+    /// The summary line's sizes: the samples, and the distinct ones searched (once
+    /// known), saying when propagation's merging of tokens made samples alike.
+    fn sizes(&self) -> String {
+        let mut s = format!("{} samples", self.samples);
+        if self.distinct_samples > 0 {
+            s.push_str(&format!(", {} distinct", self.distinct_samples));
+            if let Some(merged) = self.merged_tokens() {
+                s.push_str(&format!(
+                    " after merging the {merged} tokens whose class propagation decided"
+                ));
+            }
+        }
+        s
+    }
+
+    /// The summary line's search: the CNF searched, with the clauses learnt where
+    /// counted, or the table search, or that no CNF was built.
+    fn search(&self) -> String {
+        if self.variables > 0 {
+            let mut s = format!(
+                "CNF of {} variables and {} clauses",
+                self.variables, self.clauses
+            );
+            if let Some(learned) = self.learned {
+                s.push_str(&format!(", {learned} learnt clauses"));
+            }
+            s
+        } else if let Some(tables) = self.tables {
+            format!("table search over {tables} tables")
+        } else {
+            "no CNF built".to_string()
+        }
+    }
+
+    /// The summary line's time: the seconds, or the timeout and where it struck.
+    fn time(&self) -> String {
+        let seconds = self.seconds();
+        if !self.timed_out {
+            return format!("{seconds:.3} s");
+        }
+        match self.stopped_in.as_deref() {
+            Some(phase) if phase.ends_with("ing") || phase.contains("ing ") => {
+                format!("timed out after {seconds:.3} s while {phase}")
+            }
+            Some(phase) => format!("timed out after {seconds:.3} s in the {phase}"),
+            None => format!("timed out after {seconds:.3} s"),
+        }
+    }
+
     /// Seconds spent in all stages together.
     pub fn seconds(&self) -> f64 {
         self.preprocess_seconds
@@ -282,23 +348,18 @@ impl Solution {
             None => {}
         }
         if let (Some(n), Some(complete)) = (self.count, self.count_complete) {
-            s.push_str(&format!(", count {}{n}", if complete { "" } else { ">= " }));
+            match (complete, n) {
+                (true, 1) => s.push_str(", 1 consistent partition"),
+                (true, n) => s.push_str(&format!(", {n} consistent partitions")),
+                (false, 0) => {}
+                (false, n) => s.push_str(&format!(", at least {n} consistent partitions")),
+            }
         }
         let st = &self.stats;
         if st.samples == 0 && st.timed_out {
             s.push_str("; the deadline struck before any answer");
         } else {
-            s.push_str(&format!(
-                "; {} samples ({} distinct), {} variables, {} clauses, {:.3} s",
-                st.samples,
-                st.distinct_samples,
-                st.variables,
-                st.clauses,
-                st.seconds()
-            ));
-        }
-        if st.timed_out {
-            s.push_str(" (timed out)");
+            s.push_str(&format!("; {}; {}; {}", st.sizes(), st.search(), st.time()));
         }
         if let Some(m) = &self.max_consistent {
             s.push_str(&format!(
@@ -337,5 +398,79 @@ impl Solution {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> Stats {
+        Stats {
+            samples: 816,
+            distinct_samples: 9,
+            observed_tokens: vec![30, 30],
+            decided_tokens: Some(vec![30, 30]),
+            variables: 24,
+            clauses: 84,
+            solve_seconds: 0.25,
+            ..Stats::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_says_what_each_count_counts() {
+        let mut s = Solution::new(Status::Sat);
+        s.unique = Some(true);
+        (s.count, s.count_complete) = (Some(1), Some(true));
+        s.stats = stats();
+        assert_eq!(
+            s.summary(),
+            "sat, unique, 1 consistent partition; 816 samples, 9 distinct after merging the \
+             60 tokens whose class propagation decided; CNF of 24 variables and 84 clauses; 0.250 s"
+        );
+        // Propagation deciding fewer than half the tokens: the instance is searched.
+        s.stats.decided_tokens = Some(vec![10, 19]);
+        assert!(
+            s.summary().contains("816 samples, 9 distinct; CNF"),
+            "{}",
+            s.summary()
+        );
+        s.stats.decided_tokens = None;
+        assert!(
+            s.summary().contains("816 samples, 9 distinct; CNF"),
+            "{}",
+            s.summary()
+        );
+    }
+
+    #[test]
+    fn a_timeout_summary_says_where_it_struck_and_what_was_searched() {
+        let mut s = Solution::new(Status::Unknown);
+        (s.count, s.count_complete) = (Some(0), Some(false));
+        s.stats = Stats {
+            decided_tokens: Some(vec![2, 1]),
+            learned: Some(42922),
+            timed_out: true,
+            stopped_in: Some("searching".into()),
+            ..stats()
+        };
+        assert_eq!(
+            s.summary(),
+            "unknown; 816 samples, 9 distinct; CNF of 24 variables and 84 clauses, 42922 \
+             learnt clauses; timed out after 0.250 s while searching"
+        );
+        s.stats.variables = 0;
+        s.stats.stopped_in = Some("local search".into());
+        assert!(
+            s.summary()
+                .ends_with("no CNF built; timed out after 0.250 s in the local search"),
+            "{}",
+            s.summary()
+        );
+        (s.count, s.count_complete) = (Some(3), Some(false));
+        assert!(s
+            .summary()
+            .starts_with("unknown, at least 3 consistent partitions; "));
     }
 }
