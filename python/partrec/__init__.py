@@ -9,7 +9,11 @@ there is none, and decide whether the partition is the only one up to renaming.
 Every partition returned has passed partrec's independent checker; ``unsat`` and
 ``unique`` come only from a complete search and can carry a DRAT proof
 (``certify=DIR``). Calls release the GIL; Ctrl-C stops a long solve with
-KeyboardInterrupt; a ``timeout`` answers ``unknown``, never a guess.
+KeyboardInterrupt; a ``timeout`` answers ``unknown``, never a guess. Plots
+(:func:`plot_sweep`) need matplotlib, the ``plot`` extra
+(``pip install "partrec[plot]"``); nothing else imports it.
+
+See the manual, docs/python.md, for a guided tour of every function.
 
 >>> import partrec
 >>> inst = partrec.generate(tokens=30, classes=3, values=2, groups=2, ratio=8, seed=1)
@@ -21,6 +25,7 @@ KeyboardInterrupt; a ``timeout`` answers ``unknown``, never a guess.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import numbers
 import operator
@@ -28,7 +33,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
 
@@ -53,6 +58,9 @@ __all__ = [
     "load",
     "save",
     "read_table",
+    "sweep",
+    "summarize",
+    "plot_sweep",
     "set_max_memory",
     "max_memory",
     "coloring",
@@ -60,7 +68,14 @@ __all__ = [
 
 __version__ = _native.__version__
 
-ArrayLike = Any
+#: An integer array, or nested sequences of integers NumPy reads as one.
+ArrayLike = Union[np.ndarray, Sequence[Any]]
+#: The samples' values: an integer array, or a sequence of integers, floats and strings.
+Labels = Union[np.ndarray, Sequence[Union[int, float, str]]]
+#: One count for every group, or one per group.
+Counts = Union[int, Sequence[int], np.ndarray]
+#: A partition: one array of classes per group.
+Partition = Sequence[ArrayLike]
 PathLike = Union[str, "os.PathLike[str]"]
 
 # The command that runs a solve in a child process when the backend cannot be
@@ -149,6 +164,25 @@ def _sequence(value: Any, name: str, expected: str) -> List[Any]:
     ):
         raise ValueError(f"{name} must be {expected}, got {type(value).__name__}")
     return list(value)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _needs_y_and_classes(f: _F) -> _F:
+    """``f`` with ``y`` and ``classes`` shown without a default in its signature (what
+    ``help`` and ``inspect.signature`` show): they are needed, unless ``x`` is an
+    :class:`Instance`, which brings its own."""
+    sig = inspect.signature(f)
+    shown = [
+        p.replace(default=inspect.Parameter.empty, annotation=p.annotation[len("Optional["):-1])
+        if p.name in ("y", "classes")
+        else p
+        for p in sig.parameters.values()
+    ]
+    ret = inspect.Signature.empty if inspect.isclass(f) else sig.return_annotation
+    f.__signature__ = sig.replace(parameters=shown, return_annotation=ret)  # type: ignore[attr-defined]
+    return f
 
 
 # The arrays native calls are reading in place now and the arrays made read-only for
@@ -472,12 +506,13 @@ def _table(entries: Optional[List[Dict[str, Any]]]) -> Optional[Dict[Tuple[int, 
     return {tuple(e["cell"]): e["y"] for e in entries}
 
 
+@_needs_y_and_classes
 def solve(
-    x: Any,
-    y: Any = None,
-    classes: Any = None,
+    x: Union[Instance, ArrayLike],
+    y: Optional[Labels] = None,
+    classes: Optional[Counts] = None,
     *,
-    tokens: Any = None,
+    tokens: Optional[Counts] = None,
     unique: bool = False,
     count: Optional[int] = None,
     timeout: Optional[float] = None,
@@ -489,6 +524,11 @@ def solve(
     max_consistent: bool = False,
 ) -> Result:
     """Find a partition consistent with every sample, or prove there is none.
+
+    ``solve(x, y, classes, ...)`` with arrays, or ``solve(instance, ...)`` with an
+    :class:`Instance` (from :func:`load`, :func:`generate`, :func:`read_table`),
+    which brings its own ``y``, ``classes`` and ``tokens``. See the manual,
+    docs/python.md.
 
     Parameters
     ----------
@@ -622,15 +662,18 @@ def _solve(
     )
 
 
+@_needs_y_and_classes
 class Solver:
     """One instance, solved as often as needed, PySAT style::
 
         with partrec.Solver(x, y, classes=3, backend="cadical") as s:
             r = s.solve(unique=True, timeout=10)
 
-    The arrays are normalised once. :meth:`interrupt`, from another thread, stops
-    the running solve, which then answers ``unknown`` (Ctrl-C raises
-    KeyboardInterrupt instead); leaving the ``with`` block interrupts too.
+    The arrays are normalised once (``x`` may be an :class:`Instance`, as for
+    :func:`solve`). :meth:`interrupt`, from another thread, stops the running
+    solve, which then answers ``unknown`` (Ctrl-C raises KeyboardInterrupt
+    instead); leaving the ``with`` block interrupts too. See the manual,
+    docs/python.md.
 
     >>> import partrec
     >>> with partrec.Solver([[0], [1], [2]], ["a", "b", "a"], classes=2) as s:
@@ -640,11 +683,11 @@ class Solver:
 
     def __init__(
         self,
-        x: Any,
-        y: Any = None,
-        classes: Any = None,
+        x: Union[Instance, ArrayLike],
+        y: Optional[Labels] = None,
+        classes: Optional[Counts] = None,
         *,
-        tokens: Any = None,
+        tokens: Optional[Counts] = None,
         backend: Optional[str] = None,
     ) -> None:
         self._arrays = _arrays(x, y, classes, tokens)
@@ -671,7 +714,7 @@ class Solver:
         """Let later solves run."""
         self._interrupt.clear()
 
-    def check(self, partition: Sequence[ArrayLike]) -> "Verdict":
+    def check(self, partition: Partition) -> "Verdict":
         """:func:`check` a partition against this instance."""
         x, y, t, c = self._arrays
         return check(x, y, partition, classes=c, tokens=t)
@@ -684,15 +727,16 @@ class Solver:
 
 
 def check(
-    x: Any,
-    y: Any,
-    partition: Sequence[ArrayLike],
+    x: ArrayLike,
+    y: Labels,
+    partition: Partition,
     *,
-    classes: Any = None,
-    tokens: Any = None,
+    classes: Optional[Counts] = None,
+    tokens: Optional[Counts] = None,
 ) -> Verdict:
     """Judge ``partition`` (one array of classes per group) against every sample with
     partrec's independent checker. ``classes`` defaults to what the partition uses.
+    See the manual, docs/python.md.
 
     >>> import partrec
     >>> bool(partrec.check([[0], [1]], [5, 6], [[0, 0]]))
@@ -717,7 +761,7 @@ def check(
     )
 
 
-def canonical(partition: Sequence[ArrayLike]) -> List[np.ndarray]:
+def canonical(partition: Partition) -> List[np.ndarray]:
     """The partition with each group's classes renumbered by first token (0 for the
     first token's class, 1 for the next new class, ...): the form answers come in.
 
@@ -734,7 +778,7 @@ def _partition(value: Any, name: str) -> List[np.ndarray]:
     return [_ints(p, f"{name}[{g}]") for g, p in enumerate(rows)]
 
 
-def same_partition(a: Sequence[ArrayLike], b: Sequence[ArrayLike]) -> bool:
+def same_partition(a: Partition, b: Partition) -> bool:
     """Whether two partitions are equal up to renaming classes within each group."""
     ca, cb = (_native.canonical(_partition(p, n), n) for p, n in ((a, "a"), (b, "b")))
     return len(ca) == len(cb) and all(np.array_equal(p, q) for p, q in zip(ca, cb))
@@ -768,6 +812,7 @@ def generate(
     ``ratio * N ln N`` of them). The truth is in ``.planted`` and ``.table``. With
     ``zipf=s``, token ``r`` of every group is drawn with probability proportional to
     ``(r + 1) ** -s`` (word frequencies follow ``s`` near 1) instead of uniformly.
+    Give exactly one of ``samples`` and ``ratio``. See the manual, docs/python.md.
 
     >>> import partrec
     >>> inst = partrec.generate(tokens=20, classes=2, groups=2, samples=100, seed=7)
@@ -799,12 +844,13 @@ def generate(
     )
 
 
+@_needs_y_and_classes
 def learn(
-    x: Any,
-    y: Any = None,
-    classes: Any = None,
+    x: Union[Instance, ArrayLike],
+    y: Optional[Labels] = None,
+    classes: Optional[Counts] = None,
     *,
-    tokens: Any = None,
+    tokens: Optional[Counts] = None,
     steps: int = 4000,
     lr: float = 0.03,
     l2: Optional[float] = None,
@@ -814,7 +860,9 @@ def learn(
     timeout: Optional[float] = None,
 ) -> LearnReport:
     """The paper's gradient method (embeddings trained with Adam, then k-means), for
-    comparison; its partition is checked like any other."""
+    comparison; its partition is checked like any other. ``x``, ``y``, ``classes``
+    and ``tokens`` as for :func:`solve` (or an :class:`Instance`). See the manual,
+    docs/python.md."""
     arrays = _arrays(x, y, classes, tokens)
     with _frozen(arrays[0]):
         r = json.loads(
@@ -840,16 +888,19 @@ def learn(
     )
 
 
+@_needs_y_and_classes
 def explain(
-    x: Any,
-    y: Any = None,
-    classes: Any = None,
+    x: Union[Instance, ArrayLike],
+    y: Optional[Labels] = None,
+    classes: Optional[Counts] = None,
     *,
-    tokens: Any = None,
+    tokens: Optional[Counts] = None,
     timeout: Optional[float] = None,
 ) -> Explanation:
     """Why the samples are inconsistent: a minimal set of them that no partition
-    fits (every proper subset has one), with its reason; or a consistent partition."""
+    fits (every proper subset has one), with its reason; or a consistent partition.
+    ``x``, ``y``, ``classes`` and ``tokens`` as for :func:`solve` (or an
+    :class:`Instance`). See the manual, docs/python.md."""
     arrays = _arrays(x, y, classes, tokens)
     with _frozen(arrays[0]):
         kind, text = _native.explain(arrays, _seconds(timeout, "timeout"))
@@ -869,16 +920,19 @@ def explain(
     return Explanation(status="unknown")
 
 
+@_needs_y_and_classes
 def identify(
-    x: Any,
-    y: Any = None,
-    classes: Any = None,
+    x: Union[Instance, ArrayLike],
+    y: Optional[Labels] = None,
+    classes: Optional[Counts] = None,
     *,
-    tokens: Any = None,
+    tokens: Optional[Counts] = None,
     timeout: Optional[float] = None,
 ) -> Optional[Identified]:
     """What every consistent partition agrees on; ``None`` on a timeout or when no
-    partition is consistent (see :func:`solve` for which)."""
+    partition is consistent (see :func:`solve` for which). ``x``, ``y``, ``classes``
+    and ``tokens`` as for :func:`solve` (or an :class:`Instance`). See the manual,
+    docs/python.md."""
     arrays = _arrays(x, y, classes, tokens)
     with _frozen(arrays[0]):
         found = json.loads(_native.identify(arrays, _seconds(timeout, "timeout")))
@@ -895,8 +949,58 @@ def identify(
 
 def load(path: PathLike) -> Instance:
     """Read an instance file: partrec's JSON, or ``.npz`` (arrays x, y, tokens,
-    classes, optional planted_0..), as ``partrec convert`` writes them."""
-    return _instance(_native.load(_path(path, "path")))
+    classes, optional planted_0..), as ``partrec convert`` writes them.
+
+    A missing file raises ``FileNotFoundError`` (its ``filename`` is the path). A
+    table (``.csv``, ``.tsv``, or text whose first line is a header) is not an
+    instance file: ``ValueError`` then says to read it with
+    ``partrec.read_table(path, groups=[...], value=...)``. See the manual,
+    docs/python.md."""
+    path = _path(path, "path")
+    if os.path.splitext(path)[1].lower() in (".csv", ".tsv") and os.path.isfile(path):
+        raise ValueError(_table_hint(path, _header(path)))
+    try:
+        return _instance(_native.load(path))
+    except ValueError as e:
+        header = _header(path)
+        if header is None:
+            raise
+        raise ValueError(_table_hint(path, header)) from e
+
+
+def _header(path: str) -> Optional[List[str]]:
+    """The column names of ``path`` when its first line looks like a table's header
+    (two or more cells split by commas, tabs or semicolons, and not JSON), else None."""
+    # Only a regular file is read: opening a FIFO would wait for a writer forever.
+    if path.lower().endswith(".npz") or not os.path.isfile(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError:
+        return None
+    try:
+        text = head.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+    if text.lstrip().startswith(("{", "[")):
+        return None
+    line = text.splitlines()[0] if text.strip() else ""
+    delimiter = max("\t,;", key=line.count)
+    cells = [c.strip().strip('"') for c in line.split(delimiter)]
+    return cells if len(cells) >= 2 else None
+
+
+def _table_hint(path: str, columns: Optional[List[str]]) -> str:
+    """The message for a table given to :func:`load`: how to read it instead."""
+    how = "partrec.read_table(path, groups=[COLUMN, ...], value=COLUMN)"
+    if columns:
+        shown = ", ".join(c[:40] for c in columns[:20])
+        how += (
+            f", e.g. partrec.read_table({path!r}, groups={columns[:-1][:20]!r},"
+            f" value={columns[-1]!r}) (its columns: {shown})"
+        )
+    return f"{path}: a table, not an instance file: read it with {how}"
 
 
 def read_table(
@@ -904,14 +1008,15 @@ def read_table(
     groups: Sequence[str],
     value: str,
     *,
-    classes: Any = None,
+    classes: Optional[Counts] = None,
     delimiter: Optional[str] = None,
 ) -> Instance:
     """A CSV/TSV table with a header as an instance, as ``partrec import`` reads it:
     each of the ``groups`` columns' distinct cells become that group's tokens
     (numbered in first-seen order, named in ``.names``), ``value`` is the column of
     the values. ``classes``: one bound for every group, or one per group (default: no
-    bound). Answers to the instance list classes by name (``Result.names``).
+    bound). Answers to the instance list classes by name (``Result.names``). A
+    missing file raises ``FileNotFoundError``. See the manual, docs/python.md.
 
     >>> import partrec, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
@@ -946,13 +1051,14 @@ def save(
     path: PathLike,
     instance: Optional[Instance] = None,
     *,
-    x: Any = None,
-    y: Any = None,
-    classes: Any = None,
-    tokens: Any = None,
+    x: Optional[ArrayLike] = None,
+    y: Optional[Labels] = None,
+    classes: Optional[Counts] = None,
+    tokens: Optional[Counts] = None,
 ) -> None:
     """Write an instance file atomically: ``.npz`` by extension, JSON otherwise.
-    Give an :class:`Instance`, or ``x``, ``y``, ``classes`` (and ``tokens``)."""
+    Give an :class:`Instance`, or ``x``, ``y``, ``classes`` (and ``tokens``). A
+    missing folder raises ``FileNotFoundError``. See the manual, docs/python.md."""
     planted = None
     if instance is not None:
         if not isinstance(instance, Instance):
@@ -961,6 +1067,95 @@ def save(
         x, y, classes, tokens = instance.x, instance.y, instance.classes, instance.tokens
     rows = None if planted is None else _partition(planted, "planted")
     _native.save(_path(path, "path"), _arrays(x, y, classes, tokens), rows)
+
+
+def sweep(
+    tokens: Union[int, Sequence[int]],
+    classes: int,
+    ratios: Sequence[float],
+    *,
+    groups: int = 2,
+    values: int = 2,
+    trials: int = 10,
+    seed: int = 0,
+    methods: Sequence[str] = ("sat",),
+    noise: float = 0.0,
+    zipf: Optional[float] = None,
+    timeout: float = 60.0,
+    backend: Optional[str] = None,
+    jobs: Optional[int] = None,
+) -> List[Dict[str, Any]]:
+    """How recovery depends on the number of samples, as ``partrec sweep`` measures
+    it: for every N in ``tokens``, every ratio and every trial, the planted instance
+    ``partrec generate`` makes (``groups`` groups of N tokens, ``classes`` classes,
+    ``values`` values, round(ratio N ln N) samples, a seed derived from ``seed``, N,
+    the ratio and the trial), solved by each of ``methods`` (``"sat"``: the exact
+    solver with the uniqueness check, each point stopped at ``timeout`` seconds;
+    ``"gd"``: the gradient method). Returns one row per point and method, sorted by
+    (N, ratio, trial, method), with the command line's columns (``n``, ``ratio``,
+    ``trial``, ``method``, ``seed``, ``samples``, ``status``, ``unique``,
+    ``recovered``, ``accuracy``, ``seconds``, ``timed_out``, ...): the same rows for
+    the same arguments, whatever ``jobs`` (threads; default the cores). ``noise``
+    flips each value with that probability (the exact method then drops the fewest
+    samples), ``zipf`` draws tokens by Zipf's law. :func:`summarize` and
+    :func:`plot_sweep` read the rows. See the manual, docs/python.md.
+
+    >>> import partrec
+    >>> rows = partrec.sweep(tokens=20, classes=2, ratios=[1, 4], trials=2, seed=1)
+    >>> [(r["ratio"], r["trial"], r["status"]) for r in rows]
+    [(1.0, 0, 'sat'), (1.0, 1, 'sat'), (4.0, 0, 'sat'), (4.0, 1, 'sat')]
+    """
+    names = _sequence(methods, "methods", "a list of method names (sat, gd)")
+    sizes = [tokens] if _scalar(tokens) else _sequence(tokens, "tokens", "a number or a list of numbers")
+    answer = _native.sweep(
+        _int(groups, "groups", 1, 1024),
+        [_int(n, "tokens", 1, 2**32 - 1) for n in sizes],
+        _int(classes, "classes", 1, 2**32 - 1),
+        _int(values, "values", 1, 2**32 - 1),
+        [_number(r, f"ratios[{i}]") for i, r in enumerate(_sequence(ratios, "ratios", "a list of sample ratios"))],
+        _int(trials, "trials", 0, 2**32 - 1),
+        _int(seed, "seed"),
+        [_name(m, f"methods[{i}]", optional=False) for i, m in enumerate(names)],
+        _number(noise, "noise"),
+        None if zipf is None else _number(zipf, "zipf"),
+        _number(timeout, "timeout", "a number of seconds"),
+        _name(backend, "backend"),
+        _int((os.cpu_count() or 1) if jobs is None else jobs, "jobs", 1, 1024),
+        _WORKER,
+    )
+    return json.loads(answer)
+
+
+def summarize(rows: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One line per (method, N, ratio) of :func:`sweep` rows, in the order of the
+    command line's summary: ``trials``, ``p_unique`` (the fraction proven unique;
+    None for ``gd``, which cannot prove it), ``p_recovered`` (the fraction whose
+    partition is the planted one), ``timeouts`` and ``median_seconds``. See the
+    manual, docs/python.md.
+
+    >>> import partrec
+    >>> rows = partrec.sweep(tokens=20, classes=2, ratios=[4], trials=3, seed=1)
+    >>> [(s["ratio"], s["trials"], s["p_unique"]) for s in partrec.summarize(rows)]
+    [(4.0, 3, 1.0)]
+    """
+    cells: Dict[Tuple[str, int, float], List[Dict[str, Any]]] = {}
+    for i, row in enumerate(_sequence(rows, "rows", "a list of sweep rows")):
+        if not isinstance(row, dict) or not {"method", "n", "ratio"} <= row.keys():
+            raise _refuse(f"rows[{i}]", "a sweep row (a dict with method, n, ratio)", row)
+        cells.setdefault((row["method"], row["n"], row["ratio"]), []).append(row)
+    return [
+        {
+            "method": method,
+            "n": n,
+            "ratio": ratio,
+            "trials": len(cell),
+            "p_unique": None if method == "gd" else float(np.mean([r["unique"] is True for r in cell])),
+            "p_recovered": float(np.mean([r["recovered"] is True for r in cell])),
+            "timeouts": sum(bool(r["timed_out"]) for r in cell),
+            "median_seconds": float(np.median([r["seconds"] for r in cell])),
+        }
+        for (method, n, ratio), cell in sorted(cells.items())
+    ]
 
 
 def set_max_memory(size: Union[int, str]) -> None:
@@ -987,3 +1182,4 @@ def max_memory() -> int:
 
 
 from . import coloring  # noqa: E402  (it builds on the names above)
+from .plot import plot_sweep  # noqa: E402  (matplotlib is imported when it is called)

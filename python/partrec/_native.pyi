@@ -18,7 +18,7 @@ def solve(
     unique: bool,
     count: Optional[int],
     timeout: Optional[float],
-    backend: Optional[str],
+    backend_name: Optional[str],
     strategy: Optional[str],
     seed: Optional[int],
     certify: Optional[str],
@@ -43,7 +43,24 @@ def generate(
     samples: Optional[int],
     ratio: Optional[float],
     seed: int,
+    zipf: Optional[float],
 ) -> Dict[str, Any]: ...
+def sweep(
+    groups: int,
+    tokens: List[int],
+    classes: int,
+    values: int,
+    ratios: List[float],
+    trials: int,
+    seed: int,
+    methods: List[str],
+    noise: float,
+    zipf: Optional[float],
+    timeout: float,
+    backend_name: Optional[str],
+    jobs: int,
+    worker: Sequence[str],
+) -> str: ...
 def learn(
     arrays: _Arrays,
     steps: int,

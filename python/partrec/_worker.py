@@ -1,6 +1,7 @@
 """The child process a solve runs in when it must be killable (varisat, proofs):
 ``python -m partrec._worker worker`` reads one request on standard input and streams
-its answers on standard output (partrec's worker protocol)."""
+its answers on standard output (partrec's worker protocol). See the manual,
+docs/python.md, for the package itself."""
 
 import sys
 

@@ -14,6 +14,8 @@ A graph is an edge list (pairs of vertex ids 0..n-1, or an (E, 2) array; pass
 >>> r = partrec.solve(partrec.coloring.reduce(triangle, 3))
 >>> sorted(partrec.coloring.extract(triangle, 3, r.partition).tolist())
 [0, 1, 2]
+
+See the manual, docs/python.md (and docs/coloring.md for the reduction itself).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 import partrec
+
+#: A graph: a networkx.Graph, or its edges as (u, v) vertex-id pairs (a list or an (E, 2) array).
+Graph = Union["networkx.Graph", Sequence[Tuple[int, int]], np.ndarray]
 from partrec import _native
 
 
@@ -52,14 +57,14 @@ def _graph(graph: Any, vertices: Optional[int]) -> Tuple[int, List[Tuple[int, in
     return n, [(int(u), int(v)) for u, v in a.tolist()], None
 
 
-def reduce(graph: Any, k: int, *, vertices: Optional[int] = None, name: str = "graph") -> "partrec.Instance":
+def reduce(graph: Graph, k: int, *, vertices: Optional[int] = None, name: str = "graph") -> "partrec.Instance":
     """The instance whose consistent partitions are the proper k-colourings of ``graph``."""
     n, edges, _ = _graph(graph, vertices)
     k = partrec._int(k, "k", 0, 2**32 - 1)
     return partrec._instance(_native.reduce(n, edges, k, partrec._name(name, "name", optional=False)))
 
 
-def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, vertices: Optional[int] = None) -> List[np.ndarray]:
+def lift(graph: Graph, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, vertices: Optional[int] = None) -> List[np.ndarray]:
     """The partition P_1 = P_2 = colouring of the reduced instance. The colouring
     needs one colour in 0..k-1 per vertex but need not be proper: an improper one
     lifts to a partition that :func:`partrec.check` rejects."""
@@ -83,7 +88,7 @@ def lift(graph: Any, k: int, coloring: Union[Sequence[int], Dict[Any, int]], *, 
     return _native.lift(n, edges, k, colors)
 
 
-def extract(graph: Any, k: int, partition: Sequence[Any], *, vertices: Optional[int] = None) -> Union[np.ndarray, Dict[Any, int]]:
+def extract(graph: Graph, k: int, partition: "partrec.Partition", *, vertices: Optional[int] = None) -> Union[np.ndarray, Dict[Any, int]]:
     """The proper colouring a consistent partition of the reduced instance gives: an
     array by vertex id, or a dict by node for a networkx graph."""
     n, edges, nodes = _graph(graph, vertices)

@@ -15,7 +15,9 @@ use partrec_core::model::instance::TokenSource;
 use partrec_core::model::label::Label;
 use partrec_sat::Control;
 use partrec_solve::SolveOptions;
-use pyo3::exceptions::{PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{
+    PyFileNotFoundError, PyMemoryError, PyOSError, PyRuntimeError, PyValueError,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 use std::path::PathBuf;
@@ -27,8 +29,9 @@ use std::time::Duration;
 const SIGNAL_POLL: Duration = Duration::from_millis(5);
 
 /// The library's error as the Python exception users expect: bad input or
-/// parameters `ValueError`, over the memory budget `MemoryError`, files `OSError`,
-/// anything else `RuntimeError`.
+/// parameters `ValueError`, over the memory budget `MemoryError`, files the `OSError`
+/// subclass of their cause (`FileNotFoundError`, `PermissionError`, ...) with the path
+/// in `filename`, anything else `RuntimeError`.
 fn py_err(e: Error) -> PyErr {
     match e {
         Error::Param { name, message } => {
@@ -38,8 +41,27 @@ fn py_err(e: Error) -> PyErr {
         Error::Budget { .. } => {
             PyMemoryError::new_err(format!("{e} (partrec.set_max_memory raises it)"))
         }
-        Error::Io { .. } => PyOSError::new_err(e.to_string()),
+        Error::Io { path, source } => os_error(path, &source),
         Error::Internal(_) => PyRuntimeError::new_err(e.to_string()),
+    }
+}
+
+/// A file's error as Python raises it: `OSError(errno, text, path)`, which Python turns
+/// into the subclass the error number names (`FileNotFoundError` for ENOENT).
+fn os_error(path: String, source: &std::io::Error) -> PyErr {
+    let text = source.to_string();
+    // Rust appends " (os error N)"; Python shows the number as "[Errno N]" itself.
+    let text = text
+        .split(" (os error ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    match source.raw_os_error() {
+        Some(code) => PyOSError::new_err((code, text, path)),
+        None if source.kind() == std::io::ErrorKind::NotFound => {
+            PyFileNotFoundError::new_err((2, text, path))
+        }
+        None => PyOSError::new_err(format!("{path}: {text}")),
     }
 }
 
@@ -462,10 +484,26 @@ fn control(timeout: Option<f64>) -> PyResult<Control> {
     Ok(Control::with_timeout(timeout))
 }
 
+/// The command that runs a solve in a child process (program, then arguments), if any.
+fn worker_exe(worker: &[String]) -> Option<partrec_worker::Exe> {
+    worker
+        .split_first()
+        .map(|(program, args)| partrec_worker::Exe {
+            program: program.into(),
+            args: args.iter().map(Into::into).collect(),
+        })
+}
+
+/// A backend by name, or the parameter's error.
+fn backend(name: &str) -> PyResult<partrec_sat::Backend> {
+    name.parse()
+        .map_err(|m: String| PyValueError::new_err(format!("backend: {m}")))
+}
+
 /// Solves; returns the answer as JSON (without the partitions) and the partition,
 /// witness and identified blocks as arrays.
 #[pyfunction]
-#[pyo3(signature = (arrays, unique, count, timeout, backend, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
+#[pyo3(signature = (arrays, unique, count, timeout, backend_name, strategy, seed, certify, identify, worker, interrupt=None, names=None, max_consistent=false))]
 #[allow(clippy::too_many_arguments)]
 fn solve<'py>(
     py: Python<'py>,
@@ -473,7 +511,7 @@ fn solve<'py>(
     unique: bool,
     count: Option<u64>,
     timeout: Option<f64>,
-    backend: Option<&str>,
+    backend_name: Option<&str>,
     strategy: Option<&str>,
     seed: Option<u64>,
     certify: Option<PathBuf>,
@@ -484,10 +522,8 @@ fn solve<'py>(
     max_consistent: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mut options = SolveOptions::deciding(unique, count).map_err(py_err)?;
-    if let Some(b) = backend {
-        options.backend = b
-            .parse()
-            .map_err(|m: String| PyValueError::new_err(format!("backend: {m}")))?;
+    if let Some(b) = backend_name {
+        options.backend = backend(b)?;
     }
     if let Some(s) = strategy {
         options.strategy = s
@@ -510,12 +546,7 @@ fn solve<'py>(
             .with_names(names)
             .map_err(|m| PyValueError::new_err(m.to_string()))?;
     }
-    let exe = worker
-        .split_first()
-        .map(|(program, args)| partrec_worker::Exe {
-            program: program.into(),
-            args: args.iter().map(Into::into).collect(),
-        });
+    let exe = worker_exe(&worker);
     let mut sol = run(py, &ctl, interrupt.as_deref(), || {
         partrec_worker::solve(&inst, &options, &ctl, exe.as_ref(), &mut |_| {})
     })?;
@@ -608,6 +639,100 @@ fn learn(
         partrec_baseline::learn::learn_with_progress(&inst, &options, &ctl, &mut |_, _| {})
     })?;
     Ok(json(&report))
+}
+
+/// A sweep over planted instances, as `partrec sweep` runs it (the same seeds, rows
+/// and order); returns the rows as a JSON array. Each `sat` point stops at `timeout`
+/// seconds; Ctrl-C stops the running points and raises KeyboardInterrupt.
+#[pyfunction]
+#[pyo3(signature = (groups, tokens, classes, values, ratios, trials, seed, methods, noise, zipf, timeout, backend_name, jobs, worker))]
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    py: Python<'_>,
+    groups: usize,
+    tokens: Vec<u32>,
+    classes: u32,
+    values: u32,
+    ratios: Vec<f64>,
+    trials: u32,
+    seed: u64,
+    methods: Vec<String>,
+    noise: f64,
+    zipf: Option<f64>,
+    timeout: f64,
+    backend_name: Option<&str>,
+    jobs: usize,
+    worker: Vec<String>,
+) -> PyResult<String> {
+    use partrec_experiment::sweep::{canonical, run as sweep_run, Method, SweepConfig};
+    let methods = methods
+        .iter()
+        .map(|m| m.parse::<Method>())
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|m| PyValueError::new_err(format!("methods: {m}")))?;
+    let config = SweepConfig {
+        groups,
+        tokens,
+        classes,
+        values,
+        ratios,
+        trials,
+        seed,
+        shard: None,
+        methods,
+        noise,
+        zipf,
+    };
+    config.validate().map_err(py_err)?;
+    let timeout = partrec_sat::control::parse_seconds(timeout, "timeout").map_err(py_err)?;
+    let mut options = SolveOptions {
+        max_consistent: config.noise > 0.0,
+        ..SolveOptions::unique()
+    };
+    if let Some(b) = backend_name {
+        options.backend = backend(b)?;
+    }
+    let exe = worker_exe(&worker);
+    let jobs = jobs.clamp(1, config.points().len().max(1));
+    // Every point's solve has a deadline of its own; a Ctrl-C stops `all`, which the
+    // watcher passes on to the points running then, and later points do not start.
+    let all = Control::new();
+    let rows = run(py, &all, None, || {
+        let running = std::sync::Mutex::new(Vec::<Control>::new());
+        let over = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !over.load(Ordering::Relaxed) {
+                    if all.stop_requested() {
+                        running
+                            .lock()
+                            .expect("not poisoned")
+                            .iter()
+                            .for_each(Control::stop);
+                    }
+                    std::thread::sleep(SIGNAL_POLL);
+                }
+            });
+            let stopped = || Error::Internal("the sweep was interrupted".into());
+            let solver = |inst: &Instance| {
+                if all.stop_requested() {
+                    return Err(stopped());
+                }
+                let point = Control::with_timeout(Some(timeout));
+                running.lock().expect("not poisoned").push(point.clone());
+                partrec_worker::solve(inst, &options, &point, exe.as_ref(), &mut |_| {})
+            };
+            let rows = sweep_run(&config, &Default::default(), jobs, &solver, &mut |_| {
+                if all.stop_requested() {
+                    return Err(stopped());
+                }
+                Ok(())
+            });
+            over.store(true, Ordering::Relaxed);
+            rows
+        })
+    })?;
+    Ok(json(&canonical(rows)))
 }
 
 /// A minimal inconsistent set of samples; returns (kind, JSON).
@@ -811,6 +936,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(learn, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(explain, m)?)?;
     m.add_function(wrap_pyfunction!(identify, m)?)?;
     m.add_function(wrap_pyfunction!(reduce, m)?)?;

@@ -139,8 +139,8 @@ def test_x_is_read_only_while_a_call_reads_it_in_place(hard):
     assert x.flags.writeable  # given back
 
 
-def test_missing_file_is_an_os_error(tmp_path):
-    with pytest.raises(OSError):
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
         partrec.load(tmp_path / "nothing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"groups": [{"tokens": 2, "classes": 0}], "samples": []}')
