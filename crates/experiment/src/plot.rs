@@ -73,6 +73,11 @@ struct Style {
 }
 
 impl Style {
+    /// The curve's own (filled) marker at `(x, y)`.
+    fn mark(self, svg: &mut String, x: f64, y: f64, tag: &str) {
+        marker(svg, MARKERS[self.marker].0, x, y, self.color, false, tag);
+    }
+
     /// The style of curve `i`.
     fn of(i: usize) -> Style {
         let round = i / COLORS.len();
@@ -368,15 +373,7 @@ fn probability_panel(
         let tag = tag(&s.label, p.name);
         line(svg, &points, s.style, &tag);
         for &(x, y) in &points {
-            marker(
-                svg,
-                MARKERS[s.style.marker].0,
-                x,
-                y,
-                s.style.color,
-                false,
-                &tag,
-            );
+            s.style.mark(svg, x, y, &tag);
         }
     }
 }
@@ -453,15 +450,7 @@ fn time_panel(svg: &mut String, rows: &[Row], all: &[Series], x: Scale, x_ticks:
         line(svg, &path, s.style, &tag);
         for &(x, y, c) in &points {
             if !c.median_censored {
-                marker(
-                    svg,
-                    MARKERS[s.style.marker].0,
-                    x,
-                    y,
-                    s.style.color,
-                    false,
-                    &tag,
-                );
+                s.style.mark(svg, x, y, &tag);
             }
         }
         for c in s.cells.iter().filter(|c| c.timeouts > 0) {
@@ -497,15 +486,7 @@ fn legend(svg: &mut String, all: &[Series]) -> f64 {
         let y = t + 36.0 + LEGEND_ROW * i as f64 + 14.0;
         let tag = tag(&s.label, "legend");
         line(svg, &[(l + 12.0, y), (l + 52.0, y)], s.style, &tag);
-        marker(
-            svg,
-            MARKERS[s.style.marker].0,
-            l + 32.0,
-            y,
-            s.style.color,
-            false,
-            &tag,
-        );
+        s.style.mark(svg, l + 32.0, y, &tag);
         text(svg, l + 62.0, y + 5.0, 13.0, "start", "#000000", &s.label);
         let note = format!("timed out: {} of {}", s.timeouts(), s.trials());
         text(svg, l + 62.0, y + 20.0, 11.5, "start", "#555555", &note);
