@@ -119,7 +119,7 @@ impl Stats {
 
     /// The tokens merged into one per class before the search (see
     /// [`Stats::searches_quotient`]), if the search ran on the quotient.
-    pub fn merged_tokens(&self) -> Option<usize> {
+    fn merged_tokens(&self) -> Option<usize> {
         let decided: usize = self.decided_tokens.as_ref()?.iter().sum();
         let observed: usize = self.observed_tokens.iter().sum();
         Stats::searches_quotient(decided, observed).then_some(decided)
