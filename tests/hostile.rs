@@ -2742,9 +2742,11 @@ struct Server {
 impl Server {
     fn start(dir: &Path, n: usize) -> Server {
         let log = dir.join(format!("server-{n}.log"));
+        let data = dir.join(format!("data-{n}"));
         let args: Vec<String> = ["serve", "--addr", "127.0.0.1:0", "--timeout", "15"]
             .iter()
             .map(|s| s.to_string())
+            .chain(["--data-dir".to_string(), data.display().to_string()])
             .collect();
         let mut child = capped("", &args)
             .stdin(Stdio::null())

@@ -92,6 +92,36 @@ pub struct ServeArgs {
     /// class for each; more get 422 (default: the body limit in bytes / 4).
     #[arg(long)]
     max_answer_tokens: Option<u64>,
+    /// Folder of the job database, so that background jobs survive a restart (default:
+    /// $XDG_DATA_HOME/partrec/serve, else ~/.local/share/partrec/serve); `:memory:`
+    /// keeps jobs in memory only.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<String>,
+    /// File of client tokens, one per line (`NAME TOKEN`, or a bare token); every route
+    /// but /v1/health then needs `Authorization: Bearer TOKEN`.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<std::path::PathBuf>,
+    /// Serve on an address beyond loopback without --token-file (anyone who reaches the
+    /// port can then submit work).
+    #[arg(long)]
+    insecure_no_auth: bool,
+}
+
+/// The job database's folder: `--data-dir`, `None` for `:memory:`, else the default.
+fn data_dir(flag: Option<String>) -> Result<Option<std::path::PathBuf>> {
+    match flag {
+        Some(dir) if dir == partrec::serve::IN_MEMORY => Ok(None),
+        Some(dir) if dir.is_empty() => Err(Error::Usage(
+            "--data-dir must name a folder, or :memory:".into(),
+        )),
+        Some(dir) => Ok(Some(dir.into())),
+        None => partrec::serve::default_data_dir().map(Some).ok_or_else(|| {
+            Error::Usage(
+                "--data-dir: neither XDG_DATA_HOME nor HOME is set; give a folder, or :memory:"
+                    .into(),
+            )
+        }),
+    }
 }
 
 /// Builds the server's configuration and serves until stopped.
@@ -128,6 +158,9 @@ pub fn run(a: ServeArgs, quiet: Quiet) -> Result<i32> {
         max_answer_tokens: a
             .max_answer_tokens
             .unwrap_or_else(|| partrec::serve::default_max_answer_tokens(max_body_bytes)),
+        data_dir: data_dir(a.data_dir)?,
+        token_file: a.token_file,
+        insecure_no_auth: a.insecure_no_auth,
     };
     serve_run(config)?;
     Ok(0)

@@ -40,8 +40,15 @@ impl Server {
         Server::spawn(name, command)
     }
 
+    /// Starts `command` (a `partrec serve`) and reads the address it prints. Unless the
+    /// command names its own `--data-dir`, the server keeps its jobs in a fresh folder
+    /// of this test's, so servers running at once never share a job database.
     pub fn spawn(name: &str, mut command: std::process::Command) -> Server {
-        let stderr = scratch(&format!("server-{name}")).join("stderr.log");
+        let folder = scratch(&format!("server-{name}"));
+        let stderr = folder.join("stderr.log");
+        if !command.get_args().any(|a| a == "--data-dir") {
+            command.arg("--data-dir").arg(folder.join("data"));
+        }
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())

@@ -2,6 +2,7 @@
 
 use partrec_core::error::{Error, Result};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -55,6 +56,28 @@ pub struct ServeConfig {
     /// Most tokens, over all groups, that a solve request may declare: its answer lists
     /// a class for every declared token (twice with a witness), so more get 422.
     pub max_answer_tokens: u64,
+    /// Where background jobs are kept: a folder holding an SQLite database, so that
+    /// jobs survive a restart; `None` keeps them in this process's memory only
+    /// (`--data-dir :memory:`).
+    pub data_dir: Option<PathBuf>,
+    /// The file of client tokens (`--token-file`): every route but `/v1/health` then
+    /// needs `Authorization: Bearer TOKEN`. `None`: no authentication.
+    pub token_file: Option<PathBuf>,
+    /// Serve on an address beyond loopback without a token file.
+    pub insecure_no_auth: bool,
+}
+
+/// The `--data-dir` value that keeps jobs in memory only.
+pub const IN_MEMORY: &str = ":memory:";
+
+/// The default data folder: `$XDG_DATA_HOME/partrec/serve`, else
+/// `$HOME/.local/share/partrec/serve`; `None` when neither variable is set.
+pub fn default_data_dir() -> Option<PathBuf> {
+    let nonempty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    let base = nonempty("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| nonempty("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
+    Some(base.join("partrec").join("serve"))
 }
 
 /// Bytes of reply per sample of a reduced instance, roughly (`{"x":[u,v],"y":1},`

@@ -49,6 +49,9 @@
 //!     max_parsing: 2,
 //!     max_reduce_size: 1 << 20,
 //!     max_answer_tokens: 1 << 20,
+//!     data_dir: None,
+//!     token_file: None,
+//!     insecure_no_auth: false,
 //! };
 //! let runtime = tokio::runtime::Runtime::new().unwrap();
 //! runtime.block_on(async {
@@ -78,6 +81,7 @@
 //! ```
 
 pub mod api;
+pub mod client;
 pub mod config;
 pub mod jobs;
 pub mod metrics;
@@ -95,8 +99,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 
 pub use config::{
-    default_max_answer_tokens, default_max_parsing, default_max_reduce_size, ServeConfig,
-    ANSWER_BYTES_PER_TOKEN, REDUCED_BYTES_PER_SAMPLE,
+    default_data_dir, default_max_answer_tokens, default_max_parsing, default_max_reduce_size,
+    ServeConfig, ANSWER_BYTES_PER_TOKEN, IN_MEMORY, REDUCED_BYTES_PER_SAMPLE,
 };
 
 /// How long an idle blocking thread of the server waits for more work before it exits.
