@@ -636,13 +636,13 @@ async fn a_killed_solver_is_reported_as_killed_and_a_timeout_keeps_the_sizes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_solver_refusing_its_input_is_a_4xx_with_its_message() {
-    // With the server's own answer-size check lifted, the solver refuses the instance
-    // itself (in the server, or in its child process through the worker protocol): that
-    // is the client's to fix, so 4xx with its message.
+    // With the server's own answer-size and memory checks lifted, the solver refuses the
+    // instance itself (in the server, or in its child process through the worker
+    // protocol): that is the client's to fix, so 4xx with its message.
     let server = Server::start_capped(
         "hostile-refused",
         CAP_MB,
-        &["--max-answer-tokens", "100000000000", "-q"],
+        &["--max-answer-tokens", "100000000000", "--max-memory", "1T", "-q"],
     );
     let client = reqwest::Client::new();
     for backend in ["cadical", "varisat"] {

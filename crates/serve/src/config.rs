@@ -22,10 +22,14 @@ pub struct ServeConfig {
     /// Largest estimated CNF size in clauses (of the instance after class propagation, which
     /// is what gets encoded); larger instances get 422 when their solve starts.
     pub max_clauses: u64,
-    /// The memory budget of one solve in bytes: encodings estimated above it get 422,
-    /// and a solve estimated at a quarter of it or more runs in a child process whose
-    /// address space is limited ([`partrec_worker::solve_in_confined_child`]), so a wrong
-    /// estimate ends that solve, never the server.
+    /// The memory budget in bytes that running solves share: each reserves its
+    /// estimate ([`partrec_solve::estimate_memory`]) while it runs and waits in the
+    /// queue until it fits beside the others; one estimated above the whole budget gets
+    /// 422. A solve estimated at a quarter of a worker's share (the budget over
+    /// `workers`) or more runs in a child process whose address space is limited to
+    /// twice its estimate plus 1 GiB
+    /// ([`partrec_worker::solve_in_confined_child`]), so a wrong estimate ends that
+    /// solve, never the server.
     pub max_memory: u64,
     /// How long a finished job's result is kept when nobody fetches it.
     pub job_ttl: Duration,

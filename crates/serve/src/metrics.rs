@@ -37,6 +37,10 @@ pub struct Gauges {
     pub running: usize,
     /// Jobs stored.
     pub jobs: usize,
+    /// Bytes of the memory budget reserved by running solves.
+    pub memory_reserved: u64,
+    /// The memory budget in bytes (`--max-memory`).
+    pub memory_budget: u64,
 }
 
 impl Metrics {
@@ -129,13 +133,27 @@ impl Metrics {
             (
                 "partrec_queue_depth",
                 "Admitted solves waiting for a worker.",
-                gauges.queued,
+                gauges.queued as u64,
             ),
-            ("partrec_running_solves", "Solves running.", gauges.running),
+            (
+                "partrec_running_solves",
+                "Solves running.",
+                gauges.running as u64,
+            ),
             (
                 "partrec_jobs_stored",
                 "Background jobs stored.",
-                gauges.jobs,
+                gauges.jobs as u64,
+            ),
+            (
+                "partrec_memory_reserved_bytes",
+                "Bytes of the memory budget reserved by running solves (their estimates).",
+                gauges.memory_reserved,
+            ),
+            (
+                "partrec_memory_budget_bytes",
+                "The memory budget running solves share (--max-memory).",
+                gauges.memory_budget,
             ),
         ] {
             family(&mut out, name, "gauge", help);
@@ -161,6 +179,8 @@ mod tests {
             queued: 3,
             running: 1,
             jobs: 0,
+            memory_reserved: 2048,
+            memory_budget: 4096,
         });
         for line in [
             "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"200\"} 2",
@@ -174,6 +194,8 @@ mod tests {
             "partrec_solve_duration_seconds_count 2",
             "partrec_queue_depth 3",
             "partrec_running_solves 1",
+            "partrec_memory_reserved_bytes 2048",
+            "partrec_memory_budget_bytes 4096",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

@@ -42,11 +42,16 @@ pub(crate) struct AppState {
     parsing: Arc<Semaphore>,
 }
 
-/// A parsed solve request (shared with the thread that solves it).
+/// A parsed solve request (shared with the thread that solves it), with its plan.
 struct Parsed {
     request: Arc<SolveRequest>,
     /// When its body had been read: its deadline counts from here.
     received: Instant,
+    /// The library's options: the request's, under the server's limits.
+    options: SolveOptions,
+    /// The bytes its solve is estimated to hold at most
+    /// ([`partrec_solve::estimate_memory`]): reserved from the memory budget while it runs.
+    need: u64,
 }
 
 /// The job store keeps this many times the body limit of answers waiting to be fetched.
@@ -61,7 +66,7 @@ const RETRY_AFTER_SECS: u64 = 1;
 impl AppState {
     pub(crate) fn new(config: ServeConfig) -> AppState {
         AppState {
-            pool: Pool::new(config.workers, config.queue),
+            pool: Pool::new(config.workers, config.queue, config.max_memory),
             jobs: Jobs::new(
                 config.job_ttl,
                 config.max_jobs,
@@ -149,21 +154,48 @@ impl AppState {
         }
     }
 
-    /// Parses a solve body, on a blocking thread. (The encoding's size is checked by the
-    /// solve, after propagation: see `SolveOptions::max_clauses`.)
+    /// Parses a solve body and estimates its memory, on a blocking thread: a solve that
+    /// can never fit in the memory budget is refused (422). (The encoding's size is
+    /// checked again by the solve, after propagation: see `SolveOptions::max_clauses`.)
     async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
-        let max_tokens = self.config.max_answer_tokens;
         let received = Instant::now();
         let deadline = tokio::time::Instant::from_std(received) + self.config.timeout;
+        let state = self.clone();
         self.in_server(deadline, "parsing of the request", move || {
             let request = SolveRequest::parse(&body)?;
-            answer_fits(&request, max_tokens)?;
+            answer_fits(&request, state.config.max_answer_tokens)?;
+            let options = state.solve_options(&request)?;
+            let need = partrec_solve::estimate_memory(&request.instance, &options);
+            state.memory_fits(need)?;
             Ok(Parsed {
                 request: Arc::new(request),
                 received,
+                options,
+                need,
             })
         })
         .await
+    }
+
+    /// Refuses (422) a solve estimated to need more than the whole memory budget: it
+    /// could never start.
+    fn memory_fits(&self, need: u64) -> Result<(), ApiError> {
+        partrec_core::memory::afford_within(need, self.config.max_memory, || {
+            "its solve (preprocessing, encodings and answer)".into()
+        })
+        .map_err(|e| ApiError::from_library(&e))
+    }
+
+    /// The address-space limit of a confined child for a solve estimated at `need`
+    /// bytes, or `None` to solve in this process: solves estimated at a
+    /// `1 / CONFINE_FROM` share of a worker's part of the budget or more are confined,
+    /// so a wrong estimate ends that solve, never the server.
+    fn confinement(&self, need: u64) -> Option<u64> {
+        let share = self.config.max_memory / self.config.workers.max(1) as u64;
+        (need >= share / CONFINE_FROM).then(|| {
+            need.saturating_mul(CHILD_HEADROOM)
+                .saturating_add(CHILD_ADDRESS_SLACK)
+        })
     }
 
     /// The control of a parsed request's solve: its deadline is the request's, counted
@@ -183,21 +215,27 @@ impl AppState {
         control: Control,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
-        let Parsed { request, .. } = parsed;
+        let Parsed {
+            request,
+            options,
+            need,
+            ..
+        } = parsed;
         let solved = Arc::clone(&request);
         let deadline = control.deadline().map_or_else(
             || tokio::time::Instant::now() + self.config.timeout,
             tokio::time::Instant::from_std,
         );
-        let options = self.solve_options(&request)?;
+        let confined = self.confinement(need);
         let exe = self.config.exe.clone();
         // What the solve has proven so far: the answer if it is late to notice its stop.
         let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
         let seen = latest.clone();
         let watched = control.clone();
         let turn = ticket
+            .needing(need)
             .run(deadline, deadline + GRACE, on_start, move |_| {
-                solve_here(&exe, &solved.instance, &options, &control, &seen)
+                solve_here(&exe, &solved.instance, &options, confined, &control, &seen)
             })
             .await;
         self.answer(turn, &request, &options, &latest, &watched)
@@ -250,41 +288,38 @@ impl AppState {
     }
 }
 
-/// Solves `instance` on this (blocking) thread under `control`, in a confined child
-/// process when its estimated memory is a large share of the budget (see
-/// [`CONFINE_FROM`]), recording each progress in `latest`: the answer and the seconds
-/// it took.
+/// Solves `instance` on this (blocking) thread under `control`, in a child process
+/// whose address space is limited to `confined` bytes when that is set (see
+/// [`AppState::confinement`]), recording each progress in `latest`: the answer and the
+/// seconds it took.
 fn solve_here(
     exe: &Exe,
     instance: &Instance,
     options: &SolveOptions,
+    confined: Option<u64>,
     control: &Control,
     latest: &Mutex<Option<Solution>>,
 ) -> (Result<Solution, Error>, f64) {
     let t = Instant::now();
-    let budget = options
-        .max_memory
-        .unwrap_or_else(partrec_core::memory::budget);
-    let need = partrec_solve::estimate_memory(instance, options);
     let mut progress = |s: &Solution| {
         if let Ok(mut last) = latest.lock() {
             *last = Some(s.clone());
         }
     };
-    let answer = if need >= budget / CONFINE_FROM {
-        let timeout = control.remaining().unwrap_or(Duration::MAX);
-        let limit = budget.saturating_add(CHILD_ADDRESS_SLACK);
-        partrec_worker::solve_in_confined_child(
-            exe,
-            instance,
-            options,
-            timeout,
-            control,
-            Some(limit),
-            &mut progress,
-        )
-    } else {
-        partrec_worker::solve(instance, options, control, Some(exe), &mut progress)
+    let answer = match confined {
+        Some(limit) => {
+            let timeout = control.remaining().unwrap_or(Duration::MAX);
+            partrec_worker::solve_in_confined_child(
+                exe,
+                instance,
+                options,
+                timeout,
+                control,
+                Some(limit),
+                &mut progress,
+            )
+        }
+        None => partrec_worker::solve(instance, options, control, Some(exe), &mut progress),
     };
     (answer, t.elapsed().as_secs_f64())
 }
@@ -313,12 +348,16 @@ fn with_sizes(mut solution: Solution, request: &SolveRequest) -> Solution {
     solution
 }
 
-/// A solve estimated at this fraction of the memory budget or more runs in a confined
-/// child process (`1 / CONFINE_FROM`).
+/// A solve estimated at this fraction of a worker's share of the memory budget or more
+/// runs in a confined child process (`1 / CONFINE_FROM`).
 const CONFINE_FROM: u64 = 4;
 
-/// A confined child's address space beyond the memory budget: code, thread stacks and
-/// allocator reserves that count as address space but not as memory used.
+/// A confined child may use this many times its estimate (the estimate is an upper
+/// bound; this is room for it being wrong) ...
+const CHILD_HEADROOM: u64 = 2;
+
+/// ... plus this much address space: code, thread stacks and allocator reserves that
+/// count as address space but not as memory used.
 const CHILD_ADDRESS_SLACK: u64 = 1 << 30;
 
 /// How long past a request's deadline the server waits for its solve to notice it
@@ -678,6 +717,8 @@ async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
         "running": s.pool.running(),
         "queued": s.pool.queued(),
         "jobs": s.jobs.len(),
+        "memory_reserved": s.pool.memory_reserved(),
+        "max_memory": s.pool.memory(),
     }))
 }
 
@@ -694,6 +735,8 @@ async fn metrics(State(s): State<Arc<AppState>>) -> Response {
         queued: s.pool.queued(),
         running: s.pool.running(),
         jobs: s.jobs.len(),
+        memory_reserved: s.pool.memory_reserved(),
+        memory_budget: s.pool.memory(),
     });
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

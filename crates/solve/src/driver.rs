@@ -72,6 +72,7 @@ pub fn solve_with(
     } else {
         search(instance, options, control, progress)?
     };
+    out.stats.memory_estimate = Some(crate::budget::estimate_memory(instance, options));
     // What the search proved is reported before the phases that follow it, so that a
     // stop during them (a child process killed at the deadline) keeps it.
     if options.certify || (options.identify && out.status == Status::Sat) {
