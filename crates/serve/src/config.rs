@@ -110,7 +110,8 @@ pub fn default_max_parsing() -> usize {
 }
 
 impl ServeConfig {
-    /// Checks that every limit is usable; an error names the field.
+    /// Checks that every limit is usable (an error names the field), and that an
+    /// address beyond loopback has a token file or `insecure_no_auth`.
     pub fn validate(&self) -> Result<()> {
         let counts = [
             ("workers", self.workers as u64),
@@ -143,6 +144,15 @@ impl ServeConfig {
                     format!("must be at most {}", Semaphore::MAX_PERMITS),
                 ));
             }
+        }
+        if self.token_file.is_none()
+            && !self.insecure_no_auth
+            && !self.addr.ip().to_canonical().is_loopback()
+        {
+            return Err(Error::Usage(format!(
+                "--addr {} is reachable from other machines: give --token-file FILE so that only known clients are served, or --insecure-no-auth to serve anyone",
+                self.addr
+            )));
         }
         Ok(())
     }

@@ -3,10 +3,11 @@
 //! The user's manual for this part is `docs/service.md` in the repository.
 //!
 //! A request flows: head (within `header_timeout`, else the connection is closed) ->
-//! a declared `Content-Length` over the limit is 413 at once -> body (size-limited,
-//! 413; within `body_timeout`, else 408) -> parse with the library's readers on a
-//! blocking thread, at most `max_parsing` at once (400) -> encoding-size check (422)
-//! -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve
+//! with a token file, a known `Authorization: Bearer TOKEN` or 401 at once (every route
+//! but `GET /v1/health`; see [`auth`]) -> a declared `Content-Length` over the limit is
+//! 413 at once -> body (size-limited, 413; within `body_timeout`, else 408) -> parse
+//! with the library's readers on a blocking thread, at most `max_parsing` at once
+//! (400) -> encoding-size check (422) -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve
 //! ([`partrec_worker::solve`]) on a blocking thread under a [`partrec_sat::Control`]
 //! whose deadline is the request's, stopped when the client goes away or its job is
 //! cancelled, so no abandoned solve keeps a core busy: in the server itself with an
@@ -81,6 +82,7 @@
 //! ```
 
 pub mod api;
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod jobs;
@@ -106,10 +108,11 @@ pub use config::{
 /// How long an idle blocking thread of the server waits for more work before it exits.
 pub const BLOCKING_KEEP_ALIVE: Duration = Duration::from_millis(250);
 
-/// Binds `config.addr`, prints `partrec: listening on http://ADDR` on standard output,
-/// and serves until SIGTERM or Ctrl-C.
+/// Reads the token file, binds `config.addr`, prints `partrec: listening on
+/// http://ADDR` on standard output, and serves until SIGTERM or Ctrl-C.
 pub fn run(config: ServeConfig) -> Result<()> {
     config.validate()?;
+    let tokens = read_tokens(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // An idle blocking thread (a finished solve's) exits soon, so the thread count
@@ -127,7 +130,7 @@ pub fn run(config: ServeConfig) -> Result<()> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "partrec: listening on http://{addr}");
         let _ = out.flush();
-        serve(listener, config, shutdown_signal()).await
+        serve_with(listener, config, tokens, shutdown_signal()).await
     });
     // A check or reduction that outlived its deadline may still hold a blocking thread.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -143,7 +146,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     config.validate()?;
-    let state = Arc::new(routes::AppState::new(config));
+    let tokens = read_tokens(&config)?;
+    serve_with(listener, config, tokens, shutdown).await
+}
+
+/// The tokens of `config.token_file`, if it names one.
+fn read_tokens(config: &ServeConfig) -> Result<Option<auth::Tokens>> {
+    config
+        .token_file
+        .as_deref()
+        .map(auth::Tokens::read)
+        .transpose()
+}
+
+/// [`serve`] with the configuration checked and the tokens read.
+async fn serve_with(
+    listener: TcpListener,
+    config: ServeConfig,
+    tokens: Option<auth::Tokens>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let state = Arc::new(routes::AppState::new(config, tokens));
     let app = routes::router(state.clone());
     let connections = Arc::new(Semaphore::new(state.config.max_connections));
     // Raised at shutdown; every connection task holds a receiver until it ends.

@@ -1,6 +1,8 @@
 //! The service's counters, rendered in the Prometheus text exposition format (`/metrics`).
 //!
-//! Requests are counted by method, route and status; solve durations go into a
+//! Requests are counted by method, route and status, and by client (the name of the
+//! token a request was authenticated with; `""` for none: no token file, `/v1/health`,
+//! or a refused request), route and status; solve durations go into a
 //! histogram and solves are counted by outcome and by backend; the queue depth, running solves and
 //! stored jobs are gauges read at scrape time.
 
@@ -15,6 +17,9 @@ pub const BUCKETS: [f64; 10] = [0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.
 #[derive(Debug, Default)]
 struct Counters {
     requests: BTreeMap<(String, String, u16), u64>,
+    /// By client name (from the token file only, so the label set stays bounded), route
+    /// and status.
+    clients: BTreeMap<(String, String, u16), u64>,
     solves: BTreeMap<String, u64>,
     backends: BTreeMap<&'static str, u64>,
     buckets: [u64; BUCKETS.len()],
@@ -48,12 +53,14 @@ impl Metrics {
         self.counters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Counts one answered request.
-    pub fn request(&self, method: &str, route: &str, status: u16) {
-        *self
-            .lock()
-            .requests
+    /// Counts one answered request, from `client` (a token's name, `""` for none).
+    pub fn request(&self, method: &str, route: &str, status: u16, client: &str) {
+        let mut c = self.lock();
+        *c.requests
             .entry((method.to_string(), route.to_string(), status))
+            .or_default() += 1;
+        *c.clients
+            .entry((client.to_string(), route.to_string(), status))
             .or_default() += 1;
     }
 
@@ -89,6 +96,18 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "partrec_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        family(
+            &mut out,
+            "partrec_client_requests_total",
+            "counter",
+            "HTTP requests answered, by client (the token's name; empty for none), route and status.",
+        );
+        for ((client, route, status), n) in &c.clients {
+            let _ = writeln!(
+                out,
+                "partrec_client_requests_total{{client=\"{client}\",route=\"{route}\",status=\"{status}\"}} {n}"
             );
         }
         family(
@@ -170,9 +189,10 @@ mod tests {
     #[test]
     fn renders_counters_histogram_and_gauges() {
         let m = Metrics::default();
-        m.request("POST", "/v1/solve", 200);
-        m.request("POST", "/v1/solve", 200);
-        m.request("POST", "/v1/solve", 400);
+        m.request("POST", "/v1/solve", 200, "alice");
+        m.request("POST", "/v1/solve", 200, "bob");
+        m.request("POST", "/v1/solve", 400, "alice");
+        m.request("GET", "/v1/health", 200, "");
         m.solve("sat", Backend::Cadical, 0.02);
         m.solve("unknown", Backend::Varisat, 2.0);
         let text = m.render(Gauges {
@@ -185,6 +205,10 @@ mod tests {
         for line in [
             "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"200\"} 2",
             "partrec_http_requests_total{method=\"POST\",route=\"/v1/solve\",status=\"400\"} 1",
+            "partrec_client_requests_total{client=\"alice\",route=\"/v1/solve\",status=\"200\"} 1",
+            "partrec_client_requests_total{client=\"alice\",route=\"/v1/solve\",status=\"400\"} 1",
+            "partrec_client_requests_total{client=\"bob\",route=\"/v1/solve\",status=\"200\"} 1",
+            "partrec_client_requests_total{client=\"\",route=\"/v1/health\",status=\"200\"} 1",
             "partrec_solves_total{outcome=\"sat\"} 1",
             "partrec_backend_solves_total{backend=\"varisat\"} 1",
             "partrec_solve_duration_seconds_bucket{le=\"0.01\"} 0",

@@ -3,14 +3,16 @@
 use crate::api::{
     field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
 };
+use crate::auth::Tokens;
+use crate::client::Client;
 use crate::config::ServeConfig;
 use crate::jobs::{JobState, Jobs, Lookup};
 use crate::metrics::{Gauges, Metrics};
 use crate::pool::{Pool, StopOnDrop, Ticket, Turn};
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{MatchedPath, Path, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -40,6 +42,8 @@ pub(crate) struct AppState {
     shutting_down: AtomicBool,
     /// Turns for work done in the server itself (parsing, checks, reductions).
     parsing: Arc<Semaphore>,
+    /// The known clients (`--token-file`); `None` serves anyone.
+    tokens: Option<Tokens>,
 }
 
 /// A parsed solve request (shared with the thread that solves it), with its plan.
@@ -64,7 +68,7 @@ const JOB_STORE_SHARE: u64 = 4;
 const RETRY_AFTER_SECS: u64 = 1;
 
 impl AppState {
-    pub(crate) fn new(config: ServeConfig) -> AppState {
+    pub(crate) fn new(config: ServeConfig, tokens: Option<Tokens>) -> AppState {
         AppState {
             pool: Pool::new(config.workers, config.queue, config.max_memory),
             jobs: Jobs::new(
@@ -77,6 +81,7 @@ impl AppState {
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
             parsing: Arc::new(Semaphore::new(config.max_parsing)),
+            tokens,
             config,
         }
     }
@@ -501,21 +506,68 @@ async fn refuse_declared_oversize(
     if declared_length(request.headers()).is_none_or(|n| n <= limit as u64) {
         return next.run(request).await;
     }
+    drop_unread(&s, request, limit.saturating_mul(DRAIN_FACTOR));
+    too_large(limit).into_response()
+}
+
+/// Reads and drops in the background what a client sends of a body refused unread, up
+/// to `cap` bytes (see [`drain`]); nothing when it waits for `100 Continue`, which it
+/// then never gets.
+fn drop_unread(s: &AppState, request: Request, cap: usize) {
     let waits_for_continue = request
         .headers()
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if !waits_for_continue {
-        tokio::spawn(drain(
-            request.into_body(),
-            limit.saturating_mul(DRAIN_FACTOR),
-            s.config.body_timeout,
-        ));
+        tokio::spawn(drain(request.into_body(), cap, s.config.body_timeout));
     }
-    too_large(limit).into_response()
 }
 
-/// The router with every route, the declared-length check, and the log-and-count layer.
+/// With a token file, answers 401 to a request without a known bearer token, before
+/// anything else (the declared-length 413 included) and without keeping or parsing its
+/// body; `GET /v1/health` is open to anyone. An authenticated request carries its
+/// [`Client`] in its extensions, and its response too (for [`observe`]).
+async fn require_token(
+    State(s): State<Arc<AppState>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(tokens) = &s.tokens else {
+        return next.run(request).await;
+    };
+    let open = matches!(*request.method(), Method::GET | Method::HEAD)
+        && request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|m| m.as_str() == "/v1/health");
+    if open {
+        return next.run(request).await;
+    }
+    match tokens.authenticate(request.headers()) {
+        Ok(client) => {
+            request.extensions_mut().insert(client.clone());
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(client);
+            response
+        }
+        Err(refusal) => {
+            let has_body = request.body().size_hint().exact() != Some(0);
+            let mut response = refusal.into_response();
+            if has_body {
+                // At most a body's worth is read (and dropped), so that a client that
+                // sends it all before reading still gets this answer.
+                drop_unread(&s, request, s.config.max_body_bytes);
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            response
+        }
+    }
+}
+
+/// The router with every route, the declared-length check, the token check (which comes
+/// first), and the log-and-count layer.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/v1/solve", post(solve))
@@ -532,11 +584,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             refuse_declared_oversize,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), require_token))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
-/// Logs one line per request (unless quiet) and counts it by route and status.
+/// Logs one line per request (unless quiet), naming its client if it has one, and
+/// counts it by route and status, and by client (`""` for none).
 async fn observe(State(s): State<Arc<AppState>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_string();
@@ -549,11 +603,14 @@ async fn observe(State(s): State<Arc<AppState>>, request: Request, next: Next) -
     let t = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    s.metrics.request(method.as_str(), &route, status);
+    let client = response.extensions().get::<Client>().map(|c| c.0.as_str());
+    s.metrics
+        .request(method.as_str(), &route, status, client.unwrap_or(""));
     if !s.config.quiet {
         eprintln!(
-            "partrec: {method} {path} {status} {:.1} ms",
-            t.elapsed().as_secs_f64() * 1e3
+            "partrec: {method} {path} {status} {:.1} ms{}",
+            t.elapsed().as_secs_f64() * 1e3,
+            client.map_or(String::new(), |c| format!(" ({c})"))
         );
     }
     response
