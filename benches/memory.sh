@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Memory estimates against real peaks: for each instance, the estimate a solve records
-# before it starts (`stats.memory_estimate`: preprocessing, encodings, answer; what
-# `partrec serve` reserves from its --max-memory budget) beside the peak resident
-# memory of the whole `partrec solve` process (/usr/bin/time), which also holds the
-# parsed instance and the program itself. One markdown row per solve.
+# Memory estimates against real peaks: for each instance, the estimates a solve records
+# (`stats.memory_estimate`, before it starts: preprocessing, encodings, answer, what
+# `partrec serve` reserves from its --max-memory budget; `stats.search_memory_estimate`,
+# once propagation is done: what the server keeps reserved from then on) beside the peak
+# resident memory of the whole `partrec solve` process (/usr/bin/time), which also
+# holds the parsed instance and the program itself. One markdown row per solve.
 #
 # Usage: benches/memory.sh [OUT.md]. Environment: MEMORY_DIR (target/memory: the
 # instances, made once by `partrec generate --seed 1`), SIZES2 (N for two groups,
@@ -17,8 +18,8 @@ SIZES3=${SIZES3:-"1000 10000"}
 cargo build --release --quiet
 B=target/release/partrec
 mkdir -p "$DIR"
-echo "| instance | samples | options | status | estimate MB | peak RSS MB | estimate / peak |" > "$OUT"
-echo "|---|---|---|---|---|---|---|" >> "$OUT"
+echo "| instance | samples | options | status | estimate MB | after propagation MB | peak RSS MB | estimate / peak |" > "$OUT"
+echo "|---|---|---|---|---|---|---|---|" >> "$OUT"
 run() { # NAME FILE OPTIONS...
   local name=$1 file=$2
   shift 2
@@ -29,8 +30,10 @@ answer, rss, name, options = sys.argv[1:]
 d = json.load(open(answer)); s = d["stats"]
 peak = int(open(rss).read().split()[-1]) / 1024
 est = s["memory_estimate"] / 2**20
+rest = s.get("search_memory_estimate")
+rest = f"{rest / 2**20:.0f}" if rest is not None else "-"
 status = d["status"] + (", unique" if d.get("unique") else ", not unique" if d.get("unique") is False else "")
-print(f"| {name} | {s['samples']:,} | {options or 'find'} | {status} | {est:.0f} | {peak:.0f} | {est / peak:.1f} |")
+print(f"| {name} | {s['samples']:,} | {options or 'find'} | {status} | {est:.0f} | {rest} | {peak:.0f} | {est / peak:.1f} |")
 PY
 }
 for n in $SIZES2; do

@@ -642,7 +642,13 @@ async fn a_solver_refusing_its_input_is_a_4xx_with_its_message() {
     let server = Server::start_capped(
         "hostile-refused",
         CAP_MB,
-        &["--max-answer-tokens", "100000000000", "--max-memory", "1T", "-q"],
+        &[
+            "--max-answer-tokens",
+            "100000000000",
+            "--max-memory",
+            "1T",
+            "-q",
+        ],
     );
     let client = reqwest::Client::new();
     for backend in ["cadical", "varisat"] {

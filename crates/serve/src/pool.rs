@@ -8,14 +8,15 @@
 //!
 //! Each piece of work also reserves the memory it is estimated to need
 //! ([`Ticket::needing`]) from the pool's budget before it takes a worker, and holds it
-//! until it returns: the estimates of the solves running at once never sum to more
-//! than the budget. Work waits its turn for memory in the order it came, like for a
+//! until it returns, or gives part of it back once it knows it needs less
+//! ([`Reservation::shrink_to`]): the estimates of the solves running at once never sum
+//! to more than the budget. Work waits its turn for memory in the order it came, like for a
 //! worker.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 /// The pool: worker permits, the memory budget and the admission count.
@@ -41,6 +42,23 @@ pub struct Ticket {
 
 /// Bytes per permit of the memory budget.
 const KIB: u64 = 1024;
+
+/// The memory a running piece of work holds from the pool's budget.
+#[derive(Debug)]
+pub struct Reservation(Mutex<OwnedSemaphorePermit>);
+
+impl Reservation {
+    /// Keeps at most `bytes` of the reservation and gives the rest back to the budget
+    /// (a reservation never grows).
+    pub fn shrink_to(&self, bytes: u64) {
+        let keep = usize::try_from(bytes.div_ceil(KIB)).unwrap_or(usize::MAX);
+        let mut permit = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let held = permit.num_permits();
+        if keep < held {
+            drop(permit.split(held - keep));
+        }
+    }
+}
 
 /// How a ticket's turn ended.
 #[derive(Debug, PartialEq)]
@@ -148,14 +166,15 @@ impl Ticket {
     /// Waits until `deadline` for its memory (see [`Ticket::needing`]), then for a
     /// worker, calls `on_start`, then runs `work` (given the time left) on a blocking
     /// thread, waiting for it until `late` ([`Turn::Late`] after that). The worker and
-    /// the memory stay taken until `work` returns, even if the caller stops waiting for
-    /// it, so never more than `workers` solves run, nor more than the budget's worth.
+    /// the memory (which `work` may shrink) stay taken until `work` returns, even if the
+    /// caller stops waiting for it, so never more than `workers` solves run, nor more
+    /// than the budget's worth.
     pub async fn run<T: Send + 'static>(
         self,
         deadline: Instant,
         late: Instant,
         on_start: impl FnOnce(),
-        work: impl FnOnce(Duration) -> T + Send + 'static,
+        work: impl FnOnce(Duration, &Reservation) -> T + Send + 'static,
     ) -> Turn<T> {
         let memory = self.pool.memory.clone();
         let reserved = match acquire(deadline, memory.acquire_many_owned(self.need_kib)).await {
@@ -175,8 +194,9 @@ impl Ticket {
         self.pool.running.fetch_add(1, Ordering::AcqRel);
         let running = Running(self.pool.running.clone());
         let handle = tokio::task::spawn_blocking(move || {
-            let _held = (permit, reserved, running, self);
-            work(left)
+            let reservation = Reservation(Mutex::new(reserved));
+            let _held = (permit, running, self);
+            work(left, &reservation)
         });
         match tokio::time::timeout_at(late, handle).await {
             Ok(Ok(value)) => Turn::Done(value),
@@ -233,7 +253,7 @@ mod tests {
             far,
             far,
             || {},
-            |_| {
+            |_, _| {
                 std::thread::sleep(Duration::from_millis(300));
                 7
             },
@@ -241,7 +261,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(pool.running(), 1);
         let soon = Instant::now() + Duration::from_millis(50);
-        assert_eq!(waiter.run(soon, soon, || {}, |_| 8).await, Turn::Expired);
+        assert_eq!(waiter.run(soon, soon, || {}, |_, _| 8).await, Turn::Expired);
         assert_eq!(first.await.unwrap(), Turn::Done(7));
         assert_eq!((pool.running(), pool.queued()), (0, 0));
         // Work still running when the caller stops waiting holds its worker to the end.
@@ -251,7 +271,7 @@ mod tests {
             far,
             soon,
             || {},
-            |_| {
+            |_, _| {
                 std::thread::sleep(Duration::from_millis(300));
             },
         );
@@ -274,25 +294,47 @@ mod tests {
             far,
             far,
             || {},
-            |_| std::thread::sleep(Duration::from_millis(300)),
+            |_, _| std::thread::sleep(Duration::from_millis(300)),
         ));
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(pool.memory_reserved(), 6 * KIB);
         // A second one waits for the memory although a worker is free: it expires.
         let second = pool.admit().unwrap().needing(6 * KIB);
         let soon = Instant::now() + Duration::from_millis(50);
-        assert_eq!(second.run(soon, soon, || {}, |_| ()).await, Turn::Expired);
+        assert_eq!(
+            second.run(soon, soon, || {}, |_, _| ()).await,
+            Turn::Expired
+        );
         // Small work fits beside it and runs at once.
         let small = pool.admit().unwrap().needing(4 * KIB);
         let soon = Instant::now() + Duration::from_millis(100);
-        assert_eq!(small.run(soon, soon, || {}, |_| 5).await, Turn::Done(5));
+        assert_eq!(small.run(soon, soon, || {}, |_, _| 5).await, Turn::Done(5));
         first.await.unwrap();
         // The first returned: its memory is free again, and a waiter gets it.
         assert_eq!(pool.memory_reserved(), 0);
         let third = pool.admit().unwrap().needing(6 * KIB);
-        assert_eq!(third.run(far, far, || {}, |_| 6).await, Turn::Done(6));
+        assert_eq!(third.run(far, far, || {}, |_, _| 6).await, Turn::Done(6));
         // More than the budget is reserved as the whole budget (callers refuse it first).
         let huge = pool.admit().unwrap().needing(u64::MAX);
-        assert_eq!(huge.run(far, far, || {}, |_| 7).await, Turn::Done(7));
+        assert_eq!(huge.run(far, far, || {}, |_, _| 7).await, Turn::Done(7));
+        // Work that learns it needs less gives the rest back while it runs.
+        let shrinking = pool.admit().unwrap().needing(10 * KIB);
+        let watched = pool.clone();
+        let seen = shrinking
+            .run(
+                far,
+                far,
+                || {},
+                move |_, reservation| {
+                    let before = watched.memory_reserved();
+                    reservation.shrink_to(3 * KIB);
+                    let after = watched.memory_reserved();
+                    reservation.shrink_to(5 * KIB);
+                    (before, after, watched.memory_reserved())
+                },
+            )
+            .await;
+        assert_eq!(seen, Turn::Done((10 * KIB, 3 * KIB, 3 * KIB)));
+        assert_eq!(pool.memory_reserved(), 0);
     }
 }

@@ -8,7 +8,7 @@ use crate::client::Client;
 use crate::config::ServeConfig;
 use crate::jobs::{JobState, Jobs, Lookup};
 use crate::metrics::{Gauges, Metrics};
-use crate::pool::{Pool, StopOnDrop, Ticket, Turn};
+use crate::pool::{Pool, Reservation, StopOnDrop, Ticket, Turn};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{MatchedPath, Path, Request, State};
@@ -239,8 +239,14 @@ impl AppState {
         let watched = control.clone();
         let turn = ticket
             .needing(need)
-            .run(deadline, deadline + GRACE, on_start, move |_| {
-                solve_here(&exe, &solved.instance, &options, confined, &control, &seen)
+            .run(deadline, deadline + GRACE, on_start, move |_, memory| {
+                let run = Run {
+                    confined,
+                    control: &control,
+                    latest: &seen,
+                    memory,
+                };
+                solve_here(&exe, &solved.instance, &options, run)
             })
             .await;
         self.answer(turn, &request, &options, &latest, &watched)
@@ -293,20 +299,38 @@ impl AppState {
     }
 }
 
-/// Solves `instance` on this (blocking) thread under `control`, in a child process
-/// whose address space is limited to `confined` bytes when that is set (see
-/// [`AppState::confinement`]), recording each progress in `latest`: the answer and the
-/// seconds it took.
+/// How one solve runs on its worker.
+struct Run<'a> {
+    /// The address-space limit of its child process, if confined (see
+    /// [`AppState::confinement`]); else it runs in this process.
+    confined: Option<u64>,
+    /// Its deadline and stop.
+    control: &'a Control,
+    /// Its latest progress, the answer if it is late to notice its stop.
+    latest: &'a Mutex<Option<Solution>>,
+    /// Its share of the memory budget, shrunk once propagation tells what the rest needs.
+    memory: &'a Reservation,
+}
+
+/// Solves `instance` on this (blocking) thread as `run` says, recording each progress:
+/// the answer and the seconds it took.
 fn solve_here(
     exe: &Exe,
     instance: &Instance,
     options: &SolveOptions,
-    confined: Option<u64>,
-    control: &Control,
-    latest: &Mutex<Option<Solution>>,
+    run: Run<'_>,
 ) -> (Result<Solution, Error>, f64) {
     let t = Instant::now();
+    let Run {
+        confined,
+        control,
+        latest,
+        memory,
+    } = run;
     let mut progress = |s: &Solution| {
+        if let Some(rest) = s.stats.search_memory_estimate {
+            memory.shrink_to(rest);
+        }
         if let Ok(mut last) = latest.lock() {
             *last = Some(s.clone());
         }

@@ -101,10 +101,35 @@ pub fn estimate_memory(instance: &Instance, options: &SolveOptions) -> u64 {
         Strategy::Auto => Strategy::Cdcl,
         s => s,
     };
-    let search = search_bytes(size, options, strategy) / 2 * SEARCH_PEAK_MARGIN;
     preprocessing
-        .saturating_add(search)
+        .saturating_add(search_peak(size, options, strategy))
         .saturating_add(answer_bytes(instance, options))
+}
+
+/// What the rest of a solve holds at most once propagation is done and the searched
+/// instance is prepared (`prep`, searched with `strategy`): the prepared samples, the
+/// encodings, and the answer of `instance`. Never more than [`estimate_memory`]'s
+/// bound for the whole solve, which also covers preprocessing before propagation; a
+/// solve records it in
+/// [`Stats::search_memory_estimate`](crate::solution::Stats::search_memory_estimate).
+pub(crate) fn search_memory(
+    instance: &Instance,
+    prep: &Prepared,
+    options: &SolveOptions,
+    strategy: Strategy,
+) -> u64 {
+    let arity = instance.arity() as u64;
+    let prepared = (prep.len() as u64)
+        .saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE);
+    let size = encode::estimate(prep, options.projection, false);
+    prepared
+        .saturating_add(search_peak(size, options, strategy))
+        .saturating_add(answer_bytes(instance, options))
+}
+
+/// The peak of a search's encodings of `size`: their footprint with the margin.
+fn search_peak(size: encode::Size, options: &SolveOptions, strategy: Strategy) -> u64 {
+    search_bytes(size, options, strategy) / 2 * SEARCH_PEAK_MARGIN
 }
 
 /// The encodings' peak over their footprint, in halves: with few samples per token,

@@ -2,7 +2,8 @@
 //! answer, under the memory budget and the control's deadline.
 
 use crate::budget::{
-    afford_answer, afford_search, PREPARE_BYTES_PER_SAMPLE, PREPARE_BYTES_PER_TOKEN,
+    afford_answer, afford_search, estimate_memory, search_memory, PREPARE_BYTES_PER_SAMPLE,
+    PREPARE_BYTES_PER_TOKEN,
 };
 use crate::identify;
 use crate::maxsat;
@@ -72,7 +73,7 @@ pub fn solve_with(
     } else {
         search(instance, options, control, progress)?
     };
-    out.stats.memory_estimate = Some(crate::budget::estimate_memory(instance, options));
+    out.stats.memory_estimate = Some(estimate_memory(instance, options));
     // What the search proved is reported before the phases that follow it, so that a
     // stop during them (a child process killed at the deadline) keeps it.
     if options.certify || (options.identify && out.status == Status::Sat) {
@@ -187,6 +188,10 @@ pub(crate) fn search(
     if strategy != Strategy::Table {
         afford_search(&prep, options, strategy)?;
     }
+    // What the rest of the solve needs is known: a caller holding memory for it can
+    // release the rest.
+    out.stats.search_memory_estimate = Some(search_memory(instance, &prep, options, strategy));
+    progress(&out);
     let out = match strategy {
         Strategy::Portfolio => portfolio(&searched, options, control, out, progress),
         Strategy::Table => {

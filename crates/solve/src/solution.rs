@@ -109,6 +109,11 @@ pub struct Stats {
     /// ([`crate::estimate_memory`]): compare with its real peak.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_estimate: Option<u64>,
+    /// The bytes the rest of the solve was estimated to hold at most once propagation
+    /// had shrunk the instance (the prepared samples, the encodings, the answer): a
+    /// server keeps only this much of its reservation from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_memory_estimate: Option<u64>,
 }
 
 impl Stats {
