@@ -22,9 +22,13 @@
 //! answer lists a class for every declared token, so a request declaring more than
 //! `max_answer_tokens` tokens is refused (422) before anything is built.
 //!
+//! Background jobs (`/v1/jobs`) are kept in an SQLite database in `data_dir`
+//! ([`jobs`]), so that they outlive the server, even killed: at startup the jobs left
+//! pending are run. One server at a time uses a data folder.
+//!
 //! Shutdown (SIGTERM or Ctrl-C) stops accepting connections, refuses work that has
-//! not started, cancels background jobs, lets running requests finish (each is
-//! bounded by its timeout) and returns.
+//! not started, stops the solves of background jobs (kept pending for the next
+//! start), lets running requests finish (each is bounded by its timeout) and returns.
 //!
 //! ```
 //! use partrec_serve::{serve, ServeConfig};
@@ -108,11 +112,12 @@ pub use config::{
 /// How long an idle blocking thread of the server waits for more work before it exits.
 pub const BLOCKING_KEEP_ALIVE: Duration = Duration::from_millis(250);
 
-/// Reads the token file, binds `config.addr`, prints `partrec: listening on
-/// http://ADDR` on standard output, and serves until SIGTERM or Ctrl-C.
+/// Reads the token file, opens the job store, binds `config.addr`, prints `partrec:
+/// listening on http://ADDR` on standard output, and serves until SIGTERM or Ctrl-C.
 pub fn run(config: ServeConfig) -> Result<()> {
     config.validate()?;
     let tokens = read_tokens(&config)?;
+    let state = Arc::new(routes::AppState::new(config, tokens)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // An idle blocking thread (a finished solve's) exits soon, so the thread count
@@ -121,25 +126,26 @@ pub fn run(config: ServeConfig) -> Result<()> {
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     let served = runtime.block_on(async {
-        let listener = TcpListener::bind(config.addr)
+        let at = state.config.addr;
+        let listener = TcpListener::bind(at)
             .await
-            .map_err(|e| Error::Usage(format!("--addr {}: cannot listen: {e}", config.addr)))?;
+            .map_err(|e| Error::Usage(format!("--addr {at}: cannot listen: {e}")))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::Internal(format!("no local address: {e}")))?;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "partrec: listening on http://{addr}");
         let _ = out.flush();
-        serve_with(listener, config, tokens, shutdown_signal()).await
+        serve_state(listener, state, shutdown_signal()).await
     });
     // A check or reduction that outlived its deadline may still hold a blocking thread.
     runtime.shutdown_timeout(Duration::from_secs(1));
     served
 }
 
-/// Serves on `listener` until `shutdown` completes, then shuts down gracefully: stops
-/// accepting, refuses work not yet started, lets every open connection finish its
-/// request (each is bounded by its timeouts) and returns.
+/// Opens the job store and serves on `listener` until `shutdown` completes, then shuts
+/// down gracefully: stops accepting, refuses work not yet started, lets every open
+/// connection finish its request (each is bounded by its timeouts) and returns.
 pub async fn serve(
     listener: TcpListener,
     config: ServeConfig,
@@ -147,7 +153,8 @@ pub async fn serve(
 ) -> Result<()> {
     config.validate()?;
     let tokens = read_tokens(&config)?;
-    serve_with(listener, config, tokens, shutdown).await
+    let state = Arc::new(routes::AppState::new(config, tokens)?);
+    serve_state(listener, state, shutdown).await
 }
 
 /// The tokens of `config.token_file`, if it names one.
@@ -159,14 +166,13 @@ fn read_tokens(config: &ServeConfig) -> Result<Option<auth::Tokens>> {
         .transpose()
 }
 
-/// [`serve`] with the configuration checked and the tokens read.
-async fn serve_with(
+/// [`serve`] with the server's state built: resumes the stored jobs, then serves.
+async fn serve_state(
     listener: TcpListener,
-    config: ServeConfig,
-    tokens: Option<auth::Tokens>,
+    state: Arc<routes::AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let state = Arc::new(routes::AppState::new(config, tokens));
+    state.resume();
     let app = routes::router(state.clone());
     let connections = Arc::new(Semaphore::new(state.config.max_connections));
     // Raised at shutdown; every connection task holds a receiver until it ends.
@@ -213,7 +219,7 @@ async fn serve_with(
     drop(closing_rx);
     // Every connection task holds a receiver: when none is left, all have ended.
     closing_tx.closed().await;
-    // Cancelled jobs stop within a poll interval (their children are killed); wait for
+    // Stopped jobs stop within a poll interval (their children are killed); wait for
     // their threads.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while state.pool.running() > 0 && tokio::time::Instant::now() < deadline {

@@ -6,7 +6,7 @@ use crate::api::{
 use crate::auth::Tokens;
 use crate::client::Client;
 use crate::config::ServeConfig;
-use crate::jobs::{JobState, Jobs, Lookup};
+use crate::jobs::{Cancelled, JobState, Jobs, Lookup};
 use crate::metrics::{Gauges, Metrics};
 use crate::pool::{Pool, Reservation, StopOnDrop, Ticket, Turn};
 use axum::body::{Body, Bytes, HttpBody};
@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use http_body_util::BodyExt;
 use partrec_core::check::judge;
 use partrec_core::error::Error;
@@ -28,7 +28,7 @@ use partrec_solve::solution::Solution;
 use partrec_solve::SolveOptions;
 use partrec_worker::{stopped, Exe};
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -44,6 +44,13 @@ pub(crate) struct AppState {
     parsing: Arc<Semaphore>,
     /// The known clients (`--token-file`); `None` serves anyone.
     tokens: Option<Tokens>,
+}
+
+/// What a solve has reported so far (see [`solve_here`]), and how many times it did.
+#[derive(Default)]
+struct Progress {
+    latest: Mutex<Option<Solution>>,
+    reports: AtomicUsize,
 }
 
 /// A parsed solve request (shared with the thread that solves it), with its plan.
@@ -67,32 +74,208 @@ const JOB_STORE_SHARE: u64 = 4;
 /// Seconds a refused client is asked to wait before retrying.
 const RETRY_AFTER_SECS: u64 = 1;
 
+/// How often a running job's partial answer is stored, when its solve reported since.
+const PARTIAL_EVERY: Duration = Duration::from_secs(1);
+
+/// How often a job resumed at startup asks the pool for a place again.
+const RESUME_POLL: Duration = Duration::from_millis(50);
+
 impl AppState {
-    pub(crate) fn new(config: ServeConfig, tokens: Option<Tokens>) -> AppState {
-        AppState {
+    /// The state of a server with `config` and its known clients, its job store opened
+    /// (see [`Jobs::open`]).
+    pub(crate) fn new(
+        config: ServeConfig,
+        tokens: Option<Tokens>,
+    ) -> partrec_core::error::Result<AppState> {
+        let jobs = Jobs::open(
+            config.data_dir.as_deref(),
+            config.job_ttl,
+            config.max_jobs,
+            config
+                .max_body_bytes
+                .saturating_mul(JOB_STORE_BODIES)
+                .min(usize::try_from(config.max_memory / JOB_STORE_SHARE).unwrap_or(usize::MAX)),
+        )?;
+        Ok(AppState {
             pool: Pool::new(config.workers, config.queue, config.max_memory),
-            jobs: Jobs::new(
-                config.job_ttl,
-                config.max_jobs,
-                config.max_body_bytes.saturating_mul(JOB_STORE_BODIES).min(
-                    usize::try_from(config.max_memory / JOB_STORE_SHARE).unwrap_or(usize::MAX),
-                ),
-            ),
+            jobs,
             metrics: Metrics::default(),
             shutting_down: AtomicBool::new(false),
             parsing: Arc::new(Semaphore::new(config.max_parsing)),
             tokens,
             config,
-        }
+        })
     }
 
-    /// Refuses work not yet started and cancels background jobs.
+    /// Refuses work not yet started and stops the solves of background jobs, which the
+    /// store keeps pending for the next start.
     pub(crate) fn begin_shutdown(&self) {
         self.shutting_down.store(true, Ordering::Relaxed);
         self.pool.close();
-        self.jobs.cancel_all();
+        match self.jobs.shutdown() {
+            Ok(kept) if !self.config.quiet => eprintln!(
+                "partrec: shutting down: no new connections; unfinished jobs stopped and kept in {} for the next start: {kept}",
+                self.jobs.location()
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("partrec: shutting down: no new connections; jobs stopped, but {e}"),
+        }
+    }
+
+    /// Runs the jobs the store holds pending (left by an earlier run of the server),
+    /// oldest first, each once the pool has a place for it.
+    pub(crate) fn resume(self: &Arc<Self>) {
+        let ids = match self.jobs.pending() {
+            Ok(ids) if ids.is_empty() => return,
+            Ok(ids) => ids,
+            Err(e) => {
+                eprintln!("partrec: cannot resume the stored jobs: {e}");
+                return;
+            }
+        };
         if !self.config.quiet {
-            eprintln!("partrec: shutting down: no new connections, jobs cancelled");
+            eprintln!(
+                "partrec: jobs resumed from {}: {}",
+                self.jobs.location(),
+                ids.len()
+            );
+        }
+        let state = self.clone();
+        tokio::spawn(async move {
+            for id in ids {
+                if !state.resume_job(&id).await {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// Resumes the stored job `id`: waits for a place in the pool, parses its stored
+    /// body as `create_job` did, and runs it (a body that no longer passes fails the
+    /// job, saying why). `false` when the server is shutting down.
+    async fn resume_job(self: &Arc<Self>, id: &str) -> bool {
+        let ticket = loop {
+            if self.shutting_down.load(Ordering::Relaxed) {
+                return false;
+            }
+            if let Some(ticket) = self.pool.admit() {
+                break ticket;
+            }
+            tokio::time::sleep(RESUME_POLL).await;
+        };
+        let job = id.to_string();
+        let body = match self.in_store(move |s| s.jobs.body(&job)).await {
+            Ok(Some(body)) => body,
+            Ok(None) => return true,
+            Err(e) => {
+                self.log_failure(id, Err(e));
+                return true;
+            }
+        };
+        let job = id.to_string();
+        match self.solve_request(Bytes::from(body)).await {
+            Ok(parsed) => {
+                let stop = self.control(&parsed);
+                let adopted = stop.clone();
+                match self.in_store(move |s| s.jobs.adopt(&job, adopted)).await {
+                    Ok(true) => self.run_job(id.to_string(), ticket, parsed, stop),
+                    Ok(false) => {}
+                    Err(e) => self.log_failure(id, Err(e)),
+                }
+            }
+            Err(e) => {
+                let failed = self.in_store(move |s| s.jobs.finish(&job, Err(e.error)));
+                self.log_failure(id, failed.await);
+            }
+        }
+        true
+    }
+
+    /// Runs `work` (on the job store) on a blocking thread: its transactions wait for
+    /// the disk. It runs to its end even if the caller is dropped (a client gone).
+    async fn in_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&Arc<Self>) -> partrec_core::error::Result<T> + Send + 'static,
+    ) -> partrec_core::error::Result<T> {
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || work(&state))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Error::Internal(format!(
+                    "the job store failed: {}",
+                    panic_message(e)
+                )))
+            })
+    }
+
+    /// Runs the stored job `id` in the background: solves `parsed` under `stop` once
+    /// `ticket`'s turn comes, storing its start, its partial answers and its end.
+    fn run_job(self: &Arc<Self>, id: String, ticket: Ticket, parsed: Parsed, stop: Control) {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let progress = Arc::new(Progress::default());
+            let keeper = state.keep_partials(&id, &parsed, &progress);
+            let starting = state.clone();
+            let started = id.clone();
+            let answer = state
+                .solve(ticket, parsed, stop, progress, move || {
+                    // Not waited for: a job that ends first stays as it ended.
+                    tokio::task::spawn_blocking(move || {
+                        starting.log_failure(&started, starting.jobs.start(&started))
+                    });
+                })
+                .await;
+            if let Some(keeper) = keeper {
+                keeper.abort();
+            }
+            let job = id.clone();
+            let finished = state
+                .in_store(move |s| s.jobs.finish(&job, answer.map_err(|e| e.error)))
+                .await;
+            state.log_failure(&id, finished);
+        });
+    }
+
+    /// While job `id` runs, stores every [`PARTIAL_EVERY`] (when its solve reported
+    /// since) what it would answer if stopped then: its partial answer should the
+    /// server be killed. `None` when the request's options are refused (its solve then
+    /// fails at once).
+    fn keep_partials(
+        self: &Arc<Self>,
+        id: &str,
+        parsed: &Parsed,
+        progress: &Arc<Progress>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let limit = self.solve_options(&parsed.request).ok()?.limit;
+        let (state, id) = (self.clone(), id.to_string());
+        let (request, progress) = (parsed.request.clone(), progress.clone());
+        Some(tokio::spawn(async move {
+            let mut seen = 0;
+            let mut every = tokio::time::interval(PARTIAL_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                let reports = progress.reports.load(Ordering::Acquire);
+                if reports == seen {
+                    continue;
+                }
+                seen = reports;
+                let last = progress.latest.lock().ok().and_then(|l| l.clone());
+                if let Some(last) = last {
+                    let partial = with_sizes(stopped(Some(last), limit), &request);
+                    let job = id.clone();
+                    let stored = state.in_store(move |s| s.jobs.progress(&job, &partial));
+                    state.log_failure(&id, stored.await);
+                }
+            }
+        }))
+    }
+
+    /// Reports on standard error a job store failure about job `id` (the job keeps its
+    /// last stored state).
+    fn log_failure(&self, id: &str, written: partrec_core::error::Result<()>) {
+        if let Err(e) = written {
+            eprintln!("partrec: job {id}: {e}");
         }
     }
 
@@ -213,11 +396,13 @@ impl AppState {
 
     /// Runs `parsed` on a worker under `control` (see [`AppState::control`]): in this
     /// process when its backend can be interrupted, else in a child process.
+    /// Its reports go to `progress`.
     async fn solve(
         self: &Arc<Self>,
         ticket: Ticket,
         parsed: Parsed,
         control: Control,
+        progress: Arc<Progress>,
         on_start: impl FnOnce(),
     ) -> Result<Solution, ApiError> {
         let Parsed {
@@ -234,8 +419,7 @@ impl AppState {
         let confined = self.confinement(need);
         let exe = self.config.exe.clone();
         // What the solve has proven so far: the answer if it is late to notice its stop.
-        let latest: Arc<Mutex<Option<Solution>>> = Arc::default();
-        let seen = latest.clone();
+        let seen = progress.clone();
         let watched = control.clone();
         let turn = ticket
             .needing(need)
@@ -243,13 +427,13 @@ impl AppState {
                 let run = Run {
                     confined,
                     control: &control,
-                    latest: &seen,
+                    progress: &seen,
                     memory,
                 };
                 solve_here(&exe, &solved.instance, &options, run)
             })
             .await;
-        self.answer(turn, &request, &options, &latest, &watched)
+        self.answer(turn, &request, &options, &progress, &watched)
     }
 
     /// The request's solve options under the server's limits (clauses, memory).
@@ -271,7 +455,7 @@ impl AppState {
         turn: Turn<(Result<Solution, Error>, f64)>,
         request: &SolveRequest,
         options: &SolveOptions,
-        latest: &Mutex<Option<Solution>>,
+        progress: &Progress,
         control: &Control,
     ) -> Result<Solution, ApiError> {
         match turn {
@@ -285,7 +469,7 @@ impl AppState {
                 Err(solver_error(&e))
             }
             Turn::Late => {
-                let last = latest.lock().ok().and_then(|mut l| l.take());
+                let last = progress.latest.lock().ok().and_then(|mut l| l.take());
                 let mut answer = stopped(last, options.limit);
                 answer.stats.stopped_in = Some(control.live().phase().name().to_string());
                 Ok(with_sizes(answer, request))
@@ -306,8 +490,8 @@ struct Run<'a> {
     confined: Option<u64>,
     /// Its deadline and stop.
     control: &'a Control,
-    /// Its latest progress, the answer if it is late to notice its stop.
-    latest: &'a Mutex<Option<Solution>>,
+    /// What it has reported so far: the answer if it is late to notice its stop.
+    progress: &'a Progress,
     /// Its share of the memory budget, shrunk once propagation tells what the rest needs.
     memory: &'a Reservation,
 }
@@ -324,16 +508,17 @@ fn solve_here(
     let Run {
         confined,
         control,
-        latest,
+        progress,
         memory,
     } = run;
-    let mut progress = |s: &Solution| {
+    let mut report = |s: &Solution| {
         if let Some(rest) = s.stats.search_memory_estimate {
             memory.shrink_to(rest);
         }
-        if let Ok(mut last) = latest.lock() {
+        if let Ok(mut last) = progress.latest.lock() {
             *last = Some(s.clone());
         }
+        progress.reports.fetch_add(1, Ordering::Release);
     };
     let answer = match confined {
         Some(limit) => {
@@ -345,10 +530,10 @@ fn solve_here(
                 timeout,
                 control,
                 Some(limit),
-                &mut progress,
+                &mut report,
             )
         }
-        None => partrec_worker::solve(instance, options, control, Some(exe), &mut progress),
+        None => partrec_worker::solve(instance, options, control, Some(exe), &mut report),
     };
     (answer, t.elapsed().as_secs_f64())
 }
@@ -653,7 +838,10 @@ async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Sol
     // handler is dropped mid-solve: the solve then returns at once (a child process
     // is killed).
     let _stop_on_drop = StopOnDrop(control.clone());
-    Ok(JsonLine(s.solve(ticket, request, control, || {}).await?))
+    let progress = Arc::default();
+    Ok(JsonLine(
+        s.solve(ticket, request, control, progress, || {}).await?,
+    ))
 }
 
 async fn check(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
@@ -691,12 +879,29 @@ async fn reduce_coloring(State(s): State<Arc<AppState>>, raw: Body) -> Result<Re
     Ok(([(header::CONTENT_TYPE, "application/json")], text + "\n").into_response())
 }
 
-async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
-    let request = s.solve_request(body_of(&s, raw).await?).await?;
+async fn create_job(
+    State(s): State<Arc<AppState>>,
+    client: Option<Extension<Client>>,
+    raw: Body,
+) -> Result<Response, ApiError> {
+    let body = body_of(&s, raw).await?;
+    let request = s.solve_request(body.clone()).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
     let stop = s.control(&request);
-    if !s.jobs.insert(&id, stop.clone()) {
+    let (job, owner) = (id.clone(), owner(client));
+    // A stored job runs, even if its client is gone by then.
+    let stored = s
+        .in_store(move |s| {
+            let stored = s.jobs.insert(&job, owner.as_deref(), &body, stop.clone())?;
+            if stored {
+                s.run_job(job, ticket, request, stop);
+            }
+            Ok(stored)
+        })
+        .await
+        .map_err(|e| ApiError::from_library(&e))?;
+    if !stored {
         return Err(ApiError::unavailable(
             format!(
                 "the job store is full ({} jobs); fetch or delete finished jobs",
@@ -705,24 +910,6 @@ async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Respons
             RETRY_AFTER_SECS,
         ));
     }
-    let job = id.clone();
-    let state = s.clone();
-    tokio::spawn(async move {
-        let starting = state.clone();
-        let started = job.clone();
-        let answer = state
-            .solve(ticket, request, stop, move || {
-                starting.jobs.update(&started, JobState::Running)
-            })
-            .await;
-        let finished = match answer {
-            Ok(solution) => JobState::Done {
-                result: Box::new(solution),
-            },
-            Err(e) => JobState::Failed { error: e.error },
-        };
-        state.jobs.update(&job, finished);
-    });
     let href = format!("/v1/jobs/{id}");
     Ok((
         StatusCode::ACCEPTED,
@@ -730,6 +917,11 @@ async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Respons
         JsonLine(serde_json::json!({ "id": id, "state": "pending", "href": href })),
     )
         .into_response())
+}
+
+/// The name of the client a request was authenticated as, if any: a job's owner.
+fn owner(client: Option<Extension<Client>>) -> Option<String> {
+    client.map(|Extension(Client(name))| name)
 }
 
 fn no_such_job(id: &str) -> ApiError {
@@ -761,10 +953,13 @@ fn job_id(id: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
 
 async fn get_job(
     State(s): State<Arc<AppState>>,
+    client: Option<Extension<Client>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<JsonLine<JobAnswer>, ApiError> {
     let id = job_id(id)?;
-    match s.jobs.fetch(&id) {
+    let (job, owner) = (id.clone(), owner(client));
+    let found = s.in_store(move |s| s.jobs.fetch(&job, owner.as_deref()));
+    match found.await.map_err(|e| ApiError::from_library(&e))? {
         Lookup::Missing => Err(no_such_job(&id)),
         Lookup::Found(state) => Ok(JsonLine(JobAnswer { id, state })),
     }
@@ -772,15 +967,18 @@ async fn get_job(
 
 async fn delete_job(
     State(s): State<Arc<AppState>>,
+    client: Option<Extension<Client>>,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<JsonLine<serde_json::Value>, ApiError> {
     let id = job_id(id)?;
-    match s.jobs.cancel(&id) {
-        Lookup::Missing => Err(no_such_job(&id)),
-        Lookup::Found(JobState::Pending | JobState::Running) => Ok(JsonLine(
+    let (job, owner) = (id.clone(), owner(client));
+    let cancelled = s.in_store(move |s| s.jobs.cancel(&job, owner.as_deref()));
+    match cancelled.await.map_err(|e| ApiError::from_library(&e))? {
+        Cancelled::Missing => Err(no_such_job(&id)),
+        Cancelled::Stopped => Ok(JsonLine(
             serde_json::json!({ "id": id, "state": "cancelled" }),
         )),
-        Lookup::Found(_) => Ok(JsonLine(
+        Cancelled::Deleted => Ok(JsonLine(
             serde_json::json!({ "id": id, "state": "deleted" }),
         )),
     }
