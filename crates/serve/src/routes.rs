@@ -1,7 +1,8 @@
 //! The routes of the service and the shared state they work on.
 
 use crate::api::{
-    field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
+    field_of, reduction_too_large, ApiError, BodyFormat, CheckRequest, JsonLine, ReduceRequest,
+    SolveRequest,
 };
 use crate::config::ServeConfig;
 use crate::jobs::{JobState, Jobs, Lookup};
@@ -149,14 +150,21 @@ impl AppState {
         }
     }
 
-    /// Parses a solve body, on a blocking thread. (The encoding's size is checked by the
-    /// solve, after propagation: see `SolveOptions::max_clauses`.)
-    async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
+    /// Reads and parses a solve request: its body in the format its `Content-Type`
+    /// names, with its query's options, on a blocking thread. (The encoding's size is
+    /// checked by the solve, after propagation: see `SolveOptions::max_clauses`.)
+    async fn solve_request(self: &Arc<Self>, raw: Request) -> Result<Parsed, ApiError> {
+        let (head, raw) = raw.into_parts();
+        // The body is read first, also when the head is refused, so that the client is
+        // reading when the answer comes.
+        let body = body_of(self, raw).await?;
+        let format = BodyFormat::of(head.headers.get(header::CONTENT_TYPE))?;
+        let query = head.uri.query().map(str::to_string);
         let max_tokens = self.config.max_answer_tokens;
         let received = Instant::now();
         let deadline = tokio::time::Instant::from_std(received) + self.config.timeout;
         self.in_server(deadline, "parsing of the request", move || {
-            let request = SolveRequest::parse(&body)?;
+            let request = SolveRequest::parse_as(format, query.as_deref(), &body)?;
             answer_fits(&request, max_tokens)?;
             Ok(Parsed {
                 request: Arc::new(request),
@@ -525,8 +533,11 @@ async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
     read_body(raw, s.config.max_body_bytes, s.config.body_timeout).await
 }
 
-async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
-    let request = s.solve_request(body_of(&s, raw).await?).await?;
+async fn solve(
+    State(s): State<Arc<AppState>>,
+    raw: Request,
+) -> Result<JsonLine<Solution>, ApiError> {
+    let request = s.solve_request(raw).await?;
     let ticket = s.admit()?;
     let control = s.control(&request);
     // Stopped when this handler ends, also when the client disconnects and the
@@ -571,8 +582,8 @@ async fn reduce_coloring(State(s): State<Arc<AppState>>, raw: Body) -> Result<Re
     Ok(([(header::CONTENT_TYPE, "application/json")], text + "\n").into_response())
 }
 
-async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Response, ApiError> {
-    let request = s.solve_request(body_of(&s, raw).await?).await?;
+async fn create_job(State(s): State<Arc<AppState>>, raw: Request) -> Result<Response, ApiError> {
+    let request = s.solve_request(raw).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
     let stop = s.control(&request);
