@@ -487,6 +487,7 @@ async fn refuse_declared_oversize(
 /// The router with every route, the declared-length check, and the log-and-count layer.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(page))
         .route("/v1/solve", post(solve))
         .route("/v1/check", post(check))
         .route("/v1/reduce/coloring", post(reduce_coloring))
@@ -675,6 +676,25 @@ async fn delete_job(
             serde_json::json!({ "id": id, "state": "deleted" }),
         )),
     }
+}
+
+/// The page at `/`: a form that sends an instance file to `/v1/solve` and shows the
+/// answer, one static file with its script and style inline.
+const PAGE: &str = include_str!("page.html");
+
+/// What the page may load: its own inline script and style, and requests to this
+/// server; nothing from elsewhere.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+        ],
+        PAGE,
+    )
+        .into_response()
 }
 
 async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
