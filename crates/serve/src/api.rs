@@ -6,12 +6,18 @@
 //! `{"error": "...", "field": "..."}` with `field` naming the JSON path at fault
 //! (`samples[3].x[1]`, `options.timeout`, `instance.groups[0].classes`) or `body`
 //! when the body as a whole is not what was expected.
+//!
+//! A solve (or job) body may also be a NumPy `.npz` archive or a CSV or TSV table,
+//! told apart by its `Content-Type` ([`BodyFormat`]); its options are then query
+//! parameters ([`SolveRequest::parse_as`]), and errors about them name `query.NAME`.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use partrec_core::check::Candidate;
 use partrec_core::error::{Error, InputKind, Location, Result};
 use partrec_core::io::json::{parse_error, plain_words, text_problem, Described, Obj};
+use partrec_core::io::npz;
+use partrec_core::io::table::{import, ImportOptions};
 use partrec_core::model::instance::Instance;
 use partrec_reduction::coloring::ColoringReduction;
 use partrec_reduction::graph::{parse_col, Graph};
@@ -21,6 +27,7 @@ use partrec_solve::{SolveOptions, Strategy};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// An error answer: its status, message, and the field at fault.
@@ -78,13 +85,18 @@ impl ApiError {
     /// 400 naming `options.NAME` for an option the library refused
     /// ([`Error::Param`]); any other error as [`ApiError::from_library`].
     pub fn from_option(e: &Error) -> Self {
+        ApiError::from_option_in(e, OptionsIn::Body)
+    }
+
+    /// [`ApiError::from_option`] for options written `place`.
+    fn from_option_in(e: &Error, place: OptionsIn) -> Self {
         match e {
             Error::Param { name, message } => {
-                let field = format!("options.{name}");
+                let field = place.field(name);
                 ApiError::new(
                     StatusCode::BAD_REQUEST,
                     Some(&field),
-                    format!("body: {field} {message}"),
+                    format!("{}{field} {message}", place.lead()),
                 )
             }
             other => ApiError::from_library(other),
@@ -191,6 +203,65 @@ pub struct SolveRequestOptions {
 /// What a solve request's `options` look like, for error messages.
 const OPTIONS: &str = r#"{"unique": bool, "count": n, "timeout": secs, "backend": "cadical" | "varisat", "strategy": "auto" | "cdcl" | "table" | "portfolio", "seed": n, "certify": bool, "identify": bool, "max_consistent": bool}"#;
 
+/// The solve options as query parameters, for error messages.
+const QUERY_OPTIONS: &str = "unique=true, count=N, timeout=SECS, backend=cadical|varisat, strategy=auto|cdcl|table|portfolio, seed=N, certify=true, identify=true, max_consistent=true";
+
+/// The query parameters that are solve options (the keys of [`SolveRequestOptions`]).
+const OPTION_PARAMS: [&str; 9] = [
+    "unique",
+    "count",
+    "timeout",
+    "backend",
+    "strategy",
+    "seed",
+    "certify",
+    "identify",
+    "max_consistent",
+];
+
+/// The query parameters that say how a table becomes an instance.
+const TABLE_PARAMS: [&str; 5] = ["group", "value", "weight", "classes", "delimiter"];
+
+/// Where a request's solve options are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OptionsIn {
+    /// In a JSON body's `options` object.
+    Body,
+    /// In the query string (a body that is not JSON).
+    Query,
+}
+
+impl OptionsIn {
+    /// The error `field` of the options as a whole.
+    fn name(self) -> &'static str {
+        match self {
+            OptionsIn::Body => "options",
+            OptionsIn::Query => "query",
+        }
+    }
+
+    /// The error `field` of option `name`.
+    fn field(self, name: &str) -> String {
+        format!("{}.{name}", self.name())
+    }
+
+    /// What an error message about the options starts with.
+    fn lead(self) -> &'static str {
+        match self {
+            OptionsIn::Body => "body: ",
+            OptionsIn::Query => "",
+        }
+    }
+
+    /// What the options look like, for error messages.
+    fn expected(self) -> &'static str {
+        match self {
+            OptionsIn::Body => OPTIONS,
+            OptionsIn::Query => QUERY_OPTIONS,
+        }
+    }
+}
+
 impl Described for SolveRequestOptions {
     const EXPECTED: &'static str = OPTIONS;
 }
@@ -245,47 +316,96 @@ fn failing_option(raw: &str) -> Option<String> {
 }
 
 impl SolveRequest {
-    /// Parses a solve (or job) body.
+    /// Parses a solve (or job) JSON body.
     pub fn parse(body: &[u8]) -> Result<SolveRequest, ApiError> {
         let (instance, options) = Instance::from_json_with_options(body, "body")
             .map_err(|e| ApiError::from_library(&e))?;
-        let options: SolveRequestOptions = match options {
+        let options = match options {
             None => SolveRequestOptions::default(),
-            Some(raw) => {
-                known_backend(raw.get())?;
-                serde_json::from_str::<Obj<SolveRequestOptions>>(raw.get())
-                    .map(|o| o.0)
-                    .map_err(|e| {
-                        let message = plain_words(&e.to_string());
-                        let mut field = match parse_error("options", "options", &e) {
-                            Error::Input { at, .. } => field_of("options", at.as_ref()),
-                            _ => "options".to_string(),
-                        };
-                        // A value of the wrong type: serde names the type, not the key.
-                        if field == "options" {
-                            if let Some(key) = failing_option(raw.get()) {
-                                field = format!("options.{key}");
-                            }
-                        }
-                        ApiError::new(
-                            StatusCode::BAD_REQUEST,
-                            Some(&field),
-                            format!("body: {field}: {message} (expected {OPTIONS})"),
-                        )
-                    })?
+            Some(raw) => read_options(raw.get(), OptionsIn::Body)?,
+        };
+        Ok(SolveRequest { instance, options })
+    }
+
+    /// Parses a solve (or job) body written in `format`, with the parameters of the
+    /// URL's `query` (for a body that is not JSON: its solve options and, for a table,
+    /// its columns). The query is checked before the body is parsed.
+    pub fn parse_as(
+        format: BodyFormat,
+        query: Option<&str>,
+        body: &[u8],
+    ) -> Result<SolveRequest, ApiError> {
+        let params = QueryParams::parse(query)?;
+        let table = match format {
+            BodyFormat::Json => {
+                if let Some((name, _)) = params.pairs.first() {
+                    return Err(query_error(
+                        name,
+                        "is not for a JSON body, which takes its options in its `options` object (query parameters are for .npz, CSV and TSV bodies)",
+                    ));
+                }
+                return SolveRequest::parse(body);
+            }
+            BodyFormat::Table { tsv } => Some(params.import_options(tsv)?),
+            BodyFormat::Npz => {
+                params.refuse(
+                    &TABLE_PARAMS,
+                    "is only for CSV and TSV bodies (Content-Type text/csv or text/tab-separated-values)",
+                )?;
+                None
             }
         };
-        options
-            .solve_options(Backend::default())
-            .map_err(|e| ApiError::from_option(&e))?;
+        let options = params.solve_options()?;
+        let instance = match table {
+            Some(table) => import(body, "body", &table).map_err(|e| table_error(&e))?,
+            None => npz::from_reader(std::io::Cursor::new(body), "body")
+                .map_err(|e| ApiError::from_library(&e))?,
+        };
         Ok(SolveRequest { instance, options })
     }
 }
 
-/// Refuses (400, naming `options.backend`, like every other bad option) a backend name
-/// this server does not have; any other problem with the options is left to their typed
-/// reader.
-fn known_backend(options: &str) -> Result<(), ApiError> {
+/// Reads solve options from the JSON object `raw`, written `place`, and checks them
+/// by the library's rules; errors name the option (`options.NAME`, `query.NAME`).
+fn read_options(raw: &str, place: OptionsIn) -> Result<SolveRequestOptions, ApiError> {
+    known_backend(raw, place)?;
+    let options = serde_json::from_str::<Obj<SolveRequestOptions>>(raw)
+        .map(|o| o.0)
+        .map_err(|e| {
+            let mut message = plain_words(&e.to_string());
+            if place == OptionsIn::Query {
+                // The position is in the JSON the query was read into, not in the query.
+                message = without_position(&message).to_string();
+            }
+            let key = match parse_error("options", "options", &e) {
+                Error::Input {
+                    at: Some(Location::Path(key)),
+                    ..
+                } => Some(key),
+                // A value of the wrong type: serde names the type, not the key.
+                _ => failing_option(raw),
+            };
+            let field = key.map_or_else(|| place.name().to_string(), |key| place.field(&key));
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                Some(&field),
+                format!(
+                    "{}{field}: {message} (expected {})",
+                    place.lead(),
+                    place.expected()
+                ),
+            )
+        })?;
+    options
+        .solve_options(Backend::default())
+        .map_err(|e| ApiError::from_option_in(&e, place))?;
+    Ok(options)
+}
+
+/// Refuses (400, naming `options.backend` or `query.backend`, like every other bad
+/// option) a backend name this server does not have; any other problem with the
+/// options is left to their typed reader.
+fn known_backend(options: &str, place: OptionsIn) -> Result<(), ApiError> {
     #[derive(Deserialize)]
     struct Named<'a> {
         #[serde(borrow)]
@@ -295,14 +415,305 @@ fn known_backend(options: &str) -> Result<(), ApiError> {
         Ok(Named {
             backend: Some(name),
         }) => name.parse::<Backend>().map(drop).map_err(|e| {
+            let field = place.field("backend");
             ApiError::new(
                 StatusCode::BAD_REQUEST,
-                Some("options.backend"),
-                format!("body: options.backend: {e}"),
+                Some(&field),
+                format!("{}{field}: {e}", place.lead()),
             )
         }),
         _ => Ok(()),
     }
+}
+
+/// `message` without the position serde adds at its end (` at line 1 column 9`).
+fn without_position(message: &str) -> &str {
+    match message.rsplit_once(" at line ") {
+        Some((text, at))
+            if at
+                .split(" column ")
+                .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            text
+        }
+        _ => message,
+    }
+}
+
+/// The 415 for a `Content-Type` that names no solve body format.
+fn unsupported_media(why: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Some("content-type"),
+        format!("content-type: {why}; a solve body is application/json, application/x-npz, text/csv or text/tab-separated-values"),
+    )
+}
+
+/// The format of a solve (or job) body, from its `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyFormat {
+    /// An instance file in JSON: `application/json`, or no content type. (Also
+    /// `application/x-www-form-urlencoded`, which `curl -d` sends.)
+    Json,
+    /// A NumPy `.npz` archive: `application/x-npz`.
+    Npz,
+    /// A table with a header row: `text/csv`, or `text/tab-separated-values` (`tsv`).
+    Table {
+        /// Separated by tabs.
+        tsv: bool,
+    },
+}
+
+impl BodyFormat {
+    /// The format a `Content-Type` header names (its parameters allowed; a table's
+    /// `charset`, if given, must be `utf-8`); 415 naming `content-type` for any other.
+    pub fn of(content_type: Option<&HeaderValue>) -> Result<BodyFormat, ApiError> {
+        let Some(value) = content_type else {
+            return Ok(BodyFormat::Json);
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| unsupported_media("is not ASCII text".into()))?;
+        BodyFormat::named(text)
+    }
+
+    /// The format a `Content-Type`'s text names; see [`BodyFormat::of`].
+    pub fn named(text: &str) -> Result<BodyFormat, ApiError> {
+        let mut parts = text.split(';');
+        let media = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let format = match media.as_str() {
+            "application/json" | "application/x-www-form-urlencoded" => BodyFormat::Json,
+            "application/x-npz" => BodyFormat::Npz,
+            "text/csv" => BodyFormat::Table { tsv: false },
+            "text/tab-separated-values" => BodyFormat::Table { tsv: true },
+            _ => {
+                return Err(unsupported_media(format!(
+                    "{:?} is not accepted",
+                    shown(&media)
+                )))
+            }
+        };
+        if let BodyFormat::Table { .. } = format {
+            for param in parts {
+                let (name, value) = param.split_once('=').unwrap_or((param, ""));
+                let value = value.trim().trim_matches('"');
+                if name.trim().eq_ignore_ascii_case("charset")
+                    && !value.eq_ignore_ascii_case("utf-8")
+                {
+                    return Err(unsupported_media(format!(
+                        "charset {:?}: a table is read as UTF-8 (charset=utf-8)",
+                        shown(value)
+                    )));
+                }
+            }
+        }
+        Ok(format)
+    }
+
+    /// The media type that names this format (read back by [`BodyFormat::named`]).
+    pub fn media_type(self) -> &'static str {
+        match self {
+            BodyFormat::Json => "application/json",
+            BodyFormat::Npz => "application/x-npz",
+            BodyFormat::Table { tsv: false } => "text/csv",
+            BodyFormat::Table { tsv: true } => "text/tab-separated-values",
+        }
+    }
+}
+
+/// At most this many characters of a client's text in an error message.
+const SHOWN_CHARS: usize = 60;
+
+/// `text` cut to [`SHOWN_CHARS`] characters for an error message.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// A 400 about query parameter `name`: `query.NAME` `problem`.
+fn query_error(name: &str, problem: impl std::fmt::Display) -> ApiError {
+    let field = format!("query.{}", shown(name));
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        Some(&field),
+        format!("{field} {problem}"),
+    )
+}
+
+/// Unknown query parameters named in an error message at most.
+const SHOWN_UNKNOWN: usize = 10;
+
+/// The most group columns a table body may name: each is looked up in the whole header.
+const MAX_TABLE_GROUPS: usize = 64;
+
+/// A URL's query parameters, decoded (`%XX` escapes, `+` as a space), in order: only
+/// known names, each at most once but `group`.
+struct QueryParams {
+    pairs: Vec<(String, String)>,
+}
+
+impl QueryParams {
+    /// Decodes `query`; 400 naming the unknown names, or a name given twice.
+    fn parse(query: Option<&str>) -> Result<QueryParams, ApiError> {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                .into_owned()
+                .collect();
+        let known = |name: &str| OPTION_PARAMS.contains(&name) || TABLE_PARAMS.contains(&name);
+        // Known names seen so far (at most all of them), and unknown ones, each once.
+        let mut given: Vec<&str> = Vec::new();
+        let mut unknown: Vec<&str> = Vec::new();
+        let mut unknown_set: HashSet<&str> = HashSet::new();
+        for (name, _) in &pairs {
+            if !known(name) {
+                if unknown_set.insert(name) {
+                    unknown.push(name);
+                }
+            } else if !given.contains(&name.as_str()) {
+                given.push(name);
+            } else if name != "group" {
+                return Err(query_error(name, "is given more than once"));
+            }
+        }
+        if let Some(first) = unknown.first() {
+            let mut names: Vec<String> = unknown
+                .iter()
+                .take(SHOWN_UNKNOWN)
+                .map(|n| format!("{:?}", shown(n)))
+                .collect();
+            if unknown.len() > SHOWN_UNKNOWN {
+                names.push(format!("and {} more", unknown.len() - SHOWN_UNKNOWN));
+            }
+            let all: Vec<&str> = TABLE_PARAMS.iter().chain(&OPTION_PARAMS).copied().collect();
+            return Err(query_error(
+                first,
+                format!(
+                    "is not a parameter of this route: unknown {} (known: {})",
+                    names.join(", "),
+                    all.join(", ")
+                ),
+            ));
+        }
+        let groups = pairs.iter().filter(|(name, _)| name == "group").count();
+        if groups > MAX_TABLE_GROUPS {
+            return Err(query_error(
+                "group",
+                format!("is given {groups} times; this server reads at most {MAX_TABLE_GROUPS} group columns"),
+            ));
+        }
+        Ok(QueryParams { pairs })
+    }
+
+    /// The values of parameter `name`, in order.
+    fn all(&self, name: &'static str) -> impl Iterator<Item = &str> {
+        self.pairs
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of parameter `name`, if given.
+    fn one(&self, name: &'static str) -> Option<&str> {
+        self.all(name).next()
+    }
+
+    /// 400 for the first parameter named in `names`, which `problem` says are not wanted.
+    fn refuse(&self, names: &[&str], problem: &str) -> Result<(), ApiError> {
+        match self.pairs.iter().find(|(n, _)| names.contains(&n.as_str())) {
+            Some((name, _)) => Err(query_error(name, problem)),
+            None => Ok(()),
+        }
+    }
+
+    /// The solve options: each given value read as JSON would read it (`true`, `3`,
+    /// `2.5`; any other text as a string), then checked as a JSON body's `options`.
+    fn solve_options(&self) -> Result<SolveRequestOptions, ApiError> {
+        let object: serde_json::Map<String, serde_json::Value> = self
+            .pairs
+            .iter()
+            .filter(|(name, _)| OPTION_PARAMS.contains(&name.as_str()))
+            .map(|(name, text)| {
+                let value = match serde_json::from_str(text) {
+                    Ok(v @ (serde_json::Value::Bool(_) | serde_json::Value::Number(_))) => v,
+                    _ => serde_json::Value::String(text.clone()),
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        read_options(
+            &serde_json::Value::Object(object).to_string(),
+            OptionsIn::Query,
+        )
+    }
+
+    /// How a table (a TSV table if `tsv`) becomes an instance, from `group`, `value`,
+    /// `weight`, `classes` and `delimiter`.
+    fn import_options(&self, tsv: bool) -> Result<ImportOptions, ApiError> {
+        let value = self.one("value").ok_or_else(|| {
+            query_error(
+                "value",
+                "is missing: name the column of the values (value=COL)",
+            )
+        })?;
+        let classes = match self.one("classes") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|k| k.trim().parse::<u32>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    query_error(
+                        "classes",
+                        format!("{:?} is not K or K,K,.. (whole numbers >= 1, one for every group or one per group)", shown(list)),
+                    )
+                })?,
+        };
+        let delimiter = match (self.one("delimiter"), tsv) {
+            (None, true) | (Some("tab"), _) => Some(b'\t'),
+            (None, false) | (Some("comma"), false) => Some(b','),
+            (Some("semicolon"), false) => Some(b';'),
+            (Some(other), true) => {
+                return Err(query_error(
+                    "delimiter",
+                    format!("{:?} does not fit a text/tab-separated-values body, which is separated by tabs", shown(other)),
+                ))
+            }
+            (Some(other), false) => {
+                return Err(query_error(
+                    "delimiter",
+                    format!("{:?} is not comma, semicolon or tab", shown(other)),
+                ))
+            }
+        };
+        Ok(ImportOptions {
+            groups: self.all("group").map(str::to_string).collect(),
+            value: value.to_string(),
+            weight: self.one("weight").map(str::to_string),
+            classes,
+            delimiter,
+        })
+    }
+}
+
+/// The answer for a table the importer refused: a parameter (`query.NAME`), or the
+/// table itself (`body`), where a column the query names but the header lacks names
+/// its parameter (`query.group`) in the field and the message.
+fn table_error(e: &Error) -> ApiError {
+    if let Error::Param { .. } = e {
+        return ApiError::from_option_in(e, OptionsIn::Query);
+    }
+    let mut answer = ApiError::from_library(e);
+    // The importer names its command-line flags: `(--group)`, `(--value needs one)`.
+    for name in ["group", "value", "weight"] {
+        let flag = format!("(--{name}");
+        if answer.error.contains(&flag) {
+            answer.error = answer.error.replace(&flag, &format!("(query.{name}"));
+            answer.field = Some(format!("query.{name}"));
+        }
+    }
+    answer
 }
 
 /// A check request: `{"instance": ..., "solution": ...}`.
@@ -546,6 +957,70 @@ mod tests {
             assert_eq!(e.status, StatusCode::BAD_REQUEST);
             assert_eq!(e.field.as_deref(), Some(field), "{extra}: {}", e.error);
         }
+    }
+
+    #[test]
+    fn content_types_name_a_format_or_are_refused() {
+        let of = |value: &str| BodyFormat::of(Some(&HeaderValue::from_str(value).unwrap()));
+        assert_eq!(BodyFormat::of(None), Ok(BodyFormat::Json));
+        for (value, format) in [
+            ("application/json", BodyFormat::Json),
+            ("application/json; charset=utf-8", BodyFormat::Json),
+            ("application/x-www-form-urlencoded", BodyFormat::Json),
+            ("application/x-npz", BodyFormat::Npz),
+            ("text/csv", BodyFormat::Table { tsv: false }),
+            (
+                "TEXT/CSV ; Charset=\"utf-8\"; header=present",
+                BodyFormat::Table { tsv: false },
+            ),
+            ("text/tab-separated-values", BodyFormat::Table { tsv: true }),
+        ] {
+            assert_eq!(of(value), Ok(format), "{value}");
+        }
+        for value in [
+            "text/plain",
+            "application/octet-stream",
+            "application/npz",
+            "",
+            "text/csv; charset=latin1",
+            "text/tab-separated-values;charset=utf-16",
+        ] {
+            let e = of(value).unwrap_err();
+            assert_eq!(e.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{value}");
+            assert_eq!(e.field.as_deref(), Some("content-type"), "{value}");
+        }
+    }
+
+    #[test]
+    fn every_option_parameter_is_an_option_and_is_described() {
+        for name in OPTION_PARAMS {
+            // A wrong type, not an unknown field: the name is a key of the options.
+            let e = serde_json::from_str::<SolveRequestOptions>(&format!(r#"{{"{name}": []}}"#))
+                .unwrap_err();
+            assert!(!e.to_string().contains("unknown field"), "{name}: {e}");
+            assert!(QUERY_OPTIONS.contains(&format!("{name}=")), "{name}");
+            assert!(OPTIONS.contains(&format!(r#""{name}""#)), "{name}");
+        }
+        let e = serde_json::from_str::<SolveRequestOptions>(r#"{"group": 1}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn query_errors_drop_the_position_of_the_json_they_were_read_into() {
+        assert_eq!(without_position("bad at line 1 column 15"), "bad");
+        assert_eq!(without_position("bad at line one"), "bad at line one");
+        assert_eq!(
+            without_position("bad at line 2 column "),
+            "bad at line 2 column "
+        );
+        assert_eq!(without_position("plain"), "plain");
+        let e = SolveRequest::parse_as(BodyFormat::Npz, Some("seed=x"), b"").unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("query.seed"));
+        assert!(!e.error.contains("line 1"), "{}", e.error);
+        // The query is checked before the body is read.
+        let e = SolveRequest::parse_as(BodyFormat::Table { tsv: false }, Some("value=v"), b"")
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("query.group"), "{}", e.error);
     }
 
     #[test]

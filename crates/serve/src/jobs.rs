@@ -23,6 +23,7 @@
 //! ([`crate::client::Client`], or none): to any other it does not exist. One server at a
 //! time uses a database: it holds it locked (SQLite's exclusive locking mode) while it runs.
 
+use axum::body::Bytes;
 use partrec_core::error::{Error, Result};
 use partrec_sat::Control;
 use partrec_solve::solution::Solution;
@@ -44,7 +45,8 @@ pub const SCHEMA_VERSION: i32 = 1;
 /// Marks a database as partrec's job store (`PRAGMA application_id`, "prjb").
 const APPLICATION_ID: i32 = 0x7072_6a62;
 
-/// The jobs table. `body` is the request as received, kept while the job is unfinished;
+/// The jobs table. `body` is the request as received (with its `content_type` and
+/// `query`), kept while the job is unfinished;
 /// `answer` the JSON of its result (done), of its last partial answer (running,
 /// interrupted); `answer_bytes` what a finished answer counts against the budget;
 /// `lost_runs` how many of its runs were cut off by the server being killed; the
@@ -56,6 +58,8 @@ CREATE TABLE jobs (
     state TEXT NOT NULL
         CHECK (state IN ('pending', 'running', 'done', 'failed', 'interrupted')),
     body BLOB,
+    content_type TEXT,
+    query TEXT,
     lost_runs INTEGER NOT NULL DEFAULT 0,
     answer TEXT,
     answer_bytes INTEGER NOT NULL DEFAULT 0,
@@ -65,6 +69,17 @@ CREATE TABLE jobs (
 ) STRICT;
 CREATE INDEX jobs_by_state ON jobs (state, created_ms);
 ";
+
+/// A solve request as it was sent: what it takes to read it again after a restart.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Submission {
+    /// Its media type (`Content-Type` without parameters), if it named one.
+    pub content_type: Option<String>,
+    /// Its query string, if any.
+    pub query: Option<String>,
+    /// Its body.
+    pub body: Bytes,
+}
 
 /// Where a job is in its life.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -237,12 +252,12 @@ impl Jobs {
     }
 
     /// Stores a new pending job `id` of `owner` (the client's name, if any) with its
-    /// request `body` and its solve's `stop` flag; `false` when the store is full.
+    /// request and its solve's `stop` flag; `false` when the store is full.
     pub fn insert(
         &self,
         id: &str,
         owner: Option<&str>,
-        body: &[u8],
+        request: &Submission,
         stop: Control,
     ) -> Result<bool> {
         let mut db = self.db();
@@ -253,8 +268,16 @@ impl Jobs {
             return Ok(false);
         }
         tx.execute(
-            "INSERT INTO jobs (id, owner, state, body, created_ms) VALUES (?1, ?2, 'pending', ?3, ?4)",
-            params![id, owner, body, now_ms()],
+            "INSERT INTO jobs (id, owner, state, body, content_type, query, created_ms)
+             VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                owner,
+                &request.body[..],
+                request.content_type,
+                request.query,
+                now_ms()
+            ],
         )
         .map_err(failed)?;
         self.commit(tx)?;
@@ -277,14 +300,20 @@ impl Jobs {
         Ok(ids)
     }
 
-    /// The stored request body of job `id` if it is pending (`None`: cancelled since).
-    pub fn body(&self, id: &str) -> Result<Option<Vec<u8>>> {
+    /// The stored request of job `id` if it is pending (`None`: cancelled since).
+    pub fn request(&self, id: &str) -> Result<Option<Submission>> {
         self.db()
             .conn
             .query_row(
-                "SELECT body FROM jobs WHERE id = ?1 AND state = 'pending'",
+                "SELECT body, content_type, query FROM jobs WHERE id = ?1 AND state = 'pending'",
                 [id],
-                |row| row.get(0),
+                |row| {
+                    Ok(Submission {
+                        body: Bytes::from(row.get::<_, Vec<u8>>(0)?),
+                        content_type: row.get(1)?,
+                        query: row.get(2)?,
+                    })
+                },
             )
             .optional()
             .map_err(failed)
@@ -607,6 +636,15 @@ mod tests {
     use partrec_solve::solution::Status;
     use std::path::PathBuf;
 
+    /// A JSON request with `body`.
+    fn sent(body: &[u8]) -> Submission {
+        Submission {
+            content_type: None,
+            query: None,
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
     /// A fresh folder for one test's database, removed when dropped.
     struct Folder(PathBuf);
 
@@ -656,7 +694,9 @@ mod tests {
     #[test]
     fn a_job_lives_pending_running_done_then_is_fetched_once() {
         let jobs = memory(MINUTE, 10, 1 << 20);
-        assert!(jobs.insert("a", None, b"{}", Control::new()).unwrap());
+        assert!(jobs
+            .insert("a", None, &sent(b"{}"), Control::new())
+            .unwrap());
         assert_eq!(
             jobs.fetch("a", None).unwrap(),
             Lookup::Found(JobState::Pending)
@@ -680,9 +720,15 @@ mod tests {
         let jobs = folder.open(MINUTE, 10, 1 << 20);
         for (id, body) in [("a", "first"), ("b", "second"), ("c", "third")] {
             assert!(jobs
-                .insert(id, None, body.as_bytes(), Control::new())
+                .insert(id, None, &sent(body.as_bytes()), Control::new())
                 .unwrap());
         }
+        let table = Submission {
+            content_type: Some("text/csv".into()),
+            query: Some("group=a&value=y".into()),
+            body: Bytes::from_static(b"a,y\n1,0\n"),
+        };
+        assert!(jobs.insert("t", None, &table, Control::new()).unwrap());
         jobs.start("a").unwrap();
         jobs.finish("a", Ok(sat(7))).unwrap();
         jobs.start("c").unwrap();
@@ -690,30 +736,33 @@ mod tests {
         drop(jobs);
         let jobs = folder.open(MINUTE, 10, 1 << 20);
         assert!(jobs.location().ends_with(FILE));
-        assert_eq!(jobs.len(), 3);
-        assert_eq!(jobs.pending().unwrap(), ["b"]);
-        assert_eq!(jobs.body("b").unwrap().as_deref(), Some(&b"second"[..]));
-        assert_eq!(jobs.body("a").unwrap(), None);
+        assert_eq!(jobs.len(), 4);
+        assert_eq!(jobs.pending().unwrap(), ["b", "t"]);
+        assert_eq!(jobs.request("b").unwrap(), Some(sent(b"second")));
+        assert_eq!(jobs.request("t").unwrap(), Some(table));
+        assert_eq!(jobs.request("a").unwrap(), None);
         assert_eq!(jobs.fetch("a", None).unwrap(), done(sat(7)));
         assert_eq!(
             jobs.fetch("c", None).unwrap(),
             Lookup::Found(JobState::Failed { error: "no".into() })
         );
         drop(jobs);
-        // Only the unfinished job's body is kept.
+        // Only the unfinished jobs' bodies are kept.
         let bodies: i64 = folder
             .raw()
             .query_row("SELECT count(body) FROM jobs", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(bodies, 1);
+        assert_eq!(bodies, 2);
     }
 
     #[test]
     fn a_running_job_is_queued_again_once_then_interrupted_with_its_partial_answer() {
         let folder = Folder::new("interrupted");
         let jobs = folder.open(MINUTE, 10, 1 << 20);
-        jobs.insert("a", None, b"body", Control::new()).unwrap();
-        jobs.insert("b", None, b"body", Control::new()).unwrap();
+        jobs.insert("a", None, &sent(b"body"), Control::new())
+            .unwrap();
+        jobs.insert("b", None, &sent(b"body"), Control::new())
+            .unwrap();
         jobs.start("a").unwrap();
         jobs.start("b").unwrap();
         let mut partial = Solution::new(Status::Unknown);
@@ -736,7 +785,7 @@ mod tests {
         drop(jobs);
         let jobs = folder.open(MINUTE, 10, 1 << 20);
         assert!(jobs.pending().unwrap().is_empty());
-        assert_eq!(jobs.body("a").unwrap(), None);
+        assert_eq!(jobs.request("a").unwrap(), None);
         assert_eq!(
             jobs.fetch("a", None).unwrap(),
             Lookup::Found(JobState::Interrupted {
@@ -759,8 +808,8 @@ mod tests {
         let folder = Folder::new("shutdown");
         let jobs = folder.open(MINUTE, 10, 1 << 20);
         let (a, b) = (Control::new(), Control::new());
-        jobs.insert("a", None, b"first", a.clone()).unwrap();
-        jobs.insert("b", None, b"second", b.clone()).unwrap();
+        jobs.insert("a", None, &sent(b"first"), a.clone()).unwrap();
+        jobs.insert("b", None, &sent(b"second"), b.clone()).unwrap();
         jobs.start("a").unwrap();
         assert_eq!(jobs.shutdown().unwrap(), 2);
         assert!(a.stop_requested() && b.stop_requested());
@@ -781,7 +830,7 @@ mod tests {
     fn cancel_stops_the_solve_and_removes_the_job() {
         let jobs = memory(MINUTE, 10, 1 << 20);
         let stop = Control::new();
-        jobs.insert("a", None, b"{}", stop.clone()).unwrap();
+        jobs.insert("a", None, &sent(b"{}"), stop.clone()).unwrap();
         jobs.start("a").unwrap();
         assert_eq!(jobs.cancel("a", None).unwrap(), Cancelled::Stopped);
         assert!(stop.stop_requested());
@@ -790,7 +839,8 @@ mod tests {
         jobs.finish("a", Ok(sat(2))).unwrap();
         assert!(jobs.is_empty());
         assert_eq!(jobs.fetch("a", None).unwrap(), Lookup::Missing);
-        jobs.insert("b", None, b"{}", Control::new()).unwrap();
+        jobs.insert("b", None, &sent(b"{}"), Control::new())
+            .unwrap();
         jobs.finish("b", Err("x".into())).unwrap();
         assert_eq!(jobs.cancel("b", None).unwrap(), Cancelled::Deleted);
         assert!(!jobs.adopt("b", Control::new()).unwrap());
@@ -799,9 +849,10 @@ mod tests {
     #[test]
     fn a_job_is_visible_only_to_its_owner() {
         let jobs = memory(MINUTE, 10, 1 << 20);
-        jobs.insert("a", Some("alice"), b"{}", Control::new())
+        jobs.insert("a", Some("alice"), &sent(b"{}"), Control::new())
             .unwrap();
-        jobs.insert("n", None, b"{}", Control::new()).unwrap();
+        jobs.insert("n", None, &sent(b"{}"), Control::new())
+            .unwrap();
         for other in [None, Some("bob"), Some("Alice")] {
             assert_eq!(jobs.fetch("a", other).unwrap(), Lookup::Missing);
             assert_eq!(jobs.cancel("a", other).unwrap(), Cancelled::Missing);
@@ -823,8 +874,10 @@ mod tests {
         let folder = Folder::new("ttl");
         let ttl = Duration::from_millis(1500);
         let jobs = folder.open(ttl, 10, 1 << 20);
-        jobs.insert("a", None, b"{}", Control::new()).unwrap();
-        jobs.insert("b", None, b"{}", Control::new()).unwrap();
+        jobs.insert("a", None, &sent(b"{}"), Control::new())
+            .unwrap();
+        jobs.insert("b", None, &sent(b"{}"), Control::new())
+            .unwrap();
         jobs.finish("a", Ok(sat(2))).unwrap();
         std::thread::sleep(Duration::from_millis(1000));
         jobs.finish("b", Ok(sat(3))).unwrap();
@@ -846,13 +899,23 @@ mod tests {
     #[test]
     fn the_cap_holds_and_expired_results_make_room() {
         let jobs = memory(Duration::from_millis(50), 2, 1 << 20);
-        assert!(jobs.insert("a", None, b"{}", Control::new()).unwrap());
-        assert!(jobs.insert("b", None, b"{}", Control::new()).unwrap());
-        assert!(!jobs.insert("c", None, b"{}", Control::new()).unwrap());
+        assert!(jobs
+            .insert("a", None, &sent(b"{}"), Control::new())
+            .unwrap());
+        assert!(jobs
+            .insert("b", None, &sent(b"{}"), Control::new())
+            .unwrap());
+        assert!(!jobs
+            .insert("c", None, &sent(b"{}"), Control::new())
+            .unwrap());
         jobs.finish("a", Err("x".into())).unwrap();
-        assert!(!jobs.insert("c", None, b"{}", Control::new()).unwrap());
+        assert!(!jobs
+            .insert("c", None, &sent(b"{}"), Control::new())
+            .unwrap());
         std::thread::sleep(Duration::from_millis(80));
-        assert!(jobs.insert("c", None, b"{}", Control::new()).unwrap());
+        assert!(jobs
+            .insert("c", None, &sent(b"{}"), Control::new())
+            .unwrap());
         assert_eq!(jobs.fetch("a", None).unwrap(), Lookup::Missing);
         assert_eq!(jobs.len(), 2);
     }
@@ -869,7 +932,7 @@ mod tests {
         let jobs = memory(MINUTE, 10, 2 * one + 10);
         assert!(one + two > 2 * one + 10);
         for id in ["a", "b", "c"] {
-            assert!(jobs.insert(id, None, b"{}", Control::new()).unwrap());
+            assert!(jobs.insert(id, None, &sent(b"{}"), Control::new()).unwrap());
         }
         jobs.finish("a", Ok(sat(1000))).unwrap();
         jobs.finish("b", Ok(sat(1000))).unwrap();
@@ -903,7 +966,8 @@ mod tests {
         });
         assert!(weight(&s) >= bare + 3_000_000);
         let jobs = memory(MINUTE, 10, 3_000_000);
-        jobs.insert("a", None, b"{}", Control::new()).unwrap();
+        jobs.insert("a", None, &sent(b"{}"), Control::new())
+            .unwrap();
         jobs.finish("a", Ok(s)).unwrap();
         assert!(matches!(
             jobs.fetch("a", None).unwrap(),
@@ -916,7 +980,7 @@ mod tests {
         let folder = Folder::new("unreadable");
         let jobs = folder.open(MINUTE, 10, 1 << 20);
         for id in ["a", "b", "c"] {
-            jobs.insert(id, None, b"{}", Control::new()).unwrap();
+            jobs.insert(id, None, &sent(b"{}"), Control::new()).unwrap();
         }
         jobs.finish("a", Ok(sat(9))).unwrap();
         jobs.finish("c", Ok(sat(9))).unwrap();
@@ -964,7 +1028,8 @@ mod tests {
     fn a_second_server_on_the_same_folder_is_refused() {
         let folder = Folder::new("second");
         let jobs = folder.open(MINUTE, 10, 1 << 20);
-        jobs.insert("a", None, b"{}", Control::new()).unwrap();
+        jobs.insert("a", None, &sent(b"{}"), Control::new())
+            .unwrap();
         let message = refused(&folder.0);
         assert!(
             message.contains("in use by another partrec serve"),

@@ -1,12 +1,13 @@
 //! The routes of the service and the shared state they work on.
 
 use crate::api::{
-    field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
+    field_of, reduction_too_large, ApiError, BodyFormat, CheckRequest, JsonLine, ReduceRequest,
+    SolveRequest,
 };
 use crate::auth::Tokens;
 use crate::client::Client;
 use crate::config::ServeConfig;
-use crate::jobs::{Cancelled, JobState, Jobs, Lookup};
+use crate::jobs::{Cancelled, JobState, Jobs, Lookup, Submission};
 use crate::metrics::{Gauges, Metrics};
 use crate::pool::{Pool, Reservation, StopOnDrop, Ticket, Turn};
 use axum::body::{Body, Bytes, HttpBody};
@@ -164,8 +165,8 @@ impl AppState {
             tokio::time::sleep(RESUME_POLL).await;
         };
         let job = id.to_string();
-        let body = match self.in_store(move |s| s.jobs.body(&job)).await {
-            Ok(Some(body)) => body,
+        let sent = match self.in_store(move |s| s.jobs.request(&job)).await {
+            Ok(Some(sent)) => sent,
             Ok(None) => return true,
             Err(e) => {
                 self.log_failure(id, Err(e));
@@ -173,7 +174,7 @@ impl AppState {
             }
         };
         let job = id.to_string();
-        match self.solve_request(Bytes::from(body)).await {
+        match self.solve_request(sent).await {
             Ok(parsed) => {
                 let stop = self.control(&parsed);
                 let adopted = stop.clone();
@@ -342,15 +343,33 @@ impl AppState {
         }
     }
 
-    /// Parses a solve body and estimates its memory, on a blocking thread: a solve that
-    /// can never fit in the memory budget is refused (422). (The encoding's size is
-    /// checked again by the solve, after propagation: see `SolveOptions::max_clauses`.)
-    async fn solve_request(self: &Arc<Self>, body: Bytes) -> Result<Parsed, ApiError> {
+    /// Reads a solve (or job) request: its body within the size and time limits, the
+    /// format its `Content-Type` names (415 for another) and its query.
+    async fn submission(&self, raw: Request) -> Result<Submission, ApiError> {
+        let (head, raw) = raw.into_parts();
+        // The body is read first, also when the head is refused, so that the client is
+        // reading when the answer comes.
+        let body = body_of(self, raw).await?;
+        let format = BodyFormat::of(head.headers.get(header::CONTENT_TYPE))?;
+        Ok(Submission {
+            content_type: Some(format.media_type().to_string()),
+            query: head.uri.query().map(str::to_string),
+            body,
+        })
+    }
+
+    /// Parses a solve request (its body in its format, with its query's options) and
+    /// estimates its memory, on a blocking thread: a solve that can never fit in the
+    /// memory budget is refused (422). (The encoding's size is checked again by the
+    /// solve, after propagation: see `SolveOptions::max_clauses`.)
+    async fn solve_request(self: &Arc<Self>, sent: Submission) -> Result<Parsed, ApiError> {
         let received = Instant::now();
         let deadline = tokio::time::Instant::from_std(received) + self.config.timeout;
         let state = self.clone();
         self.in_server(deadline, "parsing of the request", move || {
-            let request = SolveRequest::parse(&body)?;
+            let format =
+                BodyFormat::named(sent.content_type.as_deref().unwrap_or("application/json"))?;
+            let request = SolveRequest::parse_as(format, sent.query.as_deref(), &sent.body)?;
             answer_fits(&request, state.config.max_answer_tokens)?;
             let options = state.solve_options(&request)?;
             let need = partrec_solve::estimate_memory(&request.instance, &options);
@@ -732,9 +751,13 @@ fn drop_unread(s: &AppState, request: Request, cap: usize) {
     }
 }
 
+/// The routes anyone may `GET` on a server with a token file: the page (which asks for
+/// a token before it sends anything), health, and the API's description.
+pub(crate) const OPEN_ROUTES: [&str; 3] = ["/", "/v1/health", "/v1/openapi.json"];
+
 /// With a token file, answers 401 to a request without a known bearer token, before
 /// anything else (the declared-length 413 included) and without keeping or parsing its
-/// body; `GET /v1/health` is open to anyone. An authenticated request carries its
+/// body; the [`OPEN_ROUTES`] are open to anyone. An authenticated request carries its
 /// [`Client`] in its extensions, and its response too (for [`observe`]).
 async fn require_token(
     State(s): State<Arc<AppState>>,
@@ -748,7 +771,7 @@ async fn require_token(
         && request
             .extensions()
             .get::<MatchedPath>()
-            .is_some_and(|m| m.as_str() == "/v1/health");
+            .is_some_and(|m| OPEN_ROUTES.contains(&m.as_str()));
     if open {
         return next.run(request).await;
     }
@@ -779,6 +802,7 @@ async fn require_token(
 /// first), and the log-and-count layer.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
+        .route("/", get(page))
         .route("/v1/solve", post(solve))
         .route("/v1/check", post(check))
         .route("/v1/reduce/coloring", post(reduce_coloring))
@@ -830,8 +854,11 @@ async fn body_of(s: &AppState, raw: Body) -> Result<Bytes, ApiError> {
     read_body(raw, s.config.max_body_bytes, s.config.body_timeout).await
 }
 
-async fn solve(State(s): State<Arc<AppState>>, raw: Body) -> Result<JsonLine<Solution>, ApiError> {
-    let request = s.solve_request(body_of(&s, raw).await?).await?;
+async fn solve(
+    State(s): State<Arc<AppState>>,
+    raw: Request,
+) -> Result<JsonLine<Solution>, ApiError> {
+    let request = s.solve_request(s.submission(raw).await?).await?;
     let ticket = s.admit()?;
     let control = s.control(&request);
     // Stopped when this handler ends, also when the client disconnects and the
@@ -882,10 +909,10 @@ async fn reduce_coloring(State(s): State<Arc<AppState>>, raw: Body) -> Result<Re
 async fn create_job(
     State(s): State<Arc<AppState>>,
     client: Option<Extension<Client>>,
-    raw: Body,
+    raw: Request,
 ) -> Result<Response, ApiError> {
-    let body = body_of(&s, raw).await?;
-    let request = s.solve_request(body.clone()).await?;
+    let sent = s.submission(raw).await?;
+    let request = s.solve_request(sent.clone()).await?;
     let ticket = s.admit()?;
     let id = format!("{:032x}", rand::random::<u128>());
     let stop = s.control(&request);
@@ -893,7 +920,7 @@ async fn create_job(
     // A stored job runs, even if its client is gone by then.
     let stored = s
         .in_store(move |s| {
-            let stored = s.jobs.insert(&job, owner.as_deref(), &body, stop.clone())?;
+            let stored = s.jobs.insert(&job, owner.as_deref(), &sent, stop.clone())?;
             if stored {
                 s.run_job(job, ticket, request, stop);
             }
@@ -982,6 +1009,25 @@ async fn delete_job(
             serde_json::json!({ "id": id, "state": "deleted" }),
         )),
     }
+}
+
+/// The page at `/`: a form that sends an instance file to `/v1/solve` and shows the
+/// answer, one static file with its script and style inline.
+const PAGE: &str = include_str!("page.html");
+
+/// What the page may load: its own inline script and style, and requests to this
+/// server; nothing from elsewhere.
+const PAGE_POLICY: &str = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+async fn page() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+        ],
+        PAGE,
+    )
+        .into_response()
 }
 
 async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
