@@ -1,7 +1,8 @@
 //! The routes of the service and the shared state they work on.
 
 use crate::api::{
-    field_of, reduction_too_large, ApiError, CheckRequest, JsonLine, ReduceRequest, SolveRequest,
+    field_of, reduction_too_large, ApiError, CheckRequest, Created, Health, JobCreated, JobRemoved,
+    JsonLine, ReduceRequest, Removed, ServerStatus, SolveRequest, Version,
 };
 use crate::config::ServeConfig;
 use crate::jobs::{JobState, Jobs, Lookup};
@@ -487,6 +488,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/version", get(version))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(crate::openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -607,7 +609,11 @@ async fn create_job(State(s): State<Arc<AppState>>, raw: Body) -> Result<Respons
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, href.clone())],
-        JsonLine(serde_json::json!({ "id": id, "state": "pending", "href": href })),
+        JsonLine(JobCreated {
+            id,
+            state: Created::Pending,
+            href,
+        }),
     )
         .into_response())
 }
@@ -621,8 +627,9 @@ fn no_such_job(id: &str) -> ApiError {
 }
 
 /// A job's state with its id, as `GET /v1/jobs/{id}` answers.
-#[derive(Serialize)]
-struct JobAnswer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct JobAnswer {
+    /// The job's id.
     id: String,
     #[serde(flatten)]
     state: JobState,
@@ -653,40 +660,37 @@ async fn get_job(
 async fn delete_job(
     State(s): State<Arc<AppState>>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<JsonLine<serde_json::Value>, ApiError> {
+) -> Result<JsonLine<JobRemoved>, ApiError> {
     let id = job_id(id)?;
-    match s.jobs.cancel(&id) {
-        Lookup::Missing => Err(no_such_job(&id)),
-        Lookup::Found(JobState::Pending | JobState::Running) => Ok(JsonLine(
-            serde_json::json!({ "id": id, "state": "cancelled" }),
-        )),
-        Lookup::Found(_) => Ok(JsonLine(
-            serde_json::json!({ "id": id, "state": "deleted" }),
-        )),
-    }
-}
-
-async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
-    let status = if s.shutting_down.load(Ordering::Relaxed) {
-        "shutting down"
-    } else {
-        "ok"
+    let state = match s.jobs.cancel(&id) {
+        Lookup::Missing => return Err(no_such_job(&id)),
+        Lookup::Found(JobState::Pending | JobState::Running) => Removed::Cancelled,
+        Lookup::Found(_) => Removed::Deleted,
     };
-    JsonLine(serde_json::json!({
-        "status": status,
-        "workers": s.config.workers,
-        "running": s.pool.running(),
-        "queued": s.pool.queued(),
-        "jobs": s.jobs.len(),
-    }))
+    Ok(JsonLine(JobRemoved { id, state }))
 }
 
-async fn version() -> JsonLine<serde_json::Value> {
-    JsonLine(serde_json::json!({
-        "name": env!("CARGO_PKG_NAME"),
-        "version": env!("CARGO_PKG_VERSION"),
-        "api": "v1",
-    }))
+async fn health(State(s): State<Arc<AppState>>) -> JsonLine<Health> {
+    let status = if s.shutting_down.load(Ordering::Relaxed) {
+        ServerStatus::ShuttingDown
+    } else {
+        ServerStatus::Ok
+    };
+    JsonLine(Health {
+        status,
+        workers: s.config.workers,
+        running: s.pool.running(),
+        queued: s.pool.queued(),
+        jobs: s.jobs.len(),
+    })
+}
+
+async fn version() -> JsonLine<Version> {
+    JsonLine(Version {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        api: "v1",
+    })
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {
