@@ -520,18 +520,6 @@ async fn sigterm_cancels_jobs_and_exits_0() {
     );
 }
 
-/// The shell blocks of the manual's HTTP page (`docs/service.md`) that call the
-/// server, with `localhost:8080` pointed at `server`.
-fn readme_blocks(server: &Server) -> Vec<String> {
-    let page = std::fs::read_to_string(root().join("docs/service.md")).unwrap();
-    page.split("```sh\n")
-        .skip(1)
-        .filter_map(|b| b.split_once("```").map(|(code, _)| code.to_string()))
-        .filter(|code| code.contains("curl"))
-        .map(|code| code.replace("http://localhost:8080", &server.base))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_curl_examples_work_as_printed() {
     if std::process::Command::new("curl")
@@ -543,7 +531,7 @@ async fn the_readme_curl_examples_work_as_printed() {
         return;
     }
     let server = Server::start("readme", &["-q"]);
-    let blocks = readme_blocks(&server);
+    let blocks = common::manual::curl_blocks(&server.base);
     assert!(blocks.len() >= 5, "found {} curl blocks", blocks.len());
     for block in blocks {
         let out = std::process::Command::new("sh")

@@ -1,5 +1,6 @@
 //! `partrec serve --token-file`: known clients only. The real binary on loopback: every
-//! route but `GET /v1/health` refuses a request without a known bearer token (401,
+//! route but `GET` of the page, health and the API's description refuses a request
+//! without a known bearer token (401,
 //! before its body is read), a known token is served and counted under its name, a bad
 //! token file or an open address without one stops the server at startup (exit 2, one
 //! line).
@@ -144,6 +145,12 @@ async fn every_route_but_health_needs_a_known_token() {
     );
     let (status, _, _) = send(&server, "GET", "/v1/health", "", Some("Bearer nobody")).await;
     assert_eq!(status, 200);
+    // The page (it asks for a token before it sends anything) and the API's description
+    // are open too.
+    for path in ["/", "/v1/openapi.json"] {
+        let (status, _, text) = send(&server, "GET", path, "", None).await;
+        assert_eq!(status, 200, "{path}: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

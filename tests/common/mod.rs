@@ -128,6 +128,7 @@ pub fn shared() -> Option<PathBuf> {
 }
 
 pub mod brute;
+pub mod manual;
 pub mod server;
 pub mod skips;
 

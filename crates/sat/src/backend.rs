@@ -10,6 +10,7 @@ use std::str::FromStr;
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Backend {
     /// CaDiCaL 1.9.5 (the `cadical` crate, bundled C++): interruptible, the faster one.
     #[default]

@@ -1,4 +1,5 @@
-//! The JSON API's request bodies and its error answer.
+//! The JSON API's request bodies, the answers the service builds itself (jobs,
+//! health, version) and its error answer, with their schemas (see [`crate::openapi`]).
 //!
 //! Every body is read by the library's own readers ([`Instance::from_json_with_options`],
 //! [`Candidate::from_json`], [`parse_col`]), so the service accepts exactly what the
@@ -15,6 +16,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use partrec_core::check::Candidate;
 use partrec_core::error::{Error, InputKind, Location, Result};
+use partrec_core::io::instance::RawInstance;
 use partrec_core::io::json::{parse_error, plain_words, text_problem, Described, Obj};
 use partrec_core::io::npz;
 use partrec_core::io::table::{import, ImportOptions};
@@ -29,6 +31,7 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::time::Duration;
+use utoipa::ToSchema;
 
 /// An error answer: its status, message, and the field at fault.
 #[derive(Clone, Debug, PartialEq)]
@@ -112,9 +115,23 @@ impl ApiError {
     }
 }
 
+/// The body of every error answer.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong and what was expected, in one line.
+    pub error: String,
+    /// The JSON path at fault (`samples[3].x[1]`, `options.timeout`, or `body` for the
+    /// body as a whole), or null when no part of the request is at fault.
+    #[schema(required = true)]
+    pub field: Option<String>,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.error, "field": self.field });
+        let body = ErrorBody {
+            error: self.error,
+            field: self.field,
+        };
         let mut response = (self.status, JsonLine(body)).into_response();
         if let Some(secs) = self.retry_after {
             response.headers_mut().insert(
@@ -133,6 +150,85 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// The state of a job just created.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Created {
+    /// Waiting for a worker.
+    Pending,
+}
+
+/// The answer to creating a job (202; its URL is also in `Location`).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobCreated {
+    /// The job's id (32 hexadecimal digits).
+    pub id: String,
+    /// `pending`.
+    pub state: Created,
+    /// The job's URL: `/v1/jobs/{id}`.
+    pub href: String,
+}
+
+/// What deleting a job did.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Removed {
+    /// It was pending or running: its solve is stopped.
+    Cancelled,
+    /// It had finished: its result is dropped.
+    Deleted,
+}
+
+/// The answer to deleting a job.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct JobRemoved {
+    /// The job's id.
+    pub id: String,
+    /// `cancelled` (it was pending or running) or `deleted` (it had finished).
+    pub state: Removed,
+}
+
+/// Whether the server takes new work.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+pub enum ServerStatus {
+    /// It does.
+    #[serde(rename = "ok")]
+    Ok,
+    /// It is shutting down: new work is refused.
+    #[serde(rename = "shutting down")]
+    ShuttingDown,
+}
+
+/// The server's health and load.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `shutting down` once the server refuses new work.
+    pub status: ServerStatus,
+    /// Solves that may run at once (`--workers`).
+    pub workers: usize,
+    /// Solves running now.
+    pub running: usize,
+    /// Solves waiting for a worker.
+    pub queued: usize,
+    /// Jobs stored (pending, running, or finished and not yet fetched).
+    pub jobs: usize,
+    /// Bytes of the memory budget the running solves reserve (their estimates).
+    pub memory_reserved: u64,
+    /// The memory budget the running solves share (`--max-memory`), in bytes.
+    pub max_memory: u64,
+}
+
+/// The server's name and version.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Version {
+    /// `partrec-serve`.
+    pub name: &'static str,
+    /// The server's version.
+    pub version: &'static str,
+    /// The API version: `v1`.
+    pub api: &'static str,
 }
 
 /// A JSON answer on one line ending in a newline, as the command line prints it.
@@ -166,7 +262,7 @@ pub fn field_of(origin: &str, at: Option<&Location>) -> String {
 }
 
 /// The `options` of a solve request.
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SolveRequestOptions {
     /// Decide uniqueness (count up to 2).
@@ -725,12 +821,19 @@ pub struct CheckRequest {
     pub candidate: Candidate,
 }
 
-#[derive(Deserialize)]
+/// A check request: an instance and a solution to judge against it (any object with
+/// a `partition`, such as a solve's answer; a `witness` is judged too).
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CheckRequest)]
 #[serde(deny_unknown_fields)]
-struct RawCheck<'a> {
+pub(crate) struct RawCheck<'a> {
+    /// The instance, as in its file.
     #[serde(borrow)]
+    #[schema(value_type = RawInstance)]
     instance: &'a RawValue,
+    /// The solution to judge.
     #[serde(borrow)]
+    #[schema(value_type = Candidate)]
     solution: &'a RawValue,
 }
 
@@ -762,10 +865,15 @@ pub struct ReduceRequest {
     pub colors: u32,
 }
 
-#[derive(Deserialize)]
+/// A colouring reduction request: a graph and a number of colours.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = ReduceRequest)]
 #[serde(deny_unknown_fields)]
-struct RawReduce {
+pub(crate) struct RawReduce {
+    /// The graph as DIMACS `.col` text (`p edge V E`, then `e U V` lines).
     graph: String,
+    /// The number of colours k, at least 1.
+    #[schema(minimum = 1)]
     colors: u32,
 }
 

@@ -82,7 +82,7 @@ pub struct Submission {
 }
 
 /// Where a job is in its life.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum JobState {
     /// Waiting for a worker.

@@ -91,6 +91,7 @@ pub mod client;
 pub mod config;
 pub mod jobs;
 pub mod metrics;
+pub mod openapi;
 pub mod pool;
 mod routes;
 

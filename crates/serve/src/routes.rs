@@ -1,8 +1,8 @@
 //! The routes of the service and the shared state they work on.
 
 use crate::api::{
-    field_of, reduction_too_large, ApiError, BodyFormat, CheckRequest, JsonLine, ReduceRequest,
-    SolveRequest,
+    field_of, reduction_too_large, ApiError, BodyFormat, CheckRequest, Created, Health, JobCreated,
+    JobRemoved, JsonLine, ReduceRequest, Removed, ServerStatus, SolveRequest, Version,
 };
 use crate::auth::Tokens;
 use crate::client::Client;
@@ -811,6 +811,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/version", get(version))
         .route("/metrics", get(metrics))
+        .route("/v1/openapi.json", get(crate::openapi::serve))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -941,7 +942,11 @@ async fn create_job(
     Ok((
         StatusCode::ACCEPTED,
         [(header::LOCATION, href.clone())],
-        JsonLine(serde_json::json!({ "id": id, "state": "pending", "href": href })),
+        JsonLine(JobCreated {
+            id,
+            state: Created::Pending,
+            href,
+        }),
     )
         .into_response())
 }
@@ -960,8 +965,9 @@ fn no_such_job(id: &str) -> ApiError {
 }
 
 /// A job's state with its id, as `GET /v1/jobs/{id}` answers.
-#[derive(Serialize)]
-struct JobAnswer {
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct JobAnswer {
+    /// The job's id.
     id: String,
     #[serde(flatten)]
     state: JobState,
@@ -996,18 +1002,20 @@ async fn delete_job(
     State(s): State<Arc<AppState>>,
     client: Option<Extension<Client>>,
     id: Result<Path<String>, PathRejection>,
-) -> Result<JsonLine<serde_json::Value>, ApiError> {
+) -> Result<JsonLine<JobRemoved>, ApiError> {
     let id = job_id(id)?;
     let (job, owner) = (id.clone(), owner(client));
     let cancelled = s.in_store(move |s| s.jobs.cancel(&job, owner.as_deref()));
     match cancelled.await.map_err(|e| ApiError::from_library(&e))? {
         Cancelled::Missing => Err(no_such_job(&id)),
-        Cancelled::Stopped => Ok(JsonLine(
-            serde_json::json!({ "id": id, "state": "cancelled" }),
-        )),
-        Cancelled::Deleted => Ok(JsonLine(
-            serde_json::json!({ "id": id, "state": "deleted" }),
-        )),
+        Cancelled::Stopped => Ok(JsonLine(JobRemoved {
+            id,
+            state: Removed::Cancelled,
+        })),
+        Cancelled::Deleted => Ok(JsonLine(JobRemoved {
+            id,
+            state: Removed::Deleted,
+        })),
     }
 }
 
@@ -1030,29 +1038,29 @@ async fn page() -> Response {
         .into_response()
 }
 
-async fn health(State(s): State<Arc<AppState>>) -> JsonLine<serde_json::Value> {
+async fn health(State(s): State<Arc<AppState>>) -> JsonLine<Health> {
     let status = if s.shutting_down.load(Ordering::Relaxed) {
-        "shutting down"
+        ServerStatus::ShuttingDown
     } else {
-        "ok"
+        ServerStatus::Ok
     };
-    JsonLine(serde_json::json!({
-        "status": status,
-        "workers": s.config.workers,
-        "running": s.pool.running(),
-        "queued": s.pool.queued(),
-        "jobs": s.jobs.len(),
-        "memory_reserved": s.pool.memory_reserved(),
-        "max_memory": s.pool.memory(),
-    }))
+    JsonLine(Health {
+        status,
+        workers: s.config.workers,
+        running: s.pool.running(),
+        queued: s.pool.queued(),
+        jobs: s.jobs.len(),
+        memory_reserved: s.pool.memory_reserved(),
+        max_memory: s.pool.memory(),
+    })
 }
 
-async fn version() -> JsonLine<serde_json::Value> {
-    JsonLine(serde_json::json!({
-        "name": env!("CARGO_PKG_NAME"),
-        "version": env!("CARGO_PKG_VERSION"),
-        "api": "v1",
-    }))
+async fn version() -> JsonLine<Version> {
+    JsonLine(Version {
+        name: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        api: "v1",
+    })
 }
 
 async fn metrics(State(s): State<Arc<AppState>>) -> Response {

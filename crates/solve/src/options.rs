@@ -66,6 +66,7 @@ pub struct SolveOptions {
 /// How the search runs after preprocessing and propagation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Strategy {
     /// Chosen from the instance: see [`Strategy::resolve`].
     #[default]

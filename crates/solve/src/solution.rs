@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// The verdict of a solve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     /// A consistent partition was found (and checked).
     Sat,
@@ -30,6 +31,7 @@ impl Status {
 
 /// Sizes and timings of one solve.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// Samples in the file.
     pub samples: usize,
@@ -200,10 +202,12 @@ impl Stats {
 
 /// The answer to one instance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Solution {
     /// sat, unsat or unknown.
     pub status: Status,
     /// A consistent partition in canonical form (when sat).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<u32>>>))]
     pub partition: Option<Partition>,
     /// The observed cells of `partition` and their values (when sat).
     pub table: Option<Vec<TableEntry>>,
@@ -215,6 +219,7 @@ pub struct Solution {
     pub count_complete: Option<bool>,
     /// A second consistent partition, when `unique` is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<u32>>>))]
     pub witness: Option<Partition>,
     /// Sizes and timings.
     pub stats: Stats,
@@ -257,6 +262,7 @@ pub struct Solution {
 
 /// A group's tokens by what the data says of them (`solve --identify`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PinnedCounts {
     /// Tokens whose block is in the frame.
     pub pinned: u64,
@@ -268,6 +274,7 @@ pub struct PinnedCounts {
 
 /// The outcome of a maximum-consistency search (`solve --max-consistent`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MaxReport {
     /// Total weight of the samples the partition violates (1 per sample unweighted).
     pub cost: u64,

@@ -29,6 +29,7 @@ pub const MAX_LISTED_CONFLICTS: usize = 10;
 
 /// Two samples with the same class tuple and different values.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conflict {
     /// Indices of the two samples in the instance file.
     pub samples: [usize; 2],
@@ -45,6 +46,7 @@ pub struct Conflict {
 
 /// How a partition compares with the planted one.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlantedComparison {
     /// Equal to the planted partition up to renaming classes, in every group.
     pub equals_planted: bool,
@@ -57,6 +59,20 @@ pub struct PlantedComparison {
 }
 
 impl PlantedComparison {
+    /// The schema of a comparison that may be absent (flattened into a verdict): its
+    /// fields, none required.
+    #[cfg(feature = "openapi")]
+    fn optional() -> utoipa::openapi::schema::Schema {
+        use utoipa::openapi::{schema::Schema, RefOr};
+        match <PlantedComparison as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(mut object)) => {
+                object.required.clear();
+                Schema::Object(object)
+            }
+            _ => unreachable!("a struct's schema is an object"),
+        }
+    }
+
     /// `equals the planted partition, accuracy 1.0000` or `differs from ...`.
     pub fn summary(&self) -> String {
         format!(
@@ -73,15 +89,17 @@ impl PlantedComparison {
 
 /// The checker's judgement of one partition.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     /// No two samples with the same class tuple have different values.
     pub consistent: bool,
     /// Number of samples that contradict an earlier sample with the same class tuple.
     pub conflicting_samples: usize,
-    /// The first conflicts (at most [`MAX_LISTED_CONFLICTS`]).
+    /// The first conflicts, at most 10 ([`MAX_LISTED_CONFLICTS`]).
     pub conflicts: Vec<Conflict>,
     /// Comparison with `planted`, when the instance has it.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = PlantedComparison::optional))]
     pub planted: Option<PlantedComparison>,
 }
 
@@ -234,12 +252,15 @@ pub fn compare_with_planted(
 
 /// A candidate answer read from a solution file: only `partition` is needed.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Candidate {
     /// The partition to judge.
     #[serde(default, deserialize_with = "json::opt_rows")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<u32>>>))]
     pub partition: Option<Partition>,
     /// An optional second partition claimed to be consistent and different.
     #[serde(default, deserialize_with = "json::opt_rows")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<Vec<u32>>>))]
     pub witness: Option<Partition>,
 }
 
@@ -256,6 +277,7 @@ impl Candidate {
 
 /// The judgement of a candidate: its verdict, and the witness's if it has one.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Judgement {
     /// The verdict on `partition`.
     #[serde(flatten)]

@@ -124,38 +124,65 @@ impl Serialize for Instance {
 
 // ---- the raw file format, as read ----
 
+/// An instance as its JSON file holds it (the schema of the format; the reader
+/// validates it further, e.g. token ids against `tokens`).
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Instance))]
 #[serde(deny_unknown_fields)]
-struct RawInstance {
+pub struct RawInstance {
+    /// The groups, at least one.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<RawGroup>, min_items = 1))]
     groups: Vec<Obj<RawGroup>>,
+    /// The samples: per sample, one token per group and a value.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<RawSample>))]
     samples: RawSamples,
+    /// The token names of every group at once, one list per group (as `partrec import`
+    /// writes them; a group's names given both here and in the group are refused).
     #[serde(default)]
     names: Option<Vec<Vec<String>>>,
+    /// The planted truth of a generated instance, compared with answers by `check`.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<RawPlanted>))]
     planted: Option<Obj<RawPlanted>>,
+    /// Free-form metadata (generator, seed, ...), carried along unchanged.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Value>))]
     meta: Option<Box<RawValue>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
     options: Option<Box<RawValue>>,
 }
 
+/// One group of tokens.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Group))]
 #[serde(deny_unknown_fields)]
-struct RawGroup {
+pub struct RawGroup {
+    /// Number of tokens N (token ids are 0..N-1), at least 1.
+    #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1))]
     tokens: serde_json::Number,
+    /// Most classes K its tokens fall into, at least 1.
+    #[cfg_attr(feature = "openapi", schema(value_type = u32, minimum = 1))]
     classes: serde_json::Number,
+    /// The group's name, for people.
     #[serde(default)]
     name: Option<String>,
+    /// One name per token, for people.
     #[serde(default)]
     token_names: Option<Vec<String>>,
 }
 
+/// The planted truth of a generated instance.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Planted))]
 #[serde(deny_unknown_fields)]
-struct RawPlanted {
+pub struct RawPlanted {
+    /// The class of every token, per group.
     #[serde(deserialize_with = "json::rows")]
     partition: Vec<Vec<u32>>,
+    /// The planted table: the value of each class tuple.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<TableEntry>>))]
     table: Option<Vec<Obj<RawTableEntry>>>,
 }
 
@@ -166,15 +193,27 @@ struct RawTableEntry {
     y: Label,
 }
 
+/// One sample: a token per group and the value seen with them.
 #[derive(Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = Sample))]
 #[serde(deny_unknown_fields)]
-struct RawSample<'a> {
+pub struct RawSample<'a> {
+    /// One token id per group, each in 0..N-1 of its group.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u32>))]
     x: Vec<serde_json::Number>,
+    /// The value.
     #[serde(borrow)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Label))]
     y: &'a RawValue,
-    /// As written (`null`, a string or a bool included): anything but a whole number
-    /// is refused by name.
+    /// The sample's weight, a whole number >= 1 (1 when absent), used by
+    /// max-consistency.
+    // As written (`null`, a string or a bool included): anything but a whole number
+    // is refused by name.
     #[serde(default, borrow, deserialize_with = "present")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = u64, minimum = 1, required = false)
+    )]
     w: Option<&'a RawValue>,
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 /// One entry of a table g: the value of one class tuple.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TableEntry {
     /// The class tuple (one class per group).

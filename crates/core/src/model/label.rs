@@ -211,6 +211,24 @@ impl fmt::Display for Label {
     }
 }
 
+/// A label's schema: a JSON number or string (what [`Label`]'s serializer writes).
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Label {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Number, Type::String]))
+            .description(Some(
+                "A value: a JSON number or string. Numbers are equal when their values are \
+                 (1, 1.0 and 1e0 are one value); a number never equals a string.",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Label {}
+
 impl Serialize for Label {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -7,6 +7,7 @@ use std::path::Path;
 /// What a certificate proves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ClaimKind {
     /// No partition is consistent.
     Unsat,
@@ -19,8 +20,10 @@ pub enum ClaimKind {
 /// One entry of `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Entry {
     /// What is claimed.
+    #[cfg_attr(feature = "openapi", schema(inline))]
     pub claim: ClaimKind,
     /// The CNF file (DIMACS), relative to the certificate folder.
     pub cnf: String,
@@ -31,6 +34,7 @@ pub struct Entry {
     /// What the claim rests on besides the proof.
     pub rests_on: Vec<String>,
     /// The partitions whose blocking clauses end the CNF (canonical, every token).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Vec<u32>>>))]
     pub partitions: Vec<Partition>,
     /// Consistent partitions in all: the listed ones with every placement of tokens
     /// that occur in no sample.
@@ -39,14 +43,33 @@ pub struct Entry {
 
 /// A claim with its files' contents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Certified {
     /// The manifest entry.
     #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = Entry::flattened))]
     pub entry: Entry,
     /// The CNF, DIMACS text.
     pub dimacs: String,
     /// The proof, textual DRAT.
     pub drat: String,
+}
+
+impl Entry {
+    /// The schema of an entry flattened into a larger object: its fields, with the
+    /// others' allowed beside them (a manifest entry alone allows none). It refers to
+    /// no other schema (its claim is inline).
+    #[cfg(feature = "openapi")]
+    fn flattened() -> utoipa::openapi::schema::Schema {
+        use utoipa::openapi::{schema::Schema, RefOr};
+        match <Entry as utoipa::PartialSchema>::schema() {
+            RefOr::T(Schema::Object(mut object)) => {
+                object.additional_properties = None;
+                Schema::Object(object)
+            }
+            _ => unreachable!("a struct's schema is an object"),
+        }
+    }
 }
 
 impl std::fmt::Display for ClaimKind {
