@@ -533,10 +533,12 @@ async fn the_readme_curl_examples_work_as_printed() {
     let server = Server::start("readme", &["-q"]);
     let blocks = common::manual::curl_blocks(&server.base);
     assert!(blocks.len() >= 5, "found {} curl blocks", blocks.len());
+    let workdir = common::manual::workdir("manual-curl");
     for block in blocks {
         let out = std::process::Command::new("sh")
             .args(["-ec", &block])
-            .current_dir(root())
+            .current_dir(&workdir)
+            .env("PATH", common::manual::path_with_partrec(None))
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);

@@ -500,3 +500,46 @@ async fn an_open_address_needs_tokens_or_insecure_no_auth() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_is_seen_and_cancelled_only_with_the_token_that_created_it() {
+    let server = with_tokens("job-owner", &["-q"]);
+    let (alice, bob) = (format!("Bearer {ALICE}"), format!("Bearer {BOB}"));
+    let (status, _, created) = send(&server, "POST", "/v1/jobs", planted(), Some(&alice)).await;
+    assert_eq!(status, 202, "{created}");
+    let id = serde_json::from_str::<Value>(&created).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/jobs/{id}");
+    // Another client (or none) is told exactly what a missing job tells: 404 (401 without
+    // a token), and cannot cancel it.
+    let missing = format!("/v1/jobs/{:032x}", 7);
+    let (_, _, absent) = send(&server, "GET", &missing, "", Some(&bob)).await;
+    for method in ["GET", "DELETE"] {
+        let (status, _, text) = send(&server, method, &path, "", Some(&bob)).await;
+        assert_eq!(status, 404, "{method} by bob: {text}");
+        assert_eq!(
+            text.replace(&id, "ID"),
+            absent.replace(&format!("{:032x}", 7), "ID"),
+            "{method}"
+        );
+        let (status, _, _) = send(&server, method, &path, "", None).await;
+        assert_eq!(status, 401, "{method} without a token");
+    }
+    // Its owner still sees it, finished.
+    let start = Instant::now();
+    loop {
+        let (status, _, text) = send(&server, "GET", &path, "", Some(&alice)).await;
+        assert_eq!(status, 200, "{text}");
+        let state = serde_json::from_str::<Value>(&text).unwrap()["state"].clone();
+        if state == "done" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "still {state} after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

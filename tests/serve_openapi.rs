@@ -1128,12 +1128,12 @@ const VALUED: [&str; 14] = [
 struct Call {
     method: String,
     url: String,
-    body: Option<String>,
+    body: Option<Vec<u8>>,
     content_type: Option<String>,
 }
 
-/// Reads a call recorded by [`RECORDING_CURL`] at `log`, from the repository root.
-fn read_call(log: &std::path::Path) -> Call {
+/// Reads a call recorded by [`RECORDING_CURL`] at `log`, made in folder `cwd`.
+fn read_call(log: &std::path::Path, cwd: &std::path::Path) -> Call {
     let raw = std::fs::read(log).unwrap();
     let args: Vec<String> = raw
         .split(|&b| b == 0)
@@ -1157,11 +1157,9 @@ fn read_call(log: &std::path::Path) -> Call {
             "-d" | "--data" | "--data-binary" | "--data-ascii" | "--json" => {
                 let v = value();
                 body = Some(match v.strip_prefix('@') {
-                    Some("-") => {
-                        std::fs::read_to_string(format!("{}.stdin", log.display())).unwrap()
-                    }
-                    Some(file) => std::fs::read_to_string(root().join(file)).unwrap(),
-                    None => v,
+                    Some("-") => std::fs::read(format!("{}.stdin", log.display())).unwrap(),
+                    Some(file) => std::fs::read(cwd.join(file)).unwrap(),
+                    None => v.into_bytes(),
                 });
                 if arg == "--json" {
                     content_type = Some("application/json".to_string());
@@ -1169,7 +1167,7 @@ fn read_call(log: &std::path::Path) -> Call {
                 2
             }
             "--data-raw" => {
-                body = Some(value());
+                body = Some(value().into_bytes());
                 2
             }
             _ if VALUED.contains(&arg) => {
@@ -1223,11 +1221,8 @@ async fn every_curl_example_calls_a_documented_route_with_a_documented_body() {
         .args(["+x", wrapper.to_str().unwrap()])
         .status()
         .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = common::manual::path_with_partrec(Some(&bin));
+    let workdir = common::manual::workdir("openapi-curl-blocks");
     let blocks = common::manual::curl_blocks(&api.server.base);
     assert!(blocks.len() >= 5, "found {} curl blocks", blocks.len());
     let checker = Checker { doc: &api.doc };
@@ -1236,7 +1231,7 @@ async fn every_curl_example_calls_a_documented_route_with_a_documented_body() {
         std::fs::create_dir_all(&log).unwrap();
         let out = std::process::Command::new("sh")
             .args(["-ec", block])
-            .current_dir(root())
+            .current_dir(&workdir)
             .env("PATH", &path)
             .env("CURL_LOG", &log)
             .env("REAL_CURL", &real)
@@ -1254,7 +1249,7 @@ async fn every_curl_example_calls_a_documented_route_with_a_documented_body() {
             .collect();
         calls.sort();
         assert!(!calls.is_empty(), "{block}: no curl call recorded");
-        for call in calls.iter().map(|p| read_call(p)) {
+        for call in calls.iter().map(|p| read_call(p, &workdir)) {
             let path = call
                 .url
                 .strip_prefix(&api.server.base)
@@ -1301,7 +1296,7 @@ async fn every_curl_example_calls_a_documented_route_with_a_documented_body() {
                 continue;
             }
             let value: Value =
-                serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what}: {e}"));
+                serde_json::from_slice(&body).unwrap_or_else(|e| panic!("{what}: {e}"));
             let schema = api.request_schema(&call.method, &template);
             assert!(
                 schema.is_object(),

@@ -4,14 +4,19 @@
 //!
 //! A request flows: head (within `header_timeout`, else the connection is closed) ->
 //! with a token file, a known `Authorization: Bearer TOKEN` or 401 at once (every route
-//! but `GET /v1/health`; see [`auth`]) -> a declared `Content-Length` over the limit is
-//! 413 at once -> body (size-limited, 413; within `body_timeout`, else 408) -> parse
-//! with the library's readers on a blocking thread, at most `max_parsing` at once
-//! (400) -> encoding-size check (422) -> admission to the [`pool::Pool`] (503 with `Retry-After` when full) -> a solve
+//! but `GET` of the page, health and the API's description; see [`auth`]) -> a
+//! declared `Content-Length` over the limit is 413 at once -> body (size-limited, 413;
+//! within `body_timeout`, else 408) -> parse with the library's readers, in the format
+//! its `Content-Type` names (JSON, `.npz`, CSV/TSV; else 415), on a blocking thread, at
+//! most `max_parsing` at once (400) -> the solve's memory estimated (422 when it can
+//! never fit `max_memory`) -> admission to the [`pool::Pool`] (503 with `Retry-After`
+//! when full), waiting until a worker is free and the estimate fits beside those of
+//! the running solves -> a solve
 //! ([`partrec_worker::solve`]) on a blocking thread under a [`partrec_sat::Control`]
 //! whose deadline is the request's, stopped when the client goes away or its job is
 //! cancelled, so no abandoned solve keeps a core busy: in the server itself with an
-//! interruptible backend (CaDiCaL), in a child process killed then with varisat ->
+//! interruptible backend (CaDiCaL), in a child process killed then with varisat, or
+//! with a large estimate in a child whose address space is limited ->
 //! the answer, checked exactly as `partrec solve` checks it. `/v1/check` and `/v1/reduce/coloring` run in the server under the
 //! same deadline (then 503), and a reduction larger than `max_reduce_size` samples is
 //! refused (422) before it is built.
