@@ -271,22 +271,7 @@ fn noisy_planted_instances_are_recovered_by_max_consistency() {
 fn gender(dir: &Path, table: &str, extra: &[&str]) -> (Value, f64, f64) {
     let german = root().join("instances").join("german");
     let inst = dir.join(format!("{table}.json"));
-    let o = run(&[
-        "import",
-        s(&german.join(table)),
-        "--group",
-        "noun",
-        "--group",
-        "context",
-        "--value",
-        "article",
-        "--classes",
-        "3,7",
-        "-q",
-        "-o",
-        s(&inst),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::import_german(table, &inst);
     let out = dir.join(format!("{table}.answer.json"));
     let mut args = vec!["solve", s(&inst), "-q", "-o", s(&out)];
     args.extend_from_slice(extra);

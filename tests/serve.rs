@@ -4,33 +4,12 @@
 
 mod common;
 
-use common::server::Server;
+use common::server::{client, post, Server};
 use common::{root, run, skip};
 use partrec::check::check;
 use partrec::Instance;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
-
-/// Posts `body` to `path`; returns the status and the parsed JSON answer.
-async fn post(server: &Server, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-    let response = client()
-        .post(server.url(path))
-        .body(body)
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
-    (status, value)
-}
 
 async fn get(server: &Server, path: &str) -> (u16, String) {
     let response = client().get(server.url(path)).send().await.unwrap();

@@ -11,7 +11,7 @@ use common::partrec;
 use common::server::Server;
 use common::{root, scratch};
 use serde_json::Value;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -208,22 +208,8 @@ fn exchange(
             _ => break,
         }
     }
-    let mut answer = Vec::new();
-    let mut first = None;
-    let mut chunk = [0u8; 4096];
-    while t.elapsed() < within {
-        stream
-            .set_read_timeout(Some((within - t.elapsed()).max(Duration::from_millis(1))))
-            .unwrap();
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                first.get_or_insert_with(|| t.elapsed());
-                answer.extend_from_slice(&chunk[..n]);
-            }
-        }
-    }
-    (String::from_utf8_lossy(&answer).into_owned(), first, sent)
+    let (answer, first) = common::server::read_answer(&mut stream, t, within);
+    (answer, first, sent)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 
 use common::server::Server;
-use common::{root, run, scratch};
+use common::root;
 use partrec::io::npz;
 use partrec::Instance;
 use rand::{Rng, SeedableRng};
@@ -68,32 +68,6 @@ fn planted_small() -> Instance {
 
 /// The German example's columns and classes, as in docs/real-data.md.
 const GERMAN: &str = "group=noun&group=context&value=article&classes=3,7";
-
-/// What `partrec import TABLE --group noun --group context --value article --classes
-/// 3,7` then `partrec solve ... SOLVE_ARGS` prints.
-fn german_on_the_command_line(table: &str, solve_args: &[&str], scratch_name: &str) -> Value {
-    let json = scratch(scratch_name).join("german.json");
-    let table = root().join("instances/german").join(table);
-    let import = run(&[
-        "import",
-        table.to_str().unwrap(),
-        "--group",
-        "noun",
-        "--group",
-        "context",
-        "--value",
-        "article",
-        "--classes",
-        "3,7",
-        "-q",
-        "-o",
-        json.to_str().unwrap(),
-    ]);
-    assert!(import.status.success(), "{import:?}");
-    let mut args = vec!["solve", json.to_str().unwrap(), "-q"];
-    args.extend(solve_args);
-    serde_json::from_slice(&run(&args).stdout).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_npz_body_answers_as_its_json_does() {
@@ -161,7 +135,7 @@ async fn an_npz_body_answers_as_its_json_does() {
 async fn csv_and_tsv_bodies_answer_with_token_names_as_the_command_line() {
     let server = Server::start("bodies-tables", &["-q"]);
     let csv = shipped("german/gender.csv");
-    let cli = german_on_the_command_line("gender.csv", &["--identify"], "bodies-german");
+    let cli = common::german_on_the_command_line("gender.csv", &["--identify"], "bodies-german");
     assert!(cli["names"].is_array(), "{cli}");
     let tsv = String::from_utf8(csv.clone()).unwrap().replace(',', "\t");
     let semicolons = String::from_utf8(csv.clone()).unwrap().replace(',', ";");

@@ -414,22 +414,7 @@ fn exchange(
     stream.write_all(head.as_bytes()).unwrap();
     let t = Instant::now();
     let _ = stream.write_all(body);
-    let mut answer = Vec::new();
-    let mut first = None;
-    let mut chunk = [0u8; 4096];
-    while t.elapsed() < within {
-        stream
-            .set_read_timeout(Some((within - t.elapsed()).max(Duration::from_millis(1))))
-            .unwrap();
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                first.get_or_insert_with(|| t.elapsed());
-                answer.extend_from_slice(&chunk[..n]);
-            }
-        }
-    }
-    (String::from_utf8_lossy(&answer).into_owned(), first)
+    common::server::read_answer(&mut stream, t, within)
 }
 
 /// The JSON body of a raw HTTP answer.

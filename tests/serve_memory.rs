@@ -5,29 +5,10 @@
 
 mod common;
 
-use common::server::Server;
+use common::server::{client, post, Server};
 use common::{root, run, scratch};
 use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap()
-}
-
-async fn post(server: &Server, body: String) -> (u16, Value) {
-    let response = client()
-        .post(server.url("/v1/solve"))
-        .body(body)
-        .send()
-        .await
-        .expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap())
-}
 
 async fn health(server: &Server) -> Value {
     let text = client()
@@ -72,7 +53,7 @@ fn large_body() -> String {
 /// room for it.
 async fn estimate_of(body: &str) -> u64 {
     let server = Server::start("memory-probe", &["-q"]);
-    let (status, answer) = post(&server, body.to_string()).await;
+    let (status, answer) = post(&server, "/v1/solve", body.to_string()).await;
     assert_eq!(status, 200, "{answer}");
     answer["stats"]["memory_estimate"]
         .as_u64()
@@ -89,12 +70,12 @@ async fn solves_are_admitted_by_their_estimates_and_large_ones_are_confined() {
     // A budget below the estimate: refused at once, naming the flag; small ones still run.
     let tight = format!("{}", need / 2);
     let server = Server::start("memory-tight", &["-q", "--max-memory", &tight]);
-    let (status, answer) = post(&server, large.clone()).await;
+    let (status, answer) = post(&server, "/v1/solve", large.clone()).await;
     assert_eq!(status, 422, "{answer}");
     assert_eq!(answer["field"], "body");
     let error = answer["error"].as_str().unwrap();
     assert!(error.contains("--max-memory"), "{error}");
-    let (status, answer) = post(&server, small.clone()).await;
+    let (status, answer) = post(&server, "/v1/solve", small.clone()).await;
     assert_eq!((status, answer["status"].as_str()), (200, Some("sat")));
     drop(server);
 
@@ -130,13 +111,13 @@ async fn solves_are_admitted_by_their_estimates_and_large_ones_are_confined() {
     let others = async {
         let mut answers = Vec::new();
         for _ in 0..10 {
-            answers.push(post(&server, small.clone()).await);
+            answers.push(post(&server, "/v1/solve", small.clone()).await);
         }
         answers
     };
     let (first, second, seen, others) = tokio::join!(
-        post(&server, large.clone()),
-        post(&server, large.clone()),
+        post(&server, "/v1/solve", large.clone()),
+        post(&server, "/v1/solve", large.clone()),
         watch,
         others
     );

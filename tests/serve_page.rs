@@ -204,30 +204,6 @@ fn get_page(server: &Server) -> (String, String) {
     (head.to_ascii_lowercase(), body.to_string())
 }
 
-/// What the command line answers for the German example with `--identify`.
-fn german_on_the_command_line() -> Value {
-    let json = scratch("page-german").join("german.json");
-    let table = root().join("instances/german/gender.csv");
-    let import = run(&[
-        "import",
-        table.to_str().unwrap(),
-        "--group",
-        "noun",
-        "--group",
-        "context",
-        "--value",
-        "article",
-        "--classes",
-        "3,7",
-        "-q",
-        "-o",
-        json.to_str().unwrap(),
-    ]);
-    assert!(import.status.success(), "{import:?}");
-    serde_json::from_slice(&run(&["solve", json.to_str().unwrap(), "--identify", "-q"]).stdout)
-        .unwrap()
-}
-
 /// The nouns of the German table in first-seen order: token `t` of group 0 is the
 /// `t`-th (the importer numbers a column's cells so).
 fn nouns_in_order() -> Vec<String> {
@@ -338,7 +314,7 @@ fn the_page_solves_the_german_example_in_a_browser() {
     let shown = "!document.getElementById('result').hidden";
     browser.wait_for("the answer", shown, Duration::from_secs(60));
 
-    let cli = german_on_the_command_line();
+    let cli = common::german_on_the_command_line("gender.csv", &["--identify"], "page-german");
     let status = browser.eval("document.getElementById('status').textContent");
     assert!(status.as_str().unwrap().contains("sat"), "{status}");
     // The classes, with the tokens' names, exactly as the answer has them.

@@ -133,3 +133,39 @@ pub mod server;
 pub mod skips;
 
 pub use skips::skip;
+
+/// `partrec import instances/german/TABLE --group noun --group context --value article
+/// --classes 3,7 -o OUT`, which must succeed: the worked German example as an instance.
+pub fn import_german(table: &str, out: &std::path::Path) {
+    let table = root().join("instances/german").join(table);
+    let o = run(&[
+        "import",
+        table.to_str().unwrap(),
+        "--group",
+        "noun",
+        "--group",
+        "context",
+        "--value",
+        "article",
+        "--classes",
+        "3,7",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// What `partrec solve` prints for the German example's `table` (see [`import_german`])
+/// with `solve_args`, working in the scratch folder `name`.
+pub fn german_on_the_command_line(
+    table: &str,
+    solve_args: &[&str],
+    name: &str,
+) -> serde_json::Value {
+    let json = scratch(name).join("german.json");
+    import_german(table, &json);
+    let mut args = vec!["solve", json.to_str().unwrap(), "-q"];
+    args.extend(solve_args);
+    serde_json::from_slice(&run(&args).stdout).unwrap()
+}

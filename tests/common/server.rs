@@ -196,3 +196,55 @@ pub fn children_of(pid: u32) -> Vec<u32> {
         .filter(|&p| stat_fields(p).is_some_and(|f| f[0] != "Z" && f[1] == pid.to_string()))
         .collect()
 }
+
+/// Reads what `stream` answers until it closes or `within` has passed since `t`;
+/// returns the text and the time to its first byte.
+pub fn read_answer(
+    stream: &mut std::net::TcpStream,
+    t: Instant,
+    within: Duration,
+) -> (String, Option<Duration>) {
+    use std::io::Read;
+    let mut answer = Vec::new();
+    let mut first = None;
+    let mut chunk = [0u8; 4096];
+    while t.elapsed() < within {
+        stream
+            .set_read_timeout(Some((within - t.elapsed()).max(Duration::from_millis(1))))
+            .unwrap();
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                first.get_or_insert_with(|| t.elapsed());
+                answer.extend_from_slice(&chunk[..n]);
+            }
+        }
+    }
+    (String::from_utf8_lossy(&answer).into_owned(), first)
+}
+
+/// An HTTP client for the tests, with a 60 s timeout per request.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// Posts `body` to `path`; returns the status and the parsed JSON answer.
+pub async fn post(
+    server: &Server,
+    path: &str,
+    body: impl Into<reqwest::Body>,
+) -> (u16, serde_json::Value) {
+    let response = client()
+        .post(server.url(path))
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+    (status, value)
+}
