@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::server::Server;
 use common::root;
+use common::server::Server;
 use partrec::io::npz;
 use partrec::Instance;
 use rand::{Rng, SeedableRng};

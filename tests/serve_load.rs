@@ -189,7 +189,7 @@ async fn a_thousand_requests_with_a_hundred_in_flight() {
             eprintln!("load test against {}", bin.to_string_lossy());
             let mut command = std::process::Command::new(bin);
             command.args(["serve", "--addr", "127.0.0.1:0"]).args(args);
-            Server::spawn("load", command)
+            Server::spawn_as_given("load", command)
         }
         None => Server::start("load", &args),
     };

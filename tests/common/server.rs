@@ -44,11 +44,17 @@ impl Server {
     /// command names its own `--data-dir`, the server keeps its jobs in a fresh folder
     /// of this test's, so servers running at once never share a job database.
     pub fn spawn(name: &str, mut command: std::process::Command) -> Server {
-        let folder = scratch(&format!("server-{name}"));
-        let stderr = folder.join("stderr.log");
         if !command.get_args().any(|a| a == "--data-dir") {
-            command.arg("--data-dir").arg(folder.join("data"));
+            let data = scratch(&format!("server-{name}-data"));
+            command.arg("--data-dir").arg(data);
         }
+        Server::spawn_as_given(name, command)
+    }
+
+    /// Starts `command` as it is (another build, whose flags may differ) and reads the
+    /// address it prints.
+    pub fn spawn_as_given(name: &str, mut command: std::process::Command) -> Server {
+        let stderr = scratch(&format!("server-{name}")).join("stderr.log");
         let mut child = command
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&stderr).unwrap())
