@@ -278,8 +278,10 @@ fn cli_cases(fx: &Fixtures) -> Vec<Case> {
             Case {
                 name: "reading 45 MB",
                 phases: &["reading"],
-                args: solve(a("big.json"), &with(""), 0.3),
-                timeout: 0.3,
+                // Reading takes 0.25 to 0.4 s on a machine of 2 cores (less once the
+                // file is in the page cache): a deadline at 0.1 s strikes while reading.
+                args: solve(a("big.json"), &with(""), 0.1),
+                timeout: 0.1,
                 says: Says::Unknown,
             },
             Case {
