@@ -48,7 +48,8 @@ pub struct Cli {
     command: Cmd,
     /// Memory budget, e.g. 4G or 512MiB (default: three quarters of the machine's
     /// memory, or half of an address-space limit): inputs and encodings estimated to
-    /// need more are refused before they are built.
+    /// need more are refused before they are built; for `serve`, the budget its running
+    /// solves share.
     #[arg(long, global = true, value_name = "SIZE")]
     max_memory: Option<String>,
     #[command(flatten)]
