@@ -20,6 +20,10 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
+/// The routes anyone may `GET` on a server with a token file: the page (which asks for
+/// a token before it sends anything), health, and the API's description.
+pub const OPEN_ROUTES: [&str; 3] = ["/", "/v1/health", "/v1/openapi.json"];
+
 /// Fewest characters of a token.
 pub const MIN_TOKEN: usize = 16;
 

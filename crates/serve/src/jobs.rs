@@ -70,6 +70,16 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_by_state ON jobs (state, created_ms);
 ";
 
+/// A job's state with its id, as `GET /v1/jobs/{id}` answers.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobAnswer {
+    /// The job's id.
+    pub id: String,
+    /// Its state, and what goes with it.
+    #[serde(flatten)]
+    pub state: JobState,
+}
+
 /// A solve request as it was sent: what it takes to read it again after a restart.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Submission {
@@ -196,14 +206,20 @@ impl Jobs {
     /// partrec's or has another [`SCHEMA_VERSION`] is refused with one line naming
     /// `--data-dir` ([`Error::Usage`]).
     pub fn open(dir: Option<&Path>, ttl: Duration, cap: usize, budget: usize) -> Result<Jobs> {
-        let flag = dir.map_or_else(|| crate::IN_MEMORY.to_string(), |d| d.display().to_string());
+        let flag = dir.map_or_else(
+            || crate::config::IN_MEMORY.to_string(),
+            |d| d.display().to_string(),
+        );
         // One line, whatever SQLite's message holds.
         let refuse = |why: String| {
             let why = why.lines().map(str::trim).collect::<Vec<_>>().join(" ");
             Error::Usage(format!("--data-dir {flag}: {why}"))
         };
         let (conn, location) = match dir {
-            None => (Connection::open_in_memory(), crate::IN_MEMORY.to_string()),
+            None => (
+                Connection::open_in_memory(),
+                crate::config::IN_MEMORY.to_string(),
+            ),
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| refuse(format!("cannot create the folder: {e}")))?;

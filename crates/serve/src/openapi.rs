@@ -9,7 +9,7 @@
 use crate::api::{
     ErrorBody, Health, JobCreated, JobRemoved, RawCheck, RawReduce, SolveRequestOptions, Version,
 };
-use crate::routes::JobAnswer;
+use crate::jobs::JobAnswer;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use partrec_core::check::Judgement;
@@ -135,9 +135,9 @@ struct Op {
 
 impl Op {
     /// Whether it is open without a token: a `GET` of one of the
-    /// [`OPEN_ROUTES`](crate::routes::OPEN_ROUTES).
+    /// [`OPEN_ROUTES`](crate::auth::OPEN_ROUTES).
     fn open(&self) -> bool {
-        self.method == HttpMethod::Get && crate::routes::OPEN_ROUTES.contains(&self.path)
+        self.method == HttpMethod::Get && crate::auth::OPEN_ROUTES.contains(&self.path)
     }
 
     fn item(self) -> PathItem {

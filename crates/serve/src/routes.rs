@@ -4,10 +4,10 @@ use crate::api::{
     field_of, reduction_too_large, ApiError, BodyFormat, CheckRequest, Created, Health, JobCreated,
     JobRemoved, JsonLine, ReduceRequest, Removed, ServerStatus, SolveRequest, Version,
 };
-use crate::auth::Tokens;
+use crate::auth::{Tokens, OPEN_ROUTES};
 use crate::client::Client;
 use crate::config::ServeConfig;
-use crate::jobs::{Cancelled, JobState, Jobs, Lookup, Submission};
+use crate::jobs::{Cancelled, JobAnswer, Jobs, Lookup, Submission};
 use crate::metrics::{Gauges, Metrics};
 use crate::pool::{Pool, Reservation, StopOnDrop, Ticket, Turn};
 use axum::body::{Body, Bytes, HttpBody};
@@ -28,7 +28,6 @@ use partrec_sat::Control;
 use partrec_solve::solution::Solution;
 use partrec_solve::SolveOptions;
 use partrec_worker::{stopped, Exe};
-use serde::Serialize;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -751,10 +750,6 @@ fn drop_unread(s: &AppState, request: Request, cap: usize) {
     }
 }
 
-/// The routes anyone may `GET` on a server with a token file: the page (which asks for
-/// a token before it sends anything), health, and the API's description.
-pub(crate) const OPEN_ROUTES: [&str; 3] = ["/", "/v1/health", "/v1/openapi.json"];
-
 /// With a token file, answers 401 to a request without a known bearer token, before
 /// anything else (the declared-length 413 included) and without keeping or parsing its
 /// body; the [`OPEN_ROUTES`] are open to anyone. An authenticated request carries its
@@ -962,15 +957,6 @@ fn no_such_job(id: &str) -> ApiError {
         Some("id"),
         format!("no job {id}: never created, already fetched, deleted, or expired"),
     )
-}
-
-/// A job's state with its id, as `GET /v1/jobs/{id}` answers.
-#[derive(Serialize, utoipa::ToSchema)]
-pub(crate) struct JobAnswer {
-    /// The job's id.
-    id: String,
-    #[serde(flatten)]
-    state: JobState,
 }
 
 /// A job id from the path, or a JSON 400 (not axum's plain-text rejection).
