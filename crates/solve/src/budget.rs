@@ -7,6 +7,12 @@ use crate::preprocess::Prepared;
 use partrec_core::error::Result;
 use partrec_core::model::instance::Instance;
 
+/// What preprocessing holds for `samples` samples of `arity` tokens beside the instance.
+pub(crate) fn prepare_bytes(samples: usize, arity: usize) -> u64 {
+    (samples as u64)
+        .saturating_mul(PREPARE_BYTES_PER_TOKEN * arity as u64 + PREPARE_BYTES_PER_SAMPLE)
+}
+
 /// What preprocessing holds per sample beside the instance: compact token copies,
 /// sort keys and indices (bytes per token of a sample, and per sample).
 pub(crate) const PREPARE_BYTES_PER_TOKEN: u64 = 16;
@@ -49,14 +55,14 @@ fn answer_bytes(instance: &Instance, options: &SolveOptions) -> u64 {
     declared_tokens(instance).saturating_mul(per_token)
 }
 
-/// Refuses a search whose encodings would not fit the memory budget (one per portfolio
-/// member, the renamed member's held-back clauses too), before any is built.
+/// Refuses a search whose encodings, each of `size` (see [`encode::estimate`]), would
+/// not fit the memory budget (one per portfolio member, the renamed member's held-back
+/// clauses too), before any is built.
 pub(crate) fn afford_search(
-    prep: &Prepared,
+    size: encode::Size,
     options: &SolveOptions,
     strategy: Strategy,
 ) -> Result<()> {
-    let size = encode::estimate(prep, options.projection, false);
     let budget = options
         .max_memory
         .unwrap_or_else(partrec_core::memory::budget);
@@ -92,10 +98,19 @@ pub(crate) fn search_bytes(size: encode::Size, options: &SolveOptions, strategy:
 /// its budget, and confining large ones to a child process); a solve records it in
 /// [`Stats::memory_estimate`](crate::solution::Stats::memory_estimate).
 pub fn estimate_memory(instance: &Instance, options: &SolveOptions) -> u64 {
-    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
-    let preprocessing =
-        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE);
-    let size = encode::Shape::bound(instance).size(options.projection, false);
+    estimate_with(instance, options, encode::Shape::bound(instance))
+}
+
+/// [`estimate_memory`] with the instance's `shape` bound already made (see
+/// [`encode::Shape::bound_observed`]).
+pub(crate) fn estimate_with(
+    instance: &Instance,
+    options: &SolveOptions,
+    shape: encode::Shape,
+) -> u64 {
+    let arity = instance.arity();
+    let preprocessing = prepare_bytes(instance.num_samples(), arity);
+    let size = shape.size(options.projection, false);
     let strategy = match options.strategy {
         Strategy::Auto if arity >= 3 && options.backend.interruptible() => Strategy::Portfolio,
         Strategy::Auto => Strategy::Cdcl,
@@ -107,22 +122,18 @@ pub fn estimate_memory(instance: &Instance, options: &SolveOptions) -> u64 {
 }
 
 /// What the rest of a solve holds at most once propagation is done and the searched
-/// instance is prepared (`prep`, searched with `strategy`): the prepared samples, the
-/// encodings, and the answer of `instance`. Never more than [`estimate_memory`]'s
-/// bound for the whole solve, which also covers preprocessing before propagation; a
+/// instance is prepared (`prep`, its encodings each of `size`, searched with
+/// `strategy`): the prepared samples, the encodings, and the answer of `instance`. A
 /// solve records it in
 /// [`Stats::search_memory_estimate`](crate::solution::Stats::search_memory_estimate).
 pub(crate) fn search_memory(
     instance: &Instance,
     prep: &Prepared,
+    size: encode::Size,
     options: &SolveOptions,
     strategy: Strategy,
 ) -> u64 {
-    let arity = instance.arity() as u64;
-    let prepared = (prep.len() as u64)
-        .saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE);
-    let size = encode::estimate(prep, options.projection, false);
-    prepared
+    prepare_bytes(prep.len(), instance.arity())
         .saturating_add(search_peak(size, options, strategy))
         .saturating_add(answer_bytes(instance, options))
 }
@@ -137,3 +148,23 @@ fn search_peak(size: encode::Size, options: &SolveOptions, strategy: Strategy) -
 /// (`benches/memory.sh`: 1.47 GB for an encoding of 10 million clauses estimated at
 /// 1.1 GB) exceeds the footprint by up to 1.3 times.
 const SEARCH_PEAK_MARGIN: u64 = 3;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use partrec_core::model::instance::Instance;
+
+    #[test]
+    fn a_solve_records_the_estimate_a_server_makes_before_it() {
+        let text = r#"{"groups": [{"tokens": 5, "classes": 2}, {"tokens": 4, "classes": 3}],
+                       "samples": [{"x": [0, 0], "y": "a"}, {"x": [1, 3], "y": "b"},
+                                   {"x": [4, 1], "y": "a"}, {"x": [0, 3], "y": "c"}]}"#;
+        let instance = Instance::from_json(text.as_bytes(), "t").unwrap();
+        for options in [SolveOptions::find(), SolveOptions::unique()] {
+            let solution = crate::solve(&instance, &options, &mut |_| {}).unwrap();
+            let before = estimate_memory(&instance, &options);
+            assert!(before > 0);
+            assert_eq!(solution.stats.memory_estimate, Some(before));
+        }
+    }
+}

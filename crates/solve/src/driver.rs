@@ -1,10 +1,7 @@
 //! The solve driver: prepare, propagate, search, and turn what was found into the
 //! answer, under the memory budget and the control's deadline.
 
-use crate::budget::{
-    afford_answer, afford_search, estimate_memory, search_memory, PREPARE_BYTES_PER_SAMPLE,
-    PREPARE_BYTES_PER_TOKEN,
-};
+use crate::budget::{afford_answer, afford_search, estimate_with, prepare_bytes, search_memory};
 use crate::identify;
 use crate::maxsat;
 use crate::options::{SolveOptions, Strategy};
@@ -73,7 +70,6 @@ pub fn solve_with(
     } else {
         search(instance, options, control, progress)?
     };
-    out.stats.memory_estimate = Some(estimate_memory(instance, options));
     // What the search proved is reported before the phases that follow it, so that a
     // stop during them (a child process killed at the deadline) keeps it.
     if options.certify || (options.identify && out.status == Status::Sat) {
@@ -146,6 +142,15 @@ pub(crate) fn search(
     out.stats.samples = instance.num_samples();
     out.stats.values = instance.values().len();
     out.stats.observed_tokens = (0..instance.arity()).map(|g| map.observed(g)).collect();
+    // The upper bound a server reserves for this solve, from the counts just made.
+    let observed = out
+        .stats
+        .observed_tokens
+        .iter()
+        .map(|&n| n as u64)
+        .collect();
+    let shape = crate::encode::Shape::bound_observed(instance, observed);
+    out.stats.memory_estimate = Some(estimate_with(instance, options, shape));
     out.stats.preprocess_seconds = t.elapsed().as_secs_f64();
     // The sizes are known: a deadline from now on still reports them.
     progress(&out);
@@ -178,19 +183,21 @@ pub(crate) fn search(
         quotient: quotient.as_ref(),
     };
     let mut strategy = options.strategy.resolve(&prep, options.backend);
+    let size = crate::encode::estimate(&prep, options.projection, false);
     if options.strategy == Strategy::Auto
         && strategy == Strategy::Portfolio
-        && afford_search(&prep, options, strategy).is_err()
+        && afford_search(size, options, strategy).is_err()
     {
         // Two encodings do not fit the memory budget: one search.
         strategy = Strategy::Cdcl;
     }
     if strategy != Strategy::Table {
-        afford_search(&prep, options, strategy)?;
+        afford_search(size, options, strategy)?;
     }
     // What the rest of the solve needs is known: a caller holding memory for it can
     // release the rest.
-    out.stats.search_memory_estimate = Some(search_memory(instance, &prep, options, strategy));
+    out.stats.search_memory_estimate =
+        Some(search_memory(instance, &prep, size, options, strategy));
     progress(&out);
     let out = match strategy {
         Strategy::Portfolio => portfolio(&searched, options, control, out, progress),
@@ -208,15 +215,13 @@ pub(crate) fn search(
 
 /// Refuses an instance whose preprocessing would not fit in the memory budget.
 fn afford_preprocessing(instance: &Instance, options: &SolveOptions) -> Result<()> {
-    let (samples, arity) = (instance.num_samples() as u64, instance.arity() as u64);
+    let (samples, arity) = (instance.num_samples(), instance.arity());
     let budget = options
         .max_memory
         .unwrap_or_else(partrec_core::memory::budget);
-    partrec_core::memory::afford_within(
-        samples.saturating_mul(PREPARE_BYTES_PER_TOKEN * arity + PREPARE_BYTES_PER_SAMPLE),
-        budget,
-        || format!("preprocessing ({samples} samples of {arity} tokens)"),
-    )
+    partrec_core::memory::afford_within(prepare_bytes(samples, arity), budget, || {
+        format!("preprocessing ({samples} samples of {arity} tokens)")
+    })
 }
 
 /// Class propagation on the instance's tokens (`compact`, compacted by `map`), its

@@ -249,16 +249,26 @@ impl Shape {
     /// An upper bound on the shape of `instance` once prepared, in one pass over its
     /// samples (no sorting): duplicates are counted, and must-differ pairs at their cap.
     pub fn bound(instance: &partrec_core::model::instance::Instance) -> Shape {
-        let arity = instance.arity();
-        let mut seen: Vec<std::collections::HashSet<u32>> = vec![Default::default(); arity];
-        let mut per_value = vec![0u64; instance.values().len().max(1)];
+        let mut seen: Vec<std::collections::HashSet<u32>> =
+            vec![Default::default(); instance.arity()];
         for s in 0..instance.num_samples() {
             for (g, &t) in instance.x(s).iter().enumerate() {
                 seen[g].insert(t);
             }
-            per_value[instance.label_id(s) as usize] += 1;
         }
-        let observed: Vec<u64> = seen.iter().map(|t| t.len() as u64).collect();
+        Shape::bound_observed(instance, seen.iter().map(|t| t.len() as u64).collect())
+    }
+
+    /// [`Shape::bound`] for a caller that has counted each group's `observed` tokens
+    /// already (a compaction of the tokens): one pass over the values only.
+    pub fn bound_observed(
+        instance: &partrec_core::model::instance::Instance,
+        observed: Vec<u64>,
+    ) -> Shape {
+        let mut per_value = vec![0u64; instance.values().len().max(1)];
+        for &v in instance.label_ids() {
+            per_value[v as usize] += 1;
+        }
         Shape {
             must_differ: observed
                 .iter()

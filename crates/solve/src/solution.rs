@@ -107,8 +107,9 @@ pub struct Stats {
     /// Seconds spent on `--identify` ([`crate::identify`]), when asked.
     #[serde(default)]
     pub identify_seconds: f64,
-    /// The bytes this solve was estimated to hold at most, before it started
-    /// ([`crate::estimate_memory`]): compare with its real peak.
+    /// The bytes this solve was estimated to hold at most, before it searched
+    /// ([`crate::estimate_memory`]; not with `max_consistent`): compare with its real
+    /// peak.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory_estimate: Option<u64>,
     /// The bytes the rest of the solve was estimated to hold at most once propagation
