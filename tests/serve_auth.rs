@@ -8,7 +8,7 @@
 mod common;
 
 use common::partrec;
-use common::server::Server;
+use common::server::{client, Server};
 use common::{root, scratch};
 use serde_json::Value;
 use std::io::Write;
@@ -39,13 +39,6 @@ fn with_tokens(name: &str, args: &[&str]) -> Server {
     let mut all = vec!["--token-file", tokens.to_str().unwrap()];
     all.extend(args);
     Server::start(name, &all)
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
 }
 
 /// Sends `method path` with `body` and, if given, `Authorization: AUTH`; returns the

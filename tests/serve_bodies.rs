@@ -6,20 +6,13 @@
 mod common;
 
 use common::root;
-use common::server::Server;
+use common::server::{client, Server};
 use partrec::io::npz;
 use partrec::Instance;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
-}
 
 /// Posts `body` to `path` (with its query) as `content_type` (none if `None`); returns
 /// the status and the parsed JSON answer.

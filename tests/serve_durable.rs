@@ -6,18 +6,11 @@
 
 mod common;
 
-use common::server::Server;
+use common::server::{client, Server};
 use common::{partrec, root, scratch};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
 
 /// Sends `method` to `path` with `body`; returns the status and the answer's text.
 async fn send(server: &Server, method: reqwest::Method, path: &str, body: String) -> (u16, String) {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::server::Server;
+use common::server::{client, Server};
 use common::{root, run, skip};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -420,13 +420,6 @@ fn template_of(doc: &Value, path: &str) -> String {
         })
         .unwrap_or_else(|| panic!("{path} is not documented"))
         .clone()
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap()
 }
 
 /// The document as the server serves it.

@@ -355,19 +355,22 @@ impl Jobs {
         Ok(pending)
     }
 
-    /// Marks job `id` running (a worker took it).
-    pub fn start(&self, id: &str) -> Result<()> {
+    /// Runs the update `sql` with `params`, unless the store is shutting down: then
+    /// what the solves report changes nothing.
+    fn update_while_open(&self, sql: &str, params: impl rusqlite::Params) -> Result<()> {
         let db = self.db();
         if db.closing {
             return Ok(());
         }
-        db.conn
-            .execute(
-                "UPDATE jobs SET state = 'running' WHERE id = ?1 AND state = 'pending'",
-                [id],
-            )
-            .map(drop)
-            .map_err(failed)
+        db.conn.execute(sql, params).map(drop).map_err(failed)
+    }
+
+    /// Marks job `id` running (a worker took it).
+    pub fn start(&self, id: &str) -> Result<()> {
+        self.update_while_open(
+            "UPDATE jobs SET state = 'running' WHERE id = ?1 AND state = 'pending'",
+            [id],
+        )
     }
 
     /// Stores `partial`, what running job `id` would answer if it were stopped now: the
@@ -375,17 +378,10 @@ impl Jobs {
     pub fn progress(&self, id: &str, partial: &Solution) -> Result<()> {
         let text = serde_json::to_string(partial)
             .map_err(|e| Error::Internal(format!("a partial answer cannot be written: {e}")))?;
-        let db = self.db();
-        if db.closing {
-            return Ok(());
-        }
-        db.conn
-            .execute(
-                "UPDATE jobs SET answer = ?2 WHERE id = ?1 AND state = 'running'",
-                params![id, text],
-            )
-            .map(drop)
-            .map_err(failed)
+        self.update_while_open(
+            "UPDATE jobs SET answer = ?2 WHERE id = ?1 AND state = 'running'",
+            params![id, text],
+        )
     }
 
     /// Finishes job `id` (if it still exists: a cancelled job is gone) with its solution

@@ -225,9 +225,7 @@ impl AppState {
                     });
                 })
                 .await;
-            if let Some(keeper) = keeper {
-                keeper.abort();
-            }
+            keeper.abort();
             let job = id.clone();
             let finished = state
                 .in_store(move |s| s.jobs.finish(&job, answer.map_err(|e| e.error)))
@@ -238,18 +236,17 @@ impl AppState {
 
     /// While job `id` runs, stores every [`PARTIAL_EVERY`] (when its solve reported
     /// since) what it would answer if stopped then: its partial answer should the
-    /// server be killed. `None` when the request's options are refused (its solve then
-    /// fails at once).
+    /// server be killed.
     fn keep_partials(
         self: &Arc<Self>,
         id: &str,
         parsed: &Parsed,
         progress: &Arc<Progress>,
-    ) -> Option<tokio::task::JoinHandle<()>> {
-        let limit = self.solve_options(&parsed.request).ok()?.limit;
+    ) -> tokio::task::JoinHandle<()> {
+        let limit = parsed.options.limit;
         let (state, id) = (self.clone(), id.to_string());
         let (request, progress) = (parsed.request.clone(), progress.clone());
-        Some(tokio::spawn(async move {
+        tokio::spawn(async move {
             let mut seen = 0;
             let mut every = tokio::time::interval(PARTIAL_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -268,7 +265,7 @@ impl AppState {
                     state.log_failure(&id, stored.await);
                 }
             }
-        }))
+        })
     }
 
     /// Reports on standard error a job store failure about job `id` (the job keeps its
